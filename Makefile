@@ -1,0 +1,95 @@
+# wsnas: C11 benchmarking harness for weight-sharing NAS on NAS-Bench-201.
+#   make        install missing Debian packages, build build/wsnas
+#   make run    the main job (see README)
+#   make test   the test suite, then again under ASan+UBSan (build-asan/)
+#   make bench  speed benchmarks (bench/)
+# Switches: DEBUG=1 (-O0 -g), SAN=1 (ASan+UBSan), NO_OMP=1, BUILD=dir.
+
+SHELL   := /bin/bash
+BUILD   ?= build
+CC      ?= cc
+PKGS    := gsl libcjson zlib openblas
+HDF5_PC  = $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo hdf5-serial || echo hdf5)
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wcast-qual -Wformat=2 -Werror=implicit-function-declaration -Werror
+CFLAGS  ?= -O3 -march=native
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP -fno-fast-math
+LDLIBS  := -lm
+ifeq ($(DEBUG),1)
+  CFLAGS := $(filter-out -O3,$(CFLAGS)) -O0 -g
+endif
+ifeq ($(SAN),1)
+  CFLAGS  += -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+endif
+ifneq ($(NO_OMP),1)
+  CFLAGS  += -fopenmp
+  LDFLAGS += -fopenmp
+endif
+
+DEPS_OK := $(BUILD)/.deps-ok
+PC_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDF5_PC) 2>/dev/null)
+PC_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) $(HDF5_PC) 2>/dev/null))
+
+LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/*.c))
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libwsnas.a
+BIN      := $(BUILD)/wsnas
+TESTBIN  := $(BUILD)/wsnas-tests
+
+.PHONY: all deps run test test-fast test-asan bench clean
+all: $(BIN)
+
+# Installs what is missing (apt-get, only missing packages), once per build dir.
+$(DEPS_OK): .ci/install-deps
+	@bash .ci/install-deps
+	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_OK)
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PC_CFLAGS) -c $< -o $@
+
+# Criterion's macros define functions without prototypes.
+$(BUILD)/tests/%.o: tests/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(PC_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(PC_LIBS) $(LDLIBS) -o $@
+
+$(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
+	$(CC) $(LDFLAGS) $(TEST_OBJ) $(LIB) $(PC_LIBS) -lcriterion $(LDLIBS) -o $@
+
+# Fast pass: the suite in the normal build.  Tests find the binary, the
+# fixtures and ../shared through environment variables.
+TEST_ENV = WSNAS_BIN=$(abspath $(BIN)) WSNAS_FIXTURES=$(abspath tests/fixtures) \
+           WSNAS_SHARED=$(abspath ../shared) WSNAS_TMP=$(abspath $(BUILD)/tmp)
+test-fast: $(TESTBIN)
+	@mkdir -p $(BUILD)/tmp
+	$(TEST_ENV) $(TESTBIN) -j2 $(TESTARGS)
+
+test-asan: $(DEPS_OK)
+	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -march=native" test-fast
+
+test: test-fast test-asan
+	@echo "make test: normal and ASan+UBSan suites passed"
+
+run: $(BIN)
+	$(BIN) bench bench/default.json
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

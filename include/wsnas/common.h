@@ -1,0 +1,51 @@
+/* common.h: status codes, the error record every library call fills, and the
+ * always-on assertion.  Library functions return 0 or a WS_E* code and write
+ * one human-readable line into a caller-provided ws_error; only main prints. */
+#ifndef WSNAS_COMMON_H
+#define WSNAS_COMMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum ws_status {
+    WS_OK = 0,
+    WS_EINVAL = 1025, /* bad argument, string, number or config value */
+    WS_EIO,           /* open/read/write/rename failed */
+    WS_EFORMAT,       /* a file's content is not what was expected */
+    WS_ENOMEM,        /* allocation failed */
+    WS_ERANGE,        /* a number out of its allowed range */
+    WS_ENOTFOUND,     /* lookup of something absent (arch, key, entry) */
+    WS_ESTATE,        /* call not allowed in the object's current state */
+    WS_EMPI           /* MPI failure */
+};
+
+/* One error line, e.g. "table.csv:17: column 'ops': expected a number, got 'x'". */
+typedef struct ws_error {
+    int code;
+    char msg[640];
+} ws_error;
+
+/* Formats msg into err (err may be NULL) and returns code, so that library
+ * code can write `return ws_error_set(err, WS_EINVAL, "...", ...);`. */
+int ws_error_set(ws_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message: "context: old message". Returns err->code. */
+int ws_error_prefix(ws_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ws_error_clear(ws_error *err);
+const char *ws_status_name(int code);
+
+/* Internal invariant; stays on in release builds (unlike assert). */
+#define WS_ASSERT(cond)                                                       \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: internal error: assertion '%s' failed\n", \
+                    __FILE__, __LINE__, #cond);                               \
+            abort();                                                          \
+        }                                                                     \
+    } while (0)
+
+#define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,136 @@
+/* supernet.h: the NB201 macro network on the CPU, as a weight-sharing supernet
+ * (every edge mixes ops with given weights) or as a standalone network for one
+ * architecture.  All parameters, gradients, BN buffers and optimiser state
+ * live in one block each (llm.c style); activations and scratch live in one
+ * arena sized at allocation for `max_batch`, so a training step allocates
+ * nothing.
+ *
+ * Input images are (N, Cin, H, W) row-major float (PyTorch's layout); the
+ * network converts to its internal channel-major layout.
+ *
+ * Parameter names (the checkpoint layout and the PyTorch fixtures use them):
+ *   stem.conv.weight, stem.bn.weight, stem.bn.bias
+ *   cells.{k}.edges.{e}.conv1x1.weight, cells.{k}.edges.{e}.conv3x3.weight
+ *       k = 0..3N-1 counts search cells only, e = 0..5 edge index
+ *   red.{r}.conv_a.weight, red.{r}.bn_a.weight, red.{r}.bn_a.bias,
+ *   red.{r}.conv_b.weight, red.{r}.bn_b.weight, red.{r}.bn_b.bias,
+ *   red.{r}.shortcut.weight                    r = 0, 1
+ *   head.bn.weight, head.bn.bias, head.fc.weight, head.fc.bias
+ *   (cells.{k}.edges.{e}.bn{1x1,3x3}.weight/bias only when cell_bn_affine)
+ * Buffers: the same BN prefixes with .running_mean / .running_var.
+ */
+#ifndef WSNAS_SUPERNET_H
+#define WSNAS_SUPERNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wsnas/common.h"
+#include "wsnas/rng.h"
+#include "wsnas/space.h"
+
+typedef struct ws_net_config {
+    int C;              /* stage-1 channels (NB201: 16) */
+    int N;              /* search cells per stage (NB201: 5) */
+    int in_channels;    /* 3 for CIFAR, 1 for Fashion-MNIST */
+    int in_size;        /* square input side: 32 or 16 */
+    int classes;
+    int max_batch;      /* arena sized for this; larger batches are refused */
+    int cell_bn_affine; /* 0 for search (NB201/GAEA), 1 for standalone training */
+    int cell_bn_track;  /* running stats in cell BN; 0 = batch stats in eval too */
+    int standalone;     /* 1: one fixed architecture `arch`, unreachable edges pruned */
+    ws_arch arch;       /* used when standalone */
+    int pc_k;           /* partial channels: 1 = off, K>1 = PC-DARTS 1/K */
+} ws_net_config;
+
+/* How the ops of each edge are mixed for one forward pass. */
+enum ws_mix_mode {
+    WS_MIX_FULL = 0, /* out = sum_o w[e][o] op_o(x); ops with w == 0 skipped */
+    WS_MIX_SINGLE,   /* out = op_sel[e](x) (weight 1; no arch gradient) */
+    WS_MIX_HARD_ST   /* GDAS: out = w[e][sel] op_sel(x) + sum_{o!=sel} w[e][o]
+                        (w holds h, numerically one-hot); gradient reaches all w */
+};
+
+typedef struct ws_mix {
+    int mode;                        /* enum ws_mix_mode */
+    float w[WS_EDGES][WS_OP_COUNT];  /* FULL, HARD_ST */
+    uint8_t sel[WS_EDGES];           /* SINGLE, HARD_ST */
+    float edge_scale[WS_EDGES];      /* PC-DARTS edge normalisation; 1 = off */
+} ws_mix;
+
+/* Gradient of the loss with respect to the mixing weights. */
+typedef struct ws_mix_grad {
+    float dw[WS_EDGES][WS_OP_COUNT];
+    float dedge_scale[WS_EDGES];
+} ws_mix_grad;
+
+typedef struct ws_net ws_net;
+
+ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err);
+void ws_net_free(ws_net *net);
+const ws_net_config *ws_net_get_config(const ws_net *net);
+/* PyTorch default init from `rng` (kaiming-uniform a=sqrt(5); BN 1/0). */
+void ws_net_init(ws_net *net, ws_pcg32 *rng);
+
+/* The flat blocks. Parameters and gradients share one layout. */
+float *ws_net_params(ws_net *net, size_t *count);
+float *ws_net_grads(ws_net *net, size_t *count);
+float *ws_net_buffers(ws_net *net, size_t *count); /* BN running stats */
+float *ws_net_momentum(ws_net *net, size_t *count); /* SGD momentum */
+/* Named tensor lookup; shape has up to 4 dims, unused dims 0. Returns NULL
+ * if absent. `grad` (optional) receives the matching gradient pointer. */
+float *ws_net_find(ws_net *net, const char *name, float **grad, int shape[4]);
+/* Iterate over named tensors: i = 0.. until it returns NULL. */
+const char *ws_net_tensor_name(const ws_net *net, size_t i, int *is_buffer);
+
+/* Forward pass on x (B, Cin, H, W) with labels; train=1 uses batch statistics
+ * and updates running stats; train=0 uses running stats where tracked.
+ * Returns the mean cross-entropy; *correct gets the top-1 hits if non-NULL.
+ * mix is ignored for standalone networks (pass NULL). */
+float ws_net_forward(ws_net *net, const float *x, const int *labels, int B,
+                     const ws_mix *mix, int train, int *correct);
+/* Backward of the last forward (must have been train=1). Accumulates into the
+ * weight gradients and, if dmix != NULL, writes dL/dmix (overwrites). */
+void ws_net_backward(ws_net *net, ws_mix_grad *dmix);
+void ws_net_zero_grad(ws_net *net);
+/* Logits (B, classes) of the last forward. */
+const float *ws_net_logits(const ws_net *net);
+
+/* ---- Optimisation -------------------------------------------------------- */
+typedef struct ws_sgd {
+    float lr, momentum, weight_decay;
+    int nesterov;
+} ws_sgd;
+/* PyTorch SGD semantics: g += wd*p; m = mu*m + g; p -= lr*(nesterov ? g+mu*m : m). */
+void ws_net_sgd_step(ws_net *net, const ws_sgd *opt);
+/* Global L2 norm of the gradients; if > max_norm, scale by max_norm/(norm+1e-6)
+ * (clip_grad_norm_). Returns the norm before clipping. `extra` (n floats) is
+ * included in the norm and scaled too (AutoDL's alpha-in-clip quirk); may be NULL. */
+double ws_net_clip_grad_norm(ws_net *net, double max_norm, float *extra, size_t n_extra);
+/* Cosine schedule per epoch: lr_min + (lr_max-lr_min)(1+cos(pi e/E))/2. */
+double ws_cosine_lr(double lr_max, double lr_min, int epoch, int epochs);
+
+/* Adam on a small flat vector (architecture parameters): PyTorch semantics
+ * with L2 weight decay added to the gradient. */
+typedef struct ws_adam {
+    float lr, beta1, beta2, eps, weight_decay;
+    long t;
+} ws_adam;
+void ws_adam_step(ws_adam *opt, float *p, const float *g, float *m, float *v, size_t n);
+
+/* ---- Checkpoint ----------------------------------------------------------- */
+/* A checkpoint is a versioned file of named blobs (documented in
+ * src/supernet/checkpoint.c). The network writes its params, buffers and
+ * momentum; callers add their own blobs (arch params, rng state, counters). */
+typedef struct ws_ckpt ws_ckpt;
+ws_ckpt *ws_ckpt_alloc(void);
+void ws_ckpt_free(ws_ckpt *ck);
+int ws_ckpt_put(ws_ckpt *ck, const char *name, const void *data, size_t bytes, ws_error *err);
+/* Returns WS_ENOTFOUND if absent, WS_EFORMAT if the size differs. */
+int ws_ckpt_get(const ws_ckpt *ck, const char *name, void *data, size_t bytes, ws_error *err);
+int ws_ckpt_write(const ws_ckpt *ck, const char *path, ws_error *err); /* tmp + rename */
+int ws_ckpt_read(ws_ckpt *ck, const char *path, ws_error *err);
+int ws_net_save(ws_net *net, ws_ckpt *ck, ws_error *err);
+int ws_net_load(ws_net *net, const ws_ckpt *ck, ws_error *err);
+
+#endif
