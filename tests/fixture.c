@@ -1,0 +1,119 @@
+/* fixture.c: reader for WSFX reference-tensor files (see tests/wsfx.py).
+ * Layout (little endian): "WSFX" magic, uint32 version (=1), uint32 count;
+ * then per tensor: uint32 name length, name bytes (no NUL), uint32 ndim,
+ * int32 dims[ndim], float64 data[prod(dims)] in C (row-major) order. */
+#include "fixture.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rd(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
+
+wsfx *wsfx_load(const char *file)
+{
+    const char *dir = getenv("WSNAS_FIXTURES");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/fixtures", file);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "fixture: cannot open %s\n", path);
+        return NULL;
+    }
+    char magic[4];
+    uint32_t version, count;
+    wsfx *fx = calloc(1, sizeof *fx);
+    if (!fx || rd(f, magic, 4) || memcmp(magic, "WSFX", 4) || rd(f, &version, 4) || version != 1 ||
+        rd(f, &count, 4) || count > 100000)
+        goto bad;
+    fx->t = calloc(count ? count : 1, sizeof *fx->t);
+    if (!fx->t) goto bad;
+    for (uint32_t i = 0; i < count; i++) {
+        wsfx_tensor *t = &fx->t[i];
+        uint32_t len, nd;
+        if (rd(f, &len, 4) || len >= sizeof t->name || rd(f, t->name, len)) goto bad;
+        t->name[len] = '\0';
+        if (rd(f, &nd, 4) || nd > 8) goto bad;
+        t->ndim = (int)nd;
+        t->numel = 1;
+        for (uint32_t d = 0; d < nd; d++) {
+            int32_t v;
+            if (rd(f, &v, 4) || v < 0) goto bad;
+            t->dims[d] = v;
+            t->numel *= (size_t)v;
+        }
+        t->data = malloc((t->numel ? t->numel : 1) * sizeof(double));
+        fx->count = (int)i + 1;
+        if (!t->data || rd(f, t->data, t->numel * sizeof(double))) goto bad;
+    }
+    fclose(f);
+    return fx;
+bad:
+    fprintf(stderr, "fixture: %s is truncated or not a WSFX v1 file\n", path);
+    fclose(f);
+    wsfx_free(fx);
+    return NULL;
+}
+
+void wsfx_free(wsfx *fx)
+{
+    if (!fx) return;
+    for (int i = 0; i < fx->count; i++) free(fx->t[i].data);
+    free(fx->t);
+    free(fx);
+}
+
+const wsfx_tensor *wsfx_get(const wsfx *fx, const char *name)
+{
+    for (int i = 0; fx && i < fx->count; i++)
+        if (!strcmp(fx->t[i].name, name)) return &fx->t[i];
+    return NULL;
+}
+
+static double compare(const char *what, const float *gf, const double *gd, const double *ref,
+                      size_t n, double atol, double rtol)
+{
+    double worst = 0, maxabs = 0;
+    int shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = gf ? (double)gf[i] : gd[i];
+        double d = fabs(g - ref[i]);
+        double r = d / (atol + rtol * fabs(ref[i]));
+        if (!(r <= worst)) worst = isnan(r) ? INFINITY : (r > worst ? r : worst);
+        if (d > maxabs || isnan(d)) maxabs = d;
+        if ((!(r <= 1.0)) && shown < 5) {
+            fprintf(stderr, "  %s[%zu]: got %.9g, ref %.9g\n", what, i, g, ref[i]);
+            shown++;
+        }
+    }
+    if (!(worst <= 1.0))
+        fprintf(stderr, "FAIL %s: max abs diff %.3g (atol %.1g, rtol %.1g)\n", what, maxabs, atol,
+                rtol);
+    return worst;
+}
+
+double wsfx_compare_f(const char *what, const float *got, const double *ref, size_t n, double atol,
+                      double rtol)
+{
+    return compare(what, got, NULL, ref, n, atol, rtol);
+}
+
+double wsfx_compare_d(const char *what, const double *got, const double *ref, size_t n,
+                      double atol, double rtol)
+{
+    return compare(what, NULL, got, ref, n, atol, rtol);
+}
+
+const char *wsfx_shared_dir(void)
+{
+    const char *s = getenv("WSNAS_SHARED");
+    return s && s[0] ? s : NULL;
+}
+
+const char *wsfx_tmp_dir(void)
+{
+    const char *s = getenv("WSNAS_TMP");
+    return s && s[0] ? s : NULL;
+}

@@ -1,0 +1,37 @@
+/* fixture.h: reader for the reference-tensor files the PyTorch scripts in
+ * tests/ write (format in tests/wsfx.py): named float64 tensors.  Also the
+ * tolerance-scaled comparison every kernel test uses. */
+#ifndef WSNAS_TESTS_FIXTURE_H
+#define WSNAS_TESTS_FIXTURE_H
+
+#include <stddef.h>
+
+typedef struct wsfx_tensor {
+    char name[128];
+    int ndim;
+    int dims[8];
+    size_t numel;
+    double *data;
+} wsfx_tensor;
+
+typedef struct wsfx {
+    int count;
+    wsfx_tensor *t;
+} wsfx;
+
+/* Loads $WSNAS_FIXTURES/<file>; returns NULL (and prints why) on failure. */
+wsfx *wsfx_load(const char *file);
+void wsfx_free(wsfx *fx);
+/* The named tensor, or NULL. */
+const wsfx_tensor *wsfx_get(const wsfx *fx, const char *name);
+/* Max over i of |got-ref| / (atol + rtol*|ref|); <= 1 passes. Prints the
+ * first mismatches and the max abs diff under `what` when it fails. */
+double wsfx_compare_f(const char *what, const float *got, const double *ref, size_t n,
+                      double atol, double rtol);
+double wsfx_compare_d(const char *what, const double *got, const double *ref, size_t n,
+                      double atol, double rtol);
+/* Path helpers: $WSNAS_SHARED (../shared) and $WSNAS_TMP; NULL if unset. */
+const char *wsfx_shared_dir(void);
+const char *wsfx_tmp_dir(void);
+
+#endif
