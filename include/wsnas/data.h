@@ -21,7 +21,7 @@
  *   8       4     version (uint32) = 1
  *   12      4     n        (uint32) number of records, >= 1
  *   16      4     classes  (uint32) 1..256
- *   20      4     channels (uint32) 1..4
+ *   20      4     channels (uint32) 1..3
  *   24      4     height   (uint32) 1..1024
  *   28      4     width    (uint32) 1..1024
  *   32      ...   n records of (1 + channels*height*width) bytes each:
@@ -51,7 +51,8 @@ typedef struct ws_dataset { /* owns its buffers */
     char name[64];   /* "fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet16-120", ... */
 } ws_dataset;
 
-/* Allocates an empty dataset with the given shape (pixels zeroed). */
+/* Allocates a dataset with the given shape (pixels and labels zeroed);
+ * 1..3 channels, sides 1..1024. */
 int ws_dataset_alloc(int n, int channels, int height, int width, int classes,
                      const char *name, ws_dataset **out, ws_error *err);
 void ws_dataset_free(ws_dataset *d);
@@ -149,7 +150,7 @@ int ws_split_fashion_mnist(const ws_dataset *train_set, ws_index_list *train,
  */
 typedef struct ws_transform {
     int out_size;          /* network input side */
-    float mean[3], std[3]; /* per channel, on the [0,1] scale (channels > 3 use [2]) */
+    float mean[3], std[3]; /* per channel (1..3), on the [0,1] scale */
     int crop_pad;          /* random crop padding (0 = off) */
     int flip;              /* random horizontal flip */
 } ws_transform;
