@@ -599,10 +599,11 @@ Test(data, random_split_deterministic_partition)
     for (int i = 1; i < a.n; i++) cr_assert_lt(a.idx[i - 1], a.idx[i]);
     cr_assert_eq(ws_split_random(1000, 300, 6, &e, NULL, &err), 0, "%s", err.msg);
     cr_expect_neq(memcmp(a.idx, e.idx, 300 * sizeof(int)), 0, "other seed, other split");
+    ws_index_list_free(&c);
     cr_expect_neq(ws_split_random(10, 11, 1, &c, NULL, &err), 0);
+    cr_expect_null(c.idx);
     ws_index_list_free(&a);
     ws_index_list_free(&b);
-    ws_index_list_free(&c);
     ws_index_list_free(&e);
 }
 
