@@ -987,3 +987,52 @@ Test(data, same_seed_same_batches_other_seed_other)
     ws_batcher_free(c);
     ws_dataset_free(d);
 }
+
+/* ---- the ImageNet16 converter ---------------------------------------------------------- */
+
+Test(data, imagenet16_converter_matches_autodl_filtering)
+{
+    const char *fx = getenv("WSNAS_FIXTURES");
+    if (!fx) cr_skip_test("WSNAS_FIXTURES unset");
+    if (system("python3 -c 'import pickle, struct' >/dev/null 2>&1") != 0)
+        cr_skip_test("python3 absent");
+    char out[512], cmd[2048], got[700], want[700];
+    tmp_path(out, sizeof out, "in16_out");
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
+             "--no-md5 --partial >/dev/null",
+             fx, fx, out);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    /* The expected files were written with numpy by tests/make_data_in16_fixture.py,
+     * following AutoDL's ImageNet16 class (keep labels 1..120, target L - 1). */
+    static const char *const split[2] = {"train", "test"};
+    static const int count[2] = {21, 10};
+    for (int s = 0; s < 2; s++) {
+        snprintf(got, sizeof got, "%s/imagenet16-120-%s.wsimg", out, split[s]);
+        snprintf(want, sizeof want, "%s/data_in16/expected-%s.wsimg", fx, split[s]);
+        size_t ng, nw;
+        uint8_t *g = read_bytes(got, &ng), *w = read_bytes(want, &nw);
+        cr_expect_eq(ng, nw, "%s: %zu bytes vs %zu", split[s], ng, nw);
+        cr_expect(ng == nw && memcmp(g, w, ng) == 0, "%s differs from the numpy reference", got);
+        free(g);
+        free(w);
+        ws_dataset *d = NULL;
+        ws_error err = {0};
+        cr_assert_eq(ws_dataset_load_imagenet16(got, &d, &err), 0, "%s", err.msg);
+        cr_expect_eq(d->n, count[s]);
+        int lo = 1000, hi = -1;
+        for (int i = 0; i < d->n; i++) {
+            lo = d->labels[i] < lo ? d->labels[i] : lo;
+            hi = d->labels[i] > hi ? d->labels[i] : hi;
+        }
+        cr_expect(lo >= 0 && hi <= 119, "labels %d..%d", lo, hi);
+        if (s == 0) cr_expect(d->labels[0] == 0 && d->labels[1] == 119, "labels 1, 120 -> 0, 119");
+        ws_dataset_free(d);
+    }
+    /* Without --no-md5 the fake files are refused. */
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
+             "--partial >/dev/null 2>&1",
+             fx, fx, out);
+    cr_expect_neq(system(cmd), 0);
+}
