@@ -95,6 +95,7 @@ struct ws_batcher {
     long epoch;                  /* epochs completed */
     int pos, have_perm;          /* next position in perm */
     float *base;                 /* (C, S, S) resized image, pixel units */
+    uint16_t *pad;               /* (S*k, S*k) zero-padded plane when downsampling */
 };
 
 ws_batcher *ws_batcher_alloc(const ws_dataset *d, const ws_index_list *idx, int batch,
@@ -139,8 +140,10 @@ ws_batcher *ws_batcher_alloc(const ws_dataset *d, const ws_index_list *idx, int 
         b->idx = malloc((size_t)n * sizeof *b->idx);
         b->perm = malloc((size_t)n * sizeof *b->perm);
         b->base = malloc((size_t)C * S * S * sizeof *b->base);
+        int k = d->height > S ? (d->height + S - 1) / S : 1;
+        b->pad = malloc((size_t)S * k * S * k * sizeof *b->pad);
     }
-    if (!b || !b->idx || !b->perm || !b->base) {
+    if (!b || !b->idx || !b->perm || !b->base || !b->pad) {
         ws_batcher_free(b);
         ws_error_set(err, WS_ENOMEM, "batcher on %s: out of memory", d->name);
         return NULL;
@@ -180,6 +183,7 @@ void ws_batcher_free(ws_batcher *b)
     free(b->idx);
     free(b->perm);
     free(b->base);
+    free(b->pad);
     free(b);
 }
 
@@ -193,15 +197,13 @@ int ws_batcher_count(const ws_batcher *b) { return b->n; }
 int ws_batcher_channels(const ws_batcher *b) { return b->C; }
 int ws_batcher_side(const ws_batcher *b) { return b->S; }
 
-/* Step 1: image j of the dataset resized into b->base (C, S, S), pixel units. */
-static void resize_into_base(ws_batcher *b, int j)
+/* Step 1: image j of the dataset resized into b->base (C, S, S), pixel units.
+ * Not called when the data already has side S (make_image reads the bytes). */
+static void resize_into_base(ws_batcher *b, const uint8_t *src)
 {
     const int C = b->C, S = b->S, in = b->in, k = b->k, off = b->off;
-    const uint8_t *src = b->d->pixels + (size_t)j * C * in * in;
     float *dst = b->base;
-    if (in == S) {
-        for (size_t i = 0, m = (size_t)C * S * S; i < m; i++) dst[i] = src[i];
-    } else if (in < S) {
+    if (in < S) {
         memset(dst, 0, (size_t)C * S * S * sizeof *dst);
         for (int c = 0; c < C; c++)
             for (int y = 0; y < in; y++) {
@@ -209,26 +211,57 @@ static void resize_into_base(ws_batcher *b, int j)
                 float *o = dst + ((size_t)c * S + y + off) * S + off;
                 for (int x = 0; x < in; x++) o[x] = s[x];
             }
-    } else {
-        const float inv = 1.0f / (float)(k * k);
-        for (int c = 0; c < C; c++)
-            for (int oy = 0; oy < S; oy++)
-                for (int ox = 0; ox < S; ox++) {
-                    unsigned sum = 0;
-                    for (int ky = 0; ky < k; ky++) {
-                        int sy = oy * k + ky - off;
-                        if (sy < 0 || sy >= in) continue;
-                        for (int kx = 0; kx < k; kx++) {
-                            int sx = ox * k + kx - off;
-                            if (sx >= 0 && sx < in) sum += src[((size_t)c * in + sy) * in + sx];
-                        }
-                    }
-                    dst[((size_t)c * S + oy) * S + ox] = (float)sum * inv;
-                }
+        return;
+    }
+    /* in > S: zero-pad to P = S*k in b->pad, then k x k means. */
+    const int P = S * k;
+    uint16_t *pad = b->pad;
+    if (P != in) memset(pad, 0, (size_t)P * P * sizeof *pad);
+    const float inv = 1.0f / (float)(k * k);
+    for (int c = 0; c < C; c++) {
+        for (int y = 0; y < in; y++) {
+            const uint8_t *s = src + ((size_t)c * in + y) * in;
+            uint16_t *o = pad + (size_t)(y + off) * P + off;
+            for (int x = 0; x < in; x++) o[x] = s[x];
+        }
+        float *oc = dst + (size_t)c * S * S;
+        for (int oy = 0; oy < S; oy++) {
+            const uint16_t *r0 = pad + (size_t)oy * k * P;
+            if (k == 2) {
+                const uint16_t *r1 = r0 + P;
+                for (int ox = 0; ox < S; ox++)
+                    oc[oy * S + ox] =
+                        (float)(r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * inv;
+                continue;
+            }
+            for (int ox = 0; ox < S; ox++) {
+                unsigned sum = 0;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) sum += r0[(size_t)ky * P + ox * k + kx];
+                oc[oy * S + ox] = (float)sum * inv;
+            }
+        }
     }
 }
 
-/* Steps 2-3: flip, padded crop and normalisation of b->base into out (C, S, S). */
+/* One output row: o[x] = row[sx] * sc + sh for x in [x0, x1) with sx = x + dx - p
+ * (mirrored when flip), sh (a zero pixel) elsewhere.  T is uint8_t or float. */
+#define CROP_ROW(T)                                                                        \
+    static void crop_row_##T(float *o, const T *row, int S, int x0, int x1, int shift,    \
+                             int flip, float sc, float sh)                                 \
+    {                                                                                      \
+        for (int x = 0; x < x0; x++) o[x] = sh;                                            \
+        if (flip)                                                                          \
+            for (int x = x0; x < x1; x++) o[x] = (float)row[S - 1 - (x + shift)] * sc + sh; \
+        else                                                                               \
+            for (int x = x0; x < x1; x++) o[x] = (float)row[x + shift] * sc + sh;          \
+        for (int x = x1; x < S; x++) o[x] = sh;                                            \
+    }
+CROP_ROW(uint8_t)
+CROP_ROW(float)
+
+/* Steps 1-3 for dataset image j: resize, flip, padded crop, normalise into
+ * out (C, S, S). */
 static void make_image(ws_batcher *b, int j, int augment, float *out)
 {
     const int C = b->C, S = b->S, p = augment ? b->tf.crop_pad : 0;
@@ -238,7 +271,9 @@ static void make_image(ws_batcher *b, int j, int augment, float *out)
         dy = (int)ws_pcg32_bounded(&b->aug, (uint32_t)(2 * p + 1));
         dx = (int)ws_pcg32_bounded(&b->aug, (uint32_t)(2 * p + 1));
     }
-    resize_into_base(b, j);
+    const uint8_t *src = b->d->pixels + (size_t)j * C * b->in * b->in;
+    const int direct = b->in == S;
+    if (!direct) resize_into_base(b, src);
     /* out(y, x) = flipped(y + dy - p, x + dx - p), zero pixels outside. */
     const int x0 = p - dx > 0 ? p - dx : 0, x1 = S + p - dx < S ? S + p - dx : S;
     for (int c = 0; c < C; c++) {
@@ -250,13 +285,9 @@ static void make_image(ws_batcher *b, int j, int augment, float *out)
                 for (int x = 0; x < S; x++) o[x] = sh;
                 continue;
             }
-            const float *row = b->base + ((size_t)c * S + sy) * S;
-            for (int x = 0; x < x0; x++) o[x] = sh;
-            if (flip)
-                for (int x = x0; x < x1; x++) o[x] = row[S - 1 - (x + dx - p)] * sc + sh;
-            else
-                for (int x = x0; x < x1; x++) o[x] = row[x + dx - p] * sc + sh;
-            for (int x = x1; x < S; x++) o[x] = sh;
+            size_t r = ((size_t)c * S + sy) * S;
+            if (direct) crop_row_uint8_t(o, src + r, S, x0, x1, dx - p, flip, sc, sh);
+            else crop_row_float(o, b->base + r, S, x0, x1, dx - p, flip, sc, sh);
         }
     }
 }
