@@ -437,7 +437,21 @@ static int fuzz_one(const char *path, const uint8_t *m, size_t mlen, int gz, int
     if (kind == 0) rc = ws_dataset_load_idx(path, other, &d, &err);
     else if (kind == 1) rc = ws_dataset_load_idx(other, path, &d, &err);
     else if (kind == 2) rc = ws_dataset_load_cifar100(other, 0, &d, &err);
-    else rc = ws_dataset_load_wsimg(path, &d, &err);
+    else if (kind == 3) rc = ws_dataset_load_cifar10(other, 0, &d, &err);
+    else if (kind == 4) rc = ws_dataset_load_wsimg(path, &d, &err);
+    else {
+        ws_index_list l = {0, NULL};
+        rc = ws_split_load_nb201(path, "train", &l, &err);
+        if (rc == 0) {
+            cr_assert(l.n >= 1 && l.idx);
+            for (int i = 0; i < l.n; i++) cr_assert_geq(l.idx[i], 0);
+        } else {
+            cr_assert_null(l.idx);
+            cr_assert(err.msg[0] != '\0', "error %d without a message", rc);
+        }
+        ws_index_list_free(&l);
+        return rc != 0;
+    }
     if (rc == 0) {
         cr_assert_not_null(d);
         check_valid_dataset(d);
@@ -453,15 +467,20 @@ Test(data, fuzz_mutated_files_never_crash)
 {
     size_t li, ll, lc, lw;
     uint8_t *im = make_idx_images(5, 4, 3, &li), *lb = make_idx_labels(5, &ll);
-    uint8_t *cf = make_cifar(3, 2, 100, &lc);
+    size_t l10;
+    uint8_t *cf = make_cifar(3, 2, 100, &lc), *c10 = make_cifar(3, 1, 10, &l10);
+    static const char js[] = "{\"train\": [\"int\", [\"1\", \"3\", \"5\", \"8\"]], "
+                             "\"valid\": [\"int\", [\"0\", \"2\"]]}";
     ws_dataset *ds = make_ds(4, 3, 5, 7);
-    char pi[512], pl[512], pc_dir[512], pc[700], pw[512];
+    char pi[512], pl[512], pc_dir[512], pc[700], pc10[700], pw[512], pj[512];
     tmp_path(pi, sizeof pi, "fz_img");
     tmp_path(pl, sizeof pl, "fz_lab");
     tmp_path(pc_dir, sizeof pc_dir, "fz_c100");
     mkdir(pc_dir, 0755);
     snprintf(pc, sizeof pc, "%s/test.bin", pc_dir);
+    snprintf(pc10, sizeof pc10, "%s/test_batch.bin", pc_dir);
     tmp_path(pw, sizeof pw, "fz.wsimg");
+    tmp_path(pj, sizeof pj, "fz_split.json");
     ws_error err = {0};
     cr_assert_eq(ws_dataset_save_wsimg(ds, NULL, pw, &err), 0, "%s", err.msg);
     uint8_t *wb = read_bytes(pw, &lw);
@@ -472,9 +491,9 @@ Test(data, fuzz_mutated_files_never_crash)
     ws_pcg32 r;
     ws_pcg32_seed(&r, 20260401u, 99u);
     int errors = 0, total = 0;
-    for (int it = 0; it < 320; it++, total++) {
+    for (int it = 0; it < 360; it++, total++) {
         size_t mlen;
-        int kind = it % 4, gz = (it / 4) % 2;
+        int kind = it % 6, gz = (it / 6) % 2;
         if (kind == 0) {
             mutate(&r, im, li, m, &mlen);
             errors += fuzz_one(pi, m, mlen, gz, 0, pl);
@@ -484,9 +503,15 @@ Test(data, fuzz_mutated_files_never_crash)
         } else if (kind == 2) {
             mutate(&r, cf, lc, m, &mlen);
             errors += fuzz_one(pc, m, mlen, 0, 2, pc_dir);
-        } else {
+        } else if (kind == 3) {
+            mutate(&r, c10, l10, m, &mlen);
+            errors += fuzz_one(pc10, m, mlen, 0, 3, pc_dir);
+        } else if (kind == 4) {
             mutate(&r, wb, lw, m, &mlen);
-            errors += fuzz_one(pw, m, mlen, 0, 3, NULL);
+            errors += fuzz_one(pw, m, mlen, 0, 4, NULL);
+        } else {
+            mutate(&r, (const uint8_t *)js, sizeof js - 1, m, &mlen);
+            errors += fuzz_one(pj, m, mlen, 0, 5, NULL);
         }
         write_bytes(pi, im, li, 0); /* restore the partner files */
         write_bytes(pl, lb, ll, 0);
@@ -498,6 +523,7 @@ Test(data, fuzz_mutated_files_never_crash)
     free(im);
     free(lb);
     free(cf);
+    free(c10);
     ws_dataset_free(ds);
 }
 
@@ -832,8 +858,8 @@ Test(data, epochs_are_permutations)
             int B = ws_batcher_next(b, x, y);
             cr_expect_eq(B, k < 3 ? BATCH : N - 3 * BATCH);
             for (int i = 0; i < B; i++) {
-                /* Pixel 0 identifies the image (make_ds: (31 i) % 256, unique for i < 213
-                 * only mod 256; use the label plus the pixel to find it). */
+                /* Pixels 0 and 1 identify the image (make_ds: pixel 0 = 31 i mod 256,
+                 * distinct for i < 256). */
                 int id = -1;
                 for (int j = 10; j < N + 10; j++)
                     if (fabsf(x[i * 16] - d->pixels[j * 16] / 255.0f) < 1e-7f &&
