@@ -185,7 +185,8 @@ void ws_batcher_free(ws_batcher *b);
 void ws_batcher_set_drop_last(ws_batcher *b, int drop_last);
 /* The next batch of the current epoch's permutation (epoch 0 starts at the
  * first call); after the epoch's last batch the next call draws a new
- * permutation.  Returns B, the images written (the last batch may be short). */
+ * permutation.  Returns B, the images written (the last batch may be short;
+ * 0 only when drop_last leaves no full batch). */
 int ws_batcher_next(ws_batcher *b, float *x, int *y);
 int ws_batcher_batches_per_epoch(const ws_batcher *b);
 /* Epochs completed and batches taken in the current epoch. */

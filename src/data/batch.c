@@ -141,7 +141,7 @@ ws_batcher *ws_batcher_alloc(const ws_dataset *d, const ws_index_list *idx, int 
         b->perm = malloc((size_t)n * sizeof *b->perm);
         b->base = malloc((size_t)C * S * S * sizeof *b->base);
         int k = d->height > S ? (d->height + S - 1) / S : 1;
-        b->pad = malloc((size_t)S * k * S * k * sizeof *b->pad);
+        b->pad = calloc((size_t)S * k * S * k, sizeof *b->pad);
     }
     if (!b || !b->idx || !b->perm || !b->base || !b->pad) {
         ws_batcher_free(b);
@@ -215,8 +215,7 @@ static void resize_into_base(ws_batcher *b, const uint8_t *src)
     }
     /* in > S: zero-pad to P = S*k in b->pad, then k x k means. */
     const int P = S * k;
-    uint16_t *pad = b->pad;
-    if (P != in) memset(pad, 0, (size_t)P * P * sizeof *pad);
+    uint16_t *pad = b->pad; /* border zeroed by calloc, interior rewritten each time */
     const float inv = 1.0f / (float)(k * k);
     for (int c = 0; c < C; c++) {
         for (int y = 0; y < in; y++) {

@@ -35,6 +35,12 @@ int ws_index_list_all(int n, ws_index_list *out, ws_error *err)
     return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
 /* Strict decimal parse of a JSON string or number entry; -1 if invalid. */
 static long parse_index(const cJSON *e)
 {
@@ -92,7 +98,6 @@ int ws_split_load_nb201(const char *split_file, const char *key, ws_index_list *
     if (!rc && n < 1)
         rc = ws_error_set(err, WS_EFORMAT, "%s: key '%s': empty index list", split_file, key);
     if (!rc) rc = list_alloc(out, n, err);
-    long maxv = -1;
     int i = 0;
     const cJSON *e;
     if (!rc) {
@@ -105,29 +110,24 @@ int ws_split_load_nb201(const char *split_file, const char *key, ws_index_list *
                 break;
             }
             out->idx[i++] = (int)x;
-            if (x > maxv) maxv = x;
         }
     }
     cJSON_Delete(root);
-    if (!rc) { /* uniqueness */
-        uint8_t *seen = calloc((size_t)maxv + 1, 1);
-        if (!seen) rc = ws_error_set(err, WS_ENOMEM, "%s: out of memory", split_file);
-        for (int j = 0; !rc && j < n; j++) {
-            if (seen[out->idx[j]])
-                rc = ws_error_set(err, WS_EFORMAT, "%s: key '%s': entry %d: index %d repeated",
-                                  split_file, key, j, out->idx[j]);
-            seen[out->idx[j]] = 1;
+    if (!rc) { /* uniqueness, on a sorted copy (indices may be large) */
+        int *sorted = malloc((size_t)n * sizeof *sorted);
+        if (!sorted) rc = ws_error_set(err, WS_ENOMEM, "%s: out of memory", split_file);
+        if (sorted) {
+            memcpy(sorted, out->idx, (size_t)n * sizeof *sorted);
+            qsort(sorted, (size_t)n, sizeof *sorted, cmp_int);
+            for (int j = 1; !rc && j < n; j++)
+                if (sorted[j] == sorted[j - 1])
+                    rc = ws_error_set(err, WS_EFORMAT, "%s: key '%s': index %d repeated",
+                                      split_file, key, sorted[j]);
+            free(sorted);
         }
-        free(seen);
     }
     if (rc) ws_index_list_free(out);
     return rc;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
 }
 
 int ws_split_random(int n, int n_first, uint64_t seed, ws_index_list *first,
