@@ -81,7 +81,7 @@ test-fast: $(TESTBIN)
 	$(TEST_ENV) $(TESTBIN) -j2 $(TESTARGS)
 
 test-asan: $(DEPS_OK)
-	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -march=native" test-fast
+	CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 test-fast
 
 test: test-fast test-asan
 	@echo "make test: normal and ASan+UBSan suites passed"
