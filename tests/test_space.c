@@ -77,7 +77,7 @@ Test(space, parse_rejects_bad_strings)
         {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|",
          "offset 80: expected an op name"},
         {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2",
-         "offset 95: expected '|', got end of string"},
+         "offset 94: expected '|', got end of string"},
         {"|nor_conv_3x3~1|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
          "offset 14: expected input node index 0"},
         {"|nor_conv_3x3~0|+|none~1|nor_conv_3x3~0|+|skip_connect~0|none~1|skip_connect~2|",
