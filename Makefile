@@ -93,3 +93,8 @@ clean:
 	rm -rf build build-asan
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# The NB201 v1.1 ground-truth table from ../shared (wsnas table import --preset nb201).
+.PHONY: nb201-table
+nb201-table: $(BIN)
+	$(BIN) table import --preset nb201 ../shared/nb201/nb201_merged.csv -o $(BUILD)/nb201.h5

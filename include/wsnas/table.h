@@ -135,6 +135,8 @@ int ws_table_set_bench_attr(const char *path, const char *bench, const char *key
  * A mapping sends one input column to one benchmark metric:
  *   "[FILE:]COLUMN=BENCH/METRIC"      FILE = an input's base name or path,
  *                                     needed only if several inputs have COLUMN.
+ * A suffix "@TAG" on COLUMN is ignored, so that one column can feed several
+ * targets in a spec (JSON keys are unique).
  * A spec is JSON:
  *   {"arch_column": "arch_str",                      (optional)
  *    "allow_missing": false,                         (optional)

@@ -109,7 +109,7 @@ static int read_attr_text(hid_t obj, const char *name, char **out, const char *w
         if (vl > 0) {
             char *p = NULL;
             if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
-                H5Aread(a, mt, &p) < 0) {
+                H5Tset_cset(mt, H5Tget_cset(t)) < 0 || H5Aread(a, mt, &p) < 0) {
                 rc = ws_error_set(err, WS_EFORMAT, "%s: cannot read attribute '%s'", where, name);
                 goto done;
             }
@@ -119,7 +119,7 @@ static int read_attr_text(hid_t obj, const char *name, char **out, const char *w
             size_t size = H5Tget_size(t);
             char *buf = calloc(1, size + 1);
             if (!buf || (mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, size) < 0 ||
-                H5Aread(a, mt, buf) < 0) {
+                H5Tset_cset(mt, H5Tget_cset(t)) < 0 || H5Aread(a, mt, buf) < 0) {
                 free(buf);
                 rc = ws_error_set(err, WS_EFORMAT, "%s: cannot read attribute '%s'", where, name);
                 goto done;
