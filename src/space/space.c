@@ -103,45 +103,70 @@ struct ws_space {
     int iso_count;
 };
 
-typedef struct iso_entry {
-    char str[WS_ISO_STR_MAX];
-    int index;
-} iso_entry;
+/* Strings of all architectures packed in one arena, for sorting indices. */
+typedef struct iso_arena {
+    char *text;
+    uint32_t off[WS_ARCH_COUNT];
+} iso_arena;
 
-static int iso_entry_cmp(const void *pa, const void *pb)
+static int iso_cmp(const void *pa, const void *pb, void *ctx)
 {
-    const iso_entry *a = pa, *b = pb;
-    int c = strcmp(a->str, b->str);
-    return c ? c : (a->index > b->index) - (a->index < b->index);
+    const iso_arena *ar = ctx;
+    int a = *(const int *)pa, b = *(const int *)pb;
+    int c = strcmp(ar->text + ar->off[a], ar->text + ar->off[b]);
+    return c ? c : (a > b) - (a < b);
 }
 
-/* Assigns classes: sort (string, index) and link each run of equal strings. */
+/* Assigns classes: sort indices by (string, index) and link each run of
+ * equal strings. */
 static int space_build_iso(ws_space *sp)
 {
-    iso_entry *ent = malloc(sizeof *ent * WS_ARCH_COUNT);
-    if (!ent) return -1;
+    iso_arena *ar = malloc(sizeof *ar);
+    int *order = malloc(sizeof *order * WS_ARCH_COUNT);
+    size_t cap = (size_t)WS_ARCH_COUNT * 64, used = 0;
+    char *text = malloc(cap);
+    if (!ar || !order || !text) goto fail;
     for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        char buf[WS_ISO_STR_MAX];
         ws_arch a = ws_space_arch(sp, i);
-        int len = ws_arch_iso_string(&a, ent[i].str, sizeof ent[i].str);
+        int len = ws_arch_iso_string(&a, buf, sizeof buf);
         WS_ASSERT(len >= 0);
-        ent[i].index = i;
+        if (used + (size_t)len + 1 > cap) {
+            char *p = realloc(text, 2 * cap);
+            if (!p) goto fail;
+            text = p;
+            cap *= 2;
+        }
+        memcpy(text + used, buf, (size_t)len + 1);
+        ar->off[i] = (uint32_t)used;
+        used += (size_t)len + 1;
+        order[i] = i;
     }
-    qsort(ent, WS_ARCH_COUNT, sizeof *ent, iso_entry_cmp);
+    ar->text = text;
+    qsort_r(order, WS_ARCH_COUNT, sizeof *order, iso_cmp, ar);
     sp->iso_count = 0;
     for (int lo = 0; lo < WS_ARCH_COUNT;) {
+        const char *s = text + ar->off[order[lo]];
         int hi = lo + 1;
-        while (hi < WS_ARCH_COUNT && !strcmp(ent[hi].str, ent[lo].str)) hi++;
+        while (hi < WS_ARCH_COUNT && !strcmp(text + ar->off[order[hi]], s)) hi++;
         for (int k = lo; k < hi; k++) {
-            int idx = ent[k].index;
-            sp->iso_class[idx] = (uint16_t)ent[lo].index;
+            int idx = order[k];
+            sp->iso_class[idx] = (uint16_t)order[lo];
             sp->iso_size[idx] = (uint16_t)(hi - lo);
-            sp->iso_next[idx] = (uint16_t)(k + 1 < hi ? ent[k + 1].index : idx);
+            sp->iso_next[idx] = (uint16_t)(k + 1 < hi ? order[k + 1] : idx);
         }
         sp->iso_count++;
         lo = hi;
     }
-    free(ent);
+    free(text);
+    free(order);
+    free(ar);
     return 0;
+fail:
+    free(text);
+    free(order);
+    free(ar);
+    return -1;
 }
 
 ws_space *ws_space_alloc(void)
