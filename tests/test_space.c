@@ -76,7 +76,8 @@ Test(space, parse_rejects_bad_strings)
         {"|", "offset 1: expected an op name"},
         {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|",
          "offset 80: expected an op name"},
-        {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2",
+        {"|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_"
+         "connect~2",
          "offset 94: expected '|', got end of string"},
         {"|nor_conv_3x3~1|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
          "offset 14: expected input node index 0"},
@@ -111,8 +112,8 @@ Test(space, parse_rejects_bad_strings)
         int rc = ws_arch_parse(bad[i].s, &a, &err);
         cr_expect_eq(rc, WS_EINVAL, "'%s' accepted", bad[i].s);
         cr_expect_eq(err.code, WS_EINVAL);
-        cr_expect(strstr(err.msg, bad[i].msg) != NULL, "'%s': message '%s' lacks '%s'",
-                  bad[i].s, err.msg, bad[i].msg);
+        cr_expect(strstr(err.msg, bad[i].msg) != NULL, "'%s': message '%s' lacks '%s'", bad[i].s,
+                  err.msg, bad[i].msg);
         cr_expect_eq(a.op[0], 9, "output written on failure");
     }
     /* every truncation of a valid string is rejected, without a crash */
@@ -136,12 +137,15 @@ Test(space, official_fixed_points)
         int index;
         const char *s;
     } fixed[] = {
-        {0, "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"},
+        {0, "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_"
+            "connect~2|"},
         {9, "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"},
-        {123, "|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"},
+        {123,
+         "|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"},
         {11472, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"},
         /* all-3x3 (SOURCE.md names 9930, the CIFAR-100 optimum; the CSV says 1462) */
-        {1462, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"},
+        {1462, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+               "nor_conv_3x3~2|"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         char buf[WS_ARCH_STR_MAX];

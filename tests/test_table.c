@@ -135,8 +135,7 @@ Test(table, roundtrip_and_queries)
     cr_expect_eq(ws_table_oracle_by(t, "toy", "valid_acc_200", "test_acc_200", &best, &v, &err), 0);
     cr_expect_eq(best, 200);
     cr_expect_eq(v, 800.0);
-    cr_expect_eq(ws_table_oracle_by(t, "toy", "test_acc_200", "train_loss", &best, &v, &err),
-                 0);
+    cr_expect_eq(ws_table_oracle_by(t, "toy", "test_acc_200", "train_loss", &best, &v, &err), 0);
 
     int rank = 0;
     double pct = 0;
@@ -151,8 +150,11 @@ Test(table, roundtrip_and_queries)
     /* iso mean = mean over the members of the class */
     const ws_space *sp = ws_table_space(t);
     int members[WS_ARCH_COUNT], idx = -1;
-    cr_assert_eq(ws_space_lookup(sp, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
-                                 &idx, NULL), 0);
+    cr_assert_eq(
+        ws_space_lookup(
+            sp, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
+            &idx, NULL),
+        0);
     int n = ws_space_iso_members(sp, idx, members, WS_ARCH_COUNT), cnt = 0;
     cr_assert_gt(n, 1);
     double sum = 0, mean = 0;
@@ -230,8 +232,9 @@ Test(table, open_refuses_bad_files)
     H5Gclose(g);
     H5Fclose(f);
     cr_expect_eq(ws_table_open(dims, &t, &err), WS_EFORMAT);
-    cr_expect(strstr(err.msg, "/benchmarks/b/acc: expected 15625 values (1-D), got dimensions (100)"),
-              "%s", err.msg);
+    cr_expect(
+        strstr(err.msg, "/benchmarks/b/acc: expected 15625 values (1-D), got dimensions (100)"),
+        "%s", err.msg);
 
     /* architecture rows in another order */
     const char *ops = tmp_path("t_open_ops.h5");
@@ -316,7 +319,8 @@ Test(table, import_csv_and_its_errors)
         const char *edit;
         const char *msg; /* substring of the one-line error */
     } bad[] = {
-        {4, "4,|nor_conv_3x3~0|+|bad~0|,1.0", "t_imp.csv:6: column 2 (arch_str): arch string offset 18: expected an op name"},
+        {4, "4,|nor_conv_3x3~0|+|bad~0|,1.0",
+         "t_imp.csv:6: column 2 (arch_str): arch string offset 18: expected an op name"},
         {-2, "", "t_imp.csv:7: column 3 (acc): expected a number, got 'abc'"},
         {9, "drop", "t_imp.csv: 1 of 15625 architectures missing (first: index 9"},
         {12, "dup", "t_imp.csv:14: duplicate architecture"},
@@ -366,7 +370,8 @@ Test(table, import_csv_and_its_errors)
     const char *in[1] = {csv};
     cr_expect_eq(ws_table_import_run(im, in, 1, out, &err), WS_EINVAL);
     cr_expect(strstr(err.msg, "column 'zzz' (for toy/acc) is in no input"), "%s", err.msg);
-    cr_expect_eq(ws_table_import_map(im, "acc=toy/acc", &err), WS_EINVAL, "two columns -> one metric");
+    cr_expect_eq(ws_table_import_map(im, "acc=toy/acc", &err), WS_EINVAL,
+                 "two columns -> one metric");
     cr_expect_eq(ws_table_import_map(im, "acc=toyacc", &err), WS_EINVAL);
     cr_expect(strstr(err.msg, "expected BENCH/METRIC"), "%s", err.msg);
     cr_expect_eq(ws_table_import_map(im, "acc", &err), WS_EINVAL);
@@ -456,9 +461,12 @@ Test(table, nb201_optima)
     int rank = 0, idx = -1;
     cr_expect_eq(ws_table_rank(t, "cifar10", "test_acc_200", 13714, &rank, NULL, NULL), 0);
     cr_expect_eq(rank, 1);
-    cr_assert_eq(ws_space_lookup(ws_table_space(t),
-                                 "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
-                                 &idx, NULL), 0);
+    cr_assert_eq(
+        ws_space_lookup(
+            ws_table_space(t),
+            "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|", &idx,
+            NULL),
+        0);
     cr_expect_eq(idx, 11472);
     cr_expect_eq(ws_table_get(t, "cifar10", "test_acc_200", idx, &a, NULL), 0);
     cr_expect(fabs(a - 93.91) < 0.005, "ResNet cifar10 test %f", a);
@@ -495,7 +503,8 @@ Test(table, genius_json_matches_csv)
         char bench[64], metric[64];
         const char *target = strrchr(maps[k], '=') + 1;
         sscanf(target, "%63[^/]/%63s", bench, metric);
-        const double *x = ws_table_column(tc, bench, metric), *y = ws_table_column(tj, bench, metric);
+        const double *x = ws_table_column(tc, bench, metric),
+                     *y = ws_table_column(tj, bench, metric);
         cr_assert(x && y, "%s/%s", bench, metric);
         int differ = 0;
         for (int i = 0; i < WS_ARCH_COUNT; i++) differ += x[i] != y[i];
@@ -551,7 +560,8 @@ Test(table, cli_bad_input)
     snprintf(args, sizeof args, "table import --map a=b/c -o %s/t_cli.h5 %s/t_cli_nope.csv", dir,
              dir);
     cr_expect_eq(run_cli(args, e, sizeof e, o, sizeof o), 1);
-    cr_expect(strstr(e, "wsnas table import: ") && strstr(e, "t_cli_nope.csv: cannot open"), "%s", e);
+    cr_expect(strstr(e, "wsnas table import: ") && strstr(e, "t_cli_nope.csv: cannot open"), "%s",
+              e);
     cr_expect_eq(count_lines(e), 1, "%s", e);
     /* not an HDF5 file */
     char txt[1024];
@@ -567,7 +577,8 @@ Test(table, cli_bad_input)
     cr_expect_eq(run_cli(args, e, sizeof e, o, sizeof o), 1);
     cr_expect_eq(count_lines(e), 1, "%s", e);
     /* a bad architecture */
-    cr_expect_eq(run_cli("arch '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~2|'", e, sizeof e, o, sizeof o), 1);
+    cr_expect_eq(
+        run_cli("arch '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~2|'", e, sizeof e, o, sizeof o), 1);
     cr_expect(strstr(e, "wsnas arch: arch string offset 38: expected input node index 1"), "%s", e);
     cr_expect_eq(count_lines(e), 1, "%s", e);
     cr_expect_eq(run_cli("arch 15625", e, sizeof e, o, sizeof o), 1);
@@ -576,10 +587,11 @@ Test(table, cli_bad_input)
     cr_expect(strstr(e, "--C"), "%s", e);
     /* a good architecture */
     cr_expect_eq(run_cli("arch 11472", e, sizeof e, o, sizeof o), 0, "%s", e);
-    cr_expect(strstr(o, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"));
+    cr_expect(strstr(
+        o, "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"));
     cr_expect(strstr(o, "params       559386"), "%s", o);
     /* every --help works */
-    static const char *helps[] = {"arch --help", "table --help", "table import --help",
+    static const char *helps[] = {"arch --help",       "table --help",       "table import --help",
                                   "table info --help", "table query --help", "table oracle --help"};
     for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++) {
         cr_expect_eq(run_cli(helps[k], e, sizeof e, o, sizeof o), 0, "%s", helps[k]);

@@ -9,29 +9,32 @@
 
 static void arch_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wsnas arch STRING|INDEX [options]\n"
-            "Describes one NB201 architecture, given as its official string\n"
-            "(|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or its official index 0..15624.\n"
-            "Costs are for the NB201 network built around the cell.\n\n"
-            "options:\n"
-            "  --C N              stage-1 channels (default 16)\n"
-            "  --N N              cells per stage (default 5)\n"
-            "  --classes N        output classes (default 10)\n"
-            "  --in-channels N    input channels (default 3)\n"
-            "  --in-size N        input side, multiple of 4 (default 32)\n"
-            "  --cell-affine 0|1  BN gamma/beta inside cell ops (default 1, standalone)\n"
-            "  --conv-bias 0|1    bias on cell convs (default 0, as NB201)\n"
-            "  -h, --help         this help\n");
+    fprintf(f, "usage: wsnas arch STRING|INDEX [options]\n"
+               "Describes one NB201 architecture, given as its official string\n"
+               "(|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or its official index 0..15624.\n"
+               "Costs are for the NB201 network built around the cell.\n\n"
+               "options:\n"
+               "  --C N              stage-1 channels (default 16)\n"
+               "  --N N              cells per stage (default 5)\n"
+               "  --classes N        output classes (default 10)\n"
+               "  --in-channels N    input channels (default 3)\n"
+               "  --in-size N        input side, multiple of 4 (default 32)\n"
+               "  --cell-affine 0|1  BN gamma/beta inside cell ops (default 1, standalone)\n"
+               "  --conv-bias 0|1    bias on cell convs (default 0, as NB201)\n"
+               "  -h, --help         this help\n");
 }
 
 int ws_cmd_arch(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"C", required_argument, NULL, 'C'},           {"N", required_argument, NULL, 'N'},
-        {"classes", required_argument, NULL, 'k'},     {"in-channels", required_argument, NULL, 'i'},
-        {"in-size", required_argument, NULL, 's'},     {"cell-affine", required_argument, NULL, 'a'},
-        {"conv-bias", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
+        {"C", required_argument, NULL, 'C'},
+        {"N", required_argument, NULL, 'N'},
+        {"classes", required_argument, NULL, 'k'},
+        {"in-channels", required_argument, NULL, 'i'},
+        {"in-size", required_argument, NULL, 's'},
+        {"cell-affine", required_argument, NULL, 'a'},
+        {"conv-bias", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ws_macro m = ws_macro_nb201(10);

@@ -20,23 +20,22 @@ static void table_usage(FILE *f)
 
 static void import_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wsnas table import -o OUT.h5 [options] INPUT...\n"
-            "Builds a table (schema: include/wsnas/table.h) from CSV files (header row, an\n"
-            "architecture-string column) and JSON files (*.json, objects keyed by\n"
-            "architecture string). Writes OUT.h5.tmp, then renames it.\n\n"
-            "options:\n"
-            "  -o, --output FILE        the table to write (required)\n"
-            "  --preset NAME            built-in mapping; 'nb201' maps nb201_merged.csv's\n"
-            "                           NB201 v1.1 nb201_* and e12_* columns (default: none)\n"
-            "  --map [FILE:]COL=B/M     column COL (of input FILE) -> benchmark B, metric M;\n"
-            "                           repeatable (default: none)\n"
-            "  --spec FILE.json         a JSON mapping spec, see table.h (default: none)\n"
-            "  --arch-col NAME          CSV architecture column (default arch_str)\n"
-            "  --attr B:KEY=VALUE       string attribute of benchmark B; repeatable\n"
-            "  --allow-missing          keep architectures absent from an input as NaN\n"
-            "                           (default: missing architectures are an error)\n"
-            "  -h, --help               this help\n");
+    fprintf(f, "usage: wsnas table import -o OUT.h5 [options] INPUT...\n"
+               "Builds a table (schema: include/wsnas/table.h) from CSV files (header row, an\n"
+               "architecture-string column) and JSON files (*.json, objects keyed by\n"
+               "architecture string). Writes OUT.h5.tmp, then renames it.\n\n"
+               "options:\n"
+               "  -o, --output FILE        the table to write (required)\n"
+               "  --preset NAME            built-in mapping; 'nb201' maps nb201_merged.csv's\n"
+               "                           NB201 v1.1 nb201_* and e12_* columns (default: none)\n"
+               "  --map [FILE:]COL=B/M     column COL (of input FILE) -> benchmark B, metric M;\n"
+               "                           repeatable (default: none)\n"
+               "  --spec FILE.json         a JSON mapping spec, see table.h (default: none)\n"
+               "  --arch-col NAME          CSV architecture column (default arch_str)\n"
+               "  --attr B:KEY=VALUE       string attribute of benchmark B; repeatable\n"
+               "  --allow-missing          keep architectures absent from an input as NaN\n"
+               "                           (default: missing architectures are an error)\n"
+               "  -h, --help               this help\n");
 }
 
 static int read_text(const char *path, char **out, ws_error *err)
@@ -69,10 +68,14 @@ static int read_text(const char *path, char **out, ws_error *err)
 static int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},   {"preset", required_argument, NULL, 'p'},
-        {"map", required_argument, NULL, 'm'},      {"spec", required_argument, NULL, 's'},
-        {"arch-col", required_argument, NULL, 'a'}, {"attr", required_argument, NULL, 't'},
-        {"allow-missing", no_argument, NULL, 'M'},  {"help", no_argument, NULL, 'h'},
+        {"output", required_argument, NULL, 'o'},
+        {"preset", required_argument, NULL, 'p'},
+        {"map", required_argument, NULL, 'm'},
+        {"spec", required_argument, NULL, 's'},
+        {"arch-col", required_argument, NULL, 'a'},
+        {"attr", required_argument, NULL, 't'},
+        {"allow-missing", no_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ws_table_import *im = ws_table_import_alloc();
@@ -127,8 +130,8 @@ static int cmd_import(int argc, char **argv)
         return 2;
     }
     if (!rc)
-        rc = ws_table_import_run(im, (const char *const *)(argv + optind), argc - optind, out,
-                                 &err);
+        rc =
+            ws_table_import_run(im, (const char *const *)(argv + optind), argc - optind, out, &err);
     ws_table_import_free(im);
     if (rc) return ws_cli_fail("table import", &err);
     return 0;
@@ -145,8 +148,10 @@ static int parse_args(int argc, char **argv, const char *sub, int npos, table_ar
                       void (*usage)(FILE *))
 {
     static const struct option opts[] = {
-        {"bench", required_argument, NULL, 'b'},     {"metric", required_argument, NULL, 'm'},
-        {"select-by", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"bench", required_argument, NULL, 'b'},
+        {"metric", required_argument, NULL, 'm'},
+        {"select-by", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -189,7 +194,8 @@ static int cmd_info(int argc, char **argv)
     for (int i = 0; i < ws_table_benchmark_count(t); i++) {
         const char *b = ws_table_benchmark_name(t, i), *k, *v;
         printf("\n[%s]\n", b);
-        for (int a = 0; (k = ws_table_bench_attr_at(t, b, a, &v)); a++) printf("  @%s = %s\n", k, v);
+        for (int a = 0; (k = ws_table_bench_attr_at(t, b, a, &v)); a++)
+            printf("  @%s = %s\n", k, v);
         const uint8_t *filled = ws_table_filled(t, b);
         if (filled) {
             int n = 0;
@@ -288,8 +294,8 @@ static int cmd_oracle(int argc, char **argv)
     for (int i = 0; !rc && i < ws_table_benchmark_count(t); i++) {
         const char *b = ws_table_benchmark_name(t, i);
         if (ta.bench && strcmp(ta.bench, b)) continue;
-        if (!ta.bench && (!ws_table_column(t, b, metric) ||
-                          (ta.select && !ws_table_column(t, b, ta.select))))
+        if (!ta.bench &&
+            (!ws_table_column(t, b, metric) || (ta.select && !ws_table_column(t, b, ta.select))))
             continue;
         int best;
         double v, sv = NAN;
@@ -311,8 +317,8 @@ static int cmd_oracle(int argc, char **argv)
         shown++;
     }
     if (!rc && !shown)
-        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: no benchmark%s%s has metric '%s'%s%s",
-                          ta.pos[0], ta.bench ? " " : "", ta.bench ? ta.bench : "", metric,
+        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: no benchmark%s%s has metric '%s'%s%s", ta.pos[0],
+                          ta.bench ? " " : "", ta.bench ? ta.bench : "", metric,
                           ta.select ? " and " : "", ta.select ? ta.select : "");
     ws_table_close(t);
     return rc ? ws_cli_fail("table oracle", &err) : 0;

@@ -93,8 +93,8 @@ int ws_arch_parse(const char *s, ws_arch *out, ws_error *err)
     if (s[pos]) {
         char got[40];
         describe_at(s, pos, got, sizeof got);
-        return ws_error_set(err, WS_EINVAL, "arch string offset %zu: expected end of string, got %s",
-                            pos, got);
+        return ws_error_set(err, WS_EINVAL,
+                            "arch string offset %zu: expected end of string, got %s", pos, got);
     }
     *out = a;
     return 0;

@@ -4,15 +4,22 @@
 
 ws_macro ws_macro_nb201(int classes)
 {
-    ws_macro m = {.C = 16, .N = 5, .in_channels = 3, .in_size = 32, .classes = classes,
-                  .cell_bn_affine = 1, .conv_bias = 0};
+    ws_macro m = {.C = 16,
+                  .N = 5,
+                  .in_channels = 3,
+                  .in_size = 32,
+                  .classes = classes,
+                  .cell_bn_affine = 1,
+                  .conv_bias = 0};
     return m;
 }
 
 int ws_macro_check(const ws_macro *m, ws_error *err)
 {
-    if (m->C < 1 || m->C > 4096) return ws_error_set(err, WS_EINVAL, "C = %d: expected 1..4096", m->C);
-    if (m->N < 1 || m->N > 1000) return ws_error_set(err, WS_EINVAL, "N = %d: expected 1..1000", m->N);
+    if (m->C < 1 || m->C > 4096)
+        return ws_error_set(err, WS_EINVAL, "C = %d: expected 1..4096", m->C);
+    if (m->N < 1 || m->N > 1000)
+        return ws_error_set(err, WS_EINVAL, "N = %d: expected 1..1000", m->N);
     if (m->in_channels < 1 || m->in_channels > 4096)
         return ws_error_set(err, WS_EINVAL, "in_channels = %d: expected 1..4096", m->in_channels);
     if (m->in_size < 4 || m->in_size > 4096 || m->in_size % 4)

@@ -36,8 +36,8 @@ static void mt_init_by_array(mt19937 *g, const uint32_t *key, int len)
     mt_init_genrand(g, 19650218u);
     int i = 1, j = 0;
     for (int k = MT_N > len ? MT_N : len; k; k--) {
-        g->mt[i] = (g->mt[i] ^ ((g->mt[i - 1] ^ (g->mt[i - 1] >> 30)) * 1664525u)) + key[j] +
-                   (uint32_t)j;
+        g->mt[i] =
+            (g->mt[i] ^ ((g->mt[i - 1] ^ (g->mt[i - 1] >> 30)) * 1664525u)) + key[j] + (uint32_t)j;
         i++;
         j++;
         if (i >= MT_N) {
@@ -241,7 +241,8 @@ int ws_space_iso_count(const ws_space *sp)
 
 int ws_space_lookup(const ws_space *sp, const char *s, int *index, ws_error *err)
 {
-    if (!s || !*s) return ws_error_set(err, WS_EINVAL, "expected an architecture string or index, got ''");
+    if (!s || !*s)
+        return ws_error_set(err, WS_EINVAL, "expected an architecture string or index, got ''");
     if (s[0] >= '0' && s[0] <= '9') {
         char *end = NULL;
         errno = 0;

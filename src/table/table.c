@@ -74,24 +74,9 @@ typedef struct rd_ctx {
     ws_error *err;
 } rd_ctx;
 
-static void h5_close_any(hid_t *id)
-{
-    if (*id < 0) return;
-    switch (H5Iget_type(*id)) {
-    case H5I_GROUP: H5Gclose(*id); break;
-    case H5I_DATATYPE: H5Tclose(*id); break;
-    case H5I_DATASPACE: H5Sclose(*id); break;
-    case H5I_DATASET: H5Dclose(*id); break;
-    case H5I_ATTR: H5Aclose(*id); break;
-    default: break;
-    }
-    *id = -1;
-}
-
 /* Reads one scalar attribute as text (strings, integers and floats; others
  * give *out = NULL). */
-static int read_attr_text(hid_t obj, const char *name, char **out, const char *where,
-                          ws_error *err)
+static int read_attr_text(hid_t obj, const char *name, char **out, const char *where, ws_error *err)
 {
     hid_t a = -1, t = -1, s = -1, mt = -1;
     int rc = 0;
@@ -147,10 +132,10 @@ static int read_attr_text(hid_t obj, const char *name, char **out, const char *w
     }
     if (!*out) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
 done:
-    h5_close_any(&mt);
-    h5_close_any(&s);
-    h5_close_any(&t);
-    h5_close_any(&a);
+    ws_h5_close_id(&mt);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&t);
+    ws_h5_close_id(&a);
     return rc;
 }
 
@@ -230,9 +215,9 @@ static int read_column(hid_t g, const char *name, H5T_class_t cls, hid_t mt, voi
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
         rc = ws_error_set(err, WS_EFORMAT, "%s: cannot read values", where);
 done:
-    h5_close_any(&s);
-    h5_close_any(&t);
-    h5_close_any(&d);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&t);
+    ws_h5_close_id(&d);
     return rc;
 }
 
@@ -291,8 +276,7 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
                 break;
             }
             rc = read_column(g, name, H5T_INTEGER, H5T_NATIVE_UINT8, b->filled, mwhere, err);
-            if (rc == 1)
-                rc = ws_error_set(err, WS_EFORMAT, "%s: expected an integer mask", mwhere);
+            if (rc == 1) rc = ws_error_set(err, WS_EFORMAT, "%s: expected an integer mask", mwhere);
             continue;
         }
         if (b->nm == b->capm) {
@@ -320,8 +304,8 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
         if (!rc && (d = H5Dopen2(g, name, H5P_DEFAULT)) < 0)
             rc = ws_error_set(err, WS_EFORMAT, "%s: cannot open", mwhere);
         if (!rc) rc = read_attrs(d, &m->attrs, mwhere, err);
-        h5_close_any(&d);
-        b->nm++; /* owned by b from here, freed by ws_table_close */
+        ws_h5_close_id(&d);
+        b->nm++;       /* owned by b from here, freed by ws_table_close */
         if (rc == 1) { /* not a float dataset: ignored */
             b->nm--;
             free(m->name);
@@ -333,8 +317,10 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
         if (rc) break;
         const char *better = attrs_get(&m->attrs, "better");
         if (better && strcmp(better, "higher") && strcmp(better, "lower")) {
-            rc = ws_error_set(err, WS_EFORMAT, "%s: attribute better = '%s': expected 'higher' or "
-                              "'lower'", mwhere, better);
+            rc = ws_error_set(err, WS_EFORMAT,
+                              "%s: attribute better = '%s': expected 'higher' or "
+                              "'lower'",
+                              mwhere, better);
             break;
         }
         m->higher_better = better ? !strcmp(better, "higher") : default_higher_better(name);
@@ -374,21 +360,21 @@ static int check_archs(hid_t f, const char *path, const ws_space *sp, ws_error *
             char want[WS_EDGES + 1];
             ws_arch_digits(&a, want);
             rc = ws_error_set(err, WS_EFORMAT,
-                              "%s: /archs/ops row %d differs from the official index %d (%s)",
-                              path, i, i, want);
+                              "%s: /archs/ops row %d differs from the official index %d (%s)", path,
+                              i, i, want);
             goto done;
         }
     }
-    h5_close_any(&s);
-    h5_close_any(&d);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&d);
     if (H5Lexists(f, "archs/arch_str", H5P_DEFAULT) <= 0 ||
         (d = H5Dopen2(f, "archs/arch_str", H5P_DEFAULT)) < 0 || (s = H5Dget_space(d)) < 0 ||
         H5Sget_simple_extent_npoints(s) != WS_ARCH_COUNT)
         rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/arch_str: expected %d strings", path,
                           WS_ARCH_COUNT);
 done:
-    h5_close_any(&s);
-    h5_close_any(&d);
+    ws_h5_close_id(&s);
+    ws_h5_close_id(&d);
     free(ops);
     return rc;
 }
@@ -422,8 +408,8 @@ int ws_table_open(const char *path, ws_table **out, ws_error *err)
     }
     for (hsize_t i = 0; i < info.nlinks; i++) {
         char name[WS_TABLE_NAME_MAX];
-        ssize_t len = H5Lget_name_by_idx(bg, ".", H5_INDEX_NAME, H5_ITER_INC, i, name,
-                                         sizeof name, H5P_DEFAULT);
+        ssize_t len = H5Lget_name_by_idx(bg, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                                         H5P_DEFAULT);
         if (len < 0 || len >= (ssize_t)sizeof name) {
             rc = ws_error_set(err, WS_EFORMAT, "%s: /benchmarks entry %llu: bad name", path,
                               (unsigned long long)i);
@@ -439,7 +425,7 @@ int ws_table_open(const char *path, ws_table **out, ws_error *err)
     }
     qsort(t->b, (size_t)t->nb, sizeof *t->b, bench_cmp);
 done:
-    h5_close_any(&bg);
+    ws_h5_close_id(&bg);
     int crc = ws_h5_close(f, path, rc ? NULL : err);
     if (!rc) rc = crc;
     if (rc) {
@@ -570,8 +556,8 @@ const char *ws_table_metric_attr(const ws_table *t, const char *bench, const cha
     return m && key ? attrs_get(&m->attrs, key) : NULL;
 }
 
-const char *ws_table_metric_attr_at(const ws_table *t, const char *bench, const char *metric,
-                                    int i, const char **value)
+const char *ws_table_metric_attr_at(const ws_table *t, const char *bench, const char *metric, int i,
+                                    const char **value)
 {
     const tb_metric *m = find_metric(t, bench, metric);
     return m ? attrs_at(&m->attrs, i, value) : NULL;
@@ -585,15 +571,15 @@ static int check_index(int index, ws_error *err)
     return 0;
 }
 
-int ws_table_get(const ws_table *t, const char *bench, const char *metric, int index,
-                 double *value, ws_error *err)
+int ws_table_get(const ws_table *t, const char *bench, const char *metric, int index, double *value,
+                 ws_error *err)
 {
     const tb_metric *m = need_metric(t, bench, metric, err);
     if (!m) return WS_ENOTFOUND;
     if (check_index(index, err)) return WS_ERANGE;
     if (isnan(m->v[index]))
-        return ws_error_set(err, WS_ENOTFOUND, "%s/%s: no value for index %d (missing, NaN)",
-                            bench, metric, index);
+        return ws_error_set(err, WS_ENOTFOUND, "%s/%s: no value for index %d (missing, NaN)", bench,
+                            metric, index);
     *value = m->v[index];
     return 0;
 }
@@ -629,8 +615,7 @@ int ws_table_oracle(const ws_table *t, const char *bench, const char *metric, in
 }
 
 int ws_table_oracle_by(const ws_table *t, const char *bench, const char *select_metric,
-                       const char *report_metric, int *best_index, double *reported,
-                       ws_error *err)
+                       const char *report_metric, int *best_index, double *reported, ws_error *err)
 {
     const tb_metric *s = need_metric(t, bench, select_metric, err);
     if (!s) return WS_ENOTFOUND;

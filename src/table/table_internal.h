@@ -11,6 +11,9 @@
 
 /* Turns off HDF5's automatic error printing (idempotent). */
 void ws_h5_quiet(void);
+/* Closes any kind of handle if >= 0 and sets it to -1 (a file's close is
+ * not checked here: use ws_h5_close where the final flush matters). */
+void ws_h5_close_id(hid_t *id);
 /* 0 if `name` is usable as a benchmark/metric/attribute name: 1..127
  * printable ASCII characters, no '/', not "." or "..". */
 int ws_table_check_name(const char *what, const char *name, ws_error *err);
