@@ -772,10 +772,13 @@ static int write_table(ws_table_import *im, const im_input *in, const char *tmp,
         char src[2048] = "";
         size_t pos = 0;
         for (int d = c; d < im->ncols && pos < sizeof src - 1; d++) {
-            if (strcmp(im->cols[d].bench, bench) || strstr(src, in[im->cols[d].input].path))
-                continue;
-            pos += (size_t)snprintf(src + pos, sizeof src - pos, "%s%s", pos ? "; " : "",
-                                    in[im->cols[d].input].path);
+            int k = im->cols[d].input, dup = 0;
+            if (strcmp(im->cols[d].bench, bench)) continue;
+            for (int e = c; e < d; e++)
+                dup |= !strcmp(im->cols[e].bench, bench) && im->cols[e].input == k;
+            if (dup) continue;
+            pos +=
+                (size_t)snprintf(src + pos, sizeof src - pos, "%s%s", pos ? "; " : "", in[k].path);
         }
         if (!given) rc = ws_h5_set_bench_attr(f, out, bench, "source", src, err);
     }
