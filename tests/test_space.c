@@ -273,8 +273,11 @@ Test(space, supernet_param_counts)
         cr_expect_eq(ws_arch_param_count(NULL, &m), ref[i].params, "C=%d classes=%d: %lld",
                      ref[i].C, ref[i].classes, (long long)ws_arch_param_count(NULL, &m));
     }
+    /* supernet MACs: both convs on all 90 edges (3 stages x 5 cells x 6);
+     * C^2 HW is the same in every stage; + stem, reductions, linear */
     ws_macro m = ws_macro_nb201(10);
     m.cell_bn_affine = 0;
+    cr_expect_eq(ws_arch_flops(NULL, &m), 7783050 + 90 * (262144LL + 2359296LL));
     m.conv_bias = 1;
     cr_expect_eq(ws_arch_param_count(NULL, &m), 1692826); /* later AutoDL HEAD, methods.md 1.1 */
     m.in_size = 30;
