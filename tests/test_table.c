@@ -616,6 +616,11 @@ Test(table, cli_import_query_oracle)
     snprintf(args, sizeof args, "table oracle %s --bench cifar10 --select-by valid_acc_200", out);
     cr_expect_eq(run_cli(args, e, sizeof e, o, sizeof o), 0, "%s", e);
     cr_expect(strstr(o, "index  6111  test_acc_200 = 94.3733"), "%s", o);
+    snprintf(args, sizeof args, "table oracle %s --bench nope", out);
+    cr_expect_eq(run_cli(args, e, sizeof e, o, sizeof o), 1);
+    cr_expect(strstr(e, "no benchmark 'nope' in the table (it has: ImageNet16-120, cifar10, "
+                        "cifar10-valid, cifar100)"),
+              "%s", e);
     snprintf(args, sizeof args, "table oracle %s --metric nope", out);
     cr_expect_eq(run_cli(args, e, sizeof e, o, sizeof o), 1);
     cr_expect_eq(count_lines(e), 1, "%s", e);

@@ -316,10 +316,16 @@ static int cmd_oracle(int argc, char **argv)
             printf("%-16s %s = %.6g: index %5d  %s\n", b, metric, v, best, s);
         shown++;
     }
-    if (!rc && !shown)
-        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: no benchmark%s%s has metric '%s'%s%s", ta.pos[0],
-                          ta.bench ? " " : "", ta.bench ? ta.bench : "", metric,
-                          ta.select ? " and " : "", ta.select ? ta.select : "");
+    if (!rc && !shown && ta.bench) { /* absent benchmark: the library names what exists */
+        int best;
+        double v;
+        rc = ws_table_oracle(t, ta.bench, metric, &best, &v, &err);
+        WS_ASSERT(rc);
+        ws_error_prefix(&err, "%s", ta.pos[0]);
+    } else if (!rc && !shown) {
+        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: no benchmark has metric '%s'%s%s", ta.pos[0],
+                          metric, ta.select ? " and " : "", ta.select ? ta.select : "");
+    }
     ws_table_close(t);
     return rc ? ws_cli_fail("table oracle", &err) : 0;
 }
