@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "wsnas/rng.h"
 #include "wsnas/space.h"
 
 static const char *RESNET =
@@ -315,4 +316,47 @@ Test(space, standalone_costs)
     /* 16x16 input: every conv costs a quarter; linear 64*120 + 120 */
     cr_expect_eq(ws_arch_flops(&all3, &m120), (7783050 - 650 + 90 * 2359296LL) / 4 + 7800);
     ws_space_free(sp);
+}
+
+Test(space, parse_survives_random_edits)
+{
+    /* Random single edits of valid strings: the parser never crashes, every
+     * rejection names an offset inside the string, and every accepted string
+     * formats back to itself (so no two spellings of one architecture). */
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 2024, WS_STREAM_SELECT);
+    static const char alphabet[] = "|+~0123456789_abcnoprstvxkip ";
+    int accepted = 0;
+    for (int it = 0; it < 20000; it++) {
+        ws_arch a = ws_arch_from_product_rank((int)ws_pcg32_bounded(&rng, WS_ARCH_COUNT)), b;
+        char s[WS_ARCH_STR_MAX + 8], back[WS_ARCH_STR_MAX];
+        ws_arch_format(&a, s);
+        size_t len = strlen(s), pos = ws_pcg32_bounded(&rng, (uint32_t)len);
+        char c = alphabet[ws_pcg32_bounded(&rng, sizeof alphabet - 1)];
+        switch (ws_pcg32_bounded(&rng, 4)) {
+        case 0: memmove(s + pos, s + pos + 1, len - pos); break; /* delete */
+        case 1:
+            memmove(s + pos + 1, s + pos, len - pos + 1);
+            s[pos] = c;
+            break;                     /* insert */
+        case 2: s[pos] = c; break;     /* replace */
+        default: s[pos] = '\0'; break; /* truncate */
+        }
+        ws_error err = {0};
+        if (ws_arch_parse(s, &b, &err) == 0) {
+            ws_arch_format(&b, back);
+            cr_assert_str_eq(back, s, "accepted '%s' formats as '%s'", s, back);
+            accepted++;
+        } else {
+            size_t off = 0;
+            cr_assert_eq(sscanf(err.msg, "arch string offset %zu:", &off), 1, "%s", err.msg);
+            cr_assert_leq(off, strlen(s), "%s: %s", s, err.msg);
+        }
+    }
+    cr_expect_gt(accepted, 0, "some edits (e.g. op digit swaps) give valid strings");
+    char longs[20000];
+    memset(longs, '|', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    ws_arch b;
+    cr_expect_eq(ws_arch_parse(longs, &b, NULL), WS_EINVAL);
 }
