@@ -102,3 +102,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_OK)
 	$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+# The NB201 v1.1 ground-truth table from ../shared (wsnas table import --preset nb201).
+.PHONY: nb201-table
+nb201-table: $(BIN)
+	$(BIN) table import --preset nb201 ../shared/nb201/nb201_merged.csv -o $(BUILD)/nb201.h5

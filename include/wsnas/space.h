@@ -52,4 +52,59 @@ void ws_space_free(ws_space *sp);
 int ws_space_index(const ws_space *sp, const ws_arch *a);   /* 0..15624 */
 ws_arch ws_space_arch(const ws_space *sp, int index);
 
+/* ---- Isomorphism -------------------------------------------------------- */
+/* NATS-Bench's unique string (Structure.to_unique_str(consider_zero=True) in
+ * AutoDL-Projects xautodl/models/cell_searchs/genotypes.py): node 0 is "0";
+ * an edge gives "#" if its op is none or its input's string is exactly "#",
+ * its input's string for skip_connect, else "(input)@op"; a node joins its
+ * edges' strings, sorted (strcmp), with '+'.  The cell's string is node 3's.
+ * Two architectures with the same string compute the same function. */
+#define WS_ISO_STR_MAX 256 /* longest unique string + NUL fits */
+/* Writes the string into buf (n bytes); returns its length, or -1 if it does
+ * not fit (buf then holds "" when n > 0). */
+int ws_arch_iso_string(const ws_arch *a, char *buf, size_t n);
+/* Isomorphism class id = the smallest official index in the class. */
+int ws_space_iso_class(const ws_space *sp, int index);
+/* Number of architectures in the class of `index` (1..). */
+int ws_space_iso_size(const ws_space *sp, int index);
+/* The members (official indices, ascending) of the class of `index`:
+ * writes up to `cap` of them into out and returns the class size. */
+int ws_space_iso_members(const ws_space *sp, int index, int *out, int cap);
+/* Number of distinct classes (6,466 for NB201). */
+int ws_space_iso_count(const ws_space *sp);
+
+/* Parses "123" (an official index 0..15624) or an architecture string. */
+int ws_space_lookup(const ws_space *sp, const char *s, int *index, ws_error *err);
+
+/* ---- Cost of the NB201 macro network ----------------------------------- */
+/* The macro skeleton of methods.md 1.1: stem 3x3 conv + BN; N cells at C,
+ * ResNet reduction to 2C, N cells, reduction to 4C, N cells; head BN, ReLU,
+ * global pool, linear with bias.  Stem, reduction and head BNs are affine. */
+typedef struct ws_macro {
+    int C;              /* stage-1 channels (16) */
+    int N;              /* cells per stage (5) */
+    int in_channels;    /* 3 */
+    int in_size;        /* square input side (32; 16 for ImageNet16-120) */
+    int classes;        /* 10 / 100 / 120 */
+    int cell_bn_affine; /* BN gamma/beta in cell convs: 1 standalone, 0 search */
+    int conv_bias;      /* bias on cell convs (later AutoDL HEAD): 0 for NB201 */
+} ws_macro;
+
+/* The NB201 standalone network: C=16, N=5, 3x32x32 input, affine cell BN. */
+ws_macro ws_macro_nb201(int classes);
+/* 0 or WS_EINVAL with a message if a field is out of range (C, N, classes,
+ * in_channels >= 1; in_size >= 4 and a multiple of 4). */
+int ws_macro_check(const ws_macro *m, ws_error *err);
+/* Trainable parameters of the network of architecture `a`, counted like
+ * PyTorch's sum(p.numel()) over the NB201 network: every edge keeps its op,
+ * reachable or not (as the benchmark's parameter figures).  a == NULL: the
+ * supernet (a 1x1 and a 3x3 conv on every edge).  -1 if ws_macro_check fails. */
+int64_t ws_arch_param_count(const ws_arch *a, const ws_macro *m);
+/* Multiply-adds of one forward pass of one image, counted like AutoDL's
+ * flop_benchmark.py: convolutions (k*k*Cin*Cout per output pixel, + Cout per
+ * pixel if biased) and the linear layer (in*out + out); pooling, BN, ReLU
+ * and additions are not counted.  a == NULL: the supernet, every op on every
+ * edge.  -1 if ws_macro_check fails. */
+int64_t ws_arch_flops(const ws_arch *a, const ws_macro *m);
+
 #endif
