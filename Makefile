@@ -74,7 +74,7 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 
 # Fast pass: the suite in the normal build.  Tests find the binary, the
 # fixtures and ../shared through environment variables.
-TEST_ENV = WSNAS_BIN=$(abspath $(BIN)) WSNAS_FIXTURES=$(abspath tests/fixtures) \
+TEST_ENV = OMP_WAIT_POLICY=passive WSNAS_BIN=$(abspath $(BIN)) WSNAS_FIXTURES=$(abspath tests/fixtures) \
            WSNAS_SHARED=$(abspath ../shared) WSNAS_TMP=$(abspath $(BUILD)/tmp)
 test-fast: $(TESTBIN)
 	@mkdir -p $(BUILD)/tmp
@@ -101,7 +101,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
 bench: $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@for b in $(BENCH_BIN); do echo "== $$b"; OMP_WAIT_POLICY=passive $$b || exit 1; done
 # The NB201 v1.1 ground-truth table from ../shared (wsnas table import --preset nb201).
 .PHONY: nb201-table
 nb201-table: $(BIN)

@@ -1,6 +1,8 @@
 /* main.c: the `wsnas` binary: git-style dispatch to subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -23,8 +25,21 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 }
 
+/* libgomp reads OMP_WAIT_POLICY once, at load time.  Its default (spin for a
+ * while before sleeping) wastes whole cores when the machine is shared or
+ * when BLAS and OpenMP threads alternate, so unless the user chose a policy
+ * we re-execute ourselves once with OMP_WAIT_POLICY=passive. */
+static void ensure_passive_wait(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: carry on with the default policy */
+}
+
 int main(int argc, char **argv)
 {
+    ensure_passive_wait(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
