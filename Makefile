@@ -8,7 +8,7 @@
 SHELL   := /bin/bash
 BUILD   ?= build
 CC      ?= cc
-PKGS    := gsl libcjson zlib openblas
+PKGS    := gsl libcjson zlib openblas ompi-c
 HDF5_PC  = $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo hdf5-serial || echo hdf5)
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

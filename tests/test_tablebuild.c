@@ -1,0 +1,347 @@
+/* test_tablebuild.c: table builds: recipes and sets; resume after a real
+ * interruption (a child process killed mid-build) equals an uninterrupted
+ * build; --limit steps; shard + merge equals one build; merge refuses other
+ * recipes and conflicting rows; the CLI (real standalone training on a tiny
+ * recipe, unfilled lookups, --train-missing, MPI equality) where the
+ * engine is linked. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "wsnas/table.h"
+#include "wsnas/tablebuild.h"
+
+static const char *tmp_path(const char *name)
+{
+    static __thread char buf[8][1024];
+    static __thread int k;
+    const char *dir = wsfx_tmp_dir();
+    char *p = buf[k++ % 8];
+    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
+    return p;
+}
+
+static void clean(const char *path)
+{
+    char b[1200];
+    remove(path);
+    snprintf(b, sizeof b, "%s.tmp", path);
+    remove(b);
+    snprintf(b, sizeof b, "%s.progress", path);
+    remove(b);
+    for (int r = 0; r < 4; r++) {
+        snprintf(b, sizeof b, "%s.progress.rank%d", path, r);
+        remove(b);
+    }
+}
+
+/* A deterministic stand-in for training: a hash of (ops, seed, recipe C),
+ * so that the plumbing is tested fast; `die_after` > 0 makes the process
+ * _exit in the middle of that many-th call (a crash, mid-architecture). */
+static int toy_calls, toy_die_after;
+static int toy_train(void *ctx, const ws_build_recipe *r, const ws_arch *a, int slot,
+                     double *valid, double *test, double *seconds, ws_error *err)
+{
+    (void)ctx;
+    (void)err;
+    if (toy_die_after > 0 && ++toy_calls == toy_die_after) _exit(7);
+    uint64_t h = 1469598103934665603ull ^ r->seeds[slot] ^ ((uint64_t)r->C << 40);
+    for (int e = 0; e < WS_EDGES; e++) h = (h ^ a->op[e]) * 1099511628211ull;
+    *valid = (double)(h % 100000) / 1000.0;
+    *test = (double)((h >> 20) % 100000) / 1000.0;
+    *seconds = 0.25;
+    return 0;
+}
+
+static ws_build_recipe tiny_recipe(void)
+{
+    ws_build_recipe r;
+    ws_build_recipe_default(&r);
+    ws_error err = {0};
+    cr_assert_eq(ws_build_recipe_parse("train=64;valid=32;test=32;size=8;C=2;N=1;epochs=1;"
+                                       "batch=32;seeds=3,4",
+                                       &r, &err),
+                 0, "%s", err.msg);
+    return r;
+}
+
+static int run_build(const char *out, const ws_build_recipe *r, const ws_build_set *set, int limit,
+                     int *trained, int *remaining, ws_error *err)
+{
+    ws_build_opts o = {.out = out, .bench = "toy", .recipe = r, .set = set, .train = toy_train,
+                       .limit = limit, .size = 1};
+    return ws_table_build(&o, trained, remaining, err);
+}
+
+/* Every column of benchmark `bench` equal bit for bit (train_seconds too:
+ * the toy trainer's times are constant), same filled mask and recipe. */
+static void expect_same_bench(const char *pa, const char *pb, const char *bench)
+{
+    ws_table *a = NULL, *b = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(pa, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_open(pb, &b, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_metric_count(a, bench), ws_table_metric_count(b, bench));
+    cr_assert_gt(ws_table_metric_count(a, bench), 0);
+    for (int j = 0; j < ws_table_metric_count(a, bench); j++) {
+        const char *m = ws_table_metric_name(a, bench, j);
+        const double *ca = ws_table_column(a, bench, m), *cb = ws_table_column(b, bench, m);
+        cr_assert(cb, "%s lacks %s", pb, m);
+        cr_expect(!memcmp(ca, cb, WS_ARCH_COUNT * sizeof(double)), "%s/%s differs", bench, m);
+    }
+    cr_expect(!memcmp(ws_table_filled(a, bench), ws_table_filled(b, bench), WS_ARCH_COUNT));
+    cr_expect_str_eq(ws_table_bench_attr(a, bench, "recipe"),
+                     ws_table_bench_attr(b, bench, "recipe"));
+    ws_table_close(a);
+    ws_table_close(b);
+}
+
+Test(tablebuild, recipe_text_roundtrip_and_errors)
+{
+    ws_build_recipe r = tiny_recipe(), q;
+    char text[WS_BUILD_RECIPE_MAX], text2[WS_BUILD_RECIPE_MAX];
+    ws_error err = {0};
+    cr_assert_eq(ws_build_recipe_format(&r, text, sizeof text, &err), 0);
+    ws_build_recipe_default(&q);
+    cr_assert_eq(ws_build_recipe_parse(text, &q, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_build_recipe_format(&q, text2, sizeof text2, &err), 0);
+    cr_expect_str_eq(text, text2);
+    cr_expect(strstr(text, "seeds=3,4"), "%s", text);
+    const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"epoch=3", "unknown key 'epoch'"},
+        {"C=0", "recipe C=0: expected 1..256"},
+        {"lr=abc", "recipe lr='abc': expected a number"},
+        {"size=10", "size=10: expected a multiple of 4"},
+        {"seeds=1,1", "seeds: 1 appears twice"},
+        {"dataset=svhn", "dataset 'svhn'"},
+        {"train", "recipe item 'train': expected KEY=VALUE"},
+    };
+    for (size_t i = 0; i < WS_ARRAY_LEN(bad); i++) {
+        ws_build_recipe before = r;
+        err.msg[0] = '\0';
+        cr_expect_neq(ws_build_recipe_parse(bad[i].text, &r, &err), 0, "%s accepted",
+                      bad[i].text);
+        cr_expect(strstr(err.msg, bad[i].want), "'%s': message '%s' lacks '%s'", bad[i].text,
+                  err.msg, bad[i].want);
+        cr_expect(!memcmp(&before, &r, sizeof r), "a refused recipe changed the recipe");
+    }
+}
+
+Test(tablebuild, sets)
+{
+    ws_space *sp = ws_space_alloc();
+    ws_build_set all = {0}, s10 = {0}, s40 = {0}, list = {0};
+    ws_error err = {0};
+    cr_assert_eq(ws_build_set_all(sp, &all, &err), 0);
+    cr_expect_eq(all.n, WS_ISO_CLASSES);
+    cr_assert_eq(ws_build_set_sample(sp, 10, 5, &s10, &err), 0);
+    cr_assert_eq(ws_build_set_sample(sp, 40, 5, &s40, &err), 0);
+    cr_expect_eq(s10.n, 10);
+    cr_expect_eq(s40.n, 40);
+    cr_expect(!memcmp(s10.index, s40.index, 10 * sizeof(int)), "sample is not prefix-stable");
+    for (int i = 0; i < s40.n; i++) {
+        cr_expect_eq(ws_space_iso_class(sp, s40.index[i]), s40.index[i]);
+        for (int j = 0; j < i; j++) cr_expect_neq(s40.index[i], s40.index[j]);
+    }
+    /* two isomorphic strings (none on 1<-0 makes edges 2<-1, 3<-1 dead) */
+    const char *archs[] = {"|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|none~1|"
+                           "nor_conv_3x3~2|",
+                           "|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|"
+                           "nor_conv_3x3~2|",
+                           "7"};
+    cr_assert_eq(ws_build_set_list(sp, archs, 3, &list, &err), 0, "%s", err.msg);
+    cr_expect_eq(list.n, 2, "isomorphic archs must collapse to one class");
+    const char *badl[] = {"|nor_conv_3x3~0|+|bogus~0|"};
+    cr_expect_neq(ws_build_set_list(sp, badl, 1, &list, &err), 0);
+    cr_expect_neq(ws_build_set_sample(sp, 0, 1, &s10, &err), 0);
+    ws_build_set_shard(&s40, 1, 3);
+    cr_expect_eq(s40.n, 13);
+    ws_build_set_free(&all);
+    ws_build_set_free(&s10);
+    ws_build_set_free(&s40);
+    ws_build_set_free(&list);
+    ws_space_free(sp);
+}
+
+Test(tablebuild, build_fills_classes_and_recipe)
+{
+    const char *out = tmp_path("tb_basic.h5");
+    clean(out);
+    ws_build_recipe r = tiny_recipe();
+    ws_space *sp = ws_space_alloc();
+    ws_build_set set = {0};
+    ws_error err = {0};
+    cr_assert_eq(ws_build_set_sample(sp, 12, 1, &set, &err), 0);
+    int trained = -1, left = -1;
+    cr_assert_eq(run_build(out, &r, &set, 0, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 12);
+    cr_expect_eq(left, 0);
+    ws_table *t = NULL;
+    cr_assert_eq(ws_table_open(out, &t, &err), 0, "%s", err.msg);
+    const uint8_t *filled = ws_table_filled(t, "toy");
+    cr_assert(filled);
+    int n_filled = 0, want = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) n_filled += filled[i];
+    for (int j = 0; j < set.n; j++) want += ws_space_iso_size(sp, set.index[j]);
+    cr_expect_eq(n_filled, want, "every member of a trained class is filled");
+    const double *v3 = ws_table_column(t, "toy", "valid_acc_1_seed3"),
+                 *v4 = ws_table_column(t, "toy", "valid_acc_1_seed4"),
+                 *vm = ws_table_column(t, "toy", "valid_acc_1");
+    cr_assert(v3 && v4 && vm && ws_table_column(t, "toy", "test_acc_1") &&
+              ws_table_column(t, "toy", "train_seconds_1"));
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        if (!filled[i]) {
+            cr_expect(isnan(vm[i]));
+            continue;
+        }
+        int c = ws_space_iso_class(sp, i);
+        ws_arch a = ws_space_arch(sp, c);
+        double v, te, s;
+        toy_train(NULL, &r, &a, 0, &v, &te, &s, NULL);
+        cr_expect_eq(v3[i], v, "row %d gets its class representative's result", i);
+        cr_expect_eq(vm[i], (v3[i] + v4[i]) / 2);
+    }
+    char text[WS_BUILD_RECIPE_MAX];
+    ws_build_recipe_format(&r, text, sizeof text, &err);
+    cr_expect_str_eq(ws_table_bench_attr(t, "toy", "recipe"), text);
+    cr_expect_str_eq(ws_table_bench_attr(t, "toy", "recipe_C"), "2");
+    ws_table_close(t);
+    /* no sidecar left; a second run trains nothing */
+    char pf[1200];
+    snprintf(pf, sizeof pf, "%s.progress", out);
+    cr_expect(access(pf, F_OK) != 0, "progress file left behind");
+    cr_assert_eq(run_build(out, &r, &set, 0, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 0);
+    /* another recipe into the same benchmark is refused, the table kept */
+    ws_build_recipe r2 = r;
+    r2.epochs = 2;
+    cr_expect_neq(run_build(out, &r2, &set, 0, &trained, &left, &err), 0);
+    cr_expect(strstr(err.msg, "was built with recipe"), "%s", err.msg);
+    ws_build_set_free(&set);
+    ws_space_free(sp);
+    clean(out);
+}
+
+Test(tablebuild, resume_after_kill_equals_uninterrupted)
+{
+    const char *a = tmp_path("tb_resume_a.h5"), *b = tmp_path("tb_resume_b.h5");
+    clean(a);
+    clean(b);
+    ws_build_recipe r = tiny_recipe();
+    ws_space *sp = ws_space_alloc();
+    ws_build_set set = {0};
+    ws_error err = {0};
+    cr_assert_eq(ws_build_set_sample(sp, 9, 2, &set, &err), 0);
+    cr_assert_eq(run_build(a, &r, &set, 0, NULL, NULL, &err), 0, "%s", err.msg);
+    /* the child dies in the middle of the 4th architecture (its 8th training
+     * call, seed 2 of 2): 3 architectures are in the sidecar */
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        toy_die_after = 8;
+        ws_error e = {0};
+        run_build(b, &r, &set, 0, NULL, NULL, &e);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7, "child did not die as planned");
+    cr_expect(access(b, F_OK) != 0, "an interrupted build wrote the table");
+    char pf[1200];
+    snprintf(pf, sizeof pf, "%s.progress", b);
+    cr_assert(access(pf, F_OK) == 0, "no progress sidecar after the kill");
+    /* a torn last line (killed while writing) is ignored too */
+    FILE *f = fopen(pf, "ab");
+    fputs("r 12 4", f);
+    fclose(f);
+    int trained = -1, left = -1;
+    cr_assert_eq(run_build(b, &r, &set, 0, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 6, "resume retrained %d, expected 6 (3 were done)", trained);
+    cr_expect_eq(left, 0);
+    expect_same_bench(a, b, "toy");
+    /* --limit steps: 4 + 4 + 1 equals one go */
+    clean(b);
+    cr_assert_eq(run_build(b, &r, &set, 4, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 4);
+    cr_expect_eq(left, 5);
+    cr_assert_eq(run_build(b, &r, &set, 4, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(left, 1);
+    cr_assert_eq(run_build(b, &r, &set, 4, &trained, &left, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 1);
+    cr_expect_eq(left, 0);
+    expect_same_bench(a, b, "toy");
+    /* a sidecar from another recipe is refused with its name */
+    ws_build_recipe r2 = r;
+    r2.seeds[1] = 9;
+    clean(b);
+    f = fopen(pf, "wb");
+    fputs("wsnas-build-progress 1\nbench toy\nrecipe dataset=mnist\n", f);
+    fclose(f);
+    cr_expect_neq(run_build(b, &r2, &set, 0, NULL, NULL, &err), 0);
+    cr_expect(strstr(err.msg, ".progress:3: progress made with another recipe"), "%s", err.msg);
+    f = fopen(pf, "wb");
+    fputs("wsnas-build-progress 1\nbench toy\n", f);
+    char text[WS_BUILD_RECIPE_MAX];
+    ws_build_recipe_format(&r, text, sizeof text, &err);
+    fprintf(f, "recipe %s\nr 5 1 2\n", text);
+    fclose(f);
+    cr_expect_neq(run_build(b, &r, &set, 0, NULL, NULL, &err), 0);
+    cr_expect(strstr(err.msg, ".progress:4: expected a class index") ||
+                  strstr(err.msg, ".progress:4: expected 6 numbers"),
+              "%s", err.msg);
+    cr_expect(access(b, F_OK) != 0);
+    clean(a);
+    clean(b);
+    ws_build_set_free(&set);
+    ws_space_free(sp);
+}
+
+Test(tablebuild, shard_merge_equals_single)
+{
+    const char *one = tmp_path("tb_single.h5"), *p0 = tmp_path("tb_shard0.h5"),
+               *p1 = tmp_path("tb_shard1.h5"), *p2 = tmp_path("tb_shard2.h5"),
+               *m = tmp_path("tb_merged.h5"), *odd = tmp_path("tb_other.h5");
+    const char *all[] = {one, p0, p1, p2, m, odd};
+    for (size_t i = 0; i < WS_ARRAY_LEN(all); i++) clean(all[i]);
+    ws_build_recipe r = tiny_recipe();
+    ws_space *sp = ws_space_alloc();
+    ws_build_set set = {0};
+    ws_error err = {0};
+    cr_assert_eq(ws_build_set_sample(sp, 10, 3, &set, &err), 0);
+    cr_assert_eq(run_build(one, &r, &set, 0, NULL, NULL, &err), 0, "%s", err.msg);
+    const char *parts[] = {p0, p1, p2};
+    for (int i = 0; i < 3; i++) {
+        ws_build_set sh = {0};
+        cr_assert_eq(ws_build_set_sample(sp, 10, 3, &sh, &err), 0);
+        ws_build_set_shard(&sh, i, 3);
+        cr_assert_eq(run_build(parts[i], &r, &sh, 0, NULL, NULL, &err), 0, "%s", err.msg);
+        ws_build_set_free(&sh);
+    }
+    cr_assert_eq(ws_table_merge(m, "toy", parts, 3, &err), 0, "%s", err.msg);
+    expect_same_bench(one, m, "toy");
+    /* overlapping inputs that agree are fine */
+    const char *dup[] = {one, p1};
+    cr_assert_eq(ws_table_merge(m, "toy", dup, 2, &err), 0, "%s", err.msg);
+    expect_same_bench(one, m, "toy");
+    /* a different recipe is refused and nothing is written */
+    ws_build_recipe r2 = r;
+    r2.C = 3;
+    cr_assert_eq(run_build(odd, &r2, &set, 0, NULL, NULL, &err), 0, "%s", err.msg);
+    remove(m);
+    const char *mixed[] = {p0, odd};
+    cr_expect_neq(ws_table_merge(m, "toy", mixed, 2, &err), 0);
+    cr_expect(strstr(err.msg, "refusing to merge different recipes"), "%s", err.msg);
+    cr_expect(access(m, F_OK) != 0, "a refused merge wrote %s", m);
+    /* a missing benchmark names it */
+    cr_expect_neq(ws_table_merge(m, "nope", parts, 3, &err), 0);
+    cr_expect(strstr(err.msg, "'nope'"), "%s", err.msg);
+    for (size_t i = 0; i < WS_ARRAY_LEN(all); i++) clean(all[i]);
+    ws_build_set_free(&set);
+    ws_space_free(sp);
+}
