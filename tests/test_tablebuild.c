@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -344,4 +345,155 @@ Test(tablebuild, shard_merge_equals_single)
     for (size_t i = 0; i < WS_ARRAY_LEN(all); i++) clean(all[i]);
     ws_build_set_free(&set);
     ws_space_free(sp);
+}
+
+/* ---- suites ------------------------------------------------------------------------ */
+
+#include "wsnas/bench.h"
+
+static const char *suite_ok =
+    "{\"name\": \"t\", \"table\": \"tb.h5\", \"table_bench\": \"fm\", \"runs_dir\": \"RUNS\",\n"
+    " \"jobs\": 2, \"threads\": 1, \"datasets\": [\"fashion-mnist\"],\n"
+    " \"methods\": [\"darts\", \"gdas\"], \"seeds\": [1, 2, 3],\n"
+    " \"config\": {\"epochs\": 2, \"C\": 4}, \"method_config\": {\"gdas\": {\"C\": 8}},\n"
+    " \"search_args\": [\"--tag\", \"{method}-{seed}\"], \"eval_args\": [\"--ckpt\", "
+    "\"{checkpoint}\"]}";
+
+Test(tablebuild, suite_parse_and_argv)
+{
+    ws_suite *s = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_suite_parse(suite_ok, "ok.json", &s, &err), 0, "%s", err.msg);
+    cr_expect_eq(ws_suite_run_count(s), 6);
+    const ws_suite_run *r = ws_suite_run_at(s, 4);
+    cr_expect_str_eq(r->method, "gdas");
+    cr_expect_eq(r->seed, 2);
+    cr_expect_str_eq(r->dir, "RUNS/fashion-mnist/gdas/seed2");
+    cr_expect_str_eq(r->done, "RUNS/fashion-mnist/gdas/seed2.done");
+    char **av = ws_bench_argv(s, "/bin/wsnas", "search", 4, &err);
+    cr_assert(av, "%s", err.msg);
+    char line[2048] = "";
+    for (char **p = av; *p; p++) snprintf(line + strlen(line), sizeof line - strlen(line), " %s", *p);
+    cr_expect_str_eq(line, " /bin/wsnas search --method gdas --dataset fashion-mnist --seed 2 "
+                           "--config RUNS/fashion-mnist/gdas/seed2.json --out "
+                           "RUNS/fashion-mnist/gdas/seed2 --tag gdas-2");
+    ws_bench_argv_free(av);
+    av = ws_bench_argv(s, "/bin/wsnas", "eval", 0, &err);
+    cr_assert(av);
+    cr_expect_str_eq(av[6], "fm");
+    cr_expect_str_eq(av[8], "RUNS/fashion-mnist/darts/seed1/checkpoint.bin");
+    ws_bench_argv_free(av);
+    ws_suite_free(s);
+}
+
+Test(tablebuild, suite_validation_errors)
+{
+    const struct {
+        const char *json, *want;
+    } bad[] = {
+        {"{\"name\": \"t\",\n \"table\": }", "bad.json:2: invalid JSON"},
+        {"[1]", "expected a JSON object"},
+        {"{\"name\": \"t\", \"tabel\": \"x\"}", "unknown key 'tabel'"},
+        {"{\"name\": \"t\", \"runs_dir\": \"r\", \"datasets\": [\"fashion-mnist\"], \"methods\": "
+         "[\"darts\"], \"seeds\": [1]}",
+         "missing key 'table'"},
+        {"{\"name\": \"a b\"}", "key 'name': 'a b' may use only"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"dart\"], \"seeds\": [1]}",
+         "key 'methods'[0]: unknown name 'dart'"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1, 1]}",
+         "key 'seeds'[1]: 1 appears twice"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1.5]}",
+         "key 'seeds'[0]: expected an integer"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": [], "
+         "\"methods\": [\"darts\"], \"seeds\": [1]}",
+         "key 'datasets': expected a non-empty array"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"jobs\": 0, \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1]}",
+         "key 'jobs': 0 is out of range [1, 64]"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1], \"method_config\": "
+         "{\"gdsa\": {}}}",
+         "key 'method_config': unknown method 'gdsa'"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1], \"eval\": 1}",
+         "key 'eval': expected true or false"},
+        {"{\"name\": \"t\", \"table\": \"x\", \"runs_dir\": \"r\", \"datasets\": "
+         "[\"fashion-mnist\"], \"methods\": [\"darts\"], \"seeds\": [1], \"eval_args\": [3]}",
+         "key 'eval_args'[0]: expected a string"},
+    };
+    for (size_t i = 0; i < WS_ARRAY_LEN(bad); i++) {
+        ws_suite *s = (ws_suite *)1;
+        ws_error err = {0};
+        cr_expect_neq(ws_suite_parse(bad[i].json, "bad.json", &s, &err), 0, "accepted: %s",
+                      bad[i].json);
+        cr_expect_null(s);
+        cr_expect(strstr(err.msg, bad[i].want), "message '%s' lacks '%s'", err.msg, bad[i].want);
+        cr_expect(!strncmp(err.msg, "bad.json", 8), "message '%s' does not name the file",
+                  err.msg);
+    }
+}
+
+/* The runner against a stand-in wsnas (a shell script that logs its calls,
+ * creates the run directory, and fails for one chosen run). */
+Test(tablebuild, runner_pool_resume_and_failure)
+{
+    const char *dir = tmp_path("tb_runner");
+    char cmd[8192], script[1100], calls[1100], suite[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(script, sizeof script, "%s/fake-wsnas", dir);
+    snprintf(calls, sizeof calls, "%s/calls", dir);
+    FILE *f = fopen(script, "w");
+    cr_assert(f);
+    fprintf(f,
+            "#!/bin/sh\n"
+            "echo \"$OMP_NUM_THREADS $*\" >> '%s'\n"
+            "if [ \"$1\" = search ]; then\n"
+            "  out=''; prev=''; for a in \"$@\"; do [ \"$prev\" = --out ] && out=$a; "
+            "[ \"$prev\" = --resume ] && out=$a; prev=$a; done\n"
+            "  mkdir -p \"$out\"\n"
+            "  [ -f '%s/fail' ] && case \"$out\" in *gdas/seed2) exit 3;; esac\n"
+            "fi\n"
+            "exit 0\n",
+            calls, dir);
+    fclose(f);
+    chmod(script, 0755);
+    snprintf(suite, sizeof suite,
+             "{\"name\": \"t\", \"table\": \"tb.h5\", \"runs_dir\": \"%s/runs\", \"jobs\": 2,"
+             " \"datasets\": [\"fashion-mnist\"], \"methods\": [\"darts\", \"gdas\"], \"seeds\": "
+             "[1, 2, 3], \"config\": {\"a\": 1}, \"method_config\": {\"gdas\": {\"a\": 2}}}",
+             dir);
+    ws_suite *s = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_suite_parse(suite, "s.json", &s, &err), 0, "%s", err.msg);
+    /* 1: gdas seed 2 fails; no report */
+    snprintf(cmd, sizeof cmd, "touch '%s/fail'", dir);
+    cr_assert_eq(system(cmd), 0);
+    ws_bench_opts o = {.wsnas = script, .size = 1};
+    int failed = -1;
+    cr_assert_eq(ws_bench_run(s, &o, &failed, &err), 0, "%s", err.msg);
+    cr_expect_eq(failed, 1);
+    snprintf(cmd, sizeof cmd,
+             "test $(grep -c '^1 search --method' '%s') = 6 && test $(grep -c '^1 eval' '%s') = "
+             "5 && ! grep -q report '%s'",
+             calls, calls, calls);
+    cr_expect_eq(system(cmd), 0, "expected 6 searches, 5 evals, no report");
+    snprintf(cmd, sizeof cmd, "grep -q '\"a\":.*2' '%s/runs/fashion-mnist/gdas/seed1.json'", dir);
+    cr_expect_eq(system(cmd), 0, "method_config did not override config");
+    /* 2: run again: only the failed run resumes (--resume), then the report */
+    snprintf(cmd, sizeof cmd, "rm '%s/fail' && : > '%s'", dir, calls);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(ws_bench_run(s, &o, &failed, &err), 0, "%s", err.msg);
+    cr_expect_eq(failed, 0);
+    snprintf(cmd, sizeof cmd,
+             "test $(wc -l < '%s') = 3 && grep -q '^1 search --resume .*gdas/seed2$' '%s' && "
+             "grep -q '^1 eval .*gdas/seed2 --table tb.h5' '%s' && "
+             "grep -q '^1 report .*darts/seed1 .*gdas/seed3 --table tb.h5 --results results "
+             "--plots plots$' '%s'",
+             calls, calls, calls, calls);
+    cr_expect_eq(system(cmd), 0, "second run: expected resume of gdas seed 2, eval, report");
+    ws_suite_free(s);
 }

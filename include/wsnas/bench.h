@@ -1,0 +1,95 @@
+/* bench.h: run suites (`wsnas bench SUITE.json`): a suite lists search runs
+ * (method x seed x dataset, with config overrides), how to evaluate them
+ * against a table and where the outputs go; the runner spawns `wsnas search`,
+ * `wsnas eval` and `wsnas report` subprocesses in a pool of jobs, skips runs
+ * already finished (resumable), and splits runs across MPI ranks.
+ *
+ * ---- Suite JSON (version 1; unknown keys are errors) -----------------------
+ * {
+ *   "name": "default",                    required; [A-Za-z0-9._-]+
+ *   "description": "...",                 optional
+ *   "table": "bench/fashion-mnist-small.h5", required: the ground-truth table
+ *   "table_bench": "fashion-mnist-small", optional: its benchmark to use
+ *   "runs_dir": "runs/default",           required: run directories go here
+ *   "results_dir": "results",             default "results"
+ *   "plots_dir": "plots",                 default "plots"
+ *   "jobs": 2, "threads": 1,              pool size; OMP_NUM_THREADS per job
+ *   "datasets": ["fashion-mnist"],        required, non-empty
+ *   "methods": ["rs-ws", "darts", ...],   required, non-empty, known names
+ *   "seeds": [1, 2, 3],                   required, non-empty, 0..2^31-1, unique
+ *   "config": {...},                      search config for every run (passed
+ *                                         as --config; the search checks keys)
+ *   "method_config": {"gdas": {...}},     per-method keys over "config"
+ *   "search_args": ["--epochs", "3"],     extra arguments of every search
+ *   "eval": true | false,                 run `wsnas eval` per run (default true)
+ *   "eval_args": [...], "report_args": [...]  extra arguments
+ * }
+ * Strings in *_args may use {method} {seed} {dataset} {run_dir} {table}
+ * {table_bench} {results_dir} {plots_dir} {checkpoint}.
+ * Paths are relative to the current directory.
+ *
+ * Run i lives in <runs_dir>/<dataset>/<method>/seed<seed>/ (the search's
+ * --out); beside it seed<seed>.json (the resolved config), seed<seed>.log
+ * (the subprocesses' output) and seed<seed>.done (written when search and
+ * eval succeeded; a run with it is skipped).  A run directory without .done
+ * is continued with `wsnas search --resume`.
+ */
+#ifndef WSNAS_BENCH_H
+#define WSNAS_BENCH_H
+
+#include <stdint.h>
+
+#include "wsnas/common.h"
+
+#define WS_BENCH_PATH_MAX 1024
+
+typedef struct ws_suite_run {
+    char method[32], dataset[32];
+    uint32_t seed;
+    char dir[WS_BENCH_PATH_MAX];    /* the search's --out */
+    char config[WS_BENCH_PATH_MAX]; /* resolved config JSON */
+    char log[WS_BENCH_PATH_MAX];
+    char done[WS_BENCH_PATH_MAX];
+} ws_suite_run;
+
+typedef struct ws_suite ws_suite;
+
+/* Parses and validates a suite (`what` names it in errors: "FILE: key 'x': ..."). */
+int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error *err);
+int ws_suite_load(const char *path, ws_suite **out, ws_error *err);
+void ws_suite_free(ws_suite *s);
+const char *ws_suite_name(const ws_suite *s);
+int ws_suite_jobs(const ws_suite *s);
+int ws_suite_run_count(const ws_suite *s);
+const ws_suite_run *ws_suite_run_at(const ws_suite *s, int i);
+
+/* Runner events for a progress display. */
+enum ws_bench_event_kind { WS_BENCH_START, WS_BENCH_FINISH, WS_BENCH_FAIL, WS_BENCH_SKIP,
+                           WS_BENCH_REPORT };
+typedef struct ws_bench_event {
+    int kind;       /* enum ws_bench_event_kind */
+    int run;        /* index, or -1 for the report */
+    const char *step; /* "search", "eval", "report" */
+    int done, failed, running, total; /* over this rank's runs */
+    double elapsed; /* seconds since the start */
+} ws_bench_event;
+
+typedef struct ws_bench_opts {
+    const char *wsnas;  /* the binary to spawn (e.g. /proc/self/exe resolved) */
+    int jobs;           /* > 0 overrides the suite's */
+    int rank, size;     /* MPI split: run i belongs to rank i % size; rank 0 reports */
+    int no_report;      /* skip `wsnas report` */
+    void (*event)(void *ctx, const ws_suite *s, const ws_bench_event *e);
+    void *event_ctx;
+} ws_bench_opts;
+
+/* Runs the suite.  *failed = failed runs (the report is skipped if any). */
+int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_error *err);
+
+/* The argv (NULL-terminated, malloc'd strings) of step "search", "eval" or
+ * "report" for run i (i ignored for the report); for tests and --dry-run. */
+char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int i,
+                     ws_error *err);
+void ws_bench_argv_free(char **argv);
+
+#endif

@@ -1,0 +1,18 @@
+/* bench_internal.h: the parsed suite shared by suite.c and runner.c
+ * (src/bench only).  String fields point into the cJSON tree `root`. */
+#ifndef WSNAS_BENCH_INTERNAL_H
+#define WSNAS_BENCH_INTERNAL_H
+
+#include <cJSON.h>
+
+#include "wsnas/bench.h"
+
+struct ws_suite {
+    cJSON *root;
+    const char *name, *table, *table_bench, *runs_dir, *results_dir, *plots_dir;
+    int jobs, threads, eval;
+    int n_runs;
+    ws_suite_run *runs;
+};
+
+#endif

@@ -1,0 +1,314 @@
+/* suite.c: parsing and validating run suites (format in include/wsnas/bench.h)
+ * with cJSON: every key known, every value type- and range-checked, one
+ * message naming the file and the key. */
+#include <cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_internal.h"
+
+static const char *const known_methods[] = {"rs-ws",      "darts",     "darts2",
+                                            "gdas",       "gaea-darts", "gaea-gdas",
+                                            "pc-darts",   "gaea-pc-darts"};
+static const char *const known_datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100",
+                                             "imagenet16-120"};
+
+void ws_suite_free(ws_suite *s)
+{
+    if (!s) return;
+    cJSON_Delete(s->root);
+    free(s->runs);
+    free(s);
+}
+
+const char *ws_suite_name(const ws_suite *s)
+{
+    return s->name;
+}
+
+int ws_suite_jobs(const ws_suite *s)
+{
+    return s->jobs;
+}
+
+int ws_suite_run_count(const ws_suite *s)
+{
+    return s->n_runs;
+}
+
+const ws_suite_run *ws_suite_run_at(const ws_suite *s, int i)
+{
+    return i >= 0 && i < s->n_runs ? &s->runs[i] : NULL;
+}
+
+static int in_list(const char *v, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v, list[i])) return 1;
+    return 0;
+}
+
+static int get_string(const cJSON *root, const char *key, int required, const char **out,
+                      const char *what, ws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) {
+        if (required) return ws_error_set(err, WS_EINVAL, "%s: missing key '%s'", what, key);
+        return 0;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected a non-empty string", what, key);
+    if (strlen(v->valuestring) > 512)
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': longer than 512 characters", what, key);
+    *out = v->valuestring;
+    return 0;
+}
+
+static int get_int(const cJSON *root, const char *key, int lo, int hi, int *out, const char *what,
+                   ws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble)
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an integer", what, key);
+    if (v->valuedouble < lo || v->valuedouble > hi)
+        return ws_error_set(err, WS_ERANGE, "%s: key '%s': %g is out of range [%d, %d]", what, key,
+                            v->valuedouble, lo, hi);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* A non-empty array of strings from `allowed` (or of anything if NULL). */
+static int get_names(const cJSON *root, const char *key, const char *const *allowed, size_t n_allowed,
+                     const cJSON **out, const char *what, ws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key), *it;
+    if (!v) return ws_error_set(err, WS_EINVAL, "%s: missing key '%s'", what, key);
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected a non-empty array", what, key);
+    int i = 0;
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it) || strlen(it->valuestring) >= 32)
+            return ws_error_set(err, WS_EINVAL, "%s: key '%s'[%d]: expected a short string", what,
+                                key, i);
+        if (allowed && !in_list(it->valuestring, allowed, n_allowed)) {
+            char list[256] = "";
+            for (size_t k = 0; k < n_allowed; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                         allowed[k]);
+            return ws_error_set(err, WS_EINVAL, "%s: key '%s'[%d]: unknown name '%s' (expected %s)",
+                                what, key, i, it->valuestring, list);
+        }
+        const cJSON *p = v->child;
+        for (int k = 0; k < i; k++, p = p->next)
+            if (!strcmp(p->valuestring, it->valuestring))
+                return ws_error_set(err, WS_EINVAL, "%s: key '%s'[%d]: '%s' appears twice", what,
+                                    key, i, it->valuestring);
+        i++;
+    }
+    *out = v;
+    return 0;
+}
+
+static int check_args(const cJSON *root, const char *key, const char *what, ws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key), *it;
+    if (!v) return 0;
+    if (!cJSON_IsArray(v))
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an array of strings", what, key);
+    int i = 0;
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it))
+            return ws_error_set(err, WS_EINVAL, "%s: key '%s'[%d]: expected a string", what, key,
+                                i);
+        i++;
+    }
+    return 0;
+}
+
+static int path_join(char *buf, const char *fmt_dir, const char *dataset, const char *method,
+                     uint32_t seed, const char *suffix, const char *what, ws_error *err)
+{
+    int w = snprintf(buf, WS_BENCH_PATH_MAX, "%s/%s/%s/seed%u%s", fmt_dir, dataset, method,
+                     (unsigned)seed, suffix);
+    if (w < 0 || w >= WS_BENCH_PATH_MAX)
+        return ws_error_set(err, WS_EINVAL, "%s: runs_dir too long", what);
+    return 0;
+}
+
+int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error *err)
+{
+    *out = NULL;
+    cJSON *root = cJSON_Parse(json);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1;
+        long off = at && at >= json ? (long)(at - json) : -1;
+        for (long i = 0; i < off && json[i]; i++) line += json[i] == '\n';
+        return ws_error_set(err, WS_EFORMAT, "%s:%d: invalid JSON near byte %ld", what, line, off);
+    }
+    ws_suite *s = calloc(1, sizeof *s);
+    if (!s) {
+        cJSON_Delete(root);
+        return ws_error_set(err, WS_ENOMEM, "out of memory");
+    }
+    s->root = root;
+    s->jobs = 1;
+    s->threads = 1;
+    s->eval = 1;
+    s->results_dir = "results";
+    s->plots_dir = "plots";
+    int rc = 0;
+    static const char *const keys[] = {
+        "name",     "description", "table",       "table_bench", "runs_dir", "results_dir",
+        "plots_dir", "jobs",       "threads",     "datasets",    "methods",  "seeds",
+        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args"};
+    if (!cJSON_IsObject(root)) rc = ws_error_set(err, WS_EINVAL, "%s: expected a JSON object", what);
+    const cJSON *it;
+    if (!rc)
+        cJSON_ArrayForEach(it, root)
+        {
+            if (!in_list(it->string, keys, WS_ARRAY_LEN(keys))) {
+                rc = ws_error_set(err, WS_EINVAL,
+                                  "%s: unknown key '%s' (expected one of name, description, "
+                                  "table, table_bench, runs_dir, results_dir, plots_dir, jobs, "
+                                  "threads, datasets, methods, seeds, config, method_config, "
+                                  "search_args, eval, eval_args, report_args)",
+                                  what, it->string);
+                break;
+            }
+        }
+    const char *desc = NULL;
+    if (!rc) rc = get_string(root, "name", 1, &s->name, what, err);
+    if (!rc)
+        for (const char *p = s->name; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                  *p == '.' || *p == '_' || *p == '-')) {
+                rc = ws_error_set(err, WS_EINVAL, "%s: key 'name': '%s' may use only A-Z a-z 0-9 . _ -",
+                                  what, s->name);
+                break;
+            }
+    if (!rc) rc = get_string(root, "description", 0, &desc, what, err);
+    if (!rc) rc = get_string(root, "table", 1, &s->table, what, err);
+    if (!rc) rc = get_string(root, "table_bench", 0, &s->table_bench, what, err);
+    if (!rc) rc = get_string(root, "runs_dir", 1, &s->runs_dir, what, err);
+    if (!rc) rc = get_string(root, "results_dir", 0, &s->results_dir, what, err);
+    if (!rc) rc = get_string(root, "plots_dir", 0, &s->plots_dir, what, err);
+    if (!rc) rc = get_int(root, "jobs", 1, 64, &s->jobs, what, err);
+    if (!rc) rc = get_int(root, "threads", 1, 256, &s->threads, what, err);
+    const cJSON *datasets = NULL, *methods = NULL, *seeds, *v;
+    if (!rc)
+        rc = get_names(root, "datasets", known_datasets, WS_ARRAY_LEN(known_datasets), &datasets,
+                       what, err);
+    if (!rc)
+        rc = get_names(root, "methods", known_methods, WS_ARRAY_LEN(known_methods), &methods, what,
+                       err);
+    if (!rc) {
+        seeds = cJSON_GetObjectItemCaseSensitive(root, "seeds");
+        if (!seeds)
+            rc = ws_error_set(err, WS_EINVAL, "%s: missing key 'seeds'", what);
+        else if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds))
+            rc = ws_error_set(err, WS_EINVAL, "%s: key 'seeds': expected a non-empty array", what);
+        int i = 0;
+        if (!rc)
+            cJSON_ArrayForEach(it, seeds)
+            {
+                if (!cJSON_IsNumber(it) || it->valuedouble != (double)(long)it->valuedouble ||
+                    it->valuedouble < 0 || it->valuedouble > 2147483647.0) {
+                    rc = ws_error_set(err, WS_EINVAL,
+                                      "%s: key 'seeds'[%d]: expected an integer in 0..2147483647",
+                                      what, i);
+                    break;
+                }
+                const cJSON *p = seeds->child;
+                for (int k = 0; k < i; k++, p = p->next)
+                    if (p->valuedouble == it->valuedouble) {
+                        rc = ws_error_set(err, WS_EINVAL, "%s: key 'seeds'[%d]: %g appears twice",
+                                          what, i, it->valuedouble);
+                        break;
+                    }
+                if (rc) break;
+                i++;
+            }
+    }
+    if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "config")) && !cJSON_IsObject(v))
+        rc = ws_error_set(err, WS_EINVAL, "%s: key 'config': expected an object", what);
+    if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "method_config"))) {
+        if (!cJSON_IsObject(v))
+            rc = ws_error_set(err, WS_EINVAL, "%s: key 'method_config': expected an object", what);
+        cJSON_ArrayForEach(it, v)
+        {
+            if (rc) break;
+            if (!in_list(it->string, known_methods, WS_ARRAY_LEN(known_methods)))
+                rc = ws_error_set(err, WS_EINVAL, "%s: key 'method_config': unknown method '%s'",
+                                  what, it->string);
+            else if (!cJSON_IsObject(it))
+                rc = ws_error_set(err, WS_EINVAL, "%s: key 'method_config.%s': expected an object",
+                                  what, it->string);
+        }
+    }
+    if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "eval"))) {
+        if (!cJSON_IsBool(v))
+            rc = ws_error_set(err, WS_EINVAL, "%s: key 'eval': expected true or false", what);
+        else
+            s->eval = cJSON_IsTrue(v);
+    }
+    if (!rc) rc = check_args(root, "search_args", what, err);
+    if (!rc) rc = check_args(root, "eval_args", what, err);
+    if (!rc) rc = check_args(root, "report_args", what, err);
+    /* runs: dataset-major, then method, then seed */
+    if (!rc) {
+        int n = cJSON_GetArraySize(datasets) * cJSON_GetArraySize(methods) *
+                cJSON_GetArraySize(seeds);
+        s->runs = calloc((size_t)n, sizeof *s->runs);
+        if (!s->runs) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+        const cJSON *d, *m, *sd;
+        cJSON_ArrayForEach(d, datasets) cJSON_ArrayForEach(m, methods) cJSON_ArrayForEach(sd, seeds)
+        {
+            if (rc) break;
+            ws_suite_run *r = &s->runs[s->n_runs++];
+            snprintf(r->dataset, sizeof r->dataset, "%s", d->valuestring);
+            snprintf(r->method, sizeof r->method, "%s", m->valuestring);
+            r->seed = (uint32_t)sd->valuedouble;
+            rc = path_join(r->dir, s->runs_dir, r->dataset, r->method, r->seed, "", what, err);
+            if (!rc)
+                rc = path_join(r->config, s->runs_dir, r->dataset, r->method, r->seed, ".json",
+                               what, err);
+            if (!rc)
+                rc = path_join(r->log, s->runs_dir, r->dataset, r->method, r->seed, ".log", what,
+                               err);
+            if (!rc)
+                rc = path_join(r->done, s->runs_dir, r->dataset, r->method, r->seed, ".done", what,
+                               err);
+        }
+    }
+    if (rc) {
+        ws_suite_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int ws_suite_load(const char *path, ws_suite **out, ws_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    int big = buf && n == (1 << 20) - 1 && fgetc(f) != EOF;
+    fclose(f);
+    if (!buf) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    if (big) {
+        free(buf);
+        return ws_error_set(err, WS_EINVAL, "%s: larger than 1 MB", path);
+    }
+    buf[n] = '\0';
+    int rc = ws_suite_parse(buf, path, out, err);
+    free(buf);
+    return rc;
+}
