@@ -497,3 +497,60 @@ Test(tablebuild, runner_pool_resume_and_failure)
     cr_expect_eq(system(cmd), 0, "second run: expected resume of gdas seed 2, eval, report");
     ws_suite_free(s);
 }
+
+/* ---- MPI ------------------------------------------------------------------------------ */
+
+/* "mpirun -np 2 --oversubscribe [--allow-run-as-root]", or skips the test. */
+static void mpirun_cmd(char *buf, size_t n)
+{
+    if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        cr_skip_test("mpirun not found (openmpi-bin): MPI equality not tested");
+    snprintf(buf, n, "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 --oversubscribe%s",
+             geteuid() == 0 ? " --allow-run-as-root" : "");
+}
+
+static const char *wsnas_bin(void)
+{
+    const char *b = getenv("WSNAS_BIN");
+    if (!b || access(b, X_OK)) cr_skip_test("WSNAS_BIN not set");
+    return b;
+}
+
+Test(tablebuild, mpi_bench_equals_serial)
+{
+    char mpi[256], cmd[8192];
+    mpirun_cmd(mpi, sizeof mpi);
+    const char *bin = wsnas_bin(), *dir = tmp_path("tb_mpibench");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/A' '%s/B'", dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/fake-wsnas", dir);
+    FILE *f = fopen(cmd, "w");
+    cr_assert(f);
+    fputs("#!/bin/sh\necho \"$OMP_NUM_THREADS $*\" >> calls\n"
+          "echo \"${OMPI_COMM_WORLD_RANK:-serial} ${OMPI_COMM_WORLD_SIZE:-unset}\" >> ranks\n"
+          "if [ \"$1\" = search ]; then prev=''; for a in \"$@\"; do [ \"$prev\" = --out ] && "
+          "mkdir -p \"$a\"; prev=$a; done; fi\nexit 0\n",
+          f);
+    fclose(f);
+    chmod(cmd, 0755);
+    snprintf(cmd, sizeof cmd, "%s/suite.json", dir);
+    f = fopen(cmd, "w");
+    fputs("{\"name\": \"m\", \"table\": \"t.h5\", \"runs_dir\": \"runs\", \"jobs\": 1, "
+          "\"datasets\": [\"fashion-mnist\"], \"methods\": [\"darts\", \"gdas\", \"rs-ws\"], "
+          "\"seeds\": [1, 2]}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/A' && '%s' bench ../suite.json --wsnas ../fake-wsnas 2>/dev/null && "
+             "cd '%s/B' && %s '%s' bench ../suite.json --wsnas ../fake-wsnas 2>/dev/null && "
+             "sort '%s/A/calls' > '%s/a' && sort '%s/B/calls' > '%s/b' && cmp -s '%s/a' '%s/b' && "
+             "test $(wc -l < '%s/a') = 13",
+             dir, bin, dir, mpi, bin, dir, dir, dir, dir, dir, dir, dir);
+    cr_expect_eq(system(cmd), 0, "mpirun -np 2 wsnas bench differs from the serial run: %s", cmd);
+    /* the work was split: rank 0 and rank 1 each ran searches, children saw no MPI size */
+    snprintf(cmd, sizeof cmd,
+             "grep -q '^0 unset' '%s/B/ranks' && grep -q '^1 unset' '%s/B/ranks' && "
+             "! grep -qv '^serial unset' '%s/A/ranks' && test $(grep -c '^1 ' '%s/B/ranks') = 6",
+             dir, dir, dir, dir);
+    cr_expect_eq(system(cmd), 0, "runs were not split across the two ranks");
+}

@@ -25,6 +25,7 @@ static void bench_usage(FILE *f)
                "  -j, --jobs N     parallel subprocesses (default: the suite's \"jobs\")\n"
                "  --dry-run        print the commands of every run and the report, run nothing\n"
                "  --no-report      skip `wsnas report`\n"
+               "  --wsnas PATH     the binary run for search/eval/report (default: this one)\n"
                "  -h, --help       this help\n");
 }
 
@@ -58,10 +59,12 @@ int ws_cmd_bench(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"dry-run", no_argument, NULL, 'n'},
         {"no-report", no_argument, NULL, 'R'},
+        {"wsnas", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long jobs = 0;
+    const char *wsnas = NULL;
     int dry = 0, no_report = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -71,6 +74,7 @@ int ws_cmd_bench(int argc, char **argv)
             break;
         case 'n': dry = 1; break;
         case 'R': no_report = 1; break;
+        case 'w': wsnas = optarg; break;
         case 'h': bench_usage(stdout); return 0;
         default: bench_usage(stderr); return 2;
         }
@@ -91,6 +95,7 @@ int ws_cmd_bench(int argc, char **argv)
         return ws_cli_fail("bench", &err);
     }
     self[n] = '\0';
+    if (wsnas) snprintf(self, sizeof self, "%s", wsnas);
     if (dry) {
         for (int i = 0; i <= ws_suite_run_count(s); i++) {
             for (int st = 0; st < 2; st++) {
