@@ -158,6 +158,7 @@ Test(tablebuild, sets)
                            "7"};
     cr_assert_eq(ws_build_set_list(sp, archs, 3, &list, &err), 0, "%s", err.msg);
     cr_expect_eq(list.n, 2, "isomorphic archs must collapse to one class");
+    ws_build_set_free(&list);
     const char *badl[] = {"|nor_conv_3x3~0|+|bogus~0|"};
     cr_expect_neq(ws_build_set_list(sp, badl, 1, &list, &err), 0);
     cr_expect_neq(ws_build_set_sample(sp, 0, 1, &s10, &err), 0);

@@ -76,7 +76,8 @@ int ws_build_recipe_parse(const char *text, ws_build_recipe *r, ws_error *err);
 
 /* ---- The set of architectures to train ------------------------------------ */
 /* Class representatives (official indices, the class minimum), no
- * duplicates, in the order they will be trained. */
+ * duplicates, in the order they will be trained.  The constructors below
+ * overwrite `out` (free an old set first); on error `out` is empty. */
 typedef struct ws_build_set {
     int n;
     int *index;
