@@ -209,6 +209,13 @@ Test(tablebuild, build_fills_classes_and_recipe)
         cr_expect_eq(v3[i], v, "row %d gets its class representative's result", i);
         cr_expect_eq(vm[i], (v3[i] + v4[i]) / 2);
     }
+    int unfilled = 0;
+    while (filled[unfilled]) unfilled++;
+    double dummy;
+    cr_expect_eq(ws_table_get(t, "toy", "test_acc_1", unfilled, &dummy, &err), WS_ENOTFOUND);
+    cr_expect(strstr(err.msg, "is not filled (this built benchmark covers") &&
+                  strstr(err.msg, "--train-missing"),
+              "%s", err.msg);
     char text[WS_BUILD_RECIPE_MAX];
     ws_build_recipe_format(&r, text, sizeof text, &err);
     cr_expect_str_eq(ws_table_bench_attr(t, "toy", "recipe"), text);

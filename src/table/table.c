@@ -577,6 +577,16 @@ int ws_table_get(const ws_table *t, const char *bench, const char *metric, int i
     const tb_metric *m = need_metric(t, bench, metric, err);
     if (!m) return WS_ENOTFOUND;
     if (check_index(index, err)) return WS_ERANGE;
+    const uint8_t *filled = ws_table_filled(t, bench);
+    if (filled && !filled[index]) {
+        int n = 0;
+        for (int i = 0; i < WS_ARCH_COUNT; i++) n += filled[i] != 0;
+        return ws_error_set(err, WS_ENOTFOUND,
+                            "%s/%s: index %d is not filled (this built benchmark covers %d of %d "
+                            "architectures; `wsnas table query FILE %d --bench %s --train-missing` "
+                            "trains it)",
+                            bench, metric, index, n, WS_ARCH_COUNT, index, bench);
+    }
     if (isnan(m->v[index]))
         return ws_error_set(err, WS_ENOTFOUND, "%s/%s: no value for index %d (missing, NaN)", bench,
                             metric, index);
