@@ -578,7 +578,7 @@ int ws_table_get(const ws_table *t, const char *bench, const char *metric, int i
     if (!m) return WS_ENOTFOUND;
     if (check_index(index, err)) return WS_ERANGE;
     const uint8_t *filled = ws_table_filled(t, bench);
-    if (filled && !filled[index]) {
+    if (isnan(m->v[index]) && filled && !filled[index]) {
         int n = 0;
         for (int i = 0; i < WS_ARCH_COUNT; i++) n += filled[i] != 0;
         return ws_error_set(err, WS_ENOTFOUND,
