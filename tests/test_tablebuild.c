@@ -499,8 +499,8 @@ Test(tablebuild, runner_pool_resume_and_failure)
     snprintf(cmd, sizeof cmd,
              "test $(wc -l < '%s') = 3 && grep -q '^1 search --resume .*gdas/seed2$' '%s' && "
              "grep -q '^1 eval .*gdas/seed2 --table tb.h5' '%s' && "
-             "grep -q '^1 report .*darts/seed1 .*gdas/seed3 --table tb.h5 --results results "
-             "--plots plots$' '%s'",
+             "grep -q '^1 report --table tb.h5 --out-results results --out-plots plots "
+             ".*darts/seed1 .*gdas/seed3$' '%s'",
              calls, calls, calls, calls);
     cr_expect_eq(system(cmd), 0, "second run: expected resume of gdas seed 2, eval, report");
     ws_suite_free(s);

@@ -241,18 +241,14 @@ char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int
         rc = push_extra(&a, s, r, "eval_args", err);
     } else if (!strcmp(step, "report")) {
         push(&a, "report");
-        for (int k = 0; k < s->n_runs; k++) push(&a, s->runs[k].dir);
         push(&a, "--table");
         push(&a, s->table);
-        if (s->table_bench) {
-            push(&a, "--bench");
-            push(&a, s->table_bench);
-        }
-        push(&a, "--results");
+        push(&a, "--out-results");
         push(&a, s->results_dir);
-        push(&a, "--plots");
+        push(&a, "--out-plots");
         push(&a, s->plots_dir);
         rc = push_extra(&a, s, NULL, "report_args", err);
+        for (int k = 0; k < s->n_runs; k++) push(&a, s->runs[k].dir);
     } else {
         rc = ws_error_set(err, WS_EINVAL, "unknown step '%s'", step);
     }
