@@ -6,6 +6,7 @@
  * engine is linked. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "wsnas/data.h"
 #include "wsnas/table.h"
 #include "wsnas/tablebuild.h"
 
@@ -561,4 +563,173 @@ Test(tablebuild, mpi_bench_equals_serial)
              "! grep -qv '^serial unset' '%s/A/ranks' && test $(grep -c '^1 ' '%s/B/ranks') = 6",
              dir, dir, dir, dir);
     cr_expect_eq(system(cmd), 0, "runs were not split across the two ranks");
+}
+
+/* ---- real training (the engine's standalone mode) ----------------------------------- */
+
+#define TINY_RECIPE "train=64;valid=32;test=32;size=8;C=2;N=1;epochs=1;batch=32;seeds=5"
+
+static int have_fmnist(void)
+{
+    return access(WS_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) == 0;
+}
+
+static int real_calls, real_die_after;
+static int real_train(void *ctx, const ws_build_recipe *r, const ws_arch *a, int slot,
+                      double *valid, double *test, double *seconds, ws_error *err)
+{
+    if (real_die_after > 0 && ++real_calls == real_die_after) _exit(7);
+    return ws_build_trainer_run(ctx, r, a, slot, valid, test, seconds, err);
+}
+
+/* Every accuracy column equal bit for bit (train_seconds is wall time). */
+static void expect_same_acc(const char *pa, const char *pb, const char *bench)
+{
+    ws_table *a = NULL, *b = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(pa, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_open(pb, &b, &err), 0, "%s", err.msg);
+    int n = 0;
+    for (int j = 0; j < ws_table_metric_count(a, bench); j++) {
+        const char *m = ws_table_metric_name(a, bench, j);
+        if (!strncmp(m, "train_seconds", 13)) continue;
+        const double *ca = ws_table_column(a, bench, m), *cb = ws_table_column(b, bench, m);
+        cr_assert(cb, "%s lacks %s", pb, m);
+        cr_expect(!memcmp(ca, cb, WS_ARCH_COUNT * sizeof(double)), "%s/%s differs", bench, m);
+        n++;
+    }
+    cr_expect_geq(n, 4);
+    cr_expect(!memcmp(ws_table_filled(a, bench), ws_table_filled(b, bench), WS_ARCH_COUNT));
+    ws_table_close(a);
+    ws_table_close(b);
+}
+
+Test(tablebuild, real_training_resume_equals_uninterrupted)
+{
+    if (!have_fmnist()) cr_skip_test("Fashion-MNIST (dataset-fashion-mnist) not installed");
+    const char *a = tmp_path("tb_real_a.h5"), *b = tmp_path("tb_real_b.h5");
+    clean(a);
+    clean(b);
+    ws_build_recipe r;
+    ws_build_recipe_default(&r);
+    ws_error err = {0};
+    cr_assert_eq(ws_build_recipe_parse(TINY_RECIPE, &r, &err), 0, "%s", err.msg);
+    ws_build_trainer *tr = NULL;
+    cr_assert_eq(ws_build_trainer_alloc(&r, NULL, &tr, &err), 0, "%s", err.msg);
+    ws_space *sp = ws_space_alloc();
+    ws_build_set set = {0};
+    cr_assert_eq(ws_build_set_sample(sp, 4, 9, &set, &err), 0);
+    ws_build_opts o = {.out = a, .bench = "fm", .recipe = &r, .set = &set, .train = real_train,
+                       .train_ctx = tr, .size = 1};
+    cr_assert_eq(ws_table_build(&o, NULL, NULL, &err), 0, "%s", err.msg);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        real_die_after = 3; /* dies training the 3rd class */
+        o.out = b;
+        ws_error e = {0};
+        ws_table_build(&o, NULL, NULL, &e);
+        _exit(0);
+    }
+    int st = 0, trained = 0;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7, "child did not die as planned");
+    o.out = b;
+    cr_assert_eq(ws_table_build(&o, &trained, NULL, &err), 0, "%s", err.msg);
+    cr_expect_eq(trained, 2);
+    expect_same_acc(a, b, "fm");
+    ws_table *t = NULL;
+    cr_assert_eq(ws_table_open(a, &t, &err), 0);
+    const double *v = ws_table_column(t, "fm", "valid_acc_1");
+    for (int j = 0; j < set.n; j++)
+        cr_expect(v[set.index[j]] >= 0 && v[set.index[j]] <= 100, "accuracy %g", v[set.index[j]]);
+    ws_table_close(t);
+    ws_build_trainer_free(tr);
+    ws_build_set_free(&set);
+    ws_space_free(sp);
+    clean(a);
+    clean(b);
+}
+
+/* Runs a shell command line; returns its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(tablebuild, cli_build_query_train_missing_and_mpi)
+{
+    if (!have_fmnist()) cr_skip_test("Fashion-MNIST (dataset-fashion-mnist) not installed");
+    const char *bin = wsnas_bin(), *dir = tmp_path("tb_cli");
+    cr_assert_eq(sh("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
+    /* serial build of a sample of 4 classes */
+    cr_assert_eq(sh("OMP_NUM_THREADS=1 '%s' table build -q -o '%s/s.h5' --bench fm --recipe '%s' "
+                    "--sample 4 --sample-seed 3",
+                    bin, dir, TINY_RECIPE),
+                 0);
+    /* an unfilled row: a clear message and status 1; then --train-missing trains it */
+    ws_table *t = NULL;
+    ws_error err = {0};
+    char path[1200];
+    snprintf(path, sizeof path, "%s/s.h5", dir);
+    cr_assert_eq(ws_table_open(path, &t, &err), 0, "%s", err.msg);
+    int idx = 0;
+    while (ws_table_filled(t, "fm")[idx]) idx++;
+    ws_table_close(t);
+    cr_expect_eq(sh("cp '%s/s.h5' '%s/q.h5' && '%s' table query '%s/q.h5' %d --bench fm "
+                    "2> '%s/err' >/dev/null",
+                    dir, dir, bin, dir, idx, dir),
+                 1);
+    cr_expect_eq(sh("grep -q 'index %d is not filled in benchmark .fm. (4 of\\|index %d is not "
+                    "filled in benchmark .fm.' '%s/err' && grep -q -- --train-missing '%s/err'",
+                    idx, idx, dir, dir),
+                 0, "no clear not-filled message");
+    cr_expect_eq(sh("OMP_NUM_THREADS=1 '%s' table query '%s/q.h5' %d --bench fm --train-missing "
+                    "> '%s/out' 2>/dev/null && grep -q 'test_acc_1 ' '%s/out'",
+                    bin, dir, idx, dir, dir),
+                 0, "--train-missing did not train and print the row");
+    cr_expect_eq(sh("'%s' table query '%s/q.h5' %d --bench fm >/dev/null", bin, dir, idx), 0);
+    /* shard 0/2 + 1/2 merged equals the single build */
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(sh("OMP_NUM_THREADS=1 '%s' table build -q -o '%s/p%d.h5' --bench fm "
+                        "--recipe '%s' --sample 4 --sample-seed 3 --shard %d/2",
+                        bin, dir, i, TINY_RECIPE, i),
+                     0);
+    cr_assert_eq(sh("'%s' table merge -o '%s/m.h5' --bench fm '%s/p0.h5' '%s/p1.h5'", bin, dir,
+                    dir, dir),
+                 0);
+    char m[1200];
+    snprintf(m, sizeof m, "%s/m.h5", dir);
+    expect_same_acc(path, m, "fm");
+    /* a different recipe is refused by merge, nothing written */
+    cr_assert_eq(sh("OMP_NUM_THREADS=1 '%s' table build -q -o '%s/o.h5' --bench fm --recipe "
+                    "'%s;epochs=2' --arch 1",
+                    bin, dir, TINY_RECIPE),
+                 0);
+    cr_expect_eq(sh("'%s' table merge -o '%s/x.h5' --bench fm '%s/p0.h5' '%s/o.h5' 2>'%s/err'",
+                    bin, dir, dir, dir, dir),
+                 1);
+    cr_expect_eq(sh("grep -q 'refusing to merge different recipes' '%s/err' && test ! -e "
+                    "'%s/x.h5'",
+                    dir, dir),
+                 0);
+    /* mpirun -np 2 equals the serial build */
+    char mpi[256];
+    if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        cr_skip_test("mpirun not found (openmpi-bin): MPI table build not tested");
+    mpirun_cmd(mpi, sizeof mpi);
+    cr_assert_eq(sh("OMP_NUM_THREADS=1 %s '%s' table build -q -o '%s/mpi.h5' --bench fm "
+                    "--recipe '%s' --sample 4 --sample-seed 3",
+                    mpi, bin, dir, TINY_RECIPE),
+                 0);
+    snprintf(m, sizeof m, "%s/mpi.h5", dir);
+    expect_same_acc(path, m, "fm");
+    cr_expect_eq(sh("ls '%s' | grep -q progress", dir), 1, "progress sidecars left behind");
 }

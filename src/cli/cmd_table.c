@@ -1,21 +1,29 @@
-/* cmd_table.c: `wsnas table import|info|query|oracle`: build a tabular
- * benchmark file from CSV/JSON and inspect or query it. */
+/* cmd_table.c: `wsnas table import|info|query|oracle|build|merge`: build a
+ * tabular benchmark file from CSV/JSON or by training architectures, and
+ * inspect, query or merge it. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "wsnas/par.h"
 #include "wsnas/table.h"
+#include "wsnas/tablebuild.h"
 
 static void table_usage(FILE *f)
 {
-    fprintf(f, "usage: wsnas table <import|info|query|oracle> ...  (wsnas table <sub> --help)\n"
+    fprintf(f, "usage: wsnas table <import|info|query|oracle|build|merge> ...  (wsnas table <sub> "
+               "--help)\n"
                "  import  build a table file from CSV / JSON inputs\n"
                "  info    list benchmarks, metrics, attributes and fill counts\n"
                "  query   all metrics of one architecture, with rank and percentile\n"
-               "  oracle  the best architecture of a benchmark\n");
+               "  oracle  the best architecture of a benchmark\n"
+               "  build   train architectures from scratch into a benchmark (resumable, MPI)\n"
+               "  merge   join shards of a built benchmark\n");
 }
 
 static void import_usage(FILE *f)
@@ -142,6 +150,8 @@ static int cmd_import(int argc, char **argv)
 typedef struct table_args {
     const char *bench, *metric, *select;
     const char *pos[2];
+    int train_missing; /* query only */
+    const char *data;  /* query --train-missing only */
 } table_args;
 
 static int parse_args(int argc, char **argv, const char *sub, int npos, table_args *ta,
@@ -151,6 +161,8 @@ static int parse_args(int argc, char **argv, const char *sub, int npos, table_ar
         {"bench", required_argument, NULL, 'b'},
         {"metric", required_argument, NULL, 'm'},
         {"select-by", required_argument, NULL, 's'},
+        {"train-missing", no_argument, NULL, 'T'},
+        {"data", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -161,9 +173,16 @@ static int parse_args(int argc, char **argv, const char *sub, int npos, table_ar
         case 'b': ta->bench = optarg; break;
         case 'm': ta->metric = optarg; break;
         case 's': ta->select = optarg; break;
+        case 'T': ta->train_missing = 1; break;
+        case 'D': ta->data = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if ((ta->train_missing || ta->data) && strcmp(sub, "query")) {
+        fprintf(stderr, "wsnas table %s: --train-missing and --data belong to 'table query'\n",
+                sub);
+        return 2;
     }
     if (argc - optind != npos) {
         fprintf(stderr, "wsnas table %s: expected %d argument%s\n", sub, npos, npos > 1 ? "s" : "");
@@ -216,12 +235,41 @@ static int cmd_info(int argc, char **argv)
 
 static void query_usage(FILE *f)
 {
-    fprintf(f, "usage: wsnas table query FILE ARCH|INDEX [--bench B]\n"
+    fprintf(f, "usage: wsnas table query FILE ARCH|INDEX [--bench B] [--train-missing [--data DIR]]\n"
                "Prints every metric of one architecture with its rank (1 = best),\n"
                "percentile (share of architectures it equals or beats) and the mean\n"
-               "over its isomorphism class.\n"
-               "  --bench B    only benchmark B (default: all)\n"
-               "  -h, --help   this help\n");
+               "over its isomorphism class.  Rows of a built benchmark (wsnas table build)\n"
+               "that were not trained are reported as not filled.\n"
+               "  --bench B         only benchmark B (default: all)\n"
+               "  --train-missing   if B's row is not filled, train the architecture with B's\n"
+               "                    stored recipe and add it to FILE first (needs --bench)\n"
+               "  --data DIR        dataset directory for --train-missing (default: the\n"
+               "                    recipe dataset's default)\n"
+               "  -h, --help        this help\n");
+}
+
+static int run_build(const char *cmd, const ws_build_opts *o, const char *data_dir, int quiet,
+                     int *remaining);
+
+/* Trains the class of `index` into built benchmark `bench` of `path`. */
+static int train_missing(const char *path, const char *bench, const char *arch,
+                         const char *data_dir)
+{
+    ws_build_recipe r;
+    ws_build_set set = {0};
+    ws_error err = {0};
+    ws_space *sp = ws_space_alloc();
+    if (!sp) return ws_cli_fail("table query", &err);
+    int rc = ws_table_build_recipe(path, bench, &r, &err);
+    if (!rc) rc = ws_build_set_list(sp, &arch, 1, &set, &err);
+    ws_space_free(sp);
+    if (rc) return ws_cli_fail("table query", &err);
+    ws_build_opts o = {.out = path, .bench = bench, .recipe = &r, .set = &set, .size = 1};
+    fprintf(stderr, "wsnas table query: training %s for benchmark '%s' (%d seed%s)\n", arch, bench,
+            r.n_seeds, r.n_seeds > 1 ? "s" : "");
+    rc = run_build("table query", &o, data_dir, 0, NULL);
+    ws_build_set_free(&set);
+    return rc;
 }
 
 static int cmd_query(int argc, char **argv)
@@ -229,6 +277,10 @@ static int cmd_query(int argc, char **argv)
     table_args ta = {0};
     int prc = parse_args(argc, argv, "query", 2, &ta, query_usage);
     if (prc >= 0) return prc;
+    if (ta.train_missing && !ta.bench) {
+        fprintf(stderr, "wsnas table query: --train-missing needs --bench\n");
+        return 2;
+    }
     ws_table *t = NULL;
     ws_error err = {0};
     if (ws_table_open(ta.pos[0], &t, &err)) return ws_cli_fail("table query", &err);
@@ -244,6 +296,26 @@ static int cmd_query(int argc, char **argv)
         ws_table_close(t);
         return ws_cli_fail("table query", &err);
     }
+    if (ta.bench && ws_table_filled(t, ta.bench) && !ws_table_filled(t, ta.bench)[index]) {
+        if (!ta.train_missing) {
+            int n = 0;
+            for (int i = 0; i < WS_ARCH_COUNT; i++) n += ws_table_filled(t, ta.bench)[i] != 0;
+            ws_error_set(&err, WS_ENOTFOUND,
+                         "%s: index %d is not filled in benchmark '%s' (%d of %d architectures "
+                         "trained); add --train-missing to train it",
+                         ta.pos[0], index, ta.bench, n, WS_ARCH_COUNT);
+            ws_table_close(t);
+            return ws_cli_fail("table query", &err);
+        }
+        ws_table_close(t);
+        t = NULL;
+        char idx[16];
+        snprintf(idx, sizeof idx, "%d", index);
+        int rc = train_missing(ta.pos[0], ta.bench, idx, ta.data);
+        if (rc) return rc;
+        if (ws_table_open(ta.pos[0], &t, &err)) return ws_cli_fail("table query", &err);
+        sp = ws_table_space(t);
+    }
     char s[WS_ARCH_STR_MAX];
     ws_arch a = ws_space_arch(sp, index);
     ws_arch_format(&a, s);
@@ -254,6 +326,12 @@ static int cmd_query(int argc, char **argv)
     for (int i = 0; i < ws_table_benchmark_count(t); i++) {
         const char *b = ws_table_benchmark_name(t, i);
         if (ta.bench && strcmp(ta.bench, b)) continue;
+        const uint8_t *filled = ws_table_filled(t, b);
+        if (filled && !filled[index]) {
+            printf("%-16s %-20s %12s  (not trained for this benchmark; --train-missing)\n", b, "*",
+                   "not filled");
+            continue;
+        }
         for (int j = 0; j < ws_table_metric_count(t, b); j++) {
             const char *m = ws_table_metric_name(t, b, j);
             double v, pct, im;
@@ -330,6 +408,292 @@ static int cmd_oracle(int argc, char **argv)
     return rc ? ws_cli_fail("table oracle", &err) : 0;
 }
 
+/* ---- build / merge ------------------------------------------------------------------ */
+
+typedef struct build_view {
+    int tty, rank, size;
+    struct timespec t0;
+} build_view;
+
+static void build_progress(void *ctx, const ws_build_progress *p)
+{
+    build_view *v = ctx;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (double)(t1.tv_sec - v->t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - v->t0.tv_nsec);
+    double eta = el / p->done * (p->total - p->done);
+    char rank[32] = "";
+    if (v->size > 1) snprintf(rank, sizeof rank, "[rank %d/%d] ", v->rank, v->size);
+    fprintf(stderr, "%s%s[%d/%d] index %5d  valid %6.2f  test %6.2f  %6.1f s/seed  ETA %.0f s%s",
+            v->tty ? "\r" : "", rank, p->done, p->total, p->index, p->valid_acc, p->test_acc,
+            p->seconds, eta, v->tty ? "   " : "\n");
+    if (v->tty && p->done == p->total) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Allocates the standalone trainer and runs the build; prints the outcome. */
+static int run_build(const char *cmd, const ws_build_opts *o, const char *data_dir, int quiet,
+                     int *remaining)
+{
+    ws_error err = {0};
+    ws_build_trainer *tr = NULL;
+    build_view view = {isatty(2), o->rank, o->size > 1 ? o->size : 1, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &view.t0);
+    ws_build_opts oo = *o;
+    int trained = 0, left = 0;
+    int rc = ws_build_trainer_alloc(o->recipe, data_dir, &tr, &err);
+    if (!rc) {
+        oo.train = ws_build_trainer_run;
+        oo.train_ctx = tr;
+        if (!quiet) {
+            oo.progress = build_progress;
+            oo.progress_ctx = &view;
+        }
+        rc = ws_table_build(&oo, &trained, &left, &err);
+    }
+    ws_build_trainer_free(tr);
+    if (rc) return ws_cli_fail(cmd, &err);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (double)(t1.tv_sec - view.t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - view.t0.tv_nsec);
+    if (!quiet && view.rank == 0)
+        fprintf(stderr, "wsnas %s: %s: trained %d class%s%s in %.1f s; %d of the set %s\n", cmd,
+                o->out, trained, trained == 1 ? "" : "es", view.size > 1 ? " on rank 0" : "", el,
+                left, left ? "still to train (run again to continue)" : "left: complete");
+    if (remaining) *remaining = left;
+    return 0;
+}
+
+static void build_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wsnas table build -o OUT.h5 --bench NAME [--recipe K=V;...] SET [options]\n"
+            "Trains architectures from scratch (standalone NB201 network, SGD, cosine lr) under\n"
+            "one recipe and writes their valid/test accuracy per seed and mean, training time\n"
+            "and the filled mask into benchmark NAME of OUT.h5 (created if absent; other\n"
+            "benchmarks kept).  Each isomorphism class is trained once (its smallest index)\n"
+            "and its result shared by all members.  Resumable: an interrupted build run again\n"
+            "continues from OUT.h5.progress.  Under `mpirun -np K` the classes are split\n"
+            "across the ranks and rank 0 writes OUT.h5.  Schema: include/wsnas/tablebuild.h.\n\n"
+            "SET (one of):\n"
+            "  --arch A               an architecture string or index; repeatable\n"
+            "  --archs-file F         one architecture string or index per line\n"
+            "  --sample N             N random classes (prefix-stable in N)\n"
+            "  --all                  all 6,466 isomorphism classes\n"
+            "options:\n"
+            "  -o, --output FILE      the table (required)\n"
+            "  --bench NAME           benchmark group (required)\n"
+            "  --recipe TEXT          K=V;... over the defaults (default: OUT's stored recipe of\n"
+            "                         NAME if any, else dataset=fashion-mnist;train=2000;\n"
+            "                         valid=1000;test=1000;subset_seed=1;size=16;C=8;N=1;\n"
+            "                         epochs=4;batch=64;lr=0.1;lr_min=0;momentum=0.9;\n"
+            "                         nesterov=1;wd=0.0005;augment=1;seeds=1,2)\n"
+            "  --sample-seed S        seed of --sample (default 0)\n"
+            "  --shard I/K            train only items j with j %% K == I of the set\n"
+            "  --limit K              stop after K newly trained classes (write the table;\n"
+            "                         run again to continue)\n"
+            "  --data DIR             dataset directory (default: Debian's Fashion-MNIST)\n"
+            "  --description TEXT     description attribute of the benchmark\n"
+            "  -q, --quiet            no progress display\n"
+            "  -h, --help             this help\n");
+}
+
+static int read_lines(const char *path, char ***lines, int *n, ws_error *err)
+{
+    char *text = NULL;
+    int rc = read_text(path, &text, err);
+    if (rc) return rc;
+    int cap = 16;
+    *n = 0;
+    *lines = malloc((size_t)cap * sizeof **lines);
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\r\n", &save); *lines && l; l = strtok_r(NULL, "\r\n", &save)) {
+        while (*l == ' ' || *l == '\t') l++;
+        if (!*l || *l == '#') continue;
+        if (*n == cap) {
+            char **p = realloc(*lines, (size_t)(cap *= 2) * sizeof **lines);
+            if (!p) {
+                free(*lines);
+                *lines = NULL;
+                break;
+            }
+            *lines = p;
+        }
+        (*lines)[(*n)++] = strdup(l);
+    }
+    free(text);
+    if (!*lines) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"bench", required_argument, NULL, 'b'},
+        {"recipe", required_argument, NULL, 'r'},
+        {"arch", required_argument, NULL, 'a'},
+        {"archs-file", required_argument, NULL, 'F'},
+        {"sample", required_argument, NULL, 'n'},
+        {"sample-seed", required_argument, NULL, 'S'},
+        {"all", no_argument, NULL, 'A'},
+        {"shard", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'D'},
+        {"description", required_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *bench = NULL, *recipe_text = NULL, *data = NULL, *desc = NULL,
+               *archs_file = NULL;
+    const char **archs = calloc((size_t)argc + 1, sizeof *archs);
+    int n_archs = 0, all = 0, quiet = 0, shard_i = 0, shard_k = 1, c;
+    long sample = 0, sample_seed = 0, limit = 0;
+    if (!archs) return 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'b': bench = optarg; break;
+        case 'r': recipe_text = optarg; break;
+        case 'a': archs[n_archs++] = optarg; break;
+        case 'F': archs_file = optarg; break;
+        case 'n': bad = ws_cli_parse_long("--sample", optarg, 1, WS_ISO_CLASSES, &sample); break;
+        case 'S':
+            bad = ws_cli_parse_long("--sample-seed", optarg, 0, 0x7fffffffL, &sample_seed);
+            break;
+        case 'A': all = 1; break;
+        case 'l': bad = ws_cli_parse_long("--limit", optarg, 1, WS_ISO_CLASSES, &limit); break;
+        case 'D': data = optarg; break;
+        case 'd': desc = optarg; break;
+        case 'q': quiet = 1; break;
+        case 's': {
+            char tail = 0;
+            if (sscanf(optarg, "%d/%d%c", &shard_i, &shard_k, &tail) != 2 || shard_k < 1 ||
+                shard_i < 0 || shard_i >= shard_k) {
+                fprintf(stderr, "wsnas table build: --shard '%s': expected I/K with 0 <= I < K\n",
+                        optarg);
+                bad = 1;
+            }
+            break;
+        }
+        case 'h':
+            build_usage(stdout);
+            free(archs);
+            return 0;
+        default: bad = 2; break;
+        }
+        if (bad) {
+            if (bad == 2) build_usage(stderr);
+            free(archs);
+            return 2;
+        }
+    }
+    int nset = (n_archs > 0) + (archs_file != NULL) + (sample > 0) + all;
+    const char *problem = !out ? "missing -o OUT.h5"
+                          : !bench ? "missing --bench NAME"
+                          : optind < argc ? "unexpected argument"
+                          : nset != 1 ? "give exactly one of --arch/--archs-file, --sample, --all"
+                                      : NULL;
+    if (problem) {
+        fprintf(stderr, "wsnas table build: %s%s%s\n", problem, optind < argc ? " " : "",
+                optind < argc ? argv[optind] : "");
+        free(archs);
+        return 2;
+    }
+    ws_error err = {0};
+    int rc = ws_par_init(&err);
+    int rank = ws_par_rank(), size = ws_par_size();
+    if (!rc && size > 1 && shard_k > 1)
+        rc = ws_error_set(&err, WS_EINVAL, "--shard and mpirun do not combine (the ranks shard)");
+    ws_build_recipe r;
+    ws_build_recipe_default(&r);
+    if (!rc && !recipe_text && access(out, F_OK) == 0) {
+        /* continue an existing benchmark with its own recipe */
+        ws_error e2 = {0};
+        if (ws_table_build_recipe(out, bench, &r, &e2) && e2.code != WS_ENOTFOUND) {
+            err = e2;
+            rc = e2.code;
+        }
+    }
+    if (!rc && recipe_text) rc = ws_build_recipe_parse(recipe_text, &r, &err);
+    ws_build_set set = {0};
+    ws_space *sp = rc ? NULL : ws_space_alloc();
+    char **lines = NULL;
+    int n_lines = 0;
+    if (!rc && !sp) rc = ws_error_set(&err, WS_ENOMEM, "out of memory");
+    if (!rc && archs_file) {
+        rc = read_lines(archs_file, &lines, &n_lines, &err);
+        if (!rc) rc = ws_build_set_list(sp, (const char *const *)lines, n_lines, &set, &err);
+        if (rc) ws_error_prefix(&err, "%s", archs_file);
+    } else if (!rc && n_archs) {
+        rc = ws_build_set_list(sp, archs, n_archs, &set, &err);
+    } else if (!rc && sample) {
+        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, &set, &err);
+    } else if (!rc) {
+        rc = ws_build_set_all(sp, &set, &err);
+    }
+    for (int i = 0; i < n_lines; i++) free(lines[i]);
+    free(lines);
+    ws_space_free(sp);
+    free(archs);
+    if (rc) {
+        ws_build_set_free(&set);
+        ws_par_finalize();
+        return ws_cli_fail("table build", &err);
+    }
+    if (shard_k > 1) ws_build_set_shard(&set, shard_i, shard_k);
+    ws_build_opts o = {.out = out, .bench = bench, .recipe = &r, .set = &set, .limit = (int)limit,
+                       .rank = rank, .size = size, .description = desc};
+    rc = run_build("table build", &o, data, quiet, NULL);
+    ws_build_set_free(&set);
+    ws_par_finalize();
+    return rc;
+}
+
+static void merge_usage(FILE *f)
+{
+    fprintf(f, "usage: wsnas table merge -o OUT.h5 --bench NAME IN.h5...\n"
+               "Joins shards of a built benchmark (wsnas table build --shard): every input must\n"
+               "hold NAME with the same recipe, and rows filled in several inputs must agree.\n"
+               "Other benchmarks come from the first input.  Writes OUT.h5.tmp, then renames.\n"
+               "  -o, --output FILE   the merged table (required)\n"
+               "  --bench NAME        the benchmark (required)\n"
+               "  -h, --help          this help\n");
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"bench", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *bench = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'b': bench = optarg; break;
+        case 'h': merge_usage(stdout); return 0;
+        default: merge_usage(stderr); return 2;
+        }
+    }
+    if (!out || !bench || optind >= argc) {
+        fprintf(stderr, "wsnas table merge: %s\n",
+                !out ? "missing -o OUT.h5" : !bench ? "missing --bench NAME" : "no input tables");
+        return 2;
+    }
+    ws_error err = {0};
+    if (ws_table_merge(out, bench, (const char *const *)(argv + optind), argc - optind, &err))
+        return ws_cli_fail("table merge", &err);
+    return 0;
+}
+
 int ws_cmd_table(int argc, char **argv)
 {
     if (argc < 2) {
@@ -345,6 +709,8 @@ int ws_cmd_table(int argc, char **argv)
     if (!strcmp(sub, "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(sub, "query")) return cmd_query(argc - 1, argv + 1);
     if (!strcmp(sub, "oracle")) return cmd_oracle(argc - 1, argv + 1);
+    if (!strcmp(sub, "build")) return cmd_build(argc - 1, argv + 1);
+    if (!strcmp(sub, "merge")) return cmd_merge(argc - 1, argv + 1);
     fprintf(stderr, "wsnas table: unknown subcommand '%s'\n", sub);
     table_usage(stderr);
     return 2;

@@ -73,16 +73,30 @@ int ws_build_recipe_check(const ws_build_recipe *r, ws_error *err)
     return 0;
 }
 
+/* The shortest %.Ng text that reads back as exactly v (the recipe text is
+ * compared verbatim, so it must be canonical). */
+static void fmt_exact(char *buf, size_t n, double v)
+{
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 int ws_build_recipe_format(const ws_build_recipe *r, char *buf, size_t n, ws_error *err)
 {
-    /* %.17g round-trips doubles exactly; the text is compared verbatim. */
+    char lr[32], lr_min[32], mom[32], wd[32];
+    fmt_exact(lr, sizeof lr, r->lr);
+    fmt_exact(lr_min, sizeof lr_min, r->lr_min);
+    fmt_exact(mom, sizeof mom, r->momentum);
+    fmt_exact(wd, sizeof wd, r->wd);
     int w = snprintf(buf, n,
                      "dataset=%s;train=%d;valid=%d;test=%d;subset_seed=%" PRIu32
-                     ";size=%d;C=%d;N=%d;epochs=%d;batch=%d;lr=%.17g;lr_min=%.17g;"
-                     "momentum=%.17g;nesterov=%d;wd=%.17g;augment=%d;seeds=",
+                     ";size=%d;C=%d;N=%d;epochs=%d;batch=%d;lr=%s;lr_min=%s;"
+                     "momentum=%s;nesterov=%d;wd=%s;augment=%d;seeds=",
                      r->dataset, r->train_n, r->valid_n, r->test_n, r->subset_seed, r->in_size,
-                     r->C, r->N, r->epochs, r->batch, r->lr, r->lr_min, r->momentum, r->nesterov,
-                     r->wd, r->augment);
+                     r->C, r->N, r->epochs, r->batch, lr, lr_min, mom, r->nesterov, wd,
+                     r->augment);
     for (int i = 0; w >= 0 && (size_t)w < n && i < r->n_seeds; i++)
         w += snprintf(buf + w, n - (size_t)w, "%s%" PRIu32, i ? "," : "", r->seeds[i]);
     if (w < 0 || (size_t)w >= n)
