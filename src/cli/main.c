@@ -16,6 +16,7 @@ struct ws_command {
 static const struct ws_command commands[] = {
     {"arch", ws_cmd_arch, "describe an architecture (string or index)"},
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
+    {"search", ws_cmd_search, "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA)"},
 };
 
 static void usage(FILE *f)
