@@ -273,15 +273,15 @@ Test(methods, entropy_and_derive)
 
 /* ---- darts2 second-order term (needs the network) ------------------------------- */
 
-Test(methods, darts2_second_order_term_vs_mixed_partials)
+Test(methods, darts2_second_order_term_recomputed)
 {
     if (!WS_NET_AVAILABLE()) cr_skip_test("supernet module not merged yet");
-    /* The correction is -lr * H v with H = d/dw grad_mix L_train.  By the
-     * symmetry of mixed partials, (H v)[j] = d/dmix_j (v . grad_w L_train), which
-     * the test computes by central differences over the mixing weights
-     * (double accumulation of the dot products), independently of the
-     * w +- eps v differences ws_darts2_mix_grad takes. Float network, so the
-     * tolerance is 5% of the vector's norm. */
+    /* A recomputation test: the finite-difference check of H v against
+     * mixed partials d/dmix (v . grad_w L_train) was tried and is too noisy
+     * in float on a ReLU network (the estimate changes sign between mixing
+     * steps 1e-2 and 1e-3: kinks), so the test recomputes methods.md 2.3
+     * step by step through the public network API, with a non-zero momentum
+     * buffer, and checks that the weights come back bit-exactly. */
     ws_net_config nc = {.C = 4, .N = 1, .in_channels = 1, .in_size = 8, .classes = 3,
                         .max_batch = 8, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = 1};
     ws_error err = {0};
@@ -291,13 +291,17 @@ Test(methods, darts2_second_order_term_vs_mixed_partials)
     ws_pcg32_stream(&r, 5, WS_STREAM_INIT);
     ws_net_init(net, &r);
     ws_net_init(cp, &r);
-    size_t np;
-    float *p = ws_net_params(net, &np);
-    float *scratch = malloc(np * sizeof(float)), *v = malloc(np * sizeof(float));
+    size_t np, nm;
+    float *p = ws_net_params(net, &np), *g = ws_net_grads(net, &np);
+    float *mom = ws_net_momentum(net, &nm);
+    float *saved = malloc(np * sizeof(float)), *v = malloc(np * sizeof(float));
+    float *scratch = malloc(np * sizeof(float));
     float x[8 * 64], xa[8 * 64];
     int y[8], ya[8];
-    for (int i = 0; i < 8 * 64; i++) x[i] = (float)ws_pcg32_normal(&r), xa[i] = (float)ws_pcg32_normal(&r);
-    for (int i = 0; i < 8; i++) y[i] = (int)ws_pcg32_bounded(&r, 3), ya[i] = (int)ws_pcg32_bounded(&r, 3);
+    for (int i = 0; i < 8 * 64; i++)
+        x[i] = (float)ws_pcg32_normal(&r), xa[i] = (float)ws_pcg32_normal(&r);
+    for (int i = 0; i < 8; i++)
+        y[i] = (int)ws_pcg32_bounded(&r, 3), ya[i] = (int)ws_pcg32_bounded(&r, 3);
     ws_search_config cfg;
     ws_config_preset("darts2", "cpu", &cfg, NULL);
     ws_mix mix;
@@ -307,48 +311,60 @@ Test(methods, darts2_second_order_term_vs_mixed_partials)
         mix.edge_scale[e] = 1;
         for (int o = 0; o < WS_OP_COUNT; o++) mix.w[e][o] = 0.1f + 0.1f * (float)o;
     }
+    /* one SGD step so that the momentum buffer is not zero */
+    ws_sgd sgd = {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 1};
+    ws_net_zero_grad(net);
+    ws_net_forward(net, x, y, 8, &mix, 1, NULL);
+    ws_net_backward(net, NULL);
+    ws_net_sgd_step(net, &sgd);
+    double mn = 0;
+    for (size_t i = 0; i < nm; i++) mn += fabs(mom[i]);
+    cr_assert_gt(mn, 0);
+    const double lr = 0.05;
     ws_method_ctx ctx = {.net = net, .net_copy = cp, .cfg = &cfg, .x = x, .y = y, .B = 8,
-                         .xa = xa, .ya = ya, .Ba = 8, .lr = 0.5f, .scratch = scratch};
-    float *before = malloc(np * sizeof(float));
-    memcpy(before, p, np * sizeof(float));
-    ws_mix_grad g2;
-    ws_darts2_mix_grad(&ctx, &mix, &g2);
-    cr_expect_eq(memcmp(before, p, np * sizeof(float)), 0, "weights restored bit-exactly");
-    /* first-order part dval and v at w' recomputed here */
-    size_t nm;
-    float *mom = ws_net_momentum(net, &nm);
-    float *g = ws_net_grads(net, &np);
+                         .xa = xa, .ya = ya, .Ba = 8, .lr = (float)lr, .scratch = scratch};
+    memcpy(saved, p, np * sizeof(float));
+    ws_mix_grad got;
+    ws_darts2_mix_grad(&ctx, &mix, &got);
+    cr_expect_eq(memcmp(saved, p, np * sizeof(float)), 0, "weights restored bit-exactly");
+    for (size_t i = 0; i < np; i++) cr_assert_eq(g[i], 0.0f, "gradients left zeroed");
+    /* 1. g_w on the train batch; 2. w' = w - lr (mu m + g + wd w) in the copy */
     ws_net_zero_grad(net);
     ws_net_forward(net, x, y, 8, &mix, 1, NULL);
     ws_net_backward(net, NULL);
     float *cpp = ws_net_params(cp, &np);
     for (size_t i = 0; i < np; i++)
-        cpp[i] = (float)((double)p[i] - 0.5 * (cfg.momentum * mom[i] + g[i] + cfg.weight_decay * p[i]));
+        cpp[i] = (float)((double)p[i] -
+                         lr * (cfg.momentum * mom[i] + g[i] + cfg.weight_decay * (double)p[i]));
     ws_net_zero_grad(cp);
-    ws_mix_grad dval;
+    ws_mix_grad dval, gp, gm;
     ws_net_forward(cp, xa, ya, 8, &mix, 1, NULL);
     ws_net_backward(cp, &dval);
     memcpy(v, ws_net_grads(cp, &np), np * sizeof(float));
-    double num = 0, den = 0;
+    /* 3. eps = 0.01 / ||v||, grad_mix L_train at w +- eps v */
+    double vn = 0;
+    for (size_t i = 0; i < np; i++) vn += (double)v[i] * v[i];
+    const double eps = 0.01 / sqrt(vn);
+    for (int sgn = 0; sgn < 2; sgn++) {
+        for (size_t i = 0; i < np; i++)
+            p[i] = (float)((double)saved[i] + (sgn ? -eps : eps) * v[i]);
+        ws_net_zero_grad(net);
+        ws_net_forward(net, x, y, 8, &mix, 1, NULL);
+        ws_net_backward(net, sgn ? &gm : &gp);
+    }
+    memcpy(p, saved, np * sizeof(float));
+    double maxd = 0, maxw = 0, maxc = 0;
     for (int e = 0; e < WS_EDGES; e++)
         for (int o = 0; o < WS_OP_COUNT; o++) {
-            double hv[2];
-            for (int sgn = 0; sgn < 2; sgn++) {
-                ws_mix m2 = mix;
-                m2.w[e][o] += sgn ? -1e-2f : 1e-2f;
-                ws_net_zero_grad(net);
-                ws_net_forward(net, x, y, 8, &m2, 1, NULL);
-                ws_net_backward(net, NULL);
-                double d = 0;
-                for (size_t i = 0; i < np; i++) d += (double)v[i] * g[i];
-                hv[sgn] = d;
-            }
-            double want = dval.dw[e][o] - 0.5 * (hv[0] - hv[1]) / 2e-2;
-            num += (g2.dw[e][o] - want) * (g2.dw[e][o] - want);
-            den += want * want;
+            double corr = lr * ((double)gp.dw[e][o] - gm.dw[e][o]) / (2 * eps);
+            double want = dval.dw[e][o] - corr;
+            maxd = fmax(maxd, fabs(got.dw[e][o] - want));
+            maxw = fmax(maxw, fabs(want));
+            maxc = fmax(maxc, fabs(corr));
         }
-    cr_expect(sqrt(num) <= 0.05 * sqrt(den) + 1e-6, "rel err %g", sqrt(num / (den + 1e-30)));
-    free(scratch), free(v), free(before);
+    cr_expect_gt(maxc, 1e-4 * maxw, "the second-order term is not negligible here");
+    cr_expect(maxd <= 1e-5 * maxw + 1e-7, "max diff %g (scale %g)", maxd, maxw);
+    free(saved), free(v), free(scratch);
     ws_net_free(net), ws_net_free(cp);
 }
 
