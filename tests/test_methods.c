@@ -14,16 +14,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../src/methods/netguard.h"
 #include "fixture.h"
 #include "wsnas/config.h"
 #include "wsnas/method.h"
+#include "wsnas/supernet.h"
 
 /* ---- Adam ------------------------------------------------------------------- */
 
 Test(methods, adam_two_steps_by_hand)
 {
-    if (!WS_NET_AVAILABLE()) cr_skip_test("supernet module not merged yet (ws_adam_step absent)");
     /* PyTorch Adam semantics, L2 decay added to the gradient; computed by hand:
      * step 1 moves every entry by lr against sign(g + wd p) exactly;
      * step 2 values from m/(1-b1^2), sqrt(v/(1-b2^2)) + eps. */
@@ -275,7 +274,6 @@ Test(methods, entropy_and_derive)
 
 Test(methods, darts2_second_order_term_recomputed)
 {
-    if (!WS_NET_AVAILABLE()) cr_skip_test("supernet module not merged yet");
     /* A recomputation test: the finite-difference check of H v against
      * mixed partials d/dmix (v . grad_w L_train) was tried and is too noisy
      * in float on a ReLU network (the estimate changes sign between mixing
@@ -523,7 +521,6 @@ Test(methods, kill_and_resume_identical)
 {
     const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
     if (!bin || !tmp) cr_skip_test("WSNAS_BIN / WSNAS_TMP not set");
-    if (!WS_NET_AVAILABLE()) cr_skip_test("supernet module not merged yet");
     char a[1024], b[1024], cmd[4096], out[8192];
     snprintf(a, sizeof a, "%s/methods_full_%d", tmp, (int)getpid());
     snprintf(b, sizeof b, "%s/methods_part_%d", tmp, (int)getpid());

@@ -48,7 +48,5 @@ typedef struct ws_search_opts {
 int ws_search_check_resume(const ws_search_config *cfg, const char *out_dir, ws_error *err);
 /* Runs (or resumes) the search. */
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
-/* 1 when this build contains the supernet (the network module). */
-int ws_search_available(void);
 
 #endif

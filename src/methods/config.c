@@ -243,7 +243,7 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
         cfg->train_size = 4000, cfg->valid_size = 2000, cfg->eval_size = 1000;
         cfg->cell_bn_track = 0; /* harness default: batch statistics (methods.md 7) */
         cfg->epochs = 10;
-        cfg->lr_epochs = gaea && !gdas ? 20 : 0;
+        cfg->lr_epochs = 0; /* cosine over the run, so --epochs alone is enough */
         cfg->warmup_epochs = gdas && gaea ? 2 : 0;
         cfg->select_k = 100, cfg->select_batch = 256;
     }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "netguard.h"
 
 void ws_darts_mix_(const ws_method_state *st, ws_mix *mix)
 {

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "netguard.h"
 
 static int allowed_ops(const ws_method_state *st)
 {

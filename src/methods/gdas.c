@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "netguard.h"
 
 /* base = log_softmax(alpha) per edge; fills a HARD_ST mix and keeps p. */
 static void gdas_sample(ws_method_state *st, ws_mix *mix, float p[WS_EDGES][WS_OP_COUNT])

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "netguard.h"
 
 int ws_method_is_gaea(int id)
 {

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "netguard.h"
 
 void ws_rsws_step_(ws_method_state *st, ws_method_ctx *ctx)
 {

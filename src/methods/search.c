@@ -15,15 +15,12 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "netguard.h"
 #include "wsnas/data.h"
 #include "wsnas/method.h"
 
 #define WS_SEARCH_VERSION "wsnas-search 1"
 #define DATA_SEED 201u /* subsets of the splits: fixed, so seeds share data */
 #define EVAL_CHUNK 256
-
-int ws_search_available(void) { return WS_NET_AVAILABLE(); }
 
 /* ---- small file helpers ----------------------------------------------------------- */
 
@@ -347,10 +344,6 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
                                 "%s already holds a search (use --resume %s, or another --out)",
                                 dir, dir);
     }
-    if (!WS_NET_AVAILABLE())
-        return ws_error_set(err, WS_ESTATE,
-                            "this build has no supernet (src/supernet is not merged yet); "
-                            "`wsnas search` cannot train");
     search_data sd;
     if ((rc = data_load(cfg, &sd, err))) return rc;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
