@@ -557,3 +557,174 @@ Test(methods, kill_and_resume_identical)
         cr_assert_eq(system(cmd), 0);
     }
 }
+
+/* ---- one step of each method on a tiny supernet, against a reference built
+ * from the network API and the (separately tested) update rules ---------- */
+
+typedef struct tiny {
+    ws_net *net, *ref;
+    float x[8 * 64], xa[8 * 64];
+    int y[8], ya[8];
+    ws_search_config cfg;
+    ws_method_state st;
+    ws_method_ctx ctx;
+} tiny;
+
+static void tiny_setup(tiny *t, const char *method)
+{
+    memset(t, 0, sizeof *t);
+    ws_net_config nc = {.C = 4, .N = 1, .in_channels = 1, .in_size = 8, .classes = 3,
+                        .max_batch = 8, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = 1};
+    ws_error err = {0};
+    t->net = ws_net_alloc(&nc, &err);
+    t->ref = ws_net_alloc(&nc, &err);
+    cr_assert(t->net && t->ref, "%s", err.msg);
+    ws_pcg32 r;
+    ws_pcg32_stream(&r, 11, WS_STREAM_INIT);
+    ws_net_init(t->net, &r);
+    ws_pcg32_stream(&r, 11, WS_STREAM_INIT);
+    ws_net_init(t->ref, &r);
+    for (int i = 0; i < 8 * 64; i++)
+        t->x[i] = (float)ws_pcg32_normal(&r), t->xa[i] = (float)ws_pcg32_normal(&r);
+    for (int i = 0; i < 8; i++)
+        t->y[i] = (int)ws_pcg32_bounded(&r, 3), t->ya[i] = (int)ws_pcg32_bounded(&r, 3);
+    cr_assert_eq(ws_config_preset(method, "cpu", &t->cfg, &err), 0);
+    t->cfg.pc_k = 1;
+    cr_assert_eq(ws_method_init(&t->st, &t->cfg, 3, &err), 0);
+    ws_method_epoch_begin(&t->st, &t->cfg, 0);
+    t->ctx = (ws_method_ctx){.net = t->net, .cfg = &t->cfg, .x = t->x, .y = t->y, .B = 8,
+                             .xa = t->xa, .ya = t->ya, .Ba = 8, .lr = 0.025f};
+    t->ctx.sgd = (ws_sgd){.lr = 0.025f, .momentum = (float)t->cfg.momentum,
+                          .weight_decay = (float)t->cfg.weight_decay,
+                          .nesterov = t->cfg.nesterov};
+}
+
+static void tiny_free(tiny *t)
+{
+    ws_net_free(t->net);
+    ws_net_free(t->ref);
+}
+
+/* Reference weight step on t->ref. */
+static void ref_weight_step(tiny *t, const ws_mix *mix)
+{
+    ws_net_zero_grad(t->ref);
+    ws_net_forward(t->ref, t->x, t->y, 8, mix, 1, NULL);
+    ws_net_backward(t->ref, NULL);
+    ws_net_clip_grad_norm(t->ref, t->cfg.grad_clip, NULL, 0);
+    ws_net_sgd_step(t->ref, &t->ctx.sgd);
+}
+
+static void ref_arch_grad(tiny *t, const ws_mix *mix, ws_mix_grad *g)
+{
+    ws_net_zero_grad(t->ref);
+    ws_net_forward(t->ref, t->xa, t->ya, 8, mix, 1, NULL);
+    ws_net_backward(t->ref, g);
+    ws_net_zero_grad(t->ref);
+}
+
+static void expect_same_params(tiny *t, const char *what)
+{
+    size_t n1, n2;
+    const float *a = ws_net_params(t->net, &n1), *b = ws_net_params(t->ref, &n2);
+    cr_assert_eq(n1, n2);
+    cr_expect_eq(memcmp(a, b, n1 * sizeof(float)), 0, "%s: weights differ from the reference", what);
+}
+
+Test(methods, one_step_gaea_darts_theta_then_weights)
+{
+    tiny t;
+    tiny_setup(&t, "gaea-darts");
+    float theta[WS_EDGES][WS_OP_COUNT];
+    memcpy(theta, t.st.a, sizeof theta);
+    ws_method_step(&t.st, &t.ctx);
+    /* reference: EG on dL/dtheta at the old weights, then the weight step
+     * with the new theta as the mixing weights */
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    memcpy(mix.w, theta, sizeof theta);
+    ws_mix_grad g;
+    ref_arch_grad(&t, &mix, &g);
+    for (int e = 0; e < WS_EDGES; e++)
+        ws_eg_update_row(theta[e], g.dw[e], t.st.ops_mask, WS_OP_COUNT, 0.1, 1e-5);
+    cr_expect_eq(memcmp(theta, t.st.a, sizeof theta), 0, "theta");
+    cr_expect_eq(t.st.a[0][WS_OP_NONE], 0.0f, "none excluded");
+    memcpy(mix.w, theta, sizeof theta);
+    ref_weight_step(&t, &mix);
+    expect_same_params(&t, "gaea-darts");
+    tiny_free(&t);
+}
+
+Test(methods, one_step_darts_weights_then_alpha_adam)
+{
+    tiny t;
+    tiny_setup(&t, "darts");
+    float alpha[WS_EDGES][WS_OP_COUNT], m[WS_ARCH_N] = {0}, v[WS_ARCH_N] = {0};
+    memcpy(alpha, t.st.a, sizeof alpha);
+    ws_method_step(&t.st, &t.ctx);
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    for (int e = 0; e < WS_EDGES; e++) ws_softmax_masked(alpha[e], NULL, WS_OP_COUNT, mix.w[e]);
+    ref_weight_step(&t, &mix); /* weights first (AutoDL DARTS-V1) */
+    expect_same_params(&t, "darts");
+    ws_mix_grad g;
+    ref_arch_grad(&t, &mix, &g); /* then alpha at the updated weights */
+    float grad[WS_ARCH_N];
+    for (int e = 0; e < WS_EDGES; e++)
+        ws_softmax_backward(mix.w[e], g.dw[e], WS_OP_COUNT, &grad[e * WS_OP_COUNT]);
+    ws_adam adam = {.lr = 3e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .eps = 1e-8f,
+                    .weight_decay = 1e-3f, .t = 0};
+    ws_adam_step(&adam, &alpha[0][0], grad, m, v, WS_ARCH_N);
+    cr_expect_eq(memcmp(alpha, t.st.a, sizeof alpha), 0, "alpha");
+    tiny_free(&t);
+}
+
+Test(methods, one_step_gdas_and_rsws_paths)
+{
+    tiny t;
+    tiny_setup(&t, "gdas");
+    ws_pcg32 r = t.st.rng_sample;
+    float alpha[WS_EDGES][WS_OP_COUNT];
+    memcpy(alpha, t.st.a, sizeof alpha);
+    ws_method_step(&t.st, &t.ctx);
+    /* weight step with a hard sample drawn from the same stream */
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_HARD_ST);
+    float p[WS_EDGES][WS_OP_COUNT];
+    for (int e = 0; e < WS_EDGES; e++) {
+        float sm[WS_OP_COUNT], base[WS_OP_COUNT];
+        ws_softmax_masked(alpha[e], NULL, WS_OP_COUNT, sm);
+        for (int o = 0; o < WS_OP_COUNT; o++) base[o] = logf(sm[o]);
+        mix.sel[e] = (uint8_t)ws_gumbel_st_sample(base, NULL, WS_OP_COUNT, 10.0f, &r, p[e], mix.w[e]);
+    }
+    ref_weight_step(&t, &mix);
+    expect_same_params(&t, "gdas");
+    cr_expect_neq(memcmp(alpha, t.st.a, sizeof alpha), 0, "alpha moved");
+    tiny_free(&t);
+
+    tiny_setup(&t, "rs-ws");
+    r = t.st.rng_sample;
+    ws_method_step(&t.st, &t.ctx);
+    ws_arch a;
+    ws_arch_sample_uniform(&r, NULL, &a);
+    ws_mix_init(&mix, WS_MIX_SINGLE);
+    for (int e = 0; e < WS_EDGES; e++) mix.sel[e] = a.op[e];
+    ref_weight_step(&t, &mix);
+    expect_same_params(&t, "rs-ws");
+    tiny_free(&t);
+}
+
+Test(methods, pc_darts_partial_channels_refused_clearly)
+{
+    const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
+    if (!bin || !tmp) cr_skip_test("WSNAS_BIN / WSNAS_TMP not set");
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "%s search --method pc-darts --epochs 1 --out '%s/methods_pc_%d' 2>&1",
+             bin, tmp, (int)getpid());
+    cr_expect_neq(run_cmd(cmd, out, sizeof out), 0);
+    cr_expect(strstr(out, "pc_k"), "%s", out);
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/methods_pc_%d", tmp, (int)getpid());
+    struct stat sb;
+    cr_expect_neq(stat(dir, &sb), 0, "no output directory on a refused run");
+}

@@ -346,10 +346,6 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
     }
     search_data sd;
     if ((rc = data_load(cfg, &sd, err))) return rc;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        data_free(&sd);
-        return ws_error_set(err, WS_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    }
     const int id = ws_method_lookup(cfg->method);
     const ws_index_list *arch_idx = cfg->single_level ? &sd.train : &sd.valid;
     ws_net_config nc = {.C = cfg->C, .N = cfg->N, .in_channels = sd.d->channels,
@@ -377,6 +373,10 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
     if (!net || (id == WS_METHOD_DARTS2 && !net_copy)) {
         if (!err || !err->code) ws_error_set(err, WS_ENOMEM, "cannot build the search");
         rc = err ? err->code : WS_ENOMEM;
+        goto done;
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* only once the inputs are good */
+        rc = ws_error_set(err, WS_EIO, "%s: cannot create: %s", dir, strerror(errno));
         goto done;
     }
     ws_net_params(net, &np);
