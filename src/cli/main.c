@@ -17,6 +17,7 @@ static const struct ws_command commands[] = {
     {"arch", ws_cmd_arch, "describe an architecture (string or index)"},
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
     {"bench", ws_cmd_bench, "run a suite of searches, evaluations and reports"},
+    {"search", ws_cmd_search, "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA)"},
 };
 
 static void usage(FILE *f)
