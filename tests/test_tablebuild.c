@@ -385,7 +385,7 @@ Test(tablebuild, suite_parse_and_argv)
     char line[2048] = "";
     for (char **p = av; *p; p++) snprintf(line + strlen(line), sizeof line - strlen(line), " %s", *p);
     cr_expect_str_eq(line, " /bin/wsnas search --method gdas --dataset fashion-mnist --seed 2 "
-                           "--config RUNS/fashion-mnist/gdas/seed2.json --out "
+                           "--threads 1 --config RUNS/fashion-mnist/gdas/seed2.json --out "
                            "RUNS/fashion-mnist/gdas/seed2 --tag gdas-2");
     ws_bench_argv_free(av);
     av = ws_bench_argv(s, "/bin/wsnas", "eval", 0, &err);
@@ -464,7 +464,7 @@ Test(tablebuild, runner_pool_resume_and_failure)
             "if [ \"$1\" = search ]; then\n"
             "  out=''; prev=''; for a in \"$@\"; do [ \"$prev\" = --out ] && out=$a; "
             "[ \"$prev\" = --resume ] && out=$a; prev=$a; done\n"
-            "  mkdir -p \"$out\"\n"
+            "  mkdir -p \"$out\" && touch \"$out/checkpoint.bin\"\n"
             "  [ -f '%s/fail' ] && case \"$out\" in *gdas/seed2) exit 3;; esac\n"
             "fi\n"
             "exit 0\n",
@@ -499,7 +499,8 @@ Test(tablebuild, runner_pool_resume_and_failure)
     cr_assert_eq(ws_bench_run(s, &o, &failed, &err), 0, "%s", err.msg);
     cr_expect_eq(failed, 0);
     snprintf(cmd, sizeof cmd,
-             "test $(wc -l < '%s') = 3 && grep -q '^1 search --resume .*gdas/seed2$' '%s' && "
+             "test $(wc -l < '%s') = 3 && grep -q '^1 search --method gdas .* --resume .*gdas/seed2$' "
+             "'%s' && "
              "grep -q '^1 eval .*gdas/seed2 --table tb.h5' '%s' && "
              "grep -q '^1 report --table tb.h5 --out-results results --out-plots plots "
              ".*darts/seed1 .*gdas/seed3$' '%s'",

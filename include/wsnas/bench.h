@@ -22,6 +22,11 @@
  *   "method_config": {"gdas": {...}},     per-method keys over "config"
  *   "search_args": ["--epochs", "3"],     extra arguments of every search
  *   "eval": true | false,                 run `wsnas eval` per run (default true)
+ *   "train_missing": true | false,        train the derived architectures that
+ *                                         the table lacks (default false): the
+ *                                         table is copied to <runs_dir>/table.h5,
+ *                                         `wsnas table build --archs-file` adds
+ *                                         them, and eval/report use the copy
  *   "eval_args": [...], "report_args": [...]  extra arguments
  * }
  * Strings in *_args may use {method} {seed} {dataset} {run_dir} {table}
@@ -30,9 +35,17 @@
  *
  * Run i lives in <runs_dir>/<dataset>/<method>/seed<seed>/ (the search's
  * --out); beside it seed<seed>.json (the resolved config), seed<seed>.log
- * (the subprocesses' output) and seed<seed>.done (written when search and
- * eval succeeded; a run with it is skipped).  A run directory without .done
- * is continued with `wsnas search --resume`.
+ * (the subprocesses' output), seed<seed>.searched (the search finished) and
+ * seed<seed>.done (search and eval finished; the run is skipped).  A run
+ * directory with a checkpoint.bin but no .searched is continued with
+ * `wsnas search ... --resume DIR`; one without a checkpoint is moved aside
+ * (DIR.incomplete-<time>) and started again.
+ *
+ * Phases: 1. searches (pool); 2. with train_missing, rank 0 trains the
+ * derived architectures (manifest.json "final_arch") missing from the table;
+ * 3. evals (pool); 4. `wsnas report --table T --out-results R --out-plots P
+ * [report_args] DIR...` on rank 0.  With MPI every rank runs the runs
+ * i % size == rank in phases 1 and 3 and waits for the others between phases.
  */
 #ifndef WSNAS_BENCH_H
 #define WSNAS_BENCH_H
@@ -49,6 +62,7 @@ typedef struct ws_suite_run {
     char dir[WS_BENCH_PATH_MAX];    /* the search's --out */
     char config[WS_BENCH_PATH_MAX]; /* resolved config JSON */
     char log[WS_BENCH_PATH_MAX];
+    char searched[WS_BENCH_PATH_MAX];
     char done[WS_BENCH_PATH_MAX];
 } ws_suite_run;
 
@@ -65,7 +79,7 @@ const ws_suite_run *ws_suite_run_at(const ws_suite *s, int i);
 
 /* Runner events for a progress display. */
 enum ws_bench_event_kind { WS_BENCH_START, WS_BENCH_FINISH, WS_BENCH_FAIL, WS_BENCH_SKIP,
-                           WS_BENCH_REPORT };
+                           WS_BENCH_REPORT, WS_BENCH_TRAIN };
 typedef struct ws_bench_event {
     int kind;       /* enum ws_bench_event_kind */
     int run;        /* index, or -1 for the report */

@@ -10,7 +10,8 @@
 struct ws_suite {
     cJSON *root;
     const char *name, *table, *table_bench, *runs_dir, *results_dir, *plots_dir;
-    int jobs, threads, eval;
+    int jobs, threads, eval, train_missing;
+    char table_used[WS_BENCH_PATH_MAX]; /* table, or <runs_dir>/table.h5 with train_missing */
     int n_runs;
     ws_suite_run *runs;
 };

@@ -148,7 +148,7 @@ static int expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, ch
     } subs[] = {
         {"{method}", r ? r->method : NULL},   {"{seed}", r ? seed : NULL},
         {"{dataset}", r ? r->dataset : NULL}, {"{run_dir}", r ? r->dir : NULL},
-        {"{checkpoint}", r ? ckpt : NULL},    {"{table}", s->table},
+        {"{checkpoint}", r ? ckpt : NULL},    {"{table}", s->table_used},
         {"{table_bench}", s->table_bench ? s->table_bench : ""},
         {"{results_dir}", s->results_dir},    {"{plots_dir}", s->plots_dir},
     };
@@ -195,45 +195,46 @@ static int dir_exists(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int file_exists(const char *p)
+{
+    return access(p, F_OK) == 0;
+}
+
 char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int i, ws_error *err)
 {
     argv_buf a = {0};
     const ws_suite_run *r = ws_suite_run_at(s, i);
     int rc = 0;
-    char seed[16];
+    char seed[16], threads[16], ckpt[WS_BENCH_PATH_MAX + 32];
+    if (strcmp(step, "report") && !r) {
+        ws_error_set(err, WS_EINVAL, "run %d of %d", i, s->n_runs);
+        return NULL;
+    }
     push(&a, wsnas);
     if (!strcmp(step, "search")) {
-        if (!r) {
-            ws_error_set(err, WS_EINVAL, "run %d of %d", i, s->n_runs);
-            return NULL;
-        }
         snprintf(seed, sizeof seed, "%u", (unsigned)r->seed);
+        snprintf(threads, sizeof threads, "%d", s->threads);
+        snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", r->dir);
         push(&a, "search");
-        if (dir_exists(r->dir)) {
-            push(&a, "--resume");
-            push(&a, r->dir);
-        } else {
-            push(&a, "--method");
-            push(&a, r->method);
-            push(&a, "--dataset");
-            push(&a, r->dataset);
-            push(&a, "--seed");
-            push(&a, seed);
-            push(&a, "--config");
-            push(&a, r->config);
-            push(&a, "--out");
-            push(&a, r->dir);
-            rc = push_extra(&a, s, r, "search_args", err);
-        }
+        push(&a, "--method");
+        push(&a, r->method);
+        push(&a, "--dataset");
+        push(&a, r->dataset);
+        push(&a, "--seed");
+        push(&a, seed);
+        push(&a, "--threads");
+        push(&a, threads);
+        push(&a, "--config");
+        push(&a, r->config);
+        /* resume needs the first run's options too */
+        push(&a, dir_exists(r->dir) && file_exists(ckpt) ? "--resume" : "--out");
+        push(&a, r->dir);
+        rc = push_extra(&a, s, r, "search_args", err);
     } else if (!strcmp(step, "eval")) {
-        if (!r) {
-            ws_error_set(err, WS_EINVAL, "run %d of %d", i, s->n_runs);
-            return NULL;
-        }
         push(&a, "eval");
         push(&a, r->dir);
         push(&a, "--table");
-        push(&a, s->table);
+        push(&a, s->table_used);
         if (s->table_bench) {
             push(&a, "--bench");
             push(&a, s->table_bench);
@@ -242,7 +243,7 @@ char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int
     } else if (!strcmp(step, "report")) {
         push(&a, "report");
         push(&a, "--table");
-        push(&a, s->table);
+        push(&a, s->table_used);
         push(&a, "--out-results");
         push(&a, s->results_dir);
         push(&a, "--out-plots");
@@ -310,72 +311,82 @@ static double now_s(const struct timespec *t0)
 typedef struct slot {
     pid_t pid;
     int run;
-    int step; /* 0 search, 1 eval */
 } slot;
 
-static const char *step_name(int step)
+typedef struct pool_ctx {
+    const ws_suite *s;
+    const ws_bench_opts *o;
+    struct timespec t0;
+    ws_bench_event ev;
+} pool_ctx;
+
+static void emit(pool_ctx *pc, int kind, int run, const char *step)
 {
-    return step ? "eval" : "search";
+    if (!pc->o->event) return;
+    pc->ev.kind = kind;
+    pc->ev.run = run;
+    pc->ev.step = step;
+    pc->ev.elapsed = now_s(&pc->t0);
+    pc->o->event(pc->o->event_ctx, pc->s, &pc->ev);
 }
 
-int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_error *err)
+/* A search directory without a checkpoint cannot be resumed: move it aside. */
+static int prepare_search(const ws_suite_run *r, ws_error *err)
 {
-    int size = o->size > 1 ? o->size : 1, rank = o->size > 1 ? o->rank : 0;
-    int jobs = o->jobs > 0 ? o->jobs : s->jobs;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    *failed = 0;
-    int *mine = malloc((size_t)(s->n_runs + 1) * sizeof *mine), n_mine = 0;
+    char ckpt[WS_BENCH_PATH_MAX + 32], aside[WS_BENCH_PATH_MAX + 64];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", r->dir);
+    if (!dir_exists(r->dir) || file_exists(ckpt)) return 0;
+    snprintf(aside, sizeof aside, "%s.incomplete-%ld", r->dir, (long)time(NULL));
+    if (rename(r->dir, aside))
+        return ws_error_set(err, WS_EIO, "%s: cannot move aside to %s: %s", r->dir, aside,
+                            strerror(errno));
+    return 0;
+}
+
+/* Runs `step` ("search" or "eval") for the runs `mine` that lack their
+ * marker, `jobs` at a time; writes the marker of each success. */
+static int run_pool(pool_ctx *pc, const char *step, const int *mine, int n_mine, int jobs,
+                    int *nfail, ws_error *err)
+{
+    const ws_suite *s = pc->s;
+    int is_search = !strcmp(step, "search");
     slot *slots = calloc((size_t)jobs, sizeof *slots);
-    if (!mine || !slots) {
-        free(mine);
-        free(slots);
-        return ws_error_set(err, WS_ENOMEM, "out of memory");
-    }
-    for (int i = 0; i < s->n_runs; i++)
-        if (i % size == rank) mine[n_mine++] = i;
-    ws_bench_event ev = {0};
-    ev.total = n_mine;
-    int rc = 0, next = 0, running = 0, done = 0, nfail = 0;
-#define EMIT(k, r, st)                                           \
-    do {                                                         \
-        if (o->event) {                                          \
-            ev.kind = (k);                                       \
-            ev.run = (r);                                        \
-            ev.step = (st);                                      \
-            ev.done = done;                                      \
-            ev.failed = nfail;                                   \
-            ev.running = running;                                \
-            ev.elapsed = now_s(&t0);                             \
-            o->event(o->event_ctx, s, &ev);                      \
-        }                                                        \
-    } while (0)
+    if (!slots) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    int rc = 0, next = 0, running = 0;
+    pc->ev.total = n_mine;
+    pc->ev.done = 0;
+    pc->ev.running = 0;
     while (!rc && (next < n_mine || running > 0)) {
-        /* fill free slots */
         for (int j = 0; !rc && j < jobs && next < n_mine; j++) {
             if (slots[j].pid > 0) continue;
             int i = mine[next++];
             const ws_suite_run *r = &s->runs[i];
-            if (access(r->done, F_OK) == 0) {
-                done++;
-                EMIT(WS_BENCH_SKIP, i, "search");
+            const char *marker = is_search ? r->searched : r->done;
+            if (file_exists(r->done) || file_exists(marker) ||
+                (!is_search && !file_exists(r->searched))) {
+                /* finished before, or its search failed (counted there) */
+                pc->ev.done++;
+                if (file_exists(r->done) || file_exists(marker)) emit(pc, WS_BENCH_SKIP, i, step);
                 j--; /* the slot is still free */
                 continue;
             }
-            rc = write_run_config(s, r, err);
-            if (!rc) rc = parent_dir(r->log, err);
-            char **argv = rc ? NULL : ws_bench_argv(s, o->wsnas, "search", i, err);
+            if (is_search) {
+                rc = write_run_config(s, r, err);
+                if (!rc) rc = parent_dir(r->log, err);
+                if (!rc) rc = prepare_search(r, err);
+            }
+            char **argv = rc ? NULL : ws_bench_argv(s, pc->o->wsnas, step, i, err);
             if (!rc && !argv) rc = err ? err->code : WS_ENOMEM;
             pid_t pid = rc ? -1 : spawn(argv, r->log, s->threads, err);
             ws_bench_argv_free(argv);
             if (!rc && pid < 0) rc = err ? err->code : WS_EIO;
             if (rc) break;
-            slots[j] = (slot){pid, i, 0};
+            slots[j] = (slot){pid, i};
             running++;
-            EMIT(WS_BENCH_START, i, "search");
+            pc->ev.running = running;
+            emit(pc, WS_BENCH_START, i, step);
         }
         if (rc || running == 0) continue;
-        /* reap */
         int reaped = 0;
         for (int j = 0; j < jobs; j++) {
             if (slots[j].pid <= 0) continue;
@@ -384,74 +395,184 @@ int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_erro
             if (w == 0) continue;
             reaped = 1;
             int ok = w == slots[j].pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-            int i = slots[j].run, step = slots[j].step;
-            const ws_suite_run *r = &s->runs[i];
+            const ws_suite_run *r = &s->runs[slots[j].run];
             slots[j].pid = 0;
             running--;
+            pc->ev.running = running;
+            pc->ev.done++;
             if (!ok) {
-                nfail++;
-                done++;
-                EMIT(WS_BENCH_FAIL, i, step_name(step));
+                (*nfail)++;
+                pc->ev.failed = *nfail;
+                emit(pc, WS_BENCH_FAIL, slots[j].run, step);
                 continue;
             }
-            if (step == 0 && s->eval) {
-                char **argv = ws_bench_argv(s, o->wsnas, "eval", i, err);
-                pid_t pid = argv ? spawn(argv, r->log, s->threads, err) : -1;
-                ws_bench_argv_free(argv);
-                if (pid < 0) {
-                    rc = err ? err->code : WS_EIO;
-                    break;
-                }
-                slots[j] = (slot){pid, i, 1};
-                running++;
-                EMIT(WS_BENCH_START, i, "eval");
-                continue;
-            }
-            done++;
-            rc = write_atomic(r->done, "done\n", err);
-            EMIT(WS_BENCH_FINISH, i, step_name(step));
+            rc = write_atomic(is_search ? r->searched : r->done, "done\n", err);
+            if (!rc && is_search && !s->eval) rc = write_atomic(r->done, "done\n", err);
+            emit(pc, WS_BENCH_FINISH, slots[j].run, step);
         }
         if (!reaped) {
             struct timespec ts = {0, 50 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
     }
-    if (rc) /* stop what still runs: its run stays unfinished and resumes later */
+    if (rc) /* stop what still runs: those runs stay unfinished and resume later */
         for (int j = 0; j < jobs; j++)
             if (slots[j].pid > 0) {
                 kill(slots[j].pid, SIGTERM);
                 waitpid(slots[j].pid, NULL, 0);
             }
-    free(mine);
     free(slots);
-    /* every rank agrees on failures before the report */
-    int bad = rc ? 1 : 0, fails = nfail;
-    if (size > 1) {
-        ws_error e2 = {0};
-        int mpi_rc = ws_par_allreduce_max_int(&bad, &e2);
-        if (!mpi_rc) mpi_rc = ws_par_allreduce_max_int(&fails, &e2);
-        if (mpi_rc && !rc) {
-            rc = mpi_rc;
-            if (err) *err = e2;
-        }
+    return rc;
+}
+
+static int run_wait(char **argv, const char *log, int threads, ws_error *err)
+{
+    pid_t pid = spawn(argv, log, threads, err);
+    if (pid < 0) return err ? err->code : WS_EIO;
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return ws_error_set(err, WS_EIO, "%s %s failed (exit status %d)%s%s", argv[0], argv[1],
+                            WIFEXITED(st) ? WEXITSTATUS(st) : -1, log ? "; see " : "",
+                            log ? log : "");
+    return 0;
+}
+
+static int copy_path(const char *src, const char *dst, ws_error *err)
+{
+    char tmp[WS_BENCH_PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+    FILE *in = fopen(src, "rb");
+    if (!in) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", src, strerror(errno));
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        fclose(in);
+        return ws_error_set(err, WS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     }
+    char buf[1 << 16];
+    size_t n;
+    int bad = 0;
+    while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0) bad = fwrite(buf, 1, n, out) != n;
+    bad |= ferror(in);
+    fclose(in);
+    bad |= fclose(out) != 0;
+    if (bad || rename(tmp, dst)) {
+        remove(tmp);
+        return ws_error_set(err, WS_EIO, "%s: cannot copy to %s", src, dst);
+    }
+    return 0;
+}
+
+/* Phase 2: the runs' final architectures into a list; `wsnas table build`
+ * trains those the table copy lacks (it skips filled ones). */
+static int train_missing(const ws_suite *s, const ws_bench_opts *o, ws_error *err)
+{
+    char list[WS_BENCH_PATH_MAX + 32], log[WS_BENCH_PATH_MAX + 32];
+    snprintf(list, sizeof list, "%s/derived-archs.txt", s->runs_dir);
+    snprintf(log, sizeof log, "%s/train-missing.log", s->runs_dir);
+    int rc = mkdir_p(s->runs_dir, err);
+    if (!rc && !file_exists(s->table_used)) rc = copy_path(s->table, s->table_used, err);
+    size_t cap = 1 << 16, len = 0;
+    char *text = rc ? NULL : malloc(cap);
+    if (!rc && !text) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+    int n = 0;
+    for (int i = 0; !rc && i < s->n_runs; i++) {
+        char path[WS_BENCH_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/manifest.json", s->runs[i].dir);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue; /* a failed run: nothing derived */
+        char buf[1 << 16];
+        size_t m = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[m] = '\0';
+        cJSON *j = cJSON_Parse(buf);
+        const cJSON *fa = j ? cJSON_GetObjectItemCaseSensitive(j, "final_arch") : NULL;
+        if (cJSON_IsString(fa) && strlen(fa->valuestring) < 200) {
+            if (len + 256 > cap) {
+                char *p = realloc(text, cap *= 2);
+                if (!p) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+                else text = p;
+            }
+            if (!rc) {
+                len += (size_t)snprintf(text + len, cap - len, "%s\n", fa->valuestring);
+                n++;
+            }
+        } else if (cJSON_IsNumber(fa)) {
+            len += (size_t)snprintf(text + len, cap - len, "%d\n", (int)fa->valuedouble);
+            n++;
+        }
+        cJSON_Delete(j);
+    }
+    if (!rc && n) {
+        text[len] = '\0';
+        rc = write_atomic(list, text, err);
+        argv_buf a = {0};
+        push(&a, o->wsnas);
+        push(&a, "table");
+        push(&a, "build");
+        push(&a, "-o");
+        push(&a, s->table_used);
+        push(&a, "--bench");
+        push(&a, s->table_bench);
+        push(&a, "--archs-file");
+        push(&a, list);
+        if (!rc && a.oom) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+        if (!rc) rc = run_wait(a.v, log, s->threads, err);
+        ws_bench_argv_free(a.v);
+    }
+    free(text);
+    return rc;
+}
+
+/* Agrees on failure across ranks: returns nonzero if any rank failed. */
+static int agree(int rc, int size, ws_error *err)
+{
+    if (size <= 1) return rc;
+    int bad = rc ? 1 : 0;
+    ws_error e2 = {0};
+    if (ws_par_allreduce_max_int(&bad, &e2)) {
+        if (!rc && err) *err = e2;
+        return rc ? rc : e2.code;
+    }
+    if (!rc && bad) return ws_error_set(err, WS_EMPI, "another rank failed (see its message)");
+    return rc;
+}
+
+int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_error *err)
+{
+    int size = o->size > 1 ? o->size : 1, rank = o->size > 1 ? o->rank : 0;
+    int jobs = o->jobs > 0 ? o->jobs : s->jobs;
+    pool_ctx pc = {.s = s, .o = o};
+    clock_gettime(CLOCK_MONOTONIC, &pc.t0);
+    *failed = 0;
+    int *mine = malloc((size_t)(s->n_runs + 1) * sizeof *mine), n_mine = 0, nfail = 0;
+    if (!mine) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    for (int i = 0; i < s->n_runs; i++)
+        if (i % size == rank) mine[n_mine++] = i;
+    /* 1. searches */
+    int rc = run_pool(&pc, "search", mine, n_mine, jobs, &nfail, err);
+    rc = agree(rc, size, err);
+    /* 2. derived architectures the table lacks */
+    if (!rc && s->train_missing && rank == 0) {
+        emit(&pc, WS_BENCH_TRAIN, -1, "train-missing");
+        rc = train_missing(s, o, err);
+    }
+    rc = agree(rc, size, err);
+    /* 3. evals */
+    if (!rc && s->eval) rc = run_pool(&pc, "eval", mine, n_mine, jobs, &nfail, err);
+    rc = agree(rc, size, err);
+    free(mine);
+    int fails = nfail;
+    if (!rc && size > 1 && ws_par_allreduce_max_int(&fails, err)) rc = err ? err->code : WS_EMPI;
     *failed = nfail;
-    if (rc) return rc;
-    if (bad) return ws_error_set(err, WS_EMPI, "another rank failed (see its message)");
-    if (fails) return 0; /* no report over missing runs */
+    if (rc || fails) return rc; /* no report over missing runs */
+    /* 4. report */
     if (rank == 0 && !o->no_report) {
         char **argv = ws_bench_argv(s, o->wsnas, "report", 0, err);
         if (!argv) return err ? err->code : WS_ENOMEM;
-        pid_t pid = spawn(argv, NULL, s->threads, err);
+        rc = run_wait(argv, NULL, s->threads, err);
         ws_bench_argv_free(argv);
-        if (pid < 0) return err ? err->code : WS_EIO;
-        int st = 0;
-        waitpid(pid, &st, 0);
-        EMIT(WS_BENCH_REPORT, -1, "report");
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            return ws_error_set(err, WS_EIO, "wsnas report failed (exit status %d)",
-                                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        if (!rc) emit(&pc, WS_BENCH_REPORT, -1, "report");
     }
-#undef EMIT
-    return 0;
+    return rc;
 }

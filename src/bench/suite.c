@@ -166,7 +166,7 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     static const char *const keys[] = {
         "name",     "description", "table",       "table_bench", "runs_dir", "results_dir",
         "plots_dir", "jobs",       "threads",     "datasets",    "methods",  "seeds",
-        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args"};
+        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args", "train_missing"};
     if (!cJSON_IsObject(root)) rc = ws_error_set(err, WS_EINVAL, "%s: expected a JSON object", what);
     const cJSON *it;
     if (!rc)
@@ -177,7 +177,7 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
                                   "%s: unknown key '%s' (expected one of name, description, "
                                   "table, table_bench, runs_dir, results_dir, plots_dir, jobs, "
                                   "threads, datasets, methods, seeds, config, method_config, "
-                                  "search_args, eval, eval_args, report_args)",
+                                  "search_args, eval, eval_args, report_args, train_missing)",
                                   what, it->string);
                 break;
             }
@@ -257,6 +257,22 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
         else
             s->eval = cJSON_IsTrue(v);
     }
+    if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "train_missing"))) {
+        if (!cJSON_IsBool(v))
+            rc = ws_error_set(err, WS_EINVAL, "%s: key 'train_missing': expected true or false",
+                              what);
+        else
+            s->train_missing = cJSON_IsTrue(v);
+    }
+    if (!rc) {
+        int w = s->train_missing
+                    ? snprintf(s->table_used, sizeof s->table_used, "%s/table.h5", s->runs_dir)
+                    : snprintf(s->table_used, sizeof s->table_used, "%s", s->table);
+        if (w < 0 || (size_t)w >= sizeof s->table_used)
+            rc = ws_error_set(err, WS_EINVAL, "%s: runs_dir or table path too long", what);
+    }
+    if (!rc && s->train_missing && !s->table_bench)
+        rc = ws_error_set(err, WS_EINVAL, "%s: key 'train_missing' needs 'table_bench'", what);
     if (!rc) rc = check_args(root, "search_args", what, err);
     if (!rc) rc = check_args(root, "eval_args", what, err);
     if (!rc) rc = check_args(root, "report_args", what, err);
@@ -281,6 +297,9 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
             if (!rc)
                 rc = path_join(r->log, s->runs_dir, r->dataset, r->method, r->seed, ".log", what,
                                err);
+            if (!rc)
+                rc = path_join(r->searched, s->runs_dir, r->dataset, r->method, r->seed,
+                               ".searched", what, err);
             if (!rc)
                 rc = path_join(r->done, s->runs_dir, r->dataset, r->method, r->seed, ".done", what,
                                err);

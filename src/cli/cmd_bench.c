@@ -37,7 +37,8 @@ static void on_event(void *ctx, const ws_suite *s, const ws_bench_event *e)
 {
     view *v = ctx;
     const ws_suite_run *r = e->run >= 0 ? ws_suite_run_at(s, e->run) : NULL;
-    static const char *const kinds[] = {"start", "done", "FAILED", "skip (done before)", "report"};
+    static const char *const kinds[] = {"start", "done", "FAILED", "skip (done before)", "report",
+                                        "train"};
     char rank[32] = "";
     if (v->size > 1) snprintf(rank, sizeof rank, "[rank %d/%d] ", v->rank, v->size);
     double eta = e->done > 0 && e->done < e->total
@@ -48,6 +49,9 @@ static void on_event(void *ctx, const ws_suite *s, const ws_bench_event *e)
                 rank, e->done, e->total, e->running, e->failed, e->elapsed, eta, e->step,
                 kinds[e->kind], r->method, (unsigned)r->seed,
                 e->kind == WS_BENCH_FAIL ? ": see " : "", e->kind == WS_BENCH_FAIL ? r->log : "");
+    else if (e->kind == WS_BENCH_TRAIN)
+        fprintf(stderr, "%s[%5.0f s] training the derived architectures the table lacks\n", rank,
+                e->elapsed);
     else
         fprintf(stderr, "%s[%5.0f s] report written\n", rank, e->elapsed);
     fflush(stderr);
@@ -97,7 +101,7 @@ int ws_cmd_bench(int argc, char **argv)
     self[n] = '\0';
     if (wsnas) snprintf(self, sizeof self, "%s", wsnas);
     if (dry) {
-        for (int i = 0; i <= ws_suite_run_count(s); i++) {
+        for (int i = 0; i <= ws_suite_run_count(s); i++) { /* as if nothing ran yet */
             for (int st = 0; st < 2; st++) {
                 if (i == ws_suite_run_count(s) && st) break;
                 const char *step = i == ws_suite_run_count(s) ? "report" : st ? "eval" : "search";
