@@ -16,6 +16,7 @@ struct ws_command {
 static const struct ws_command commands[] = {
     {"arch", ws_cmd_arch, "describe an architecture (string or index)"},
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
+    {"baseline", ws_cmd_baseline, "table-only random search and regularised evolution"},
 };
 
 static void usage(FILE *f)
