@@ -17,6 +17,7 @@ static const struct ws_command commands[] = {
     {"arch", ws_cmd_arch, "describe an architecture (string or index)"},
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
     {"baseline", ws_cmd_baseline, "table-only random search and regularised evolution"},
+    {"report", ws_cmd_report, "tidy CSVs, summary table and plots from search runs"},
 };
 
 static void usage(FILE *f)
