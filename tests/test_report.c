@@ -379,3 +379,51 @@ Test(report, gnuplot_failure_leaves_nothing_behind)
     cr_expect_neq(ws_report_run(dirs, 1, &o, NULL, &err), 0);
     cr_expect(strstr(err.msg, "/nonexistent/gnuplot"), "%s", err.msg);
 }
+
+/* The layout of the methods branch's search driver: method, dataset and seed
+ * inside "config", epochs.csv with both arch and arch_index, final_arch. */
+Test(report, search_driver_layout)
+{
+    const char *base = tmp_path("rep_driver");
+    rm_rf(base);
+    mkdir(base, 0777);
+    char d[2][1200];
+    for (int s = 0; s < 2; s++) {
+        snprintf(d[s], sizeof d[s], "%s/run%d", base, s);
+        mkdir(d[s], 0777);
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "{\"config\": {\"method\": \"gaea-darts\", \"preset\": \"cpu\", \"dataset\": "
+                 "\"fashion-mnist\", \"data_dir\": \"/x%d\", \"epochs\": 2, \"seed\": %d, "
+                 "\"threads\": %d}, \"seed\": %d, \"threads\": %d, \"status\": \"done\", "
+                 "\"final_arch\": \"|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_"
+                 "connect~0|skip_connect~1|skip_connect~2|\"}\n",
+                 s, s, s + 1, s, s + 1);
+        write_text(d[s], "manifest.json", text);
+        write_text(d[s], "epochs.csv",
+                   "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_index,wall_s,"
+                   "images_per_s\n"
+                   "0,0.025,0,2.1,30,28,1.5,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,7,1.0,"
+                   "100\n"
+                   "1,0.02,0,1.9,35,33,1.2,|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
+                   "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|,6111,1.0,100\n");
+    }
+    char res[1300];
+    snprintf(res, sizeof res, "%s/results", base);
+    const char *dirs[] = {d[0], d[1]};
+    ws_report_options o = ws_report_options_default();
+    o.results_dir = res;
+    o.plots_dir = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_report_run(dirs, 2, &o, NULL, &err), 0, "%s", err.msg);
+    char p[1400], line[1024];
+    snprintf(p, sizeof p, "%s/runs.csv", res);
+    FILE *f = fopen(p, "r");
+    cr_assert(f);
+    cr_assert(fgets(line, sizeof line, f) && fgets(line, sizeof line, f));
+    fclose(f);
+    /* the manifest's final_arch (all-skip, 1835) wins over the last epoch's 6111 */
+    cr_expect(!strncmp(line, "gaea-darts,0,fashion-mnist,2,1835,", 34), "%s", line);
+    snprintf(p, sizeof p, "%s/entropy.csv", res);
+    cr_expect_eq(count_lines(p), 1 + 2 * 2);
+}

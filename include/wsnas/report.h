@@ -4,11 +4,13 @@
  *
  * ---- Run directory (as written by `wsnas search`, issue 5) ---------------
  *   manifest.json    object with "method" (string) and "seed" (integer >= 0),
- *                    optionally "dataset" (string), "config" (object: the
- *                    resolved configuration) and "final_arch" (official
- *                    string or index; RS-WS's selected architecture).  Runs
- *                    of one method must have equal "config" apart from the
- *                    keys seed, out, resume (and all runs the same
+ *                    optionally "dataset" (string) (each at the top level
+ *                    or inside "config"), "config" (object: the resolved
+ *                    configuration) and "final_arch" or "final_arch_index"
+ *                    (official string or index; RS-WS's selected
+ *                    architecture).  Runs of one method must have equal
+ *                    "config" apart from the keys seed, out, resume,
+ *                    threads and data_dir (and all runs the same
  *                    "dataset"), else "mixed configurations".
  *   epochs.csv       header row, one row per epoch; needs the columns
  *                    `epoch` (integer), `entropy` (number) and `arch`

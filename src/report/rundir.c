@@ -79,7 +79,7 @@ static cJSON *normalised_config(const cJSON *manifest)
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(manifest, "config");
     cJSON *c = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
     if (!c) return NULL;
-    static const char *const ignore[] = {"seed", "out", "resume", "threads"};
+    static const char *const ignore[] = {"seed", "out", "resume", "threads", "data_dir"};
     for (size_t i = 0; i < WS_ARRAY_LEN(ignore); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(c, ignore[i]);
     return c;
@@ -173,6 +173,13 @@ static int load_pairs(ws_rundir *r, ws_error *err)
     return 0;
 }
 
+static const cJSON *manifest_item(const cJSON *manifest, const cJSON *config, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(manifest, key);
+    if (!v && cJSON_IsObject(config)) v = cJSON_GetObjectItemCaseSensitive(config, key);
+    return v;
+}
+
 int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -194,10 +201,13 @@ int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *
     free(text);
     if (!cJSON_IsObject(r->manifest))
         return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object", path);
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->manifest, "method");
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(r->manifest, "seed");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(r->manifest, "dataset");
+    /* method, seed and dataset at the top level, else in "config" */
+    const cJSON *cf = cJSON_GetObjectItemCaseSensitive(r->manifest, "config");
+    const cJSON *m = manifest_item(r->manifest, cf, "method");
+    const cJSON *s = manifest_item(r->manifest, cf, "seed");
+    const cJSON *d = manifest_item(r->manifest, cf, "dataset");
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(r->manifest, "final_arch");
+    if (!fa) fa = cJSON_GetObjectItemCaseSensitive(r->manifest, "final_arch_index");
     if (!cJSON_IsString(m))
         return ws_error_set(err, WS_EFORMAT, "%s: \"method\": expected a string", path);
     if ((rc = check_label(path, "method", m->valuestring, err))) return rc;
