@@ -410,3 +410,99 @@ Test(eval, baseline_cli_bad_input)
     cr_expect_neq(run_cli("baseline --budget-seconds 100 x.h5", out, sizeof out), 0);
     cr_expect(strstr(out, "--time-metric"), "%s", out);
 }
+
+/* ---- rank disorder: sample, truth, statistics, pairs file ---------------- */
+
+Test(eval, oneshot_sample_uniform_and_iso)
+{
+    ws_space *sp = ws_space_alloc();
+    cr_assert(sp);
+    static int a[WS_ARCH_COUNT], b[WS_ARCH_COUNT];
+    static unsigned char seen[WS_ARCH_COUNT];
+    int n = 0, m = 0;
+    ws_error err = {0};
+    cr_assert_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, 200, 5, a, &n, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(n, 200);
+    cr_assert_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, 200, 5, b, &m, &err), 0);
+    cr_expect_arr_eq(a, b, 200 * sizeof(int), "same seed, different sample");
+    for (int i = 0; i < n; i++) {
+        cr_assert(a[i] >= 0 && a[i] < WS_ARCH_COUNT);
+        cr_expect(!seen[a[i]], "index %d drawn twice", a[i]);
+        seen[a[i]] = 1;
+    }
+    cr_assert_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, 200, 6, b, &m, &err), 0);
+    int same = 0;
+    for (int i = 0; i < 200; i++) same += a[i] == b[i];
+    cr_expect_lt(same, 5, "seeds 5 and 6 give nearly the same sample");
+    /* the full sample is a permutation */
+    memset(seen, 0, sizeof seen);
+    cr_assert_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, WS_ARCH_COUNT, 1, a, &n, &err), 0);
+    for (int i = 0; i < n; i++) seen[a[i]]++;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) cr_assert_eq(seen[i], 1, "index %d", i);
+    cr_expect_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, 0, 1, a, &n, &err), WS_ERANGE);
+    cr_expect_eq(ws_oneshot_sample(sp, WS_ONESHOT_UNIFORM, WS_ARCH_COUNT + 1, 1, a, &n, &err),
+                 WS_ERANGE);
+    cr_assert_eq(ws_oneshot_sample(sp, WS_ONESHOT_ISO_ALL, 0, 0, a, &n, &err), 0);
+    cr_expect_eq(n, WS_ISO_CLASSES);
+    for (int i = 0; i < n; i++) cr_expect_eq(ws_space_iso_class(sp, a[i]), a[i]);
+    ws_space_free(sp);
+}
+
+/* The 12-epoch accuracy as a stand-in "one-shot" score against the 200-epoch
+ * one: the whole pipeline (sample, truth, statistics, pairs file) on real
+ * data, the fast tau-b checked against the O(n^2) count. */
+Test(eval, oneshot_pipeline_on_nb201_proxy)
+{
+    ws_table *t = nb201_table("eval_oneshot_nb201.h5");
+    const ws_space *sp = ws_table_space(t);
+    static int archs[WS_ARCH_COUNT];
+    static double proxy[WS_ARCH_COUNT], truth[WS_ARCH_COUNT];
+    int n = 0;
+    ws_error err = {0};
+    for (int mode = 0; mode < 2; mode++) {
+        cr_assert_eq(ws_oneshot_sample(sp, mode, 200, 3, archs, &n, &err), 0, "%s", err.msg);
+        cr_assert_eq(ws_oneshot_truth(t, "cifar10-valid", "valid_acc_12", archs, n, mode, proxy,
+                                      &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(ws_oneshot_truth(t, "cifar10-valid", "valid_acc_200", archs, n, mode, truth,
+                                      &err),
+                     0, "%s", err.msg);
+        ws_oneshot_stats st;
+        cr_assert_eq(ws_oneshot_compare(proxy, truth, (size_t)n, &st, &err), 0, "%s", err.msg);
+        double naive;
+        cr_assert_eq(ws_stats_kendall_tau_b_naive(proxy, truth, (size_t)n, &naive, &err), 0);
+        cr_expect(fabs(st.kendall_tau_b - naive) < 1e-12, "tau %.15g naive %.15g",
+                  st.kendall_tau_b, naive);
+        /* 12 vs 200 epochs correlate strongly on NB201 (Pearson ~0.9 per its maintainer) */
+        cr_expect(st.kendall_tau_b > 0.5 && st.spearman_rho > 0.7 && st.pearson_r > 0.7,
+                  "mode %d: tau %.3f rho %.3f r %.3f", mode, st.kendall_tau_b, st.spearman_rho,
+                  st.pearson_r);
+        if (mode == 1) {
+            /* iso mean: the representative's value is the class mean */
+            double mean;
+            int cnt;
+            cr_assert_eq(ws_table_iso_mean(t, "cifar10-valid", "valid_acc_200", archs[17], &mean,
+                                           &cnt, &err),
+                         0);
+            cr_expect_float_eq(truth[17], mean, 1e-12);
+        }
+    }
+    const char *path = tmp_path("eval_pairs_test.csv");
+    cr_assert_eq(ws_oneshot_write_pairs(path, sp, archs, proxy, truth, 3, &err), 0, "%s",
+                 err.msg);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[512];
+    cr_assert(fgets(line, sizeof line, f));
+    cr_expect_str_eq(line, "arch_index,arch,oneshot,true\n");
+    cr_assert(fgets(line, sizeof line, f));
+    int idx;
+    cr_expect_eq(sscanf(line, "%d,", &idx), 1);
+    cr_expect_eq(idx, archs[0]);
+    fclose(f);
+    cr_expect_eq(ws_oneshot_write_pairs("/nonexistent/dir/p.csv", sp, archs, proxy, truth, 3,
+                                        &err),
+                 WS_EIO);
+    ws_table_close(t);
+}

@@ -110,4 +110,36 @@ int ws_baseline_run(const ws_baseline_config *cfg, const ws_space *sp, const dou
                     int higher_better, const double *cost, uint64_t seed,
                     ws_baseline_result *res, ws_error *err);
 
+/* ---- Rank disorder: samples, truth, comparison, pairs file --------------
+ * The network-independent half of `wsnas eval`: which architectures are
+ * scored, their true accuracy from a table, the statistics and the pairs
+ * CSV that `wsnas report` reads (eval_pairs.csv). */
+enum ws_oneshot_sample_mode {
+    WS_ONESHOT_UNIFORM = 0, /* n distinct indices, uniform over the 15,625 */
+    WS_ONESHOT_ISO_ALL      /* one representative (smallest index) per isomorphism class */
+};
+
+/* Writes the sample into out (room for WS_ARCH_COUNT) and its size into
+ * *n_out.  UNIFORM: n (1..15625) distinct indices in draw order (partial
+ * Fisher-Yates over ws_pcg32_stream(seed, WS_STREAM_SELECT)); ISO_ALL:
+ * the 6,466 class representatives in index order (n and seed unused). */
+int ws_oneshot_sample(const ws_space *sp, int mode, int n, uint64_t seed, int *out, int *n_out,
+                      ws_error *err);
+/* True value of each sampled architecture: the table value, or with
+ * iso_mean the mean over its isomorphism class (Ning et al.'s
+ * de-isomorphised ground truth).  WS_ENOTFOUND names a missing one. */
+int ws_oneshot_truth(const ws_table *t, const char *bench, const char *metric, const int *archs,
+                     int n, int iso_mean, double *truth, ws_error *err);
+
+typedef struct ws_oneshot_stats {
+    size_t n;
+    double kendall_tau_b, spearman_rho, pearson_r;
+    double p_at_k[4]; /* K = ws_stats_topk_fracs: 1, 5, 10, 50 % */
+} ws_oneshot_stats;
+int ws_oneshot_compare(const double *oneshot, const double *truth, size_t n,
+                       ws_oneshot_stats *st, ws_error *err);
+/* eval_pairs.csv: arch_index,arch,oneshot,true (tmp + rename). */
+int ws_oneshot_write_pairs(const char *path, const ws_space *sp, const int *archs,
+                           const double *oneshot, const double *truth, size_t n, ws_error *err);
+
 #endif
