@@ -522,7 +522,7 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
         gp_header(g, png, "Entropy of the architecture weights (mean over seeds, ±1 std)",
                   "epoch", "mean edge entropy (nats)");
         if (epochs[n_ep - 1] - epochs[0] <= 20) fprintf(g, "set xtics 1\n");
-        fprintf(g, "set yrange [0:*]\nplot log(5) with lines dt 3 lc rgb 'gray' title 'uniform "
+        fprintf(g, "set yrange [0:*]\nplot log(5) with lines dt 2 lw 2 lc rgb '#777777' title 'uniform "
                    "over 5 ops (ln 5)'");
         for (int m = 0; m < M.n; m++)
             fprintf(g, ", '%s/m%d.dat' using 1:2:3 with yerrorlines title '%s'", pl->tmpdir, m,
