@@ -506,3 +506,54 @@ Test(eval, oneshot_pipeline_on_nb201_proxy)
                  WS_EIO);
     ws_table_close(t);
 }
+
+Test(eval, baseline_cli_time_budget_and_runs_csv)
+{
+    const char *table = tmp_path("eval_timed.h5");
+    remove(table);
+    ws_error err = {0};
+    static double acc[WS_ARCH_COUNT], secs[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        acc[i] = (i * 37) % 1000 / 10.0;
+        secs[i] = 100.0 + i % 3; /* 100, 101 or 102 s */
+    }
+    cr_assert_eq(ws_table_create(table, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_write_column(table, "b", "valid_acc_12", acc, NULL, &err), 0);
+    cr_assert_eq(ws_table_write_column(table, "b", "train_seconds_12", secs, NULL, &err), 0);
+    const char *csv = tmp_path("eval_timed_runs.csv");
+    remove(csv);
+    char args[2048], out[8192];
+    snprintf(args, sizeof args,
+             "baseline '%s' --search b/valid_acc_12 --time-metric b/train_seconds_12 "
+             "--budget 1000 --budget-seconds 1000 --seeds 4 --runs-csv '%s'",
+             table, csv);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "RS "), "%s", out);
+    cr_expect(strstr(out, "REA "), "%s", out);
+    FILE *f = fopen(csv, "r");
+    cr_assert(f, "%s not written", csv);
+    char line[1024];
+    cr_assert(fgets(line, sizeof line, f));
+    cr_expect_str_eq(line, "method,seed,arch_index,search_score,evaluated,seconds,"
+                           "b/train_seconds_12,b/valid_acc_12\n");
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        char method[16];
+        unsigned long long seed;
+        int arch, evaluated;
+        double score, seconds;
+        cr_assert_eq(sscanf(line, "%15[^,],%llu,%d,%lf,%d,%lf", method, &seed, &arch, &score,
+                            &evaluated, &seconds),
+                     6, "%s", line);
+        /* 100..102 s each within 1000 s: 9 or 10 architectures, never over budget */
+        cr_expect(evaluated >= 9 && evaluated <= 10, "%s", line);
+        cr_expect(seconds <= 1000.0 && seconds > 1000.0 - 102.0, "%s", line);
+        cr_expect_float_eq(score, acc[arch], 1e-12, "%s", line);
+        rows++;
+    }
+    fclose(f);
+    cr_expect_eq(rows, 8);
+    snprintf(args, sizeof args, "baseline '%s' --search b/nope", table);
+    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect(strstr(out, "no column b/nope"), "%s", out);
+}
