@@ -502,6 +502,32 @@ static int train_missing(const ws_suite *s, const ws_bench_opts *o, ws_error *er
             n++;
         }
         cJSON_Delete(j);
+        /* the argmax architecture of every epoch (the report's trajectory) */
+        snprintf(path, sizeof path, "%s/epochs.csv", s->runs[i].dir);
+        f = fopen(path, "rb");
+        char *line = NULL;
+        size_t lcap = 0;
+        int col = -1;
+        for (int row = 0; !rc && f && getline(&line, &lcap, f) > 0; row++) {
+            line[strcspn(line, "\r\n")] = '\0';
+            char *save = NULL, *tok = strtok_r(line, ",", &save);
+            for (int c = 0; tok; c++, tok = strtok_r(NULL, ",", &save)) {
+                if (row == 0 && !strcmp(tok, "arch")) col = c;
+                if (row == 0 || c != col || strlen(tok) >= 200) continue;
+                if (len + 256 > cap) {
+                    char *p = realloc(text, cap *= 2);
+                    if (!p) {
+                        rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+                        break;
+                    }
+                    text = p;
+                }
+                len += (size_t)snprintf(text + len, cap - len, "%s\n", tok);
+                n++;
+            }
+        }
+        free(line);
+        if (f) fclose(f);
     }
     if (!rc && n) {
         text[len] = '\0';
