@@ -75,6 +75,7 @@ int ws_suite_load(const char *path, ws_suite **out, ws_error *err);
 void ws_suite_free(ws_suite *s);
 const char *ws_suite_name(const ws_suite *s);
 int ws_suite_jobs(const ws_suite *s);
+int ws_suite_eval(const ws_suite *s); /* 1 if runs are evaluated */
 int ws_suite_run_count(const ws_suite *s);
 const ws_suite_run *ws_suite_run_at(const ws_suite *s, int i);
 

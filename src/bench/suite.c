@@ -33,6 +33,11 @@ int ws_suite_jobs(const ws_suite *s)
     return s->jobs;
 }
 
+int ws_suite_eval(const ws_suite *s)
+{
+    return s->eval;
+}
+
 int ws_suite_run_count(const ws_suite *s)
 {
     return s->n_runs;

@@ -103,7 +103,7 @@ int ws_cmd_bench(int argc, char **argv)
     if (dry) {
         for (int i = 0; i <= ws_suite_run_count(s); i++) { /* as if nothing ran yet */
             for (int st = 0; st < 2; st++) {
-                if (i == ws_suite_run_count(s) && st) break;
+                if ((i == ws_suite_run_count(s) || !ws_suite_eval(s)) && st) break;
                 const char *step = i == ws_suite_run_count(s) ? "report" : st ? "eval" : "search";
                 char **av = ws_bench_argv(s, self, step, i, &err);
                 if (!av) {
