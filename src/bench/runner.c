@@ -16,6 +16,7 @@
 
 #include "bench_internal.h"
 #include "wsnas/par.h"
+#include "wsnas/table.h"
 
 static int mkdir_p(const char *path, ws_error *err)
 {
@@ -463,6 +464,97 @@ static int copy_path(const char *src, const char *dst, ws_error *err)
     return 0;
 }
 
+/* Trains the classes of the newline-separated architectures in `text` that
+ * the table copy lacks: split round-robin over `jobs` parallel
+ * `wsnas table build` processes (each on its own copy), then merged back. */
+static int train_listed(const ws_suite *s, const ws_bench_opts *o, const char *list,
+                        const char *text, const char *log, ws_error *err)
+{
+    ws_table *t = NULL;
+    int rc = ws_table_open(s->table_used, &t, err);
+    if (rc) return rc;
+    const uint8_t *filled = ws_table_filled(t, s->table_bench);
+    const ws_space *sp = ws_table_space(t);
+    int *todo = malloc(WS_ARCH_COUNT * sizeof *todo), n_todo = 0;
+    uint8_t *seen = calloc(WS_ARCH_COUNT, 1);
+    if (!todo || !seen) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+    const char *p = text;
+    for (int line = 1; !rc && *p; line++) {
+        size_t l = strcspn(p, "\n");
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)(l < 255 ? l : 255), p);
+        p += l + (p[l] == '\n');
+        int idx;
+        if (ws_space_lookup(sp, buf, &idx, err)) {
+            rc = ws_error_prefix(err, "%s:%d", list, line);
+            break;
+        }
+        int c = ws_space_iso_class(sp, idx);
+        if ((filled && filled[c]) || seen[c]) continue;
+        seen[c] = 1;
+        todo[n_todo++] = c;
+    }
+    ws_table_close(t);
+    free(seen);
+    int jobs = o->jobs > 0 ? o->jobs : s->jobs;
+    if (jobs > n_todo) jobs = n_todo;
+    if (jobs > 64) jobs = 64;
+    pid_t pids[64];
+    static char part[64][WS_BENCH_PATH_MAX + 128];
+    char plist[WS_BENCH_PATH_MAX + 128];
+    int started = 0;
+    for (int k = 0; !rc && k < jobs; k++) {
+        snprintf(part[k], sizeof part[k], "%s.part%d.h5", s->table_used, k);
+        snprintf(plist, sizeof plist, "%s.part%d.txt", list, k);
+        char *lines = malloc((size_t)n_todo * 8 + 1);
+        size_t w = 0;
+        if (!lines) {
+            rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+            break;
+        }
+        for (int j = k; j < n_todo; j += jobs) w += (size_t)sprintf(lines + w, "%d\n", todo[j]);
+        lines[w] = '\0';
+        rc = write_atomic(plist, lines, err);
+        free(lines);
+        if (!rc && !file_exists(part[k])) rc = copy_path(s->table_used, part[k], err);
+        if (rc) break;
+        argv_buf a = {0};
+        const char *args[] = {o->wsnas, "table", "build", "-q", "-o", part[k], "--bench",
+                              s->table_bench, "--archs-file", plist};
+        for (size_t q = 0; q < WS_ARRAY_LEN(args); q++) push(&a, args[q]);
+        if (a.oom) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+        pids[k] = rc ? -1 : spawn(a.v, log, s->threads, err);
+        ws_bench_argv_free(a.v);
+        if (!rc && pids[k] < 0) rc = err ? err->code : WS_EIO;
+        if (!rc) started++;
+    }
+    free(todo);
+    int bad = 0;
+    for (int k = 0; k < started; k++) {
+        int st = 0;
+        waitpid(pids[k], &st, 0);
+        bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    if (!rc && bad)
+        rc = ws_error_set(err, WS_EIO, "wsnas table build failed; see %s", log);
+    if (!rc && jobs > 0) {
+        argv_buf a = {0};
+        const char *args[] = {o->wsnas, "table", "merge", "-o", s->table_used, "--bench",
+                              s->table_bench};
+        for (size_t q = 0; q < WS_ARRAY_LEN(args); q++) push(&a, args[q]);
+        for (int k = 0; k < jobs; k++) push(&a, part[k]);
+        if (a.oom) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+        if (!rc) rc = run_wait(a.v, log, s->threads, err);
+        ws_bench_argv_free(a.v);
+        for (int k = 0; !rc && k < jobs; k++) {
+            remove(part[k]);
+            snprintf(plist, sizeof plist, "%s.part%d.txt", list, k);
+            remove(plist);
+        }
+    }
+    return rc;
+}
+
 /* Phase 2: the runs' final architectures into a list; `wsnas table build`
  * trains those the table copy lacks (it skips filled ones). */
 static int train_missing(const ws_suite *s, const ws_bench_opts *o, ws_error *err)
@@ -532,20 +624,8 @@ static int train_missing(const ws_suite *s, const ws_bench_opts *o, ws_error *er
     if (!rc && n) {
         text[len] = '\0';
         rc = write_atomic(list, text, err);
-        argv_buf a = {0};
-        push(&a, o->wsnas);
-        push(&a, "table");
-        push(&a, "build");
-        push(&a, "-o");
-        push(&a, s->table_used);
-        push(&a, "--bench");
-        push(&a, s->table_bench);
-        push(&a, "--archs-file");
-        push(&a, list);
-        if (!rc && a.oom) rc = ws_error_set(err, WS_ENOMEM, "out of memory");
-        if (!rc) rc = run_wait(a.v, log, s->threads, err);
-        ws_bench_argv_free(a.v);
     }
+    if (!rc && n) rc = train_listed(s, o, list, text, log, err);
     free(text);
     return rc;
 }
