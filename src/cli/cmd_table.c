@@ -626,8 +626,8 @@ static int cmd_build(int argc, char **argv)
     if (!rc && !sp) rc = ws_error_set(&err, WS_ENOMEM, "out of memory");
     if (!rc && archs_file) {
         rc = read_lines(archs_file, &lines, &n_lines, &err);
-        if (!rc) rc = ws_build_set_list(sp, (const char *const *)lines, n_lines, &set, &err);
-        if (rc) ws_error_prefix(&err, "%s", archs_file);
+        if (!rc && (rc = ws_build_set_list(sp, (const char *const *)lines, n_lines, &set, &err)))
+            ws_error_prefix(&err, "%s", archs_file);
     } else if (!rc && n_archs) {
         rc = ws_build_set_list(sp, archs, n_archs, &set, &err);
     } else if (!rc && sample) {
