@@ -225,17 +225,18 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
         if (gdas) {
             /* 2.6 */
             cfg->eg_eta = 0.01, cfg->entropic_reg = 0.01;
-            cfg->exclude_none = 0;
-            cfg->warmup_epochs = 50;
+            cfg->warmup_epochs = 50; /* none stays excluded: the README's flag */
             cfg->epochs = 250, cfg->lr_epochs = 0;
         }
     }
     if (paper) {
         snprintf(cfg->dataset, sizeof cfg->dataset, "cifar10");
+        snprintf(cfg->data_dir, sizeof cfg->data_dir, "../shared/cifar10");
+        snprintf(cfg->split_file, sizeof cfg->split_file, "../shared/nb201/splits/cifar-split.txt");
         cfg->image_size = 32;
         cfg->C = gaea && !gdas ? 24 : 16;
         cfg->N = 5;
-        cfg->cell_bn_track = gaea ? 1 : 1; /* BN1: the NB201 docs and GAEA (2.9, 7) */
+        cfg->cell_bn_track = 1; /* BN1: the NB201 docs and GAEA (methods.md 7) */
     } else {
         snprintf(cfg->dataset, sizeof cfg->dataset, "fashion-mnist");
         cfg->image_size = 16;
