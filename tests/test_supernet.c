@@ -513,3 +513,84 @@ Test(supernet, param_counts)
     cr_expect_eq((long long)n, 802426LL); /* README: wsnas arch */
     ws_net_free(net);
 }
+
+/* ---- it learns: a small standalone network on real Fashion-MNIST ------------ */
+
+/* 28x28 u8 -> zero pad to 32x32 -> 2x2 mean -> 16x16, normalised. */
+static void fmnist_16(const ws_dataset *d, int i, float *out)
+{
+    const uint8_t *px = d->pixels + (size_t)i * 28 * 28;
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++) {
+            float s = 0.0f;
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++) {
+                    int yy = 2 * y + dy - 2, xx = 2 * x + dx - 2;
+                    if (yy >= 0 && yy < 28 && xx >= 0 && xx < 28) s += px[yy * 28 + xx];
+                }
+            out[y * 16 + x] = (s / (4.0f * 255.0f) - 0.286f) / 0.353f;
+        }
+}
+
+Test(supernet, learns_fashion_mnist)
+{
+    ws_error err = {0};
+    ws_dataset *train = NULL, *test = NULL;
+    if (ws_dataset_load_fashion_mnist(NULL, 1, &train, &err) != 0)
+        cr_skip_test("Fashion-MNIST not available (%s)", err.msg);
+    cr_assert_eq(ws_dataset_load_fashion_mnist(NULL, 0, &test, &err), 0, "%s", err.msg);
+    ws_nn_init(1);
+    ws_arch a;
+    cr_assert_eq(ws_arch_parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|"
+                               "avg_pool_3x3~1|nor_conv_3x3~2|",
+                               &a, &err),
+                 0);
+    enum { NTRAIN = 2048, NTEST = 1000, B = 32, STEPS = 256 };
+    ws_net_config cfg = {.C = 8, .N = 1, .in_channels = 1, .in_size = 16, .classes = 10,
+                         .max_batch = B, .cell_bn_affine = 1, .cell_bn_track = 1,
+                         .standalone = 1, .arch = a, .pc_k = 1};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 3, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    float *xs = malloc((size_t)NTRAIN * 256 * sizeof *xs), *xt = malloc((size_t)NTEST * 256 * 4);
+    for (int i = 0; i < NTRAIN; i++) fmnist_16(train, i, xs + (size_t)i * 256);
+    for (int i = 0; i < NTEST; i++) fmnist_16(test, i, xt + (size_t)i * 256);
+    ws_pcg32 order;
+    ws_pcg32_stream(&order, 3, WS_STREAM_DATA_ORDER);
+    uint32_t perm[NTRAIN];
+    for (int i = 0; i < NTRAIN; i++) perm[i] = (uint32_t)i;
+    float xb[B * 256];
+    int yb[B];
+    for (int s = 0; s < STEPS; s++) {
+        int off = (s * B) % NTRAIN;
+        if (off == 0) ws_pcg32_shuffle_u32(&order, perm, NTRAIN);
+        for (int b = 0; b < B; b++) {
+            memcpy(xb + b * 256, xs + (size_t)perm[off + b] * 256, 256 * sizeof(float));
+            yb[b] = train->labels[perm[off + b]];
+        }
+        ws_sgd opt = {.lr = (float)ws_cosine_lr(0.1, 0.001, s, STEPS), .momentum = 0.9f,
+                      .weight_decay = 5e-4f, .nesterov = 1};
+        ws_net_zero_grad(net);
+        ws_net_forward(net, xb, yb, B, NULL, 1, NULL);
+        ws_net_backward(net, NULL);
+        ws_net_clip_grad_norm(net, 5.0, NULL, 0);
+        ws_net_sgd_step(net, &opt);
+    }
+    int hits = 0;
+    for (int i = 0; i < NTEST; i += B) {
+        int nb = NTEST - i < B ? NTEST - i : B, c = 0;
+        ws_net_forward(net, xt + (size_t)i * 256, test->labels + i, nb, NULL, 0, &c);
+        hits += c;
+    }
+    double acc = (double)hits / NTEST;
+    cr_log_info("Fashion-MNIST 16x16, %d steps of %d on %d images: test accuracy %.3f", STEPS, B,
+                NTRAIN, acc);
+    cr_expect(acc >= 0.70, "test accuracy %.3f, expected >= 0.70 (chance 0.10)", acc);
+    free(xs);
+    free(xt);
+    ws_net_free(net);
+    ws_dataset_free(train);
+    ws_dataset_free(test);
+}
