@@ -8,7 +8,12 @@
 SHELL   := /bin/bash
 BUILD   ?= build
 CC      ?= cc
-PKGS    := gsl libcjson zlib openblas
+PKGS    := gsl libcjson zlib
+# BLIS (libblis-dev) has no .pc file: its headers sit in a per-threading-model
+# directory; the library is the libblis.so alternative.
+BLIS_INC = $(firstword $(wildcard /usr/include/x86_64-linux-gnu/blis-openmp \
+             /usr/include/x86_64-linux-gnu/blis-pthread /usr/include/x86_64-linux-gnu/blis-serial \
+             /usr/include/blis))
 HDF5_PC  = $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo hdf5-serial || echo hdf5)
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -29,8 +34,8 @@ ifneq ($(NO_OMP),1)
 endif
 
 DEPS_OK := $(BUILD)/.deps-ok
-PC_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDF5_PC) 2>/dev/null)
-PC_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) $(HDF5_PC) 2>/dev/null))
+PC_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDF5_PC) 2>/dev/null) $(if $(BLIS_INC),-isystem $(BLIS_INC))
+PC_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) $(HDF5_PC) 2>/dev/null)) -lblis
 
 LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/cli/*' | sort)
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

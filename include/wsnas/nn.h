@@ -24,6 +24,10 @@
 void ws_sgemm(int transa, int transb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta,
               float *C, int ldc);
+/* Plain-C reference with the same contract (double accumulation), for tests. */
+void ws_sgemm_naive(int transa, int transb, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb, float beta,
+                    float *C, int ldc);
 /* Call once at program start, before any other kernel and before threads:
  * selects the GEMM kernel for this CPU (e.g. the BLAS's AVX-512 kernels when
  * the CPU has them) and sets the thread count (<= 0: all cores).  */

@@ -58,6 +58,9 @@ typedef struct ws_mix {
     float edge_scale[WS_EDGES];      /* PC-DARTS edge normalisation; 1 = off */
 } ws_mix;
 
+/* Sets mode, edge_scale 1, w uniform 1/5 and sel skip_connect on every edge. */
+void ws_mix_init(ws_mix *mix, int mode);
+
 /* Gradient of the loss with respect to the mixing weights. */
 typedef struct ws_mix_grad {
     float dw[WS_EDGES][WS_OP_COUNT];

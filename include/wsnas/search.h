@@ -1,0 +1,52 @@
+/* search.h: the search driver behind `wsnas search`: data, supernet and
+ * method wiring, per-epoch records, manifest, checkpoints and exact resume.
+ *
+ * Files in the output directory (all written through a temporary file and a
+ * rename, so a crash leaves either the old or the new version):
+ *   manifest.json     the resolved config, seed, threads, versions, host,
+ *                     start/end times, status and the final architecture;
+ *   epochs.csv        one row per epoch: epoch, lr, tau, train_loss,
+ *                     train_acc, valid_acc, entropy, arch, arch_index,
+ *                     wall_s, images_per_s (the last two are wall-time);
+ *   arch_weights.csv  one row per (epoch, edge, op): epoch, edge, op, weight
+ *                     (softmax(alpha), or theta for GAEA; RS-WS: its uniform
+ *                     sampling distribution);
+ *   checkpoint.bin    network, optimiser, method and data-iterator state after
+ *                     the last finished epoch (ws_ckpt format).
+ * Resuming continues from checkpoint.bin; rows of epochs at or after the
+ * checkpoint's are rewritten, so the files end identical to an uninterrupted
+ * run apart from the wall-time columns and the manifest's times. */
+#ifndef WSNAS_SEARCH_H
+#define WSNAS_SEARCH_H
+
+#include "wsnas/common.h"
+#include "wsnas/config.h"
+#include "wsnas/space.h"
+
+typedef struct ws_search_progress {
+    int epoch, epochs;     /* 0-based epoch */
+    int step, steps;       /* within the epoch; step == steps at the epoch's end */
+    int epoch_done;        /* 1: the fields below are the epoch's summary */
+    double loss;           /* running mean train loss of the epoch */
+    double images_per_s, eta_s;
+    double train_acc, valid_acc, entropy, lr;
+    char arch[WS_ARCH_STR_MAX];
+} ws_search_progress;
+
+typedef void (*ws_search_progress_fn)(const ws_search_progress *p, void *user);
+
+typedef struct ws_search_opts {
+    const char *out_dir;
+    int resume;              /* continue out_dir's search */
+    int stop_after_epoch;    /* > 0: stop once this many epochs are done (tests) */
+    ws_search_progress_fn progress; /* may be NULL; called from the driver thread */
+    void *user;
+} ws_search_opts;
+
+/* 0 if out_dir holds a search whose manifest config equals cfg (key by key);
+ * otherwise an error naming the first differing key. */
+int ws_search_check_resume(const ws_search_config *cfg, const char *out_dir, ws_error *err);
+/* Runs (or resumes) the search. */
+int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
+
+#endif

@@ -1,0 +1,170 @@
+/* cmd_search.c: `wsnas search`: resolves the configuration (preset, file,
+ * --set, flags), checks it, and runs or resumes the search driver, with a
+ * progress line on a terminal and plain per-epoch lines otherwise. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cli.h"
+#include "wsnas/config.h"
+#include "wsnas/search.h"
+
+static void search_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wsnas search --method M --out DIR [options]\n"
+            "       wsnas search --method M --resume DIR [same options as the first run]\n"
+            "Trains the supernet weights and architecture parameters of method M and writes\n"
+            "DIR/epochs.csv, DIR/arch_weights.csv, DIR/manifest.json, DIR/checkpoint.bin.\n\n"
+            "methods: rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts\n\n"
+            "options:\n"
+            "  --method M            search method (required)\n"
+            "  --dataset D           fashion-mnist (cpu preset) or cifar10 (paper preset)\n"
+            "  --preset P            cpu (default: small CPU setup) or paper (published setup)\n"
+            "  --config FILE         JSON object of config keys (applied over the preset)\n"
+            "  --set KEY=VALUE       override one key (repeatable; after --config)\n"
+            "  --seed S              random seed (default 1)\n"
+            "  --epochs E            number of epochs\n"
+            "  --threads T           OpenMP threads (default 1)\n"
+            "  --data-dir DIR        dataset directory (cifar10 default ../shared/cifar10)\n"
+            "  --single-level        ERM: both updates on training data (default bilevel)\n"
+            "  --out DIR             output directory (must not hold a search)\n"
+            "  --resume DIR          continue DIR's search from its last checkpoint\n"
+            "  --stop-after-epoch K  stop after K epochs (for resume tests)\n"
+            "  -h, --help            this help\n\nconfig keys:");
+    for (int i = 0; i < ws_config_key_count(); i++)
+        fprintf(f, "%s%s", i % 6 ? " " : "\n  ", ws_config_key_name(i));
+    fprintf(f, "\n");
+}
+
+typedef struct progress_ctx {
+    int tty;
+} progress_ctx;
+
+static void on_progress(const ws_search_progress *p, void *user)
+{
+    const progress_ctx *pc = user;
+    if (!p->epoch_done) {
+        if (pc->tty && (p->step % 5 == 0 || p->step == p->steps))
+            fprintf(stderr, "\repoch %d/%d step %d/%d loss %.4f %.0f img/s ETA %.0f s   ",
+                    p->epoch + 1, p->epochs, p->step, p->steps, p->loss, p->images_per_s,
+                    p->eta_s);
+        return;
+    }
+    if (pc->tty) fprintf(stderr, "\r%*s\r", 78, "");
+    fprintf(stderr,
+            "epoch %d/%d lr %.5f loss %.4f train_acc %.2f valid_acc %.2f entropy %.4f "
+            "%.0f img/s %s\n",
+            p->epoch + 1, p->epochs, p->lr, p->loss, p->train_acc, p->valid_acc, p->entropy,
+            p->images_per_s, p->arch);
+}
+
+int ws_cmd_search(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"method", required_argument, NULL, 'm'},   {"dataset", required_argument, NULL, 'd'},
+        {"preset", required_argument, NULL, 'p'},   {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},      {"seed", required_argument, NULL, 'S'},
+        {"epochs", required_argument, NULL, 'E'},   {"threads", required_argument, NULL, 'T'},
+        {"data-dir", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
+        {"resume", required_argument, NULL, 'r'},   {"stop-after-epoch", required_argument, NULL, 'k'},
+        {"single-level", no_argument, NULL, 'L'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *method = NULL, *dataset = NULL, *preset = NULL, *config = NULL, *out = NULL,
+               *resume = NULL, *data_dir = NULL;
+    const char *sets[64];
+    int nsets = 0, single = 0;
+    long seed = -1, epochs = -1, threads = -1, stop = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': method = optarg; break;
+        case 'd': dataset = optarg; break;
+        case 'p': preset = optarg; break;
+        case 'c': config = optarg; break;
+        case 's':
+            if (nsets == 64) {
+                fprintf(stderr, "wsnas search: more than 64 --set options\n");
+                return 2;
+            }
+            sets[nsets++] = optarg;
+            break;
+        case 'S':
+            if (ws_cli_parse_long("--seed", optarg, 0, 9007199254740991L, &seed)) return 2;
+            break;
+        case 'E':
+            if (ws_cli_parse_long("--epochs", optarg, 1, 100000, &epochs)) return 2;
+            break;
+        case 'T':
+            if (ws_cli_parse_long("--threads", optarg, 1, 256, &threads)) return 2;
+            break;
+        case 'k':
+            if (ws_cli_parse_long("--stop-after-epoch", optarg, 1, 100000, &stop)) return 2;
+            break;
+        case 'D': data_dir = optarg; break;
+        case 'o': out = optarg; break;
+        case 'r': resume = optarg; break;
+        case 'L': single = 1; break;
+        case 'h': search_usage(stdout); return 0;
+        default: search_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wsnas search: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (out && resume) {
+        fprintf(stderr, "wsnas search: give --out DIR or --resume DIR, not both\n");
+        return 2;
+    }
+    if (!out && !resume) {
+        fprintf(stderr, "wsnas search: --out DIR (or --resume DIR) is required\n");
+        return 2;
+    }
+    ws_error err = {0};
+    char fmethod[32] = "", fpreset[16] = "";
+    if (config && ws_config_peek(config, fmethod, fpreset, &err)) return ws_cli_fail("search", &err);
+    if (!method) method = fmethod[0] ? fmethod : NULL;
+    if (!method) {
+        fprintf(stderr, "wsnas search: --method is required (rs-ws darts darts2 gdas gaea-darts "
+                        "gaea-gdas pc-darts gaea-pc-darts)\n");
+        return 2;
+    }
+    if (!preset) preset = fpreset[0] ? fpreset : "cpu";
+    ws_search_config cfg;
+    if (ws_config_preset(method, preset, &cfg, &err)) return ws_cli_fail("search", &err);
+    if (config && ws_config_apply_file(&cfg, config, &err)) return ws_cli_fail("search", &err);
+    for (int i = 0; i < nsets; i++)
+        if (ws_config_set(&cfg, sets[i], &err)) return ws_cli_fail("search", &err);
+    char buf[600];
+    if (dataset) {
+        snprintf(buf, sizeof buf, "dataset=%s", dataset);
+        if (ws_config_set(&cfg, buf, &err)) return ws_cli_fail("search", &err);
+    }
+    if (data_dir) {
+        snprintf(buf, sizeof buf, "data_dir=%s", data_dir);
+        if (ws_config_set(&cfg, buf, &err)) return ws_cli_fail("search", &err);
+    }
+    if (seed >= 0) cfg.seed = (uint64_t)seed;
+    if (epochs > 0) cfg.epochs = (int)epochs;
+    if (threads > 0) cfg.threads = (int)threads;
+    if (single) cfg.single_level = 1;
+    if (ws_config_validate(&cfg, &err)) return ws_cli_fail("search", &err);
+    if (resume && ws_search_check_resume(&cfg, resume, &err)) return ws_cli_fail("search", &err);
+#ifdef _OPENMP
+    omp_set_num_threads(cfg.threads);
+#endif
+    progress_ctx pc = {.tty = isatty(fileno(stderr))};
+    ws_search_opts so = {.out_dir = resume ? resume : out, .resume = resume != NULL,
+                         .stop_after_epoch = (int)stop, .progress = on_progress, .user = &pc};
+    if (ws_search_run(&cfg, &so, &err)) {
+        if (pc.tty) fprintf(stderr, "\n");
+        return ws_cli_fail("search", &err);
+    }
+    return 0;
+}

@@ -1,0 +1,456 @@
+/* config.c: search configuration: presets, JSON files (cJSON), --set
+ * overrides, range checks, and the manifest JSON (see include/wsnas/config.h).
+ * One table lists every key with its type, place in the struct and range, so
+ * parsing, checking and printing cannot disagree. */
+#include "wsnas/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ws_method_names[] = {"rs-ws",      "darts",     "darts2",
+                                       "gdas",       "gaea-darts", "gaea-gdas",
+                                       "pc-darts",   "gaea-pc-darts", NULL};
+
+int ws_method_lookup(const char *name)
+{
+    for (int i = 0; ws_method_names[i]; i++)
+        if (!strcmp(name, ws_method_names[i])) return i;
+    return -1;
+}
+
+enum key_type { K_INT, K_DBL, K_STR, K_BOOL, K_U64 };
+
+struct key {
+    const char *name;
+    int type;
+    size_t off, size; /* size: string capacity */
+    double lo, hi;
+    const char *choices; /* K_STR: space-separated allowed values, or NULL = any */
+};
+
+#define KI(n, lo, hi) {#n, K_INT, offsetof(ws_search_config, n), 0, lo, hi, NULL}
+#define KB(n) {#n, K_BOOL, offsetof(ws_search_config, n), 0, 0, 1, NULL}
+#define KD(n, lo, hi) {#n, K_DBL, offsetof(ws_search_config, n), 0, lo, hi, NULL}
+#define KS(n, ch) {#n, K_STR, offsetof(ws_search_config, n), sizeof(((ws_search_config *)0)->n), 0, 0, ch}
+
+static const struct key keys[] = {
+    KS(method, "rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts"),
+    KS(preset, "paper cpu"),
+    KS(dataset, "fashion-mnist cifar10"),
+    KS(data_dir, NULL),
+    KS(split_file, NULL),
+    KI(image_size, 8, 32),
+    KI(train_size, 0, 10000000),
+    KI(valid_size, 0, 10000000),
+    KI(eval_size, 0, 10000000),
+    KB(augment),
+    KI(batch, 1, 4096),
+    KI(C, 1, 256),
+    KI(N, 1, 16),
+    KB(cell_bn_track),
+    KI(pc_k, 1, 16),
+    KI(epochs, 1, 100000),
+    KI(lr_epochs, 0, 100000),
+    KD(lr, 0, 10),
+    KD(lr_min, 0, 10),
+    KD(momentum, 0, 0.999999),
+    KD(weight_decay, 0, 1),
+    KB(nesterov),
+    KD(grad_clip, 0, 1e9),
+    KB(clip_includes_arch),
+    KB(single_level),
+    KD(arch_lr, 0, 10),
+    KD(arch_beta1, 0, 0.999999),
+    KD(arch_beta2, 0, 0.999999999),
+    KD(arch_eps, 1e-20, 1),
+    KD(arch_weight_decay, 0, 10),
+    KD(arch_init_std, 0, 10),
+    KD(eg_eta, 0, 100),
+    KD(eg_floor, 1e-12, 0.05),
+    KD(entropic_reg, 0, 100),
+    KB(exclude_none),
+    KI(warmup_epochs, 0, 100000),
+    KD(tau_max, 1e-6, 1e6),
+    KD(tau_min, 1e-6, 1e6),
+    KI(select_k, 1, 15625),
+    KI(select_batch, 1, 100000),
+    {"seed", K_U64, offsetof(ws_search_config, seed), 0, 0, 9007199254740991.0, NULL},
+    KI(threads, 1, 256),
+};
+
+int ws_config_key_count(void) { return (int)WS_ARRAY_LEN(keys); }
+const char *ws_config_key_name(int i)
+{
+    return i >= 0 && i < (int)WS_ARRAY_LEN(keys) ? keys[i].name : NULL;
+}
+
+static const struct key *key_find(const char *name)
+{
+    for (size_t i = 0; i < WS_ARRAY_LEN(keys); i++)
+        if (!strcmp(keys[i].name, name)) return &keys[i];
+    return NULL;
+}
+
+/* Levenshtein distance (short strings) for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 63 || nb > 63) return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= na; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[na][nb];
+}
+
+static int unknown_key(const char *source, const char *name, ws_error *err)
+{
+    const char *best = NULL;
+    int bd = 4;
+    for (size_t i = 0; i < WS_ARRAY_LEN(keys); i++) {
+        int dd = edit_distance(name, keys[i].name);
+        size_t kl = strlen(keys[i].name);
+        if (kl >= 3 && !strncmp(name, keys[i].name, kl)) dd = 1; /* "batchsize" -> "batch" */
+        if (dd < bd) bd = dd, best = keys[i].name;
+    }
+    if (best)
+        return ws_error_set(err, WS_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", source,
+                            name, best);
+    return ws_error_set(err, WS_EINVAL, "%s: unknown key '%s' (see wsnas search --help for keys)",
+                        source, name);
+}
+
+static int choice_ok(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return 1;
+        p += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Stores one value; `num`/`str` as parsed; errors name source and key. */
+static int key_store_num(ws_search_config *cfg, const struct key *k, double v, const char *source,
+                         ws_error *err)
+{
+    char *base = (char *)cfg + k->off;
+    if (!isfinite(v))
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected a finite number", source,
+                            k->name);
+    if (k->type != K_DBL && v != floor(v))
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an integer, got %.10g", source,
+                            k->name, v);
+    if (v < k->lo || v > k->hi)
+        return ws_error_set(err, WS_ERANGE, "%s: key '%s': %.10g is out of range [%g, %g]", source,
+                            k->name, v, k->lo, k->hi);
+    switch (k->type) {
+    case K_INT:
+    case K_BOOL: *(int *)base = (int)v; break;
+    case K_U64: *(uint64_t *)base = (uint64_t)v; break;
+    case K_DBL: *(double *)base = v; break;
+    default: WS_ASSERT(0);
+    }
+    return 0;
+}
+
+static int key_store_str(ws_search_config *cfg, const struct key *k, const char *v,
+                         const char *source, ws_error *err)
+{
+    if (k->choices && !choice_ok(k->choices, v))
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': '%s' is not one of: %s", source,
+                            k->name, v, k->choices);
+    if (strlen(v) >= k->size)
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': value longer than %zu characters",
+                            source, k->name, k->size - 1);
+    memcpy((char *)cfg + k->off, v, strlen(v) + 1);
+    return 0;
+}
+
+int ws_config_preset(const char *method, const char *preset, ws_search_config *cfg,
+                     ws_error *err)
+{
+    int m = ws_method_lookup(method);
+    if (m < 0)
+        return ws_error_set(err, WS_EINVAL,
+                            "unknown method '%s' (expected one of: rs-ws darts darts2 gdas "
+                            "gaea-darts gaea-gdas pc-darts gaea-pc-darts)",
+                            method);
+    int paper = !strcmp(preset, "paper");
+    if (!paper && strcmp(preset, "cpu"))
+        return ws_error_set(err, WS_EINVAL, "unknown preset '%s' (expected paper or cpu)", preset);
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->method, sizeof cfg->method, "%s", method);
+    snprintf(cfg->preset, sizeof cfg->preset, "%s", preset);
+    const char *name = ws_method_names[m];
+    int gaea = !strncmp(name, "gaea-", 5);
+    int gdas = !strcmp(name, "gdas") || !strcmp(name, "gaea-gdas");
+    /* common (methods.md 2.0) */
+    cfg->batch = 64;
+    cfg->augment = 1;
+    cfg->lr = 0.025, cfg->lr_min = 0.001, cfg->momentum = 0.9;
+    cfg->weight_decay = 5e-4, cfg->nesterov = 1;
+    cfg->grad_clip = 5;
+    cfg->arch_lr = 3e-4, cfg->arch_beta1 = 0.5, cfg->arch_beta2 = 0.999, cfg->arch_eps = 1e-8;
+    cfg->arch_weight_decay = 1e-3, cfg->arch_init_std = 1e-3;
+    cfg->eg_eta = 0.1, cfg->eg_floor = 1e-5;
+    cfg->tau_max = 10, cfg->tau_min = 0.1;
+    cfg->select_k = 100, cfg->select_batch = 512;
+    cfg->pc_k = 1;
+    cfg->threads = 1;
+    cfg->seed = 1;
+    /* epochs per method (2.8) */
+    if (!strcmp(name, "rs-ws") || !strcmp(name, "gdas")) cfg->epochs = 250;
+    else cfg->epochs = 50;
+    if (!strncmp(name, "pc-", 3) || !strcmp(name, "gaea-pc-darts")) cfg->pc_k = 4;
+    if (gaea) {
+        /* 2.5: no Nesterov, wd 3e-4, 25 epochs of a 50-epoch cosine, no none */
+        cfg->nesterov = 0, cfg->weight_decay = 3e-4;
+        cfg->epochs = 25, cfg->lr_epochs = 50;
+        cfg->exclude_none = 1;
+        cfg->cell_bn_track = 1;
+        if (gdas) {
+            /* 2.6 */
+            cfg->eg_eta = 0.01, cfg->entropic_reg = 0.01;
+            cfg->warmup_epochs = 50; /* none stays excluded: the README's flag */
+            cfg->epochs = 250, cfg->lr_epochs = 0;
+        }
+    }
+    if (paper) {
+        snprintf(cfg->dataset, sizeof cfg->dataset, "cifar10");
+        snprintf(cfg->data_dir, sizeof cfg->data_dir, "../shared/cifar10");
+        snprintf(cfg->split_file, sizeof cfg->split_file, "../shared/nb201/splits/cifar-split.txt");
+        cfg->image_size = 32;
+        cfg->C = gaea && !gdas ? 24 : 16;
+        cfg->N = 5;
+        cfg->cell_bn_track = 1; /* BN1: the NB201 docs and GAEA (methods.md 7) */
+    } else {
+        snprintf(cfg->dataset, sizeof cfg->dataset, "fashion-mnist");
+        cfg->image_size = 16;
+        cfg->C = 8, cfg->N = 1;
+        cfg->train_size = 4000, cfg->valid_size = 2000, cfg->eval_size = 1000;
+        cfg->cell_bn_track = 0; /* harness default: batch statistics (methods.md 7) */
+        cfg->epochs = 10;
+        cfg->lr_epochs = 0; /* cosine over the run, so --epochs alone is enough */
+        cfg->warmup_epochs = gdas && gaea ? 2 : 0;
+        cfg->select_k = 100, cfg->select_batch = 256;
+    }
+    return 0;
+}
+
+/* Parses a JSON object; errors give the line and byte offset. */
+static int parse_object(const char *json, const char *source, cJSON **out, ws_error *err)
+{
+    cJSON *root = cJSON_Parse(json);
+    *out = NULL;
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= json ? (long)(at - json) : -1;
+        long line = 1;
+        for (long i = 0; i < off; i++)
+            if (json[i] == '\n') line++;
+        return ws_error_set(err, WS_EFORMAT, "%s:%ld: invalid JSON (byte offset %ld)", source,
+                            line, off);
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object of key: value", source);
+    }
+    *out = root;
+    return 0;
+}
+
+int ws_config_apply_json(ws_search_config *cfg, const char *json, const char *source,
+                         ws_error *err)
+{
+    cJSON *root;
+    int prc = parse_object(json, source, &root, err);
+    if (prc) return prc;
+    ws_search_config tmp = *cfg;
+    int rc = 0;
+    for (cJSON *it = root->child; it && !rc; it = it->next) {
+        const struct key *k = key_find(it->string);
+        if (!k) {
+            rc = unknown_key(source, it->string, err);
+            break;
+        }
+        if (k->type == K_STR) {
+            if (!cJSON_IsString(it)) {
+                rc = ws_error_set(err, WS_EINVAL, "%s: key '%s': expected a string", source,
+                                  k->name);
+                break;
+            }
+            if ((!strcmp(k->name, "method") || !strcmp(k->name, "preset")) &&
+                strcmp(it->valuestring, (const char *)cfg + k->off)) {
+                rc = ws_error_set(err, WS_EINVAL,
+                                  "%s: key '%s' is '%s' but the run uses '%s' (choose it with "
+                                  "--method/--preset or in the file, consistently)",
+                                  source, k->name, it->valuestring, (const char *)cfg + k->off);
+                break;
+            }
+            rc = key_store_str(&tmp, k, it->valuestring, source, err);
+        } else if (k->type == K_BOOL && cJSON_IsBool(it)) {
+            rc = key_store_num(&tmp, k, cJSON_IsTrue(it) ? 1 : 0, source, err);
+        } else if (cJSON_IsNumber(it)) {
+            rc = key_store_num(&tmp, k, it->valuedouble, source, err);
+        } else {
+            rc = ws_error_set(err, WS_EINVAL, "%s: key '%s': expected %s", source, k->name,
+                              k->type == K_BOOL ? "true/false or 0/1" : "a number");
+        }
+    }
+    cJSON_Delete(root);
+    if (!rc) *cfg = tmp;
+    return rc;
+}
+
+static char *read_text(const char *path, ws_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (n + 1 < cap) break;
+        if (cap > (1u << 24)) {
+            free(buf);
+            buf = NULL;
+            ws_error_set(err, WS_EFORMAT, "%s: larger than 16 MB", path);
+            fclose(f);
+            return NULL;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) free(buf);
+        buf = nb, cap *= 2;
+    }
+    fclose(f);
+    if (!buf) {
+        ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int ws_config_apply_file(ws_search_config *cfg, const char *path, ws_error *err)
+{
+    char *text = read_text(path, err);
+    if (!text) return err ? err->code : WS_EIO;
+    int rc = ws_config_apply_json(cfg, text, path, err);
+    free(text);
+    return rc;
+}
+
+int ws_config_peek(const char *path, char method[32], char preset[16], ws_error *err)
+{
+    method[0] = preset[0] = '\0';
+    char *text = read_text(path, err);
+    if (!text) return err ? err->code : WS_EIO;
+    cJSON *root;
+    int rc = parse_object(text, path, &root, err);
+    free(text);
+    if (rc) return rc;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "preset");
+    if (cJSON_IsString(m)) snprintf(method, 32, "%s", m->valuestring);
+    if (cJSON_IsString(p)) snprintf(preset, 16, "%s", p->valuestring);
+    cJSON_Delete(root);
+    return 0;
+}
+
+int ws_config_set(ws_search_config *cfg, const char *assignment, ws_error *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return ws_error_set(err, WS_EINVAL, "--set '%s': expected key=value", assignment);
+    char name[64];
+    size_t nlen = (size_t)(eq - assignment);
+    if (nlen >= sizeof name) return unknown_key("--set", assignment, err);
+    memcpy(name, assignment, nlen);
+    name[nlen] = '\0';
+    const char *v = eq + 1;
+    const struct key *k = key_find(name);
+    if (!k) return unknown_key("--set", name, err);
+    if (!strcmp(name, "method") || !strcmp(name, "preset"))
+        return ws_error_set(err, WS_EINVAL, "--set: '%s' is chosen with --%s", name, name);
+    if (k->type == K_STR) return key_store_str(cfg, k, v, "--set", err);
+    if (k->type == K_BOOL && (!strcmp(v, "true") || !strcmp(v, "false")))
+        return key_store_num(cfg, k, v[0] == 't', "--set", err);
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (!v[0] || errno || *end)
+        return ws_error_set(err, WS_EINVAL, "--set: key '%s': expected a number, got '%s'", name,
+                            v);
+    return key_store_num(cfg, k, d, "--set", err);
+}
+
+int ws_config_validate(const ws_search_config *c, ws_error *err)
+{
+    if (ws_method_lookup(c->method) < 0)
+        return ws_error_set(err, WS_EINVAL, "unknown method '%s'", c->method);
+    if (c->tau_min > c->tau_max)
+        return ws_error_set(err, WS_ERANGE, "tau_min %g > tau_max %g", c->tau_min, c->tau_max);
+    if (c->lr_min > c->lr)
+        return ws_error_set(err, WS_ERANGE, "lr_min %g > lr %g", c->lr_min, c->lr);
+    if (c->lr_epochs && c->lr_epochs < c->epochs)
+        return ws_error_set(err, WS_ERANGE, "lr_epochs %d < epochs %d (0 = same as epochs)",
+                            c->lr_epochs, c->epochs);
+    int ops = c->exclude_none ? 4 : 5;
+    if (c->eg_floor * ops >= 1)
+        return ws_error_set(err, WS_ERANGE, "eg_floor %g: times %d ops must be < 1", c->eg_floor,
+                            ops);
+    int pc = !strcmp(c->method, "pc-darts") || !strcmp(c->method, "gaea-pc-darts");
+    if (!pc && c->pc_k != 1)
+        return ws_error_set(err, WS_EINVAL, "pc_k %d: only the pc-darts methods use partial "
+                            "channels (set pc_k=1)", c->pc_k);
+    if (c->pc_k > 1 && c->C % c->pc_k)
+        return ws_error_set(err, WS_ERANGE, "pc_k %d must divide C %d", c->pc_k, c->C);
+    if (!strcmp(c->dataset, "fashion-mnist") && c->image_size < 8)
+        return ws_error_set(err, WS_ERANGE, "image_size %d too small", c->image_size);
+    return 0;
+}
+
+char *ws_config_to_json(const ws_search_config *cfg)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    for (size_t i = 0; i < WS_ARRAY_LEN(keys); i++) {
+        const struct key *k = &keys[i];
+        const char *base = (const char *)cfg + k->off;
+        cJSON *v = NULL;
+        switch (k->type) {
+        case K_STR: v = cJSON_CreateString(base); break;
+        case K_BOOL: v = cJSON_CreateBool(*(const int *)base); break;
+        case K_INT: v = cJSON_CreateNumber(*(const int *)base); break;
+        case K_U64: v = cJSON_CreateNumber((double)*(const uint64_t *)base); break;
+        case K_DBL: v = cJSON_CreateNumber(*(const double *)base); break;
+        default: WS_ASSERT(0);
+        }
+        if (!v || !cJSON_AddItemToObject(o, k->name, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
+}

@@ -1,0 +1,30 @@
+/* internal.h: what the method modules share (src/methods only). */
+#ifndef WSNAS_METHODS_INTERNAL_H
+#define WSNAS_METHODS_INTERNAL_H
+
+#include "wsnas/method.h"
+
+/* Zero grads, forward on the weight batch with mix, backward, clip, SGD.
+ * Stores loss and hits in ctx. */
+void ws_method_weight_step_(ws_method_state *st, ws_method_ctx *ctx, const ws_mix *mix);
+/* Forward/backward on the architecture batch with mix (train mode); returns
+ * dL/dmix in g. Zeroes the weight gradients before and after. */
+void ws_method_arch_grad_(ws_method_ctx *ctx, const ws_mix *mix, ws_mix_grad *g);
+/* PC-DARTS edge normalisation: edge_scale from beta (softmax per node, or
+ * the simplex values for GAEA), and its backward to dbeta. */
+void ws_method_edge_scale_(const ws_method_state *st, float scale[WS_EDGES]);
+void ws_method_edge_scale_backward_(const ws_method_state *st, const float *dscale,
+                                    float *dbeta);
+
+/* per-method steps */
+void ws_rsws_step_(ws_method_state *st, ws_method_ctx *ctx);
+void ws_darts_step_(ws_method_state *st, ws_method_ctx *ctx);  /* darts, pc-darts */
+void ws_darts2_step_(ws_method_state *st, ws_method_ctx *ctx);
+void ws_gdas_step_(ws_method_state *st, ws_method_ctx *ctx);
+void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx);   /* the three GAEA methods */
+/* DARTS mixture: w = softmax(alpha) per edge over allowed ops (+ PC scale). */
+void ws_darts_mix_(const ws_method_state *st, ws_mix *mix);
+/* Adam on alpha (and beta for PC) from mixing-weight gradients. */
+void ws_darts_adam_(ws_method_state *st, const ws_search_config *cfg, const ws_mix_grad *g);
+
+#endif

@@ -1,0 +1,146 @@
+/* conv.c: 2-D convolution without bias on channel-major activations
+ * (C,N,H,W), by im2col + GEMM.  Images are processed in chunks so the column
+ * buffer stays small; inside a chunk the output columns of all its images form
+ * one GEMM: out(Cout, nb*Ho*Wo) = weight(Cout, Cin*K*K) * col(Cin*K*K, nb*Ho*Wo),
+ * written in place into the (Cout, N*Ho*Wo) output through ldc.  A 1x1,
+ * stride-1, pad-0 convolution needs no column buffer: it is one GEMM on the
+ * input itself.  Reference: torch.nn.functional.conv2d (cross-correlation). */
+#include "wsnas/nn.h"
+
+#include <string.h>
+
+/* Column budget per chunk (floats in the column buffer), ~1 MB. */
+#define CONV_COL_BUDGET (256 * 1024)
+
+static int conv_out_dim(int H, int K, int stride, int pad) { return (H + 2 * pad - K) / stride + 1; }
+
+static int conv_is_pointwise(int K, int stride, int pad) { return K == 1 && stride == 1 && pad == 0; }
+
+/* Images per chunk: depends only on the shape, never on the thread count. */
+static int conv_chunk_images(int N, int Cin, int K, int Ho, int Wo)
+{
+    size_t per_img = (size_t)Cin * K * K * Ho * Wo;
+    int nb = (int)(CONV_COL_BUDGET / (per_img ? per_img : 1));
+    if (nb < 1) nb = 1;
+    if (nb > N) nb = N;
+    return nb;
+}
+
+size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad)
+{
+    (void)Cout;
+    if (conv_is_pointwise(K, stride, pad)) return 0;
+    int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
+    int nb = conv_chunk_images(N, Cin, K, Ho, Wo);
+    return (size_t)Cin * K * K * nb * Ho * Wo;
+}
+
+/* col (Cin*K*K, nb*Ho*Wo) from images n0..n0+nb-1 of inp (Cin,N,H,W). */
+static void conv_im2col(float *col, const float *inp, int n0, int nb, int N, int Cin, int H,
+                        int W, int K, int stride, int pad, int Ho, int Wo)
+{
+    int rows = Cin * K * K;
+    size_t cols = (size_t)nb * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        int ci = r / (K * K), ky = (r / K) % K, kx = r % K;
+        float *dst = col + (size_t)r * cols;
+        for (int n = 0; n < nb; n++) {
+            const float *src = inp + ((size_t)ci * N + n0 + n) * H * W;
+            for (int oy = 0; oy < Ho; oy++) {
+                int iy = oy * stride - pad + ky;
+                float *d = dst + ((size_t)n * Ho + oy) * Wo;
+                if (iy < 0 || iy >= H) {
+                    memset(d, 0, sizeof(float) * Wo);
+                    continue;
+                }
+                const float *s = src + (size_t)iy * W;
+                for (int ox = 0; ox < Wo; ox++) {
+                    int ix = ox * stride - pad + kx;
+                    d[ox] = (ix >= 0 && ix < W) ? s[ix] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* dinp (Cin,N,H,W) images n0.. += col2im(dcol); parallel over input channels
+ * so no two threads write the same element; fixed summation order. */
+static void conv_col2im_add(float *dinp, const float *dcol, int n0, int nb, int N, int Cin,
+                            int H, int W, int K, int stride, int pad, int Ho, int Wo)
+{
+    size_t cols = (size_t)nb * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (int ci = 0; ci < Cin; ci++) {
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++) {
+                const float *src = dcol + ((size_t)(ci * K + ky) * K + kx) * cols;
+                for (int n = 0; n < nb; n++) {
+                    float *dst = dinp + ((size_t)ci * N + n0 + n) * H * W;
+                    for (int oy = 0; oy < Ho; oy++) {
+                        int iy = oy * stride - pad + ky;
+                        if (iy < 0 || iy >= H) continue;
+                        const float *s = src + ((size_t)n * Ho + oy) * Wo;
+                        float *d = dst + (size_t)iy * W;
+                        for (int ox = 0; ox < Wo; ox++) {
+                            int ix = ox * stride - pad + kx;
+                            if (ix >= 0 && ix < W) d[ix] += s[ox];
+                        }
+                    }
+                }
+            }
+    }
+}
+
+/* out (Cout,N,Ho,Wo) = conv(inp (Cin,N,H,W), weight (Cout,Cin,K,K)) */
+void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N, int Cin, int H,
+                       int W, int Cout, int K, int stride, int pad, float *work)
+{
+    int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
+    size_t HWo = (size_t)Ho * Wo;
+    int ld_out = (int)(N * HWo);
+    if (conv_is_pointwise(K, stride, pad)) {
+        ws_sgemm(0, 0, Cout, ld_out, Cin, 1.0f, weight, Cin, inp, ld_out, 0.0f, out, ld_out);
+        return;
+    }
+    int KK = Cin * K * K;
+    int nb = conv_chunk_images(N, Cin, K, Ho, Wo);
+    for (int n0 = 0; n0 < N; n0 += nb) {
+        int m = N - n0 < nb ? N - n0 : nb;
+        conv_im2col(work, inp, n0, m, N, Cin, H, W, K, stride, pad, Ho, Wo);
+        ws_sgemm(0, 0, Cout, (int)(m * HWo), KK, 1.0f, weight, KK, work, (int)(m * HWo), 0.0f,
+                 out + n0 * HWo, ld_out);
+    }
+}
+
+/* dweight (Cout,Cin,K,K) += dout * col^T ; dinp += col2im(weight^T * dout) */
+void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                        const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                        int stride, int pad, float *work)
+{
+    int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
+    size_t HWo = (size_t)Ho * Wo;
+    int ld_out = (int)(N * HWo);
+    if (conv_is_pointwise(K, stride, pad)) {
+        if (dweight)
+            ws_sgemm(0, 1, Cout, Cin, ld_out, 1.0f, dout, ld_out, inp, ld_out, 1.0f, dweight, Cin);
+        if (dinp)
+            ws_sgemm(1, 0, Cin, ld_out, Cout, 1.0f, weight, Cin, dout, ld_out, 1.0f, dinp, ld_out);
+        return;
+    }
+    int KK = Cin * K * K;
+    int nb = conv_chunk_images(N, Cin, K, Ho, Wo);
+    for (int n0 = 0; n0 < N; n0 += nb) {
+        int m = N - n0 < nb ? N - n0 : nb;
+        int cols = (int)(m * HWo);
+        const float *dout_c = dout + n0 * HWo;
+        if (dweight) {
+            conv_im2col(work, inp, n0, m, N, Cin, H, W, K, stride, pad, Ho, Wo);
+            ws_sgemm(0, 1, Cout, KK, cols, 1.0f, dout_c, ld_out, work, cols, 1.0f, dweight, KK);
+        }
+        if (dinp) {
+            ws_sgemm(1, 0, KK, cols, Cout, 1.0f, weight, KK, dout_c, ld_out, 0.0f, work, cols);
+            conv_col2im_add(dinp, work, n0, m, N, Cin, H, W, K, stride, pad, Ho, Wo);
+        }
+    }
+}

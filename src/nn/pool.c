@@ -1,0 +1,217 @@
+/* pool.c: average pools on channel-major (C,N,H,W) activations: 3x3 stride 1
+ * pad 1 with count_include_pad=False (NB201's avg_pool_3x3), 2x2 stride 2
+ * (the reduction cell's shortcut), and the global average pool that feeds the
+ * classifier.  Each (c,n) plane is independent; OpenMP splits planes. */
+#include "wsnas/nn.h"
+
+/* Number of valid cells of the 3-window centred at i in [0,n). */
+static inline int pool3_count1(int i, int n) { return 1 + (i > 0) + (i < n - 1); }
+
+/* Direct 3x3 loops: the reference form, used for very wide planes. */
+static void avgpool3_forward_generic(float *out, const float *inp, int P, int H, int W)
+{
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        const float *x = inp + (size_t)p * H * W;
+        float *o = out + (size_t)p * H * W;
+        for (int y = 0; y < H; y++) {
+            int y0 = y > 0 ? y - 1 : 0, y1 = y < H - 1 ? y + 1 : H - 1;
+            int cy = pool3_count1(y, H);
+            for (int xx = 0; xx < W; xx++) {
+                int x0 = xx > 0 ? xx - 1 : 0, x1 = xx < W - 1 ? xx + 1 : W - 1;
+                float s = 0.0f;
+                for (int yy = y0; yy <= y1; yy++)
+                    for (int xi = x0; xi <= x1; xi++) s += x[yy * W + xi];
+                o[y * W + xx] = s / (float)(cy * pool3_count1(xx, W));
+            }
+        }
+    }
+}
+
+/* dinp[i] += sum over outputs o whose window holds i of dout[o]/count(o);
+ * the 3x3 window is symmetric, so this is a gather over i's neighbours. */
+static void avgpool3_backward_generic(float *dinp, const float *dout, int P, int H, int W)
+{
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        const float *g = dout + (size_t)p * H * W;
+        float *d = dinp + (size_t)p * H * W;
+        for (int y = 0; y < H; y++) {
+            int y0 = y > 0 ? y - 1 : 0, y1 = y < H - 1 ? y + 1 : H - 1;
+            for (int xx = 0; xx < W; xx++) {
+                int x0 = xx > 0 ? xx - 1 : 0, x1 = xx < W - 1 ? xx + 1 : W - 1;
+                float s = 0.0f;
+                for (int yy = y0; yy <= y1; yy++)
+                    for (int xi = x0; xi <= x1; xi++)
+                        s += g[yy * W + xi] / (float)(pool3_count1(yy, H) * pool3_count1(xi, W));
+                d[y * W + xx] += s;
+            }
+        }
+    }
+}
+
+/* Separable form: the 3x3 window sum is a 3-row sum of horizontal 3-sums, and
+ * the divisor count(y,x) = cy(y)*cx(x) factorises.  Backward is the same box
+ * sum applied to dout/count (the window is symmetric).  Rows up to
+ * POOL3_WMAX wide use three rolling row buffers on the stack. */
+#define POOL3_WMAX 512
+
+/* h[x] = v[x-1] + v[x] + v[x+1] (missing neighbours skipped); v = src * scale
+ * when icx != NULL (scale = icy_r * icx[x]), formed in h first. */
+static inline void pool3_hsum(float *h, const float *src, int W, const float *icx, float icy_r)
+{
+    if (!icx && W > 1) { /* plain form, vectorises */
+        h[0] = src[0] + src[1];
+        for (int x = 1; x < W - 1; x++) h[x] = src[x - 1] + src[x] + src[x + 1];
+        h[W - 1] = src[W - 2] + src[W - 1];
+        return;
+    }
+    float v0 = icx ? src[0] * icy_r * icx[0] : src[0];
+    if (W == 1) {
+        h[0] = v0;
+        return;
+    }
+    /* rolling window: prev, cur, next */
+    float prev = v0, cur = icx ? src[1] * icy_r * icx[1] : src[1];
+    h[0] = prev + cur;
+    for (int x = 1; x < W - 1; x++) {
+        float next = icx ? src[x + 1] * icy_r * icx[x + 1] : src[x + 1];
+        h[x] = prev + cur + next;
+        prev = cur;
+        cur = next;
+    }
+    h[W - 1] = prev + cur;
+}
+
+/* dst = box3(src) * icy*icx (forward) or dst += box3(src * icy*icx) (backward). */
+static void pool3_plane(float *dst, const float *src, int H, int W, const float *icx,
+                        const float *icy, int backward)
+{
+    float buf[3][POOL3_WMAX];
+    const float *sc = backward ? icx : NULL;
+    pool3_hsum(buf[0], src, W, sc, icy[0]);
+    if (H > 1) pool3_hsum(buf[1], src + W, W, sc, icy[1]);
+    for (int y = 0; y < H; y++) {
+        const float *a = y > 0 ? buf[(y - 1) % 3] : NULL, *b = buf[y % 3];
+        const float *c = y < H - 1 ? buf[(y + 1) % 3] : NULL;
+        float *d = dst + (size_t)y * W;
+        if (backward) {
+            if (a && c)
+                for (int x = 0; x < W; x++) d[x] += a[x] + b[x] + c[x];
+            else if (a)
+                for (int x = 0; x < W; x++) d[x] += a[x] + b[x];
+            else if (c)
+                for (int x = 0; x < W; x++) d[x] += b[x] + c[x];
+            else
+                for (int x = 0; x < W; x++) d[x] += b[x];
+        } else {
+            float iy = icy[y];
+            if (a && c)
+                for (int x = 0; x < W; x++) d[x] = (a[x] + b[x] + c[x]) * (iy * icx[x]);
+            else if (a)
+                for (int x = 0; x < W; x++) d[x] = (a[x] + b[x]) * (iy * icx[x]);
+            else if (c)
+                for (int x = 0; x < W; x++) d[x] = (b[x] + c[x]) * (iy * icx[x]);
+            else
+                for (int x = 0; x < W; x++) d[x] = b[x] * (iy * icx[x]);
+        }
+        /* the row y+2 sum replaces row y-1's slot */
+        if (y + 2 < H) pool3_hsum(buf[(y + 2) % 3], src + (size_t)(y + 2) * W, W, sc, icy[y + 2]);
+    }
+}
+
+static void pool3_counts(float *ic, int n)
+{
+    for (int i = 0; i < n; i++) ic[i] = 1.0f / (float)pool3_count1(i, n);
+}
+
+void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W)
+{
+    int P = C * N;
+    if (W > POOL3_WMAX || H > POOL3_WMAX) {
+        avgpool3_forward_generic(out, inp, P, H, W);
+        return;
+    }
+    float icx[POOL3_WMAX], icy[POOL3_WMAX];
+    pool3_counts(icx, W), pool3_counts(icy, H);
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++)
+        pool3_plane(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
+}
+
+void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, int W)
+{
+    if (!dinp) return;
+    int P = C * N;
+    if (W > POOL3_WMAX || H > POOL3_WMAX) {
+        avgpool3_backward_generic(dinp, dout, P, H, W);
+        return;
+    }
+    float icx[POOL3_WMAX], icy[POOL3_WMAX];
+    pool3_counts(icx, W), pool3_counts(icy, H);
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++)
+        pool3_plane(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
+}
+
+void ws_avgpool2_forward(float *out, const float *inp, int C, int N, int H, int W)
+{
+    int P = C * N, Ho = H / 2, Wo = W / 2;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        const float *x = inp + (size_t)p * H * W;
+        float *o = out + (size_t)p * Ho * Wo;
+        for (int y = 0; y < Ho; y++)
+            for (int xx = 0; xx < Wo; xx++) {
+                const float *r0 = x + (2 * y) * W + 2 * xx, *r1 = r0 + W;
+                o[y * Wo + xx] = 0.25f * (r0[0] + r0[1] + r1[0] + r1[1]);
+            }
+    }
+}
+
+void ws_avgpool2_backward(float *dinp, const float *dout, int C, int N, int H, int W)
+{
+    if (!dinp) return;
+    int P = C * N, Ho = H / 2, Wo = W / 2;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        const float *g = dout + (size_t)p * Ho * Wo;
+        float *d = dinp + (size_t)p * H * W;
+        for (int y = 0; y < Ho; y++)
+            for (int xx = 0; xx < Wo; xx++) {
+                float v = 0.25f * g[y * Wo + xx];
+                float *r0 = d + (2 * y) * W + 2 * xx, *r1 = r0 + W;
+                r0[0] += v;
+                r0[1] += v;
+                r1[0] += v;
+                r1[1] += v;
+            }
+    }
+}
+
+/* out (N,C) row-major = mean over H*W of inp (C,N,H,W) */
+void ws_gap_forward(float *out, const float *inp, int C, int N, int H, int W)
+{
+    int P = C * N, HW = H * W;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        int c = p / N, n = p % N;
+        const float *x = inp + (size_t)p * HW;
+        double s = 0.0;
+        for (int i = 0; i < HW; i++) s += x[i];
+        out[(size_t)n * C + c] = (float)(s / HW);
+    }
+}
+
+void ws_gap_backward(float *dinp, const float *dout, int C, int N, int H, int W)
+{
+    if (!dinp) return;
+    int P = C * N, HW = H * W;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        int c = p / N, n = p % N;
+        float v = dout[(size_t)n * C + c] / (float)HW;
+        float *d = dinp + (size_t)p * HW;
+        for (int i = 0; i < HW; i++) d[i] += v;
+    }
+}

@@ -1,0 +1,446 @@
+/* forward.c: forward and backward passes of the NB201 network (stem, search
+ * cells with the FULL / SINGLE / HARD_ST mixes or a standalone architecture,
+ * ResNet reduction blocks, head) over the preallocated arena.  Activations are
+ * channel-major (C, B, H, W).  Every reduction (architecture gradients) sums
+ * per channel in double with a fixed partition, then serially, so results are
+ * deterministic for a given thread count. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wsnas/nn.h"
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+/* ---- small fused elementwise helpers ------------------------------------ */
+
+/* dst (C,M) = (first ? 0 : dst) + c * (g[ch] * src + b[ch]); g/b NULL = 1/0. */
+static void accum_affine(float *dst, const float *src, float c, const float *g, const float *b,
+                         int C, size_t M, int first)
+{
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        float s = c * (g ? g[ch] : 1.0f), t = c * (b ? b[ch] : 0.0f);
+        float *d = dst + (size_t)ch * M;
+        const float *x = src + (size_t)ch * M;
+        if (first)
+            for (size_t i = 0; i < M; i++) d[i] = s * x[i] + t;
+        else
+            for (size_t i = 0; i < M; i++) d[i] += s * x[i] + t;
+    }
+}
+
+/* dst[0..n) = (first ? 0 : dst) + v */
+static void add_scalar(float *dst, float v, size_t n, int first)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) dst[i] = (first ? 0.0f : dst[i]) + v;
+}
+
+static void scale_copy(float *dst, const float *src, float c, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) dst[i] = c * src[i];
+}
+
+static void zero(float *p, size_t n) { memset(p, 0, n * sizeof *p); }
+
+/* Per-channel sums: part[ch] = <a_ch, x_ch> (x NULL: sum of a_ch), part2[ch] =
+ * sum a_ch when part2 != NULL. */
+static void channel_dots(double *part, double *part2, const float *a, const float *x, int C,
+                         size_t M)
+{
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        const float *pa = a + (size_t)ch * M;
+        double s = 0.0, s2 = 0.0;
+        if (x) {
+            const float *px = x + (size_t)ch * M;
+            for (size_t i = 0; i < M; i++) {
+                s += (double)pa[i] * px[i];
+                s2 += pa[i];
+            }
+        } else {
+            for (size_t i = 0; i < M; i++) s += pa[i];
+            s2 = s;
+        }
+        part[ch] = s;
+        if (part2) part2[ch] = s2;
+    }
+}
+
+/* <a, g*x + b> summed over channels (g/b NULL = 1/0). */
+static double dot_affine(ws_net *net, const float *a, const float *x, const float *g,
+                         const float *b, int C, size_t M)
+{
+    double *p = net->dot_part, *p2 = net->dot_part + C;
+    channel_dots(p, p2, a, x, C, M);
+    double s = 0.0;
+    for (int ch = 0; ch < C; ch++) s += (g ? g[ch] : 1.0) * p[ch] + (b ? b[ch] * p2[ch] : 0.0);
+    return s;
+}
+
+static double sum_all(ws_net *net, const float *a, int C, size_t M)
+{
+    double *p = net->dot_part;
+    channel_dots(p, NULL, a, NULL, C, M);
+    double s = 0.0;
+    for (int ch = 0; ch < C; ch++) s += p[ch];
+    return s;
+}
+
+/* BN forward: batch statistics when training or when running stats are not
+ * tracked (updating them only when training), else running statistics. */
+static void bn_forward(ws_bn *bn, float *out, const float *inp, const float *g, const float *b,
+                       int C, int M, int train)
+{
+    if (train || !bn->rm) {
+        ws_batchnorm_forward_train(out, bn->xhat, bn->mean, bn->rstd, inp, g, b,
+                                   train ? bn->rm : NULL, train ? bn->rv : NULL, BN_MOMENTUM,
+                                   BN_EPS, C, M);
+        bn->train_stats = 1;
+    } else {
+        ws_batchnorm_forward_eval(out, inp, g, b, bn->rm, bn->rv, BN_EPS, C, M);
+        bn->train_stats = 0;
+    }
+}
+
+/* ---- cells ------------------------------------------------------------------ */
+
+/* The ops run on edge e and their coefficients; returns the count.  *scalar
+ * receives HARD_ST's bare-scalar sum. */
+static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, int e, int ops[],
+                    float coef[], float *scalar)
+{
+    int n = 0;
+    *scalar = 0.0f;
+    if (net->cfg.standalone) {
+        if (cell->live[e] && net->cfg.arch.op[e] != WS_OP_NONE) {
+            ops[n] = net->cfg.arch.op[e];
+            coef[n++] = 1.0f;
+        }
+        return n;
+    }
+    switch (mix->mode) {
+    case WS_MIX_SINGLE:
+        if (mix->sel[e] != WS_OP_NONE) {
+            ops[n] = mix->sel[e];
+            coef[n++] = 1.0f;
+        }
+        break;
+    case WS_MIX_HARD_ST: {
+        int k = mix->sel[e];
+        float s = mix->edge_scale[e];
+        for (int o = 0; o < WS_OP_COUNT; o++)
+            if (o != k) *scalar += s * mix->w[e][o];
+        float c = s * mix->w[e][k];
+        if (k != WS_OP_NONE && c != 0.0f) {
+            ops[n] = k;
+            coef[n++] = c;
+        }
+        break;
+    }
+    default: /* WS_MIX_FULL */
+        for (int o = 1; o < WS_OP_COUNT; o++) {
+            float c = mix->edge_scale[e] * mix->w[e][o];
+            if (c != 0.0f) {
+                ops[n] = o;
+                coef[n++] = c;
+            }
+        }
+        break;
+    }
+    return n;
+}
+
+static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
+{
+    const ws_mix *mix = &net->mix;
+    int C = cell->C, H = cell->H, W = cell->W, B = net->B;
+    size_t M = (size_t)B * H * W, n = (size_t)C * M;
+    cell->node[0] = x;
+    for (int j = 0; j < 3; j++) cell->relu_used[j] = cell->pool_used[j] = 0;
+    for (int i = 1; i < 4; i++) {
+        float *node = cell->nodebuf[i];
+        int first = 1;
+        float scal = 0.0f;
+        for (int e = 0; e < WS_EDGES; e++) {
+            if (ws_edge_dst[e] != i) continue;
+            int j = ws_edge_src[e];
+            int ops[WS_OP_COUNT];
+            float coef[WS_OP_COUNT], s;
+            int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
+            scal += s;
+            for (int t = 0; t < nops; t++) {
+                const float *xj = cell->node[j];
+                switch (ops[t]) {
+                case WS_OP_SKIP:
+                    accum_affine(node, xj, coef[t], NULL, NULL, C, M, first);
+                    break;
+                case WS_OP_AVGPOOL:
+                    if (!cell->pool_used[j]) {
+                        ws_avgpool3_forward(cell->pool[j], xj, C, B, H, W);
+                        cell->pool_used[j] = 1;
+                    }
+                    accum_affine(node, cell->pool[j], coef[t], NULL, NULL, C, M, first);
+                    break;
+                default: { /* conv 1x1 / 3x3 */
+                    ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
+                    int K = ops[t] == WS_OP_CONV1X1 ? 1 : 3;
+                    WS_ASSERT(op->present);
+                    if (!cell->relu_used[j]) {
+                        ws_relu_forward(cell->relu[j], xj, n);
+                        cell->relu_used[j] = 1;
+                    }
+                    ws_conv2d_forward(net->scr_a, cell->relu[j], op->w, B, C, H, W, C, K, 1,
+                                      K / 2, net->work);
+                    if (train || !op->bn.rm) {
+                        bn_forward(&op->bn, op->bn.xhat, net->scr_a, NULL, NULL, C, (int)M,
+                                   train);
+                        accum_affine(node, op->bn.xhat, coef[t], op->bn.g, op->bn.b, C, M,
+                                     first);
+                    } else {
+                        bn_forward(&op->bn, op->bn.xhat, net->scr_a, op->bn.g, op->bn.b, C,
+                                   (int)M, train);
+                        accum_affine(node, op->bn.xhat, coef[t], NULL, NULL, C, M, first);
+                    }
+                    break;
+                }
+                }
+                first = 0;
+            }
+        }
+        if (first || scal != 0.0f) add_scalar(node, scal, n, first);
+    }
+}
+
+/* dst += contributions of node j's relu and pool branches */
+static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn)
+{
+    size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)cell->C * M;
+    if (cell->relu_used[j]) ws_relu_backward(dn, net->drelu[j], cell->node[j], n);
+    if (cell->pool_used[j])
+        ws_avgpool3_backward(dn, net->dpool[j], cell->C, net->B, cell->H, cell->W);
+}
+
+/* dx (zeroed here) = dL/d(cell input) from dout = dL/d(node 3). */
+static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *dx,
+                          ws_mix_grad *dmix)
+{
+    const ws_mix *mix = &net->mix;
+    int C = cell->C, H = cell->H, W = cell->W, B = net->B;
+    size_t M = (size_t)B * H * W, n = (size_t)C * M;
+    int arch = dmix && !net->cfg.standalone && mix->mode != WS_MIX_SINGLE;
+    float *dn[3] = {dx, net->dnode[0], net->dnode[1]};
+    for (int j = 0; j < 3; j++) {
+        zero(dn[j], n);
+        if (cell->relu_used[j]) zero(net->drelu[j], n);
+        if (cell->pool_used[j]) zero(net->dpool[j], n);
+    }
+    for (int i = 3; i >= 1; i--) {
+        if (i < 3) node_finish_grad(net, cell, i, dn[i]);
+        const float *d = i == 3 ? dout : dn[i];
+        double S = 0.0;
+        int have_S = 0;
+        for (int e = 0; e < WS_EDGES; e++) {
+            if (ws_edge_dst[e] != i) continue;
+            int j = ws_edge_src[e];
+            int ops[WS_OP_COUNT];
+            float coef[WS_OP_COUNT], s;
+            int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
+            double g[WS_OP_COUNT] = {0};
+            for (int t = 0; t < nops; t++) {
+                const float *xj = cell->node[j];
+                switch (ops[t]) {
+                case WS_OP_SKIP:
+                    if (arch) g[WS_OP_SKIP] = dot_affine(net, d, xj, NULL, NULL, C, M);
+                    accum_affine(dn[j], d, coef[t], NULL, NULL, C, M, 0);
+                    break;
+                case WS_OP_AVGPOOL:
+                    if (arch) g[WS_OP_AVGPOOL] = dot_affine(net, d, cell->pool[j], NULL, NULL, C, M);
+                    accum_affine(net->dpool[j], d, coef[t], NULL, NULL, C, M, 0);
+                    break;
+                default: {
+                    ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
+                    int K = ops[t] == WS_OP_CONV1X1 ? 1 : 3;
+                    WS_ASSERT(op->bn.train_stats);
+                    if (arch) g[ops[t]] = dot_affine(net, d, op->bn.xhat, op->bn.g, op->bn.b, C, M);
+                    const float *dy = d;
+                    if (coef[t] != 1.0f) {
+                        scale_copy(net->scr_b, d, coef[t], n);
+                        dy = net->scr_b;
+                    }
+                    zero(net->scr_a, n);
+                    ws_batchnorm_backward(net->scr_a, op->bn.dg, op->bn.db, dy, op->bn.xhat,
+                                          op->bn.rstd, op->bn.g, C, (int)M);
+                    ws_conv2d_backward(net->drelu[j], op->dw, net->scr_a, cell->relu[j], op->w,
+                                       B, C, H, W, C, K, 1, K / 2, net->work);
+                    break;
+                }
+                }
+            }
+            if (!arch) continue;
+            float se = mix->edge_scale[e];
+            double ds = 0.0;
+            if (mix->mode == WS_MIX_HARD_ST) {
+                int k = mix->sel[e];
+                if (!have_S) {
+                    S = sum_all(net, d, C, M);
+                    have_S = 1;
+                }
+                for (int o = 0; o < WS_OP_COUNT; o++) {
+                    double go = o == k ? g[o] : S;
+                    dmix->dw[e][o] += (float)(se * go);
+                    ds += mix->w[e][o] * go;
+                }
+            } else {
+                for (int o = 0; o < WS_OP_COUNT; o++) {
+                    dmix->dw[e][o] += (float)(se * g[o]);
+                    ds += mix->w[e][o] * g[o];
+                }
+            }
+            dmix->dedge_scale[e] += (float)ds;
+        }
+    }
+    node_finish_grad(net, cell, 0, dn[0]);
+}
+
+/* ---- reduction block, stem, head ---------------------------------------- */
+
+static void red_forward(ws_net *net, ws_redblock *r, const float *x, int train)
+{
+    int B = net->B, H = r->H, W = r->W, Ho = H / 2, Wo = W / 2;
+    size_t Mo = (size_t)B * Ho * Wo;
+    ws_relu_forward(r->relu_a, x, (size_t)r->Cin * B * H * W);
+    ws_conv2d_forward(net->scr_a, r->relu_a, r->wa, B, r->Cin, H, W, r->Cout, 3, 2, 1, net->work);
+    bn_forward(&r->bna, r->out_a, net->scr_a, r->bna.g, r->bna.b, r->Cout, (int)Mo, train);
+    ws_relu_forward(r->relu_b, r->out_a, (size_t)r->Cout * Mo);
+    ws_conv2d_forward(net->scr_a, r->relu_b, r->wb, B, r->Cout, Ho, Wo, r->Cout, 3, 1, 1,
+                      net->work);
+    bn_forward(&r->bnb, r->out, net->scr_a, r->bnb.g, r->bnb.b, r->Cout, (int)Mo, train);
+    ws_avgpool2_forward(r->pooled, x, r->Cin, B, H, W);
+    ws_conv2d_forward(net->scr_a, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1, 1, 0,
+                      net->work);
+    accum_affine(r->out, net->scr_a, 1.0f, NULL, NULL, r->Cout, Mo, 0);
+}
+
+/* dx (zeroed here) from dout; x is the block input. */
+static void red_backward(ws_net *net, ws_redblock *r, const float *x, const float *dout,
+                         float *dx)
+{
+    int B = net->B, H = r->H, W = r->W, Ho = H / 2, Wo = W / 2;
+    size_t Mo = (size_t)B * Ho * Wo, nin = (size_t)r->Cin * B * H * W, nout = r->Cout * Mo;
+    zero(dx, nin);
+    /* shortcut */
+    zero(net->scr_a, (size_t)r->Cin * Mo);
+    ws_conv2d_backward(net->scr_a, r->dws, dout, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1,
+                       1, 0, net->work);
+    ws_avgpool2_backward(dx, net->scr_a, r->Cin, B, H, W);
+    /* branch b */
+    zero(net->scr_b, nout);
+    ws_batchnorm_backward(net->scr_b, r->bnb.dg, r->bnb.db, dout, r->bnb.xhat, r->bnb.rstd,
+                          r->bnb.g, r->Cout, (int)Mo);
+    zero(net->scr_c, nout);
+    ws_conv2d_backward(net->scr_c, r->dwb, net->scr_b, r->relu_b, r->wb, B, r->Cout, Ho, Wo,
+                       r->Cout, 3, 1, 1, net->work);
+    zero(net->scr_a, nout);
+    ws_relu_backward(net->scr_a, net->scr_c, r->out_a, nout);
+    /* branch a */
+    zero(net->scr_b, nout);
+    ws_batchnorm_backward(net->scr_b, r->bna.dg, r->bna.db, net->scr_a, r->bna.xhat, r->bna.rstd,
+                          r->bna.g, r->Cout, (int)Mo);
+    zero(net->scr_c, nin);
+    ws_conv2d_backward(net->scr_c, r->dwa, net->scr_b, r->relu_a, r->wa, B, r->Cin, H, W,
+                       r->Cout, 3, 2, 1, net->work);
+    ws_relu_backward(dx, net->scr_c, x, nin);
+}
+
+float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, const ws_mix *mix,
+                     int train, int *correct)
+{
+    const ws_net_config *c = &net->cfg;
+    WS_ASSERT(B >= 1 && B <= c->max_batch);
+    WS_ASSERT(c->standalone || mix != NULL);
+    net->B = B;
+    net->last_train = train;
+    if (mix)
+        net->mix = *mix;
+    else
+        ws_mix_init(&net->mix, WS_MIX_SINGLE);
+    memcpy(net->labels, labels, (size_t)B * sizeof *labels);
+    int S = c->in_size, Cin = c->in_channels;
+    size_t HW = (size_t)S * S;
+    /* (B, Cin, H, W) -> (Cin, B, H, W) */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int ch = 0; ch < Cin; ch++)
+        for (int b = 0; b < B; b++)
+            memcpy(net->x_in + ((size_t)ch * B + b) * HW, x + ((size_t)b * Cin + ch) * HW,
+                   HW * sizeof(float));
+    ws_conv2d_forward(net->scr_a, net->x_in, net->stem_w, B, Cin, S, S, c->C, 3, 1, 1, net->work);
+    bn_forward(&net->stem_bn, net->stem_out, net->scr_a, net->stem_bn.g, net->stem_bn.b, c->C,
+               (int)(B * HW), train);
+    const float *cur = net->stem_out;
+    for (int k = 0; k < net->n_cells; k++) {
+        if (k > 0 && k % c->N == 0) {
+            ws_redblock *r = &net->red[k / c->N - 1];
+            red_forward(net, r, cur, train);
+            cur = r->out;
+        }
+        cell_forward(net, &net->cells[k], cur, train);
+        cur = net->cells[k].node[3];
+    }
+    int Cf = net->Cf;
+    size_t Mf = (size_t)B * net->Hf * net->Hf;
+    bn_forward(&net->head_bn, net->head_bn_out, cur, net->head_bn.g, net->head_bn.b, Cf, (int)Mf,
+               train);
+    ws_relu_forward(net->head_relu, net->head_bn_out, Cf * Mf);
+    ws_gap_forward(net->gap, net->head_relu, Cf, B, net->Hf, net->Hf);
+    ws_linear_forward(net->logits, net->gap, net->fc_w, net->fc_b, B, Cf, c->classes);
+    net->have_forward = 1;
+    return ws_crossentropy_forward(net->probs, net->logits, labels, B, c->classes, correct);
+}
+
+void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
+{
+    const ws_net_config *c = &net->cfg;
+    WS_ASSERT(net->have_forward && net->last_train);
+    int B = net->B, Cf = net->Cf, K = c->classes;
+    size_t Mf = (size_t)B * net->Hf * net->Hf;
+    if (dmix) memset(dmix, 0, sizeof *dmix);
+    zero(net->dlogits, (size_t)B * K);
+    ws_crossentropy_backward(net->dlogits, net->probs, net->labels, B, K, 1.0f);
+    zero(net->dgap, (size_t)B * Cf);
+    ws_linear_backward(net->dgap, net->fc_dw, net->fc_db, net->dlogits, net->gap, net->fc_w, B, Cf,
+                       K);
+    float *dA = net->dact[0], *dB = net->dact[1];
+    zero(net->scr_a, Cf * Mf);
+    ws_gap_backward(net->scr_a, net->dgap, Cf, B, net->Hf, net->Hf);
+    zero(net->scr_b, Cf * Mf);
+    ws_relu_backward(net->scr_b, net->scr_a, net->head_bn_out, Cf * Mf);
+    zero(dA, Cf * Mf);
+    ws_batchnorm_backward(dA, net->head_bn.dg, net->head_bn.db, net->scr_b, net->head_bn.xhat,
+                          net->head_bn.rstd, net->head_bn.g, Cf, (int)Mf);
+    for (int k = net->n_cells - 1; k >= 0; k--) {
+        ws_cell *cell = &net->cells[k];
+        cell_backward(net, cell, dA, dB, dmix);
+        float *t = dA;
+        dA = dB;
+        dB = t;
+        if (k > 0 && k % c->N == 0) {
+            ws_redblock *r = &net->red[k / c->N - 1];
+            const float *x = net->cells[k - 1].node[3];
+            red_backward(net, r, x, dA, dB);
+            t = dA;
+            dA = dB;
+            dB = t;
+        }
+    }
+    int S = c->in_size;
+    size_t M = (size_t)B * S * S;
+    zero(net->scr_a, (size_t)c->C * M);
+    ws_batchnorm_backward(net->scr_a, net->stem_bn.dg, net->stem_bn.db, dA, net->stem_bn.xhat,
+                          net->stem_bn.rstd, net->stem_bn.g, c->C, (int)M);
+    ws_conv2d_backward(NULL, net->stem_dw, net->scr_a, net->x_in, net->stem_w, B, c->in_channels,
+                       S, S, c->C, 3, 1, 1, net->work);
+}

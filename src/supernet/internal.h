@@ -1,0 +1,100 @@
+/* internal.h: the ws_net structure shared by the files of src/supernet/
+ * (net.c: layout and allocation; forward.c: forward and backward passes;
+ * optim.c; checkpoint.c).  Activations are channel-major (C, B, H, W) as in
+ * nn.h.  Every pointer below points into one of four blocks owned by ws_net:
+ * params, grads (same layout), buffers (BN running stats), momentum (same
+ * layout as params), and the arena (activations and scratch). */
+#ifndef WSNAS_SUPERNET_INTERNAL_H
+#define WSNAS_SUPERNET_INTERNAL_H
+
+#include "wsnas/supernet.h"
+
+#define WS_TENSOR_NAME_MAX 64
+
+typedef struct ws_tensor_info {
+    char name[WS_TENSOR_NAME_MAX];
+    size_t off;   /* in floats, into params/grads/momentum or buffers */
+    size_t numel;
+    int shape[4];
+    int is_buffer;
+} ws_tensor_info;
+
+/* A batch norm over C channels; parameters may be NULL (affine=False) and
+ * running stats NULL (not tracked). Arena: xhat (C, B*HW), mean, rstd (C). */
+typedef struct ws_bn {
+    float *g, *b, *dg, *db;
+    float *rm, *rv;
+    float *xhat, *mean, *rstd;
+    int train_stats; /* 1 when the last forward normalised with batch stats */
+} ws_bn;
+
+/* ReLU -> conv KxK (stride 1) -> BN of one cell edge. */
+typedef struct ws_convop {
+    int present;
+    float *w, *dw;
+    ws_bn bn;
+} ws_convop;
+
+typedef struct ws_cell {
+    int C, H, W;          /* channels and spatial side */
+    int live[WS_EDGES];   /* standalone: the edge is computed */
+    ws_convop conv1[WS_EDGES], conv3[WS_EDGES];
+    const float *node[4]; /* node[0] = the cell input (previous output) */
+    float *nodebuf[4];    /* writable nodes 1..3 (arena) */
+    float *relu[3];       /* relu(node j), j = 0..2 (arena) */
+    float *pool[3];       /* avgpool3(node j) (arena) */
+    int relu_used[3], pool_used[3]; /* computed in the last forward */
+} ws_cell;
+
+typedef struct ws_redblock {
+    int Cin, Cout, H, W;  /* input side H x W, output H/2 x W/2 */
+    float *wa, *dwa, *wb, *dwb, *ws, *dws;
+    ws_bn bna, bnb;
+    float *relu_a;        /* relu(x) (Cin, B, H, W) */
+    float *out_a;         /* BN_a output (Cout, B, H/2, W/2) */
+    float *relu_b;        /* relu(out_a) */
+    float *pooled;        /* avgpool2(x) (Cin, B, H/2, W/2) */
+    float *out;           /* block output */
+} ws_redblock;
+
+struct ws_net {
+    ws_net_config cfg;
+    ws_tensor_info *tensors;
+    size_t n_tensors, cap_tensors;
+    size_t n_params, n_buffers;
+    float *params, *grads, *buffers, *momentum;
+    float *arena;
+    size_t arena_floats;
+
+    /* stem */
+    float *stem_w, *stem_dw;
+    ws_bn stem_bn;
+    float *x_in;     /* input converted to (Cin, B, H, W) */
+    float *stem_out; /* (C, B, H, W) */
+
+    int n_cells;     /* 3N */
+    ws_cell *cells;
+    ws_redblock red[2];
+
+    /* head */
+    int Cf, Hf;      /* final channels and side */
+    ws_bn head_bn;
+    float *head_bn_out, *head_relu, *gap, *logits, *probs, *dlogits, *dgap;
+    float *fc_w, *fc_dw, *fc_b, *fc_db;
+
+    /* scratch (arena) */
+    float *scr_a, *scr_b, *scr_c;   /* one max-size activation each */
+    float *dact[2];                  /* ping-pong layer gradients */
+    float *dnode[3];                 /* cell node gradients (nodes 1,2 + spare) */
+    float *drelu[3], *dpool[3];
+    float *work;                     /* conv work */
+    size_t work_floats;
+    double *dot_part;                /* per-channel partial sums (max C) */
+
+    /* the last forward */
+    int B, last_train, have_forward;
+    int *labels;                     /* max_batch */
+    ws_mix mix;                      /* copy of the mix used */
+};
+
+#endif

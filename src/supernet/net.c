@@ -1,0 +1,425 @@
+/* net.c: the NB201 network's configuration check, its tensor registry (names,
+ * shapes, offsets into the flat parameter / gradient / momentum and buffer
+ * blocks), the arena of activations sized for max_batch, initialisation and
+ * the named-tensor lookups.  The layout is built by one function run twice:
+ * pass 0 counts and names, pass 1 (after the blocks exist) sets pointers, so
+ * the two can never disagree. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wsnas/nn.h"
+
+typedef struct layout_ctx {
+    ws_net *net;
+    int pass;           /* 0: register, 1: assign pointers */
+    size_t ti;          /* next tensor index (pass 1) */
+    size_t arena_used;  /* floats */
+    int failed;
+} layout_ctx;
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static float *reg_tensor(layout_ctx *lc, int is_buffer, float **grad, int d0, int d1, int d2,
+                         int d3, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+static float *reg_tensor(layout_ctx *lc, int is_buffer, float **grad, int d0, int d1, int d2,
+                         int d3, const char *fmt, ...)
+{
+    ws_net *net = lc->net;
+    size_t numel = (size_t)d0 * (d1 ? d1 : 1) * (d2 ? d2 : 1) * (d3 ? d3 : 1);
+    if (lc->pass == 0) {
+        if (net->n_tensors == net->cap_tensors) {
+            size_t cap = net->cap_tensors ? 2 * net->cap_tensors : 64;
+            ws_tensor_info *t = realloc(net->tensors, cap * sizeof *t);
+            if (!t) {
+                lc->failed = 1;
+                return NULL;
+            }
+            net->tensors = t;
+            net->cap_tensors = cap;
+        }
+        ws_tensor_info *t = &net->tensors[net->n_tensors++];
+        memset(t, 0, sizeof *t);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(t->name, sizeof t->name, fmt, ap);
+        va_end(ap);
+        t->numel = numel;
+        t->shape[0] = d0;
+        t->shape[1] = d1;
+        t->shape[2] = d2;
+        t->shape[3] = d3;
+        t->is_buffer = is_buffer;
+        if (is_buffer) {
+            t->off = net->n_buffers;
+            net->n_buffers += numel;
+        } else {
+            t->off = net->n_params;
+            net->n_params += numel;
+        }
+        if (grad) *grad = NULL;
+        return NULL;
+    }
+    ws_tensor_info *t = &net->tensors[lc->ti++];
+    if (is_buffer) {
+        if (grad) *grad = NULL;
+        return net->buffers + t->off;
+    }
+    if (grad) *grad = net->grads + t->off;
+    return net->params + t->off;
+}
+
+static float *arena_take(layout_ctx *lc, size_t n)
+{
+    size_t off = lc->arena_used;
+    lc->arena_used += round16(n);
+    return lc->pass == 0 ? NULL : lc->net->arena + off;
+}
+
+/* A BN of C channels over M = max_batch*HW values; affine/track as given. */
+static void layout_bn(layout_ctx *lc, ws_bn *bn, int C, size_t M, int affine, int track,
+                      const char *prefix)
+{
+    memset(bn, 0, sizeof *bn);
+    if (affine) {
+        bn->g = reg_tensor(lc, 0, &bn->dg, C, 0, 0, 0, "%s.weight", prefix);
+        bn->b = reg_tensor(lc, 0, &bn->db, C, 0, 0, 0, "%s.bias", prefix);
+    }
+    if (track) {
+        bn->rm = reg_tensor(lc, 1, NULL, C, 0, 0, 0, "%s.running_mean", prefix);
+        bn->rv = reg_tensor(lc, 1, NULL, C, 0, 0, 0, "%s.running_var", prefix);
+    }
+    bn->xhat = arena_take(lc, (size_t)C * M);
+    bn->mean = arena_take(lc, (size_t)C);
+    bn->rstd = arena_take(lc, (size_t)C);
+}
+
+/* Edges that can influence node 3 from node 0 in architecture a. */
+static void live_edges(const ws_arch *a, int live[WS_EDGES])
+{
+    int from0[4] = {1, 0, 0, 0}, to3[4] = {0, 0, 0, 1};
+    for (int e = 0; e < WS_EDGES; e++) /* edges sorted by destination */
+        if (a->op[e] != WS_OP_NONE && from0[ws_edge_src[e]]) from0[ws_edge_dst[e]] = 1;
+    for (int e = WS_EDGES - 1; e >= 0; e--)
+        if (a->op[e] != WS_OP_NONE && to3[ws_edge_dst[e]]) to3[ws_edge_src[e]] = 1;
+    for (int e = 0; e < WS_EDGES; e++)
+        live[e] = a->op[e] != WS_OP_NONE && from0[ws_edge_src[e]] && to3[ws_edge_dst[e]];
+}
+
+static void layout(layout_ctx *lc)
+{
+    ws_net *net = lc->net;
+    const ws_net_config *c = &net->cfg;
+    size_t Bm = (size_t)c->max_batch;
+    int S = c->in_size;
+    char pre[WS_TENSOR_NAME_MAX];
+
+    size_t maxact = (size_t)(c->C > c->in_channels ? c->C : c->in_channels) * Bm * S * S;
+    net->x_in = arena_take(lc, (size_t)c->in_channels * Bm * S * S);
+    net->stem_w = reg_tensor(lc, 0, &net->stem_dw, c->C, c->in_channels, 3, 3,
+                             "stem.conv.weight");
+    layout_bn(lc, &net->stem_bn, c->C, Bm * S * S, 1, 1, "stem.bn");
+    net->stem_out = arena_take(lc, (size_t)c->C * Bm * S * S);
+
+    int k = 0;
+    for (int stage = 0; stage < 3; stage++) {
+        int Cs = c->C << stage, Hs = S >> stage;
+        size_t M = Bm * Hs * Hs;
+        if (stage > 0) {
+            ws_redblock *r = &net->red[stage - 1];
+            int Cin = Cs / 2, Hin = Hs * 2;
+            r->Cin = Cin;
+            r->Cout = Cs;
+            r->H = r->W = Hin;
+            snprintf(pre, sizeof pre, "red.%d.bn_a", stage - 1);
+            r->wa = reg_tensor(lc, 0, &r->dwa, Cs, Cin, 3, 3, "red.%d.conv_a.weight", stage - 1);
+            layout_bn(lc, &r->bna, Cs, M, 1, 1, pre);
+            snprintf(pre, sizeof pre, "red.%d.bn_b", stage - 1);
+            r->wb = reg_tensor(lc, 0, &r->dwb, Cs, Cs, 3, 3, "red.%d.conv_b.weight", stage - 1);
+            layout_bn(lc, &r->bnb, Cs, M, 1, 1, pre);
+            r->ws = reg_tensor(lc, 0, &r->dws, Cs, Cin, 1, 1, "red.%d.shortcut.weight",
+                               stage - 1);
+            r->relu_a = arena_take(lc, (size_t)Cin * Bm * Hin * Hin);
+            r->out_a = arena_take(lc, (size_t)Cs * M);
+            r->relu_b = arena_take(lc, (size_t)Cs * M);
+            r->pooled = arena_take(lc, (size_t)Cin * M);
+            r->out = arena_take(lc, (size_t)Cs * M);
+        }
+        for (int i = 0; i < c->N; i++, k++) {
+            ws_cell *cell = &net->cells[k];
+            cell->C = Cs;
+            cell->H = cell->W = Hs;
+            if (c->standalone)
+                live_edges(&c->arch, cell->live);
+            else
+                for (int e = 0; e < WS_EDGES; e++) cell->live[e] = 1;
+            for (int e = 0; e < WS_EDGES; e++) {
+                ws_convop *ops[2] = {&cell->conv1[e], &cell->conv3[e]};
+                int kind[2] = {WS_OP_CONV1X1, WS_OP_CONV3X3};
+                for (int t = 0; t < 2; t++) {
+                    ws_convop *op = ops[t];
+                    int K = t ? 3 : 1;
+                    memset(op, 0, sizeof *op);
+                    op->present = c->standalone ? (cell->live[e] && c->arch.op[e] == kind[t])
+                                                : 1;
+                    if (!op->present) continue;
+                    op->w = reg_tensor(lc, 0, &op->dw, Cs, Cs, K, K,
+                                       "cells.%d.edges.%d.conv%dx%d.weight", k, e, K, K);
+                    snprintf(pre, sizeof pre, "cells.%d.edges.%d.bn%dx%d", k, e, K, K);
+                    layout_bn(lc, &op->bn, Cs, M, c->cell_bn_affine, c->cell_bn_track, pre);
+                }
+            }
+            for (int n = 1; n < 4; n++) cell->node[n] = cell->nodebuf[n] = arena_take(lc, (size_t)Cs * M);
+            for (int j = 0; j < 3; j++) {
+                cell->relu[j] = arena_take(lc, (size_t)Cs * M);
+                cell->pool[j] = arena_take(lc, (size_t)Cs * M);
+            }
+        }
+    }
+    net->Cf = c->C << 2;
+    net->Hf = S >> 2;
+    size_t Mf = Bm * net->Hf * net->Hf;
+    layout_bn(lc, &net->head_bn, net->Cf, Mf, 1, 1, "head.bn");
+    net->fc_w = reg_tensor(lc, 0, &net->fc_dw, c->classes, net->Cf, 0, 0, "head.fc.weight");
+    net->fc_b = reg_tensor(lc, 0, &net->fc_db, c->classes, 0, 0, 0, "head.fc.bias");
+    net->head_bn_out = arena_take(lc, (size_t)net->Cf * Mf);
+    net->head_relu = arena_take(lc, (size_t)net->Cf * Mf);
+    net->gap = arena_take(lc, Bm * net->Cf);
+    net->logits = arena_take(lc, Bm * c->classes);
+    net->probs = arena_take(lc, Bm * c->classes);
+    net->dlogits = arena_take(lc, Bm * c->classes);
+    net->dgap = arena_take(lc, Bm * net->Cf);
+
+    net->scr_a = arena_take(lc, maxact);
+    net->scr_b = arena_take(lc, maxact);
+    net->scr_c = arena_take(lc, maxact);
+    for (int i = 0; i < 2; i++) net->dact[i] = arena_take(lc, maxact);
+    for (int i = 0; i < 3; i++) {
+        net->dnode[i] = arena_take(lc, maxact);
+        net->drelu[i] = arena_take(lc, maxact);
+        net->dpool[i] = arena_take(lc, maxact);
+    }
+    /* conv work: the largest over every convolution shape used */
+    size_t wmax = ws_conv2d_work_size(c->max_batch, c->in_channels, S, S, c->C, 3, 1, 1);
+    for (int stage = 0; stage < 3; stage++) {
+        int Cs = c->C << stage, Hs = S >> stage;
+        size_t w3 = ws_conv2d_work_size(c->max_batch, Cs, Hs, Hs, Cs, 3, 1, 1);
+        size_t w1 = ws_conv2d_work_size(c->max_batch, Cs, Hs, Hs, Cs, 1, 1, 0);
+        if (w3 > wmax) wmax = w3;
+        if (w1 > wmax) wmax = w1;
+        if (stage > 0) {
+            size_t wa = ws_conv2d_work_size(c->max_batch, Cs / 2, 2 * Hs, 2 * Hs, Cs, 3, 2, 1);
+            size_t ws = ws_conv2d_work_size(c->max_batch, Cs / 2, Hs, Hs, Cs, 1, 1, 0);
+            if (wa > wmax) wmax = wa;
+            if (ws > wmax) wmax = ws;
+        }
+    }
+    net->work_floats = wmax;
+    net->work = arena_take(lc, wmax ? wmax : 1);
+    net->dot_part = (double *)arena_take(lc, 4 * (size_t)(c->C << 2) + 4); /* 2 x 4C doubles */
+    net->labels = (int *)arena_take(lc, Bm);
+}
+
+static int check_config(const ws_net_config *c, ws_error *err)
+{
+    if (c->C < 1 || c->C > 4096)
+        return ws_error_set(err, WS_EINVAL, "network: C = %d, expected 1..4096", c->C);
+    if (c->N < 1 || c->N > 64)
+        return ws_error_set(err, WS_EINVAL, "network: N = %d, expected 1..64", c->N);
+    if (c->in_channels < 1 || c->in_channels > 64)
+        return ws_error_set(err, WS_EINVAL, "network: in_channels = %d, expected 1..64",
+                            c->in_channels);
+    if (c->in_size < 4 || c->in_size > 1024 || c->in_size % 4 != 0)
+        return ws_error_set(err, WS_EINVAL,
+                            "network: in_size = %d, expected a multiple of 4 in 4..1024",
+                            c->in_size);
+    if (c->classes < 1 || c->classes > 100000)
+        return ws_error_set(err, WS_EINVAL, "network: classes = %d, expected 1..100000",
+                            c->classes);
+    if (c->max_batch < 1 || c->max_batch > 65536)
+        return ws_error_set(err, WS_EINVAL, "network: max_batch = %d, expected 1..65536",
+                            c->max_batch);
+    if ((c->cell_bn_affine != 0 && c->cell_bn_affine != 1) ||
+        (c->cell_bn_track != 0 && c->cell_bn_track != 1) ||
+        (c->standalone != 0 && c->standalone != 1))
+        return ws_error_set(err, WS_EINVAL,
+                            "network: cell_bn_affine, cell_bn_track and standalone must be 0 or 1");
+    if (c->standalone)
+        for (int e = 0; e < WS_EDGES; e++)
+            if (c->arch.op[e] >= WS_OP_COUNT)
+                return ws_error_set(err, WS_EINVAL, "network: arch edge %d has op %d, expected 0..%d",
+                                    e, c->arch.op[e], WS_OP_COUNT - 1);
+    if (c->pc_k != 1)
+        return ws_error_set(err, WS_EINVAL,
+                            "network: pc_k = %d: partial channels (PC-DARTS) are not implemented; "
+                            "use pc_k = 1",
+                            c->pc_k);
+    /* sizes stay within int for the kernels */
+    double big = (double)(c->C > c->in_channels ? c->C : c->in_channels) * c->max_batch *
+                 c->in_size * c->in_size;
+    if (big > 1.5e9)
+        return ws_error_set(err, WS_ERANGE,
+                            "network: C x max_batch x in_size^2 = %.0f floats per activation, "
+                            "limit 1.5e9",
+                            big);
+    return 0;
+}
+
+static void *alloc_floats(size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
+    memset(p, 0, (n ? n : 1) * sizeof(float));
+    return p;
+}
+
+ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
+{
+    if (!cfg) {
+        ws_error_set(err, WS_EINVAL, "network: no configuration");
+        return NULL;
+    }
+    if (check_config(cfg, err)) return NULL;
+    ws_net *net = calloc(1, sizeof *net);
+    if (!net) goto nomem;
+    net->cfg = *cfg;
+    if (!cfg->standalone) memset(&net->cfg.arch, 0, sizeof net->cfg.arch);
+    net->n_cells = 3 * cfg->N;
+    net->cells = calloc((size_t)net->n_cells, sizeof *net->cells);
+    if (!net->cells) goto nomem;
+    layout_ctx lc = {.net = net, .pass = 0};
+    layout(&lc);
+    if (lc.failed) goto nomem;
+    net->arena_floats = lc.arena_used;
+    net->params = alloc_floats(net->n_params);
+    net->grads = alloc_floats(net->n_params);
+    net->momentum = alloc_floats(net->n_params);
+    net->buffers = alloc_floats(net->n_buffers);
+    net->arena = alloc_floats(net->arena_floats);
+    if (!net->params || !net->grads || !net->momentum || !net->buffers || !net->arena) goto nomem;
+    lc = (layout_ctx){.net = net, .pass = 1};
+    layout(&lc);
+    WS_ASSERT(lc.ti == net->n_tensors && lc.arena_used == net->arena_floats);
+    /* BN defaults: gamma 1, beta 0, running var 1 */
+    for (size_t i = 0; i < net->n_tensors; i++) {
+        ws_tensor_info *t = &net->tensors[i];
+        size_t L = strlen(t->name);
+        if (t->is_buffer && L > 12 && strcmp(t->name + L - 12, ".running_var") == 0)
+            for (size_t j = 0; j < t->numel; j++) net->buffers[t->off + j] = 1.0f;
+    }
+    return net;
+nomem:
+    ws_net_free(net);
+    ws_error_set(err, WS_ENOMEM, "network: out of memory (C=%d N=%d max_batch=%d)", cfg->C,
+                 cfg->N, cfg->max_batch);
+    return NULL;
+}
+
+void ws_net_free(ws_net *net)
+{
+    if (!net) return;
+    free(net->tensors);
+    free(net->cells);
+    free(net->params);
+    free(net->grads);
+    free(net->momentum);
+    free(net->buffers);
+    free(net->arena);
+    free(net);
+}
+
+const ws_net_config *ws_net_get_config(const ws_net *net) { return &net->cfg; }
+
+void ws_net_init(ws_net *net, ws_pcg32 *rng)
+{
+    for (size_t i = 0; i < net->n_tensors; i++) {
+        const ws_tensor_info *t = &net->tensors[i];
+        size_t L = strlen(t->name);
+        if (t->is_buffer) {
+            int var = L > 12 && strcmp(t->name + L - 12, ".running_var") == 0;
+            for (size_t j = 0; j < t->numel; j++) net->buffers[t->off + j] = var ? 1.0f : 0.0f;
+            continue;
+        }
+        float *p = net->params + t->off;
+        int is_weight = L > 7 && strcmp(t->name + L - 7, ".weight") == 0;
+        int is_bn = strstr(t->name, ".bn") != NULL;
+        if (is_bn) { /* gamma 1, beta 0 */
+            for (size_t j = 0; j < t->numel; j++) p[j] = is_weight ? 1.0f : 0.0f;
+            continue;
+        }
+        /* conv / linear weight: fan_in = numel / out; fc bias: fan_in of fc */
+        size_t fan_in;
+        if (is_weight)
+            fan_in = t->numel / (size_t)t->shape[0];
+        else
+            fan_in = (size_t)net->Cf;
+        float bound = (float)(1.0 / sqrt((double)fan_in));
+        for (size_t j = 0; j < t->numel; j++)
+            p[j] = (2.0f * ws_pcg32_float(rng) - 1.0f) * bound;
+    }
+    memset(net->momentum, 0, net->n_params * sizeof(float));
+    memset(net->grads, 0, net->n_params * sizeof(float));
+}
+
+float *ws_net_params(ws_net *net, size_t *count)
+{
+    if (count) *count = net->n_params;
+    return net->params;
+}
+float *ws_net_grads(ws_net *net, size_t *count)
+{
+    if (count) *count = net->n_params;
+    return net->grads;
+}
+float *ws_net_buffers(ws_net *net, size_t *count)
+{
+    if (count) *count = net->n_buffers;
+    return net->buffers;
+}
+float *ws_net_momentum(ws_net *net, size_t *count)
+{
+    if (count) *count = net->n_params;
+    return net->momentum;
+}
+
+float *ws_net_find(ws_net *net, const char *name, float **grad, int shape[4])
+{
+    for (size_t i = 0; i < net->n_tensors; i++) {
+        const ws_tensor_info *t = &net->tensors[i];
+        if (strcmp(t->name, name) != 0) continue;
+        if (shape) memcpy(shape, t->shape, sizeof t->shape);
+        if (t->is_buffer) {
+            if (grad) *grad = NULL;
+            return net->buffers + t->off;
+        }
+        if (grad) *grad = net->grads + t->off;
+        return net->params + t->off;
+    }
+    if (grad) *grad = NULL;
+    return NULL;
+}
+
+const char *ws_net_tensor_name(const ws_net *net, size_t i, int *is_buffer)
+{
+    if (i >= net->n_tensors) return NULL;
+    if (is_buffer) *is_buffer = net->tensors[i].is_buffer;
+    return net->tensors[i].name;
+}
+
+void ws_net_zero_grad(ws_net *net) { memset(net->grads, 0, net->n_params * sizeof(float)); }
+
+const float *ws_net_logits(const ws_net *net) { return net->logits; }
+
+void ws_mix_init(ws_mix *mix, int mode)
+{
+    memset(mix, 0, sizeof *mix);
+    mix->mode = mode;
+    for (int e = 0; e < WS_EDGES; e++) {
+        mix->edge_scale[e] = 1.0f;
+        mix->sel[e] = WS_OP_SKIP;
+        for (int o = 0; o < WS_OP_COUNT; o++) mix->w[e][o] = 1.0f / WS_OP_COUNT;
+    }
+}

@@ -1,0 +1,89 @@
+/* optim.c: the optimisers of methods.md 2.0 with PyTorch semantics: SGD with
+ * momentum, Nesterov and L2 weight decay over the network's flat parameter
+ * block; clip_grad_norm_ over all weight gradients (optionally with extra
+ * values, AutoDL's alpha-in-clip quirk); the per-epoch cosine learning rate;
+ * Adam for the small architecture-parameter vectors.  Norms sum in double
+ * over fixed chunks, so results do not depend on scheduling. */
+#include <math.h>
+
+#include "internal.h"
+
+#define CHUNK 65536
+
+void ws_net_sgd_step(ws_net *net, const ws_sgd *opt)
+{
+    float *p = net->params, *g = net->grads, *m = net->momentum;
+    const float lr = opt->lr, mu = opt->momentum, wd = opt->weight_decay;
+    const int nest = opt->nesterov;
+    size_t n = net->n_params;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float d = g[i] + wd * p[i];
+        if (mu != 0.0f) {
+            float b = mu * m[i] + d;
+            m[i] = b;
+            d = nest ? d + mu * b : b;
+        }
+        p[i] -= lr * d;
+    }
+}
+
+static double sumsq(const float *x, size_t n)
+{
+    /* groups of 64 chunks: partial sums per chunk, combined in chunk order */
+    double total = 0.0;
+    for (size_t g0 = 0; g0 < n; g0 += 64 * (size_t)CHUNK) {
+        double part[64];
+        int nch = 0;
+        for (size_t a = g0; a < n && nch < 64; a += CHUNK) nch++;
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < nch; c++) {
+            size_t a = g0 + (size_t)c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
+            double s = 0.0;
+            for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
+            part[c] = s;
+        }
+        for (int c = 0; c < nch; c++) total += part[c];
+    }
+    return total;
+}
+
+double ws_net_clip_grad_norm(ws_net *net, double max_norm, float *extra, size_t n_extra)
+{
+    double ss = sumsq(net->grads, net->n_params);
+    if (extra) ss += sumsq(extra, n_extra);
+    double norm = sqrt(ss);
+    double coef = max_norm / (norm + 1e-6);
+    if (coef < 1.0) {
+        float cf = (float)coef;
+        size_t n = net->n_params;
+        float *g = net->grads;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) g[i] *= cf;
+        if (extra)
+            for (size_t i = 0; i < n_extra; i++) extra[i] *= cf;
+    }
+    return norm;
+}
+
+double ws_cosine_lr(double lr_max, double lr_min, int epoch, int epochs)
+{
+    if (epochs <= 0) return lr_max;
+    return lr_min + (lr_max - lr_min) * (1.0 + cos(M_PI * epoch / epochs)) / 2.0;
+}
+
+void ws_adam_step(ws_adam *opt, float *p, const float *g, float *m, float *v, size_t n)
+{
+    opt->t++;
+    double bc1 = 1.0 - pow(opt->beta1, (double)opt->t);
+    double bc2 = 1.0 - pow(opt->beta2, (double)opt->t);
+    float step = (float)(opt->lr / bc1);
+    float sbc2 = (float)sqrt(bc2);
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + opt->weight_decay * p[i];
+        m[i] = opt->beta1 * m[i] + (1.0f - opt->beta1) * gi;
+        v[i] = opt->beta2 * v[i] + (1.0f - opt->beta2) * gi * gi;
+        float denom = sqrtf(v[i]) / sbc2 + opt->eps;
+        p[i] -= step * m[i] / denom;
+    }
+}
