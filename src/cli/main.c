@@ -18,6 +18,7 @@ static const struct ws_command commands[] = {
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
     {"baseline", ws_cmd_baseline, "table-only random search and regularised evolution"},
     {"report", ws_cmd_report, "tidy CSVs, summary table and plots from search runs"},
+    {"eval", ws_cmd_eval, "rank disorder: one-shot vs true accuracy of sampled architectures"},
     {"search", ws_cmd_search, "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA)"},
 };
 
