@@ -557,3 +557,144 @@ Test(eval, baseline_cli_time_budget_and_runs_csv)
     cr_expect_neq(run_cli(args, out, sizeof out), 0);
     cr_expect(strstr(out, "no column b/nope"), "%s", out);
 }
+
+/* ---- one-shot scores with the shared weights --------------------------------- */
+#include "wsnas/supernet.h"
+
+Test(eval, oneshot_score_order_independent_and_matches_forward)
+{
+    ws_net_config nc = {.C = 4, .N = 1, .in_channels = 1, .in_size = 8, .classes = 10,
+                        .max_batch = 16, .cell_bn_affine = 0, .cell_bn_track = 1,
+                        .standalone = 0, .pc_k = 1};
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&nc, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 3, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    /* move the running statistics away from 0/1 with a few train forwards */
+    enum { NI = 40, NC = 24 };
+    static float x[NI * 64], cx[NC * 64];
+    static int y[NI], cy[NC];
+    for (int i = 0; i < NI * 64; i++) x[i] = (float)ws_pcg32_normal(&rng);
+    for (int i = 0; i < NC * 64; i++) cx[i] = (float)ws_pcg32_normal(&rng) * 2.0f + 0.5f;
+    for (int i = 0; i < NI; i++) y[i] = (int)ws_pcg32_bounded(&rng, 10);
+    for (int i = 0; i < NC; i++) cy[i] = (int)ws_pcg32_bounded(&rng, 10);
+    ws_mix full;
+    memset(&full, 0, sizeof full);
+    full.mode = WS_MIX_FULL;
+    for (int e = 0; e < WS_EDGES; e++) {
+        full.edge_scale[e] = 1.0f;
+        for (int o = 0; o < WS_OP_COUNT; o++) full.w[e][o] = 0.2f;
+    }
+    ws_net_forward(net, cx, cy, 16, &full, 1, NULL);
+    ws_space *sp = ws_space_alloc();
+    cr_assert(sp);
+    size_t nbuf;
+    float *buf = ws_net_buffers(net, &nbuf);
+    float *before = malloc(nbuf * sizeof *before);
+    memcpy(before, buf, nbuf * sizeof *buf);
+    int archs[4] = {1, 6111, 1835, 9930}, rev[4] = {9930, 1835, 6111, 1};
+    for (int mode = 0; mode < 3; mode++) {
+        double a[4], b[4];
+        cr_assert_eq(ws_oneshot_score(net, sp, archs, 4, x, y, NI, 16, mode, cx, cy, NC, a, &err),
+                     0, "%s", err.msg);
+        cr_expect_arr_eq(buf, before, nbuf * sizeof *buf, "mode %d: BN buffers not restored", mode);
+        cr_assert_eq(ws_oneshot_score(net, sp, rev, 4, x, y, NI, 16, mode, cx, cy, NC, b, &err), 0);
+        for (int i = 0; i < 4; i++)
+            cr_expect_eq(a[i], b[3 - i], "mode %d arch %d: %g vs %g in reverse order", mode,
+                         archs[i], a[i], b[3 - i]);
+        if (mode == WS_BN_RUNNING) {
+            /* by hand: eval-mode forwards of the fixed path, batches of 16 */
+            ws_arch ar = ws_space_arch(sp, archs[1]);
+            ws_mix m;
+            memset(&m, 0, sizeof m);
+            m.mode = WS_MIX_SINGLE;
+            for (int e = 0; e < WS_EDGES; e++) m.sel[e] = ar.op[e], m.edge_scale[e] = 1.0f;
+            int hits = 0;
+            for (int i = 0; i < NI; i += 16) {
+                int c = 0;
+                ws_net_forward(net, x + i * 64, y + i, NI - i < 16 ? NI - i : 16, &m, 0, &c);
+                hits += c;
+            }
+            cr_expect_float_eq(a[1], 100.0 * hits / NI, 1e-12);
+        }
+    }
+    double s;
+    cr_expect_eq(ws_oneshot_score(net, sp, archs, 1, x, y, NI, 17, 0, NULL, NULL, 0, &s, &err),
+                 WS_ERANGE);
+    cr_expect_eq(ws_oneshot_score(net, sp, archs, 1, x, y, NI, 16, WS_BN_RECALIBRATE, NULL, NULL,
+                                  0, &s, &err),
+                 WS_EINVAL);
+    int mode;
+    cr_expect_eq(ws_oneshot_parse_bn("batchy", &mode, &err), WS_EINVAL);
+    cr_expect(strstr(err.msg, "batch, running or recalibrate"), "%s", err.msg);
+    free(before);
+    ws_space_free(sp);
+    ws_net_free(net);
+}
+
+/* A tiny real search (Fashion-MNIST, C=4, 8x8, 2 epochs) and `wsnas eval` on it. */
+Test(eval, eval_cli_on_a_tiny_search)
+{
+    ws_table *t = nb201_table("eval_cli_nb201.h5");
+    ws_table_close(t);
+    const char *table = tmp_path("eval_cli_nb201.h5");
+    const char *run = tmp_path("eval_cli_run");
+    char args[4096], out[16384];
+    snprintf(args, sizeof args, "rm -rf '%s'", run);
+    cr_assert_eq(system(args), 0);
+    snprintf(args, sizeof args,
+             "search --method darts --set C=4 --set N=1 --set image_size=8 --set train_size=256 "
+             "--set valid_size=128 --set eval_size=64 --set batch=32 --epochs 2 --seed 3 --out '%s'",
+             run);
+    int st = run_cli(args, out, sizeof out);
+    if (st != 0 && strstr(out, "fashion")) cr_skip_test("Fashion-MNIST unavailable: %s", out);
+    cr_assert_eq(st, 0, "%s", out);
+    snprintf(args, sizeof args, "eval '%s' --table '%s' --sample 30 --images 100 --batch 50", run,
+             table);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "30 architectures"), "%s", out);
+    cr_expect(strstr(out, "100 held-out images, BN batch"), "%s", out);
+    cr_expect(strstr(out, "kendall_tau_b"), "%s", out);
+    char pairs[1200];
+    snprintf(pairs, sizeof pairs, "%s/eval_pairs.csv", run);
+    FILE *f = fopen(pairs, "r");
+    cr_assert(f, "%s not written", pairs);
+    char first[64 * 1024];
+    size_t n1 = fread(first, 1, sizeof first - 1, f);
+    first[n1] = '\0';
+    fclose(f);
+    int lines = 0;
+    for (size_t i = 0; i < n1; i++) lines += first[i] == '\n';
+    cr_expect_eq(lines, 31);
+    /* deterministic: the same command gives the same file */
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    f = fopen(pairs, "r");
+    char second[64 * 1024];
+    size_t n2 = fread(second, 1, sizeof second - 1, f);
+    second[n2] = '\0';
+    fclose(f);
+    cr_expect(n1 == n2 && !memcmp(first, second, n1), "eval_pairs.csv differs between runs");
+    /* other BN modes and the checkpoint path run too */
+    snprintf(args, sizeof args,
+             "eval '%s/checkpoint.bin' --table '%s' --sample 10 --images 64 --bn recalibrate "
+             "--calib-images 64 --out '%s/p2.csv'",
+             run, table, run);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "(64 calibration images)"), "%s", out);
+    /* the report reads the pairs */
+    snprintf(args, sizeof args, "report --no-plots --out-results '%s/res' '%s'", run, run);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "rank correlation darts seed 3: n 30"), "%s", out);
+    /* bad input: one line, non-zero */
+    snprintf(args, sizeof args, "eval '%s/nowhere' --table '%s'", run, table);
+    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect(strstr(out, "nowhere"), "%s", out);
+    snprintf(args, sizeof args, "eval '%s' --table '%s' --bn fast", run, table);
+    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect(strstr(out, "BN mode 'fast'"), "%s", out);
+    snprintf(args, sizeof args, "eval '%s' --table '%s' --truth cifar10/nope", run, table);
+    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect(strstr(out, "no column cifar10/nope"), "%s", out);
+}

@@ -526,19 +526,19 @@ Test(methods, kill_and_resume_identical)
     snprintf(b, sizeof b, "%s/methods_part_%d", tmp, (int)getpid());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", a, b);
     cr_assert_eq(system(cmd), 0);
-    const char *tiny = "--set C=4 --set image_size=8 --set train_size=192 --set valid_size=128 "
+    const char *small = "--set C=4 --set image_size=8 --set train_size=192 --set valid_size=128 "
                        "--set eval_size=64 --set batch=32 --set select_k=5 --set select_batch=64";
     const char *methods[] = {"gaea-darts", "gdas"};
     for (int mi = 0; mi < 2; mi++) {
         snprintf(cmd, sizeof cmd, "%s search --method %s --epochs 3 --seed 7 %s --out '%s' 2>&1",
-                 bin, methods[mi], tiny, a);
+                 bin, methods[mi], small, a);
         cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
         snprintf(cmd, sizeof cmd,
                  "%s search --method %s --epochs 3 --seed 7 %s --stop-after-epoch 1 --out '%s' 2>&1",
-                 bin, methods[mi], tiny, b);
+                 bin, methods[mi], small, b);
         cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
         snprintf(cmd, sizeof cmd, "%s search --method %s --epochs 3 --seed 7 %s --resume '%s' 2>&1",
-                 bin, methods[mi], tiny, b);
+                 bin, methods[mi], small, b);
         cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
         const char *files[] = {"epochs.csv", "arch_weights.csv", "checkpoint.bin"};
         for (int i = 0; i < 3; i++) {
@@ -727,4 +727,54 @@ Test(methods, pc_darts_partial_channels_refused_clearly)
     snprintf(dir, sizeof dir, "%s/methods_pc_%d", tmp, (int)getpid());
     struct stat sb;
     cr_expect_neq(stat(dir, &sb), 0, "no output directory on a refused run");
+}
+
+Test(methods, sigkill_mid_run_then_resume_identical)
+{
+    const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
+    if (!bin || !tmp) cr_skip_test("WSNAS_BIN / WSNAS_TMP not set");
+    char a[1024], b[1024], cmd[4096], out[8192], ck[1100];
+    snprintf(a, sizeof a, "%s/methods_k_full_%d", tmp, (int)getpid());
+    snprintf(b, sizeof b, "%s/methods_k_part_%d", tmp, (int)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", a, b);
+    cr_assert_eq(system(cmd), 0);
+    const char *small = "--set C=4 --set image_size=8 --set train_size=256 --set valid_size=128 "
+                       "--set eval_size=64 --set batch=32";
+    snprintf(cmd, sizeof cmd, "%s search --method darts2 --epochs 4 --seed 3 %s --out '%s' 2>&1",
+             bin, small, a);
+    cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
+    /* the same run, SIGKILLed as soon as its first checkpoint exists */
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", b);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl("/bin/sh", "sh", "-c", "exec \"$0\" search --method darts2 --epochs 4 --seed 3 "
+              "--set C=4 --set image_size=8 --set train_size=256 --set valid_size=128 "
+              "--set eval_size=64 --set batch=32 --out \"$1\"", bin, b, (char *)NULL);
+        _exit(127);
+    }
+    struct stat sb;
+    for (int i = 0; i < 20000 && stat(ck, &sb) != 0; i++) usleep(1000);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    snprintf(cmd, sizeof cmd, "%s search --method darts2 --epochs 4 --seed 3 %s --resume '%s' 2>&1",
+             bin, small, b);
+    cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
+    const char *files[] = {"epochs.csv", "arch_weights.csv"};
+    for (int i = 0; i < 2; i++) {
+        char pa[1200], pb[1200];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
+        char *fa = slurp(pa), *fb = slurp(pb);
+        cr_assert(fa && fb, "%s missing", files[i]);
+        if (i == 0) strip_wall(fa), strip_wall(fb);
+        cr_expect_str_eq(fa, fb, "%s differs after kill and resume", files[i]);
+        free(fa), free(fb);
+    }
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/checkpoint.bin' '%s/checkpoint.bin'", a, b);
+    cr_expect_eq(system(cmd), 0, "final checkpoints differ");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", a, b);
+    cr_assert_eq(system(cmd), 0);
 }

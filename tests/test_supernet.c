@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "wsnas/data.h"
@@ -182,3 +183,414 @@ Test(supernet, torch_full) { check_mode("supernet_full.wsfx", WS_MIX_FULL, 0, 1,
 Test(supernet, torch_single) { check_mode("supernet_single.wsfx", WS_MIX_SINGLE, 0, 0, 0); }
 Test(supernet, torch_hard_st) { check_mode("supernet_hardst.wsfx", WS_MIX_HARD_ST, 0, 1, 0); }
 Test(supernet, torch_standalone) { check_mode("supernet_standalone.wsfx", 0, 1, 1, 1); }
+
+/* ---- architecture gradient by finite differences -------------------------- */
+
+static void random_input(float *x, int *labels, int B, int Cin, int S, int classes,
+                         uint64_t seed)
+{
+    ws_pcg32 r;
+    ws_pcg32_seed(&r, seed, 7);
+    for (size_t i = 0; i < (size_t)B * Cin * S * S; i++) x[i] = (float)ws_pcg32_normal(&r);
+    for (int b = 0; b < B; b++) labels[b] = (int)ws_pcg32_bounded(&r, (uint32_t)classes);
+}
+
+static void fd_arch(int mode)
+{
+    ws_nn_init(1);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 5, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    random_input(x, labels, 4, 3, 8, 10, 11);
+    ws_mix mix;
+    ws_mix_init(&mix, mode);
+    for (int e = 0; e < WS_EDGES; e++) {
+        double s = 0.0;
+        for (int o = 0; o < WS_OP_COUNT; o++) s += mix.w[e][o] = 0.2f + ws_pcg32_float(&rng);
+        for (int o = 0; o < WS_OP_COUNT; o++) mix.w[e][o] = (float)(mix.w[e][o] / s);
+        mix.sel[e] = (uint8_t)ws_pcg32_bounded(&rng, WS_OP_COUNT);
+        mix.edge_scale[e] = 0.7f + 0.6f * ws_pcg32_float(&rng);
+        if (mode == WS_MIX_HARD_ST) /* near one-hot as GDAS's h: large bare scalars would
+                                       drown the node values in float32 rounding */
+            for (int o = 0; o < WS_OP_COUNT; o++)
+                mix.w[e][o] = o == mix.sel[e] ? 0.9f : 0.02f * ws_pcg32_float(&rng);
+    }
+    ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+    ws_mix_grad dm;
+    ws_net_backward(net, &dm);
+    /* The loss is only piecewise smooth (ReLU kinks, BN over 4 images), so
+     * steps must be small; float32 then limits the accuracy of one
+     * component.  Each component is checked loosely, the directional
+     * derivative along the gradient (a large signal) tightly. */
+    double gg = 0.0;
+    float dir[WS_EDGES][WS_OP_COUNT + 1];
+    for (int e = 0; e < WS_EDGES; e++)
+        for (int o = 0; o <= WS_OP_COUNT; o++) {
+            double an = o < WS_OP_COUNT ? dm.dw[e][o] : dm.dedge_scale[e];
+            dir[e][o] = (float)an;
+            gg += an * an;
+            float *v = o < WS_OP_COUNT ? &mix.w[e][o] : &mix.edge_scale[e];
+            float v0 = *v, h = 2e-4f;
+            *v = v0 + h;
+            double lp = ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+            *v = v0 - h;
+            double lm = ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+            *v = v0;
+            double fd = (lp - lm) / ((double)(v0 + h) - (double)(v0 - h));
+            cr_expect(fabs(fd - an) <= 5e-3 + 5e-2 * fabs(an), "edge %d op %d: fd %g analytic %g",
+                      e, o, fd, an);
+        }
+    ws_mix base = mix;
+    double t = 2e-4 / sqrt(gg), L[2];
+    for (int sgn = 0; sgn < 2; sgn++) {
+        mix = base;
+        for (int e = 0; e < WS_EDGES; e++)
+            for (int o = 0; o <= WS_OP_COUNT; o++) {
+                float *v = o < WS_OP_COUNT ? &mix.w[e][o] : &mix.edge_scale[e];
+                *v += (float)((sgn ? -t : t) * dir[e][o]);
+            }
+        L[sgn] = ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+    }
+    double dd = (L[0] - L[1]) / (2 * t);
+    cr_expect(fabs(dd - gg) <= 1e-2 * gg, "directional derivative: fd %g analytic %g", dd, gg);
+    ws_net_free(net);
+}
+
+Test(supernet, fd_arch_full) { fd_arch(WS_MIX_FULL); }
+Test(supernet, fd_arch_hard_st) { fd_arch(WS_MIX_HARD_ST); }
+
+/* ---- determinism, checkpoint, allocation ------------------------------------ */
+
+static ws_net *train_steps(const ws_net_config *cfg, int steps, int skip_init, ws_net *reuse,
+                           int first_step)
+{
+    ws_error err = {0};
+    ws_net *net = reuse ? reuse : ws_net_alloc(cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    if (!skip_init) {
+        ws_pcg32 rng;
+        ws_pcg32_stream(&rng, 1, WS_STREAM_INIT);
+        ws_net_init(net, &rng);
+    }
+    int B = cfg->max_batch, n = B * cfg->in_channels * cfg->in_size * cfg->in_size;
+    float *x = malloc((size_t)n * sizeof *x);
+    int *labels = malloc((size_t)B * sizeof *labels);
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    ws_sgd opt = {.lr = 0.05f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 1};
+    for (int s = first_step; s < first_step + steps; s++) {
+        random_input(x, labels, B, cfg->in_channels, cfg->in_size, cfg->classes, 100 + s);
+        ws_net_zero_grad(net);
+        ws_net_forward(net, x, labels, B, cfg->standalone ? NULL : &mix, 1, NULL);
+        ws_mix_grad dm;
+        ws_net_backward(net, &dm);
+        ws_net_clip_grad_norm(net, 5.0, &dm.dw[0][0], 30);
+        ws_net_sgd_step(net, &opt);
+    }
+    free(x);
+    free(labels);
+    return net;
+}
+
+static int same_blocks(ws_net *a, ws_net *b)
+{
+    size_t n1, n2, m1, m2;
+    float *pa = ws_net_params(a, &n1), *pb = ws_net_params(b, &n2);
+    float *ba = ws_net_buffers(a, &m1), *bb = ws_net_buffers(b, &m2);
+    float *ma = ws_net_momentum(a, NULL), *mb = ws_net_momentum(b, NULL);
+    return n1 == n2 && m1 == m2 && !memcmp(pa, pb, n1 * 4) && !memcmp(ba, bb, m1 * 4) &&
+           !memcmp(ma, mb, n1 * 4);
+}
+
+Test(supernet, deterministic)
+{
+    ws_nn_init(2);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    cfg.C = 6;
+    cfg.in_size = 12;
+    cfg.max_batch = 8;
+    ws_net *a = train_steps(&cfg, 3, 0, NULL, 0), *b = train_steps(&cfg, 3, 0, NULL, 0);
+    cr_expect(same_blocks(a, b), "two identical runs differ");
+    ws_net_free(a);
+    ws_net_free(b);
+}
+
+static char *tmp_path(const char *name)
+{
+    const char *d = wsfx_tmp_dir();
+    static char buf[4][512];
+    static int k;
+    char *p = buf[k++ % 4];
+    snprintf(p, 512, "%s/supernet_%d_%s", d ? d : "/tmp", (int)getpid(), name);
+    return p;
+}
+
+Test(supernet, checkpoint_resume_bitwise)
+{
+    ws_nn_init(1);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    ws_net *ref = train_steps(&cfg, 4, 0, NULL, 0);
+    ws_net *a = train_steps(&cfg, 2, 0, NULL, 0);
+    ws_ckpt *ck = ws_ckpt_alloc();
+    ws_error err = {0};
+    cr_assert_eq(ws_net_save(a, ck, &err), 0, "%s", err.msg);
+    uint64_t counter = 2;
+    cr_assert_eq(ws_ckpt_put(ck, "step", &counter, sizeof counter, &err), 0);
+    const char *path = tmp_path("a.ckpt");
+    cr_assert_eq(ws_ckpt_write(ck, path, &err), 0, "%s", err.msg);
+    ws_ckpt_free(ck);
+    ws_net_free(a);
+
+    ws_net *b = ws_net_alloc(&cfg, &err);
+    ws_ckpt *ck2 = ws_ckpt_alloc();
+    cr_assert_eq(ws_ckpt_read(ck2, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_net_load(b, ck2, &err), 0, "%s", err.msg);
+    uint64_t got = 0;
+    cr_assert_eq(ws_ckpt_get(ck2, "step", &got, sizeof got, &err), 0);
+    cr_expect_eq(got, 2);
+    cr_expect_eq(ws_ckpt_get(ck2, "step", &got, 4, &err), WS_EFORMAT);
+    cr_expect_eq(ws_ckpt_get(ck2, "nothing", &got, 8, &err), WS_ENOTFOUND);
+    train_steps(&cfg, 2, 1, b, 2);
+    cr_expect(same_blocks(ref, b), "resumed run differs from the uninterrupted one");
+
+    /* a network of another shape refuses the checkpoint */
+    ws_net_config other = cfg;
+    other.C = 5;
+    ws_net *c = ws_net_alloc(&other, &err);
+    cr_expect_eq(ws_net_load(c, ck2, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "C = 4"), "%s", err.msg);
+    ws_net_free(c);
+    ws_ckpt_free(ck2);
+    ws_net_free(b);
+    ws_net_free(ref);
+    remove(path);
+}
+
+static long file_size(const char *p)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+Test(supernet, checkpoint_corrupt)
+{
+    ws_error err = {0};
+    ws_ckpt *ck = ws_ckpt_alloc();
+    float data[100];
+    for (int i = 0; i < 100; i++) data[i] = (float)i;
+    ws_ckpt_put(ck, "a", data, sizeof data, &err);
+    ws_ckpt_put(ck, "bb", data, 40, &err);
+    const char *path = tmp_path("c.ckpt"), *bad = tmp_path("bad.ckpt");
+    cr_assert_eq(ws_ckpt_write(ck, path, &err), 0, "%s", err.msg);
+    ws_ckpt_free(ck);
+    long n = file_size(path);
+    unsigned char *buf = malloc((size_t)n + 8);
+    FILE *f = fopen(path, "rb");
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    /* every truncation and every single-byte flip is rejected with a message */
+    int rejected = 0, total = 0;
+    for (long cut = 0; cut < n; cut += 7) {
+        f = fopen(bad, "wb");
+        fwrite(buf, 1, (size_t)cut, f);
+        fclose(f);
+        ws_ckpt *r = ws_ckpt_alloc();
+        err.msg[0] = 0;
+        int rc = ws_ckpt_read(r, bad, &err);
+        total++;
+        if (rc == WS_EFORMAT && strstr(err.msg, bad)) rejected++;
+        ws_ckpt_free(r);
+    }
+    for (long pos = 0; pos < n; pos += 3) {
+        buf[pos] ^= 0x10;
+        f = fopen(bad, "wb");
+        fwrite(buf, 1, (size_t)n, f);
+        fclose(f);
+        buf[pos] ^= 0x10;
+        ws_ckpt *r = ws_ckpt_alloc();
+        int rc = ws_ckpt_read(r, bad, &err);
+        total++;
+        if (rc == WS_EFORMAT) rejected++;
+        ws_ckpt_free(r);
+    }
+    cr_expect_eq(rejected, total, "%d of %d damaged files accepted", total - rejected, total);
+    /* trailing bytes */
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, (size_t)n, f);
+    fwrite("x", 1, 1, f);
+    fclose(f);
+    ws_ckpt *r = ws_ckpt_alloc();
+    cr_expect_eq(ws_ckpt_read(r, bad, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "trailing"), "%s", err.msg);
+    /* missing file, and the intact one */
+    cr_expect_eq(ws_ckpt_read(r, tmp_path("absent.ckpt"), &err), WS_EIO);
+    cr_expect_eq(ws_ckpt_read(r, path, &err), 0, "%s", err.msg);
+    float back[100];
+    cr_expect_eq(ws_ckpt_get(r, "a", back, sizeof back, &err), 0);
+    cr_expect(!memcmp(back, data, sizeof back));
+    /* unwritable destination: error, no file */
+    cr_expect_eq(ws_ckpt_write(r, "/nonexistent-dir/x.ckpt", &err), WS_EIO);
+    ws_ckpt_free(r);
+    free(buf);
+    remove(path);
+    remove(bad);
+}
+
+Test(supernet, no_allocation_in_step)
+{
+    ws_nn_init(2);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    ws_net *net = train_steps(&cfg, 2, 0, NULL, 0); /* warm up (threads, BLAS buffers) */
+    struct mallinfo2 m0 = mallinfo2();
+    train_steps(&cfg, 3, 1, net, 2); /* its two mallocs for x/labels are freed */
+    struct mallinfo2 m1 = mallinfo2();
+    cr_expect_eq(m0.uordblks, m1.uordblks, "heap in use changed: %zu -> %zu", m0.uordblks,
+                 m1.uordblks);
+    ws_net_free(net);
+}
+
+Test(supernet, config_errors)
+{
+    ws_error err = {0};
+    ws_net_config c = small_config(0, 1, NULL);
+    c.pc_k = 4;
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect(strstr(err.msg, "pc_k"), "%s", err.msg);
+    c = small_config(0, 1, NULL);
+    c.in_size = 10;
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect(strstr(err.msg, "in_size = 10"), "%s", err.msg);
+    c = small_config(0, 1, NULL);
+    c.max_batch = 0;
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect_eq(err.code, WS_EINVAL);
+    c = small_config(2, 1, NULL);
+    cr_expect_null(ws_net_alloc(&c, &err));
+    int arch[6] = {0, 3, 2, 1, 7, 2};
+    c = small_config(1, 1, arch);
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect(strstr(err.msg, "edge 4"), "%s", err.msg);
+}
+
+/* Parameter counts: supernet and standalone agree with ws_arch_param_count
+ * (standalone prunes dead edges, so compare an all-live architecture). */
+Test(supernet, param_counts)
+{
+    ws_error err = {0};
+    ws_macro m = {.C = 16, .N = 5, .in_channels = 3, .in_size = 32, .classes = 10,
+                  .cell_bn_affine = 0, .conv_bias = 0};
+    ws_net_config c = {.C = 16, .N = 5, .in_channels = 3, .in_size = 32, .classes = 10,
+                       .max_batch = 1, .cell_bn_track = 1, .pc_k = 1};
+    ws_net *net = ws_net_alloc(&c, &err);
+    cr_assert(net, "%s", err.msg);
+    size_t n;
+    ws_net_params(net, &n);
+    cr_expect_eq((long long)n, 1686106LL); /* methods.md 1.1 */
+    cr_expect_eq((long long)n, (long long)ws_arch_param_count(NULL, &m));
+    ws_net_free(net);
+    ws_arch a;
+    cr_assert_eq(ws_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+                               "nor_conv_3x3~1|skip_connect~2|",
+                               &a, &err),
+                 0);
+    c.standalone = 1;
+    c.arch = a;
+    c.cell_bn_affine = 1;
+    m.cell_bn_affine = 1;
+    net = ws_net_alloc(&c, &err);
+    ws_net_params(net, &n);
+    cr_expect_eq((long long)n, (long long)ws_arch_param_count(&a, &m));
+    cr_expect_eq((long long)n, 802426LL); /* README: wsnas arch */
+    ws_net_free(net);
+}
+
+/* ---- it learns: a small standalone network on real Fashion-MNIST ------------ */
+
+/* 28x28 u8 -> zero pad to 32x32 -> 2x2 mean -> 16x16, normalised. */
+static void fmnist_16(const ws_dataset *d, int i, float *out)
+{
+    const uint8_t *px = d->pixels + (size_t)i * 28 * 28;
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++) {
+            float s = 0.0f;
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++) {
+                    int yy = 2 * y + dy - 2, xx = 2 * x + dx - 2;
+                    if (yy >= 0 && yy < 28 && xx >= 0 && xx < 28) s += px[yy * 28 + xx];
+                }
+            out[y * 16 + x] = (s / (4.0f * 255.0f) - 0.286f) / 0.353f;
+        }
+}
+
+Test(supernet, learns_fashion_mnist)
+{
+    ws_error err = {0};
+    ws_dataset *train = NULL, *test = NULL;
+    if (ws_dataset_load_fashion_mnist(NULL, 1, &train, &err) != 0)
+        cr_skip_test("Fashion-MNIST not available (%s)", err.msg);
+    cr_assert_eq(ws_dataset_load_fashion_mnist(NULL, 0, &test, &err), 0, "%s", err.msg);
+    ws_nn_init(1);
+    ws_arch a;
+    cr_assert_eq(ws_arch_parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|"
+                               "avg_pool_3x3~1|nor_conv_3x3~2|",
+                               &a, &err),
+                 0);
+    enum { NTRAIN = 2048, NTEST = 1000, B = 32, STEPS = 256 };
+    ws_net_config cfg = {.C = 8, .N = 1, .in_channels = 1, .in_size = 16, .classes = 10,
+                         .max_batch = B, .cell_bn_affine = 1, .cell_bn_track = 1,
+                         .standalone = 1, .arch = a, .pc_k = 1};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 3, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    float *xs = malloc((size_t)NTRAIN * 256 * sizeof *xs), *xt = malloc((size_t)NTEST * 256 * 4);
+    for (int i = 0; i < NTRAIN; i++) fmnist_16(train, i, xs + (size_t)i * 256);
+    for (int i = 0; i < NTEST; i++) fmnist_16(test, i, xt + (size_t)i * 256);
+    ws_pcg32 order;
+    ws_pcg32_stream(&order, 3, WS_STREAM_DATA_ORDER);
+    uint32_t perm[NTRAIN];
+    for (int i = 0; i < NTRAIN; i++) perm[i] = (uint32_t)i;
+    float xb[B * 256];
+    int yb[B];
+    for (int s = 0; s < STEPS; s++) {
+        int off = (s * B) % NTRAIN;
+        if (off == 0) ws_pcg32_shuffle_u32(&order, perm, NTRAIN);
+        for (int b = 0; b < B; b++) {
+            memcpy(xb + b * 256, xs + (size_t)perm[off + b] * 256, 256 * sizeof(float));
+            yb[b] = train->labels[perm[off + b]];
+        }
+        ws_sgd opt = {.lr = (float)ws_cosine_lr(0.1, 0.001, s, STEPS), .momentum = 0.9f,
+                      .weight_decay = 5e-4f, .nesterov = 1};
+        ws_net_zero_grad(net);
+        ws_net_forward(net, xb, yb, B, NULL, 1, NULL);
+        ws_net_backward(net, NULL);
+        ws_net_clip_grad_norm(net, 5.0, NULL, 0);
+        ws_net_sgd_step(net, &opt);
+    }
+    int hits = 0;
+    for (int i = 0; i < NTEST; i += B) {
+        int nb = NTEST - i < B ? NTEST - i : B, c = 0;
+        ws_net_forward(net, xt + (size_t)i * 256, test->labels + i, nb, NULL, 0, &c);
+        hits += c;
+    }
+    double acc = (double)hits / NTEST;
+    cr_log_info("Fashion-MNIST 16x16, %d steps of %d on %d images: test accuracy %.3f", STEPS, B,
+                NTRAIN, acc);
+    cr_expect(acc >= 0.70, "test accuracy %.3f, expected >= 0.70 (chance 0.10)", acc);
+    free(xs);
+    free(xt);
+    ws_net_free(net);
+    ws_dataset_free(train);
+    ws_dataset_free(test);
+}

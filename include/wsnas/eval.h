@@ -142,4 +142,53 @@ int ws_oneshot_compare(const double *oneshot, const double *truth, size_t n,
 int ws_oneshot_write_pairs(const char *path, const ws_space *sp, const int *archs,
                            const double *oneshot, const double *truth, size_t n, ws_error *err);
 
+/* ---- One-shot scores with the shared weights (needs the supernet) -------- */
+struct ws_net;
+enum ws_bn_mode {
+    WS_BN_BATCH = 0,   /* batch statistics everywhere (train-mode forwards) */
+    WS_BN_RUNNING,     /* the network's eval mode: running statistics where kept */
+    WS_BN_RECALIBRATE  /* per architecture: train-mode forwards over calibration
+                          images re-estimate the running statistics, then eval */
+};
+/* "batch" | "running" | "recalibrate". */
+int ws_oneshot_parse_bn(const char *s, int *mode, ws_error *err);
+/* Top-1 accuracy (%) of each architecture with the path fixed (SINGLE mix)
+ * on the held-out images x (n_images, Cin, S, S; normalised) in batches of
+ * `batch` (<= the network's max_batch).  The BN buffers are restored after
+ * every architecture, so the scores do not depend on the order. */
+int ws_oneshot_score(struct ws_net *net, const ws_space *sp, const int *archs, int n_archs,
+                     const float *x, const int *y, int n_images, int batch, int bn_mode,
+                     const float *cx, const int *cy, int n_calib, double *acc, ws_error *err);
+
+/* ---- `wsnas eval`: one search run end to end ----------------------------- */
+typedef struct ws_oneshot_opts {
+    const char *run;          /* run directory, or its checkpoint file */
+    const char *bench, *metric; /* ground truth (cifar10-valid/valid_acc_200) */
+    int iso_mean;             /* truth = mean over the isomorphism class */
+    int sample_mode;          /* WS_ONESHOT_UNIFORM (200) or WS_ONESHOT_ISO_ALL */
+    int sample_size;
+    uint64_t seed;            /* sample seed (1) */
+    int images;               /* held-out images: the first of the run's valid split (1024) */
+    int calib_images;         /* recalibration images from its train split (512) */
+    int bn_mode;              /* enum ws_bn_mode (batch) */
+    int batch;                /* forward batch (256) */
+    const char *data_dir;     /* overrides the run's data_dir; NULL = the run's */
+    const char *out_pairs;    /* NULL = <run dir>/eval_pairs.csv */
+} ws_oneshot_opts;
+ws_oneshot_opts ws_oneshot_opts_default(void);
+
+typedef struct ws_oneshot_result {
+    char method[32], dataset[32];
+    uint64_t seed;
+    int images, calib_images; /* actually used */
+    double seconds;           /* scoring time */
+    ws_oneshot_stats stats;
+} ws_oneshot_result;
+/* Rebuilds the run's supernet (manifest config + checkpoint), scores the
+ * sample on the run's held-out images, compares with the table and writes
+ * the pairs file.  The network shape, dataset, split and subsets are the
+ * search's own (src/methods/search.c). */
+int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_result *res,
+                        ws_error *err);
+
 #endif

@@ -10,10 +10,11 @@ typedef int (*ws_cmd_fn)(int argc, char **argv);
 
 int ws_cmd_arch(int argc, char **argv);
 int ws_cmd_table(int argc, char **argv);
-int ws_cmd_bench(int argc, char **argv);
-int ws_cmd_search(int argc, char **argv);
 int ws_cmd_baseline(int argc, char **argv);
 int ws_cmd_report(int argc, char **argv);
+int ws_cmd_eval(int argc, char **argv);
+int ws_cmd_search(int argc, char **argv);
+int ws_cmd_bench(int argc, char **argv);
 
 /* Strict number parsing for options: the whole string must be a number in
  * [lo, hi]; on failure prints "wsnas: --opt: expected ..." and returns nonzero. */

@@ -16,10 +16,11 @@ struct ws_command {
 static const struct ws_command commands[] = {
     {"arch", ws_cmd_arch, "describe an architecture (string or index)"},
     {"table", ws_cmd_table, "import, inspect and query tabular benchmarks"},
-    {"bench", ws_cmd_bench, "run a suite of searches, evaluations and reports"},
-    {"search", ws_cmd_search, "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA)"},
     {"baseline", ws_cmd_baseline, "table-only random search and regularised evolution"},
     {"report", ws_cmd_report, "tidy CSVs, summary table and plots from search runs"},
+    {"eval", ws_cmd_eval, "rank disorder: one-shot vs true accuracy of sampled architectures"},
+    {"search", ws_cmd_search, "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA)"},
+    {"bench", ws_cmd_bench, "run a suite of searches, evaluations and reports"},
 };
 
 static void usage(FILE *f)

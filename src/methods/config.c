@@ -152,10 +152,10 @@ static int key_store_num(ws_search_config *cfg, const struct key *k, double v, c
         return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected a finite number", source,
                             k->name);
     if (k->type != K_DBL && v != floor(v))
-        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an integer, got %.17g", source,
+        return ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an integer, got %.10g", source,
                             k->name, v);
     if (v < k->lo || v > k->hi)
-        return ws_error_set(err, WS_ERANGE, "%s: key '%s': %.17g is out of range [%g, %g]", source,
+        return ws_error_set(err, WS_ERANGE, "%s: key '%s': %.10g is out of range [%g, %g]", source,
                             k->name, v, k->lo, k->hi);
     switch (k->type) {
     case K_INT:
@@ -225,17 +225,18 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
         if (gdas) {
             /* 2.6 */
             cfg->eg_eta = 0.01, cfg->entropic_reg = 0.01;
-            cfg->exclude_none = 0;
-            cfg->warmup_epochs = 50;
+            cfg->warmup_epochs = 50; /* none stays excluded: the README's flag */
             cfg->epochs = 250, cfg->lr_epochs = 0;
         }
     }
     if (paper) {
         snprintf(cfg->dataset, sizeof cfg->dataset, "cifar10");
+        snprintf(cfg->data_dir, sizeof cfg->data_dir, "../shared/cifar10");
+        snprintf(cfg->split_file, sizeof cfg->split_file, "../shared/nb201/splits/cifar-split.txt");
         cfg->image_size = 32;
         cfg->C = gaea && !gdas ? 24 : 16;
         cfg->N = 5;
-        cfg->cell_bn_track = gaea ? 1 : 1; /* BN1: the NB201 docs and GAEA (2.9, 7) */
+        cfg->cell_bn_track = 1; /* BN1: the NB201 docs and GAEA (methods.md 7) */
     } else {
         snprintf(cfg->dataset, sizeof cfg->dataset, "fashion-mnist");
         cfg->image_size = 16;
@@ -250,10 +251,11 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
     return 0;
 }
 
-int ws_config_apply_json(ws_search_config *cfg, const char *json, const char *source,
-                         ws_error *err)
+/* Parses a JSON object; errors give the line and byte offset. */
+static int parse_object(const char *json, const char *source, cJSON **out, ws_error *err)
 {
     cJSON *root = cJSON_Parse(json);
+    *out = NULL;
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         long off = at && at >= json ? (long)(at - json) : -1;
@@ -267,6 +269,16 @@ int ws_config_apply_json(ws_search_config *cfg, const char *json, const char *so
         cJSON_Delete(root);
         return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object of key: value", source);
     }
+    *out = root;
+    return 0;
+}
+
+int ws_config_apply_json(ws_search_config *cfg, const char *json, const char *source,
+                         ws_error *err)
+{
+    cJSON *root;
+    int prc = parse_object(json, source, &root, err);
+    if (prc) return prc;
     ws_search_config tmp = *cfg;
     int rc = 0;
     for (cJSON *it = root->child; it && !rc; it = it->next) {
@@ -351,12 +363,10 @@ int ws_config_peek(const char *path, char method[32], char preset[16], ws_error 
     method[0] = preset[0] = '\0';
     char *text = read_text(path, err);
     if (!text) return err ? err->code : WS_EIO;
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root;
+    int rc = parse_object(text, path, &root, err);
     free(text);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object of key: value", path);
-    }
+    if (rc) return rc;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "preset");
     if (cJSON_IsString(m)) snprintf(method, 32, "%s", m->valuestring);

@@ -396,7 +396,9 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
     if (net_copy) ws_net_init(net_copy, &init);
     ws_method_state st;
     if ((rc = ws_method_init(&st, cfg, cfg->seed, err))) goto done;
-    run_state rs = {.next_epoch = 0, .best_epoch = -1, .best_valid = -1};
+    run_state rs;
+    memset(&rs, 0, sizeof rs); /* padding too: the blob is compared byte for byte */
+    rs.best_epoch = -1, rs.best_valid = -1;
     const size_t wbs = ws_batcher_state_size(wb), abs_ = ws_batcher_state_size(ab);
     void *bstate = malloc(wbs > abs_ ? wbs : abs_);
     if (!bstate) {
