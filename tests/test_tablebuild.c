@@ -390,8 +390,8 @@ Test(tablebuild, suite_parse_and_argv)
     ws_bench_argv_free(av);
     av = ws_bench_argv(s, "/bin/wsnas", "eval", 0, &err);
     cr_assert(av);
-    cr_expect_str_eq(av[6], "fm");
-    cr_expect_str_eq(av[8], "RUNS/fashion-mnist/darts/seed1/checkpoint.bin");
+    cr_expect_str_eq(av[2], "RUNS/fashion-mnist/darts/seed1");
+    cr_expect_str_eq(av[6], "RUNS/fashion-mnist/darts/seed1/checkpoint.bin");
     ws_bench_argv_free(av);
     ws_suite_free(s);
 }

@@ -44,7 +44,7 @@
  * Phases: 1. searches (pool); 2. with train_missing, rank 0 trains the
  * derived architectures (manifest.json "final_arch" and the "arch" column of
  * epochs.csv: every epoch's argmax, for the trajectory) missing from the table;
- * 3. evals (pool); 4. `wsnas report --table T --out-results R --out-plots P
+ * 3. evals (pool: `wsnas eval DIR --table T [eval_args]`); 4. `wsnas report --table T --out-results R --out-plots P
  * [report_args] DIR...` on rank 0.  With MPI every rank runs the runs
  * i % size == rank in phases 1 and 3 and waits for the others between phases.
  */

@@ -236,10 +236,6 @@ char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int
         push(&a, r->dir);
         push(&a, "--table");
         push(&a, s->table_used);
-        if (s->table_bench) {
-            push(&a, "--bench");
-            push(&a, s->table_bench);
-        }
         rc = push_extra(&a, s, r, "eval_args", err);
     } else if (!strcmp(step, "report")) {
         push(&a, "report");
