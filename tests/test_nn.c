@@ -230,6 +230,9 @@ Test(nn, conv_forward_backward_finite_differences)
     const conv_shape cases[] = {
         {2, 3, 6, 5, 4, 3, 1, 1}, {2, 3, 7, 6, 5, 3, 2, 1}, {3, 4, 5, 5, 6, 1, 1, 0},
         {2, 4, 6, 6, 3, 1, 2, 0}, {2, 2, 6, 7, 3, 3, 1, 0}, {1, 2, 5, 5, 2, 3, 2, 2},
+        /* shapes of the direct AVX-512 kernels (16-lane vectors spanning 2 rows,
+         * one row, and a 1x1 with a ragged pixel tail and odd channel counts) */
+        {1, 8, 4, 8, 8, 3, 1, 1}, {2, 8, 2, 16, 16, 3, 1, 1}, {3, 5, 3, 5, 6, 1, 1, 0},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
@@ -278,12 +281,54 @@ Test(nn, conv_matches_pytorch)
     wsfx_free(fx);
 }
 
+/* The direct kernels against the im2col + GEMM path on NB201's shapes. */
+Test(nn, conv_direct_matches_gemm_path)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {
+        {2, 16, 32, 32, 16, 3, 1, 1}, {2, 32, 16, 16, 32, 3, 1, 1}, {4, 64, 8, 8, 64, 3, 1, 1},
+        {2, 16, 16, 16, 32, 3, 1, 1}, {2, 16, 32, 32, 16, 1, 1, 0}, {2, 64, 8, 8, 64, 1, 1, 0},
+        {3, 5, 7, 5, 13, 1, 1, 0},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.K * s.K;
+        size_t no = (size_t)s.Cout * s.N * Ho * Wo;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2], *dw[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int path = 0; path < 2; path++) {
+            y[path] = fnew(no), dx[path] = fnew(ni), dw[path] = fnew(nw);
+            fill(dx[path], ni, 1.0), fill(dw[path], nw, 1.0); /* same pre-fill, second fill differs */
+        }
+        memcpy(dx[1], dx[0], ni * sizeof(float)), memcpy(dw[1], dw[0], nw * sizeof(float));
+        for (int path = 0; path < 2; path++) {
+            ws_nn_set_direct(path);
+            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
+            ws_conv2d_backward(dx[path], dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K,
+                               s.stride, s.pad, work);
+        }
+        ws_nn_set_direct(1);
+        double *ry = to_d(y[0], no), *rx = to_d(dx[0], ni), *rw = to_d(dw[0], nw);
+        char what[128];
+        snprintf(what, sizeof what, "direct vs gemm N%d Cin%d %dx%d Cout%d K%d", s.N, s.Cin, s.H,
+                 s.W, s.Cout, s.K);
+        expect_close(what, y[1], ry, no, 1e-5);
+        expect_close("direct vs gemm dinp (accumulated)", dx[1], rx, ni, 1e-5);
+        expect_close("direct vs gemm dweight (accumulated)", dw[1], rw, nw, 1e-5);
+        free(x), free(w), free(dy), free(work), free(ry), free(rx), free(rw);
+        for (int path = 0; path < 2; path++) free(y[path]), free(dx[path]), free(dw[path]);
+    }
+}
+
 /* Backward adds to what d* hold; NULL d* are skipped; same bits twice. */
 Test(nn, conv_accumulates_skips_null_deterministic)
 {
     ws_nn_init(0);
     const conv_shape cases[] = {{3, 16, 12, 12, 16, 3, 1, 1}, {3, 16, 12, 12, 16, 1, 1, 0},
-                                {2, 8, 12, 12, 16, 3, 2, 1}};
+                                {2, 8, 12, 12, 16, 3, 2, 1}, {3, 16, 16, 16, 16, 3, 1, 1},
+                                {2, 32, 8, 8, 32, 3, 1, 1}};
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
         int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);

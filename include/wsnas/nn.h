@@ -37,7 +37,9 @@ const char *ws_nn_gemm_name(void);
 int ws_nn_threads(void);
 
 /* ---- Convolution: (Cin,N,H,W) -> (Cout,N,Ho,Wo), square kernel K ---------- */
-/* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none). */
+/* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none).
+ * Stride-1 1x1 and 3x3/pad-1 shapes use direct AVX-512 kernels when built
+ * with AVX-512F (and W divides or is a multiple of 16), else im2col + GEMM. */
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad);
 void ws_conv2d_forward(float *out, const float *inp, const float *weight,
                        int N, int Cin, int H, int W, int Cout, int K, int stride, int pad,
@@ -46,6 +48,9 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight,
 void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                         int stride, int pad, float *work);
+/* 0 forces im2col + GEMM for every convolution (tests compare both paths);
+ * 1 (default) enables the direct kernels.  Not thread-safe: set it between steps. */
+void ws_nn_set_direct(int on);
 
 /* ---- Batch norm over (C, M) with M = N*H*W, PyTorch semantics ------------ */
 /* Training: normalise with the biased batch variance; save mean and rstd (C)

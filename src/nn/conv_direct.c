@@ -1,0 +1,264 @@
+/* conv_direct.c: direct AVX-512 convolution kernels for the shapes NB201 runs
+ * most, on channel-major data: 1x1 stride 1 (a per-pixel channel mix) and 3x3
+ * stride 1 pad 1.  They avoid im2col and the GEMM's packing, which dominate
+ * at C=16.  conv.c calls them when ws_conv_direct_ok() says the shape fits and
+ * falls back to im2col + GEMM otherwise (and when AVX-512F is absent).
+ *
+ * Determinism: every output element (and every weight gradient) is summed in
+ * a fixed order that does not depend on the thread count: forward and dinp
+ * split output pixels among threads; dweight splits the weight entries among
+ * threads, each summing over images in order. */
+#include "nn_internal.h"
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+
+/* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at w[o*so + i*si] */
+static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
+                   int Cin, size_t P, int accumulate)
+{
+    size_t nvec = (P + 15) / 16, npair = (nvec + 1) / 2;
+#pragma omp parallel for schedule(static)
+    for (size_t q = 0; q < npair; q++) {
+        size_t p0 = q * 32;
+        size_t rem0 = P - p0, rem1 = P > p0 + 16 ? P - p0 - 16 : 0;
+        __mmask16 m0 = rem0 >= 16 ? 0xFFFF : (__mmask16)((1u << rem0) - 1);
+        __mmask16 m1 = rem1 >= 16 ? 0xFFFF : (__mmask16)((1u << rem1) - 1);
+        for (int o0 = 0; o0 < Cout; o0 += 8) {
+            int nb = Cout - o0 < 8 ? Cout - o0 : 8;
+            __m512 a0[8], a1[8];
+            for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
+            for (int i = 0; i < Cin; i++) {
+                const float *s = in + (size_t)i * P + p0;
+                __m512 x0 = _mm512_maskz_loadu_ps(m0, s), x1 = _mm512_maskz_loadu_ps(m1, s + 16);
+                const float *wp = w + (size_t)o0 * so + (size_t)i * si;
+                for (int j = 0; j < 8; j++) {
+                    __m512 b = _mm512_set1_ps(j < nb ? wp[(size_t)j * so] : 0.0f);
+                    a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
+                    a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
+                }
+            }
+            for (int j = 0; j < nb; j++) {
+                float *d = out + (size_t)(o0 + j) * P + p0;
+                if (accumulate) {
+                    a0[j] = _mm512_add_ps(a0[j], _mm512_maskz_loadu_ps(m0, d));
+                    a1[j] = _mm512_add_ps(a1[j], _mm512_maskz_loadu_ps(m1, d + 16));
+                }
+                _mm512_mask_storeu_ps(d, m0, a0[j]);
+                _mm512_mask_storeu_ps(d + 16, m1, a1[j]);
+            }
+        }
+    }
+}
+
+/* dw(Cout,Cin) += dout(Cout,P) * in(Cin,P)^T.  Threads own 4x4 weight tiles;
+ * positions go in blocks of PW_BLOCK, each block's sums added in order. */
+#define PW_BLOCK 2048
+static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P)
+{
+    int tco = (Cout + 3) / 4, tci = (Cin + 3) / 4, ntile = tco * tci;
+#pragma omp parallel
+    for (size_t b0 = 0; b0 < P; b0 += PW_BLOCK) {
+        size_t bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+            __m512 acc[4][4];
+            for (int a = 0; a < 4; a++)
+                for (int c = 0; c < 4; c++) acc[a][c] = _mm512_setzero_ps();
+            const float *g[4], *x[4];
+            for (int a = 0; a < 4; a++) {
+                g[a] = dout + (size_t)(o0 + a < Cout ? o0 + a : o0) * P + b0;
+                x[a] = in + (size_t)(i0 + a < Cin ? i0 + a : i0) * P + b0;
+            }
+            for (size_t p = 0; p < bl; p += 16) {
+                __mmask16 m = bl - p >= 16 ? 0xFFFF : (__mmask16)((1u << (bl - p)) - 1);
+                __m512 gv[4], xv[4];
+                for (int a = 0; a < 4; a++) {
+                    gv[a] = _mm512_maskz_loadu_ps(m, g[a] + p);
+                    xv[a] = _mm512_maskz_loadu_ps(m, x[a] + p);
+                }
+                for (int a = 0; a < 4; a++)
+                    for (int c = 0; c < 4; c++) acc[a][c] = _mm512_fmadd_ps(gv[a], xv[c], acc[a][c]);
+            }
+            for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                for (int c = 0; c < 4 && i0 + c < Cin; c++)
+                    dw[(size_t)(o0 + a) * Cin + i0 + c] += _mm512_reduce_add_ps(acc[a][c]);
+        }
+    }
+}
+
+/* ---- 3x3 stride 1 pad 1 -------------------------------------------------------
+ * A plane of H*W pixels is covered by 16-lane vectors of consecutive pixels
+ * (W % 16 == 0, or 16 % W == 0 so one vector spans 16/W rows).  For tap
+ * (ky,kx) a vector reads the input at offset (ky-1)*W + (kx-1) under a lane
+ * mask that zeroes pixels whose source lies outside the plane (padding). */
+typedef struct tap_masks {
+    __mmask16 m[9];
+} tap_masks;
+
+static void c3_masks(tap_masks *tm, int HW, int H, int W)
+{
+    for (int v = 0; v < HW / 16; v++)
+        for (int t = 0; t < 9; t++) {
+            int dy = t / 3 - 1, dx = t % 3 - 1;
+            unsigned m = 0;
+            for (int l = 0; l < 16; l++) {
+                int p = v * 16 + l, y = p / W + dy, x = p % W + dx;
+                if (y >= 0 && y < H && x >= 0 && x < W) m |= 1u << l;
+            }
+            tm[v].m[t] = (__mmask16)m;
+        }
+}
+
+/* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+tap)*Co + co] * in(ci, shifted by tap) */
+static void c3_forward(float *out, const float *in, const float *wt, int N, int Ci, int H, int W,
+                       int Co, int accumulate)
+{
+    int HW = H * W, nv = HW / 16, npair = nv / 2;
+    tap_masks tm[WS_C3_MAX_VEC];
+    c3_masks(tm, HW, H, W);
+    int off[9];
+    for (int t = 0; t < 9; t++) off[t] = (t / 3 - 1) * W + (t % 3 - 1);
+    int items = N * npair;
+#pragma omp parallel for schedule(static)
+    for (int it = 0; it < items; it++) {
+        int n = it / npair, v0 = (it % npair) * 2;
+        size_t p0 = (size_t)v0 * 16;
+        const tap_masks *ma = &tm[v0], *mb = &tm[v0 + 1];
+        for (int o0 = 0; o0 < Co; o0 += 8) {
+            __m512 a0[8], a1[8];
+            for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
+            for (int ci = 0; ci < Ci; ci++) {
+                const float *s = in + ((size_t)ci * N + n) * HW + p0;
+                const float *wc = wt + (size_t)ci * 9 * Co + o0;
+                for (int t = 0; t < 9; t++) {
+                    __m512 x0 = _mm512_maskz_loadu_ps(ma->m[t], s + off[t]);
+                    __m512 x1 = _mm512_maskz_loadu_ps(mb->m[t], s + 16 + off[t]);
+                    const float *w8 = wc + (size_t)t * Co;
+                    for (int j = 0; j < 8; j++) {
+                        __m512 b = _mm512_set1_ps(w8[j]);
+                        a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
+                        a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
+                    }
+                }
+            }
+            for (int j = 0; j < 8; j++) {
+                float *d = out + ((size_t)(o0 + j) * N + n) * HW + p0;
+                if (accumulate) {
+                    a0[j] = _mm512_add_ps(a0[j], _mm512_loadu_ps(d));
+                    a1[j] = _mm512_add_ps(a1[j], _mm512_loadu_ps(d + 16));
+                }
+                _mm512_storeu_ps(d, a0[j]);
+                _mm512_storeu_ps(d + 16, a1[j]);
+            }
+        }
+    }
+}
+
+/* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * in(ci,n,p+off[tap]).  Threads own
+ * tiles of (4 output channels, 1 input channel, 1 tap row ky); images in order. */
+static void c3_dweight(float *dw, const float *dout, const float *in, int N, int Ci, int H, int W,
+                       int Co)
+{
+    int HW = H * W, nv = HW / 16;
+    tap_masks tm[WS_C3_MAX_VEC];
+    c3_masks(tm, HW, H, W);
+    int tco = Co / 4, ntile = tco * Ci * 3;
+#pragma omp parallel
+    for (int n = 0; n < N; n++) {
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / (Ci * 3)) * 4, ci = (t / 3) % Ci, ky = t % 3;
+            __m512 acc[4][3];
+            for (int a = 0; a < 4; a++)
+                for (int k = 0; k < 3; k++) acc[a][k] = _mm512_setzero_ps();
+            const float *s = in + ((size_t)ci * N + n) * HW;
+            const float *g[4];
+            for (int a = 0; a < 4; a++) g[a] = dout + ((size_t)(o0 + a) * N + n) * HW;
+            for (int v = 0; v < nv; v++) {
+                size_t p = (size_t)v * 16;
+                __m512 xv[3], gv[4];
+                for (int k = 0; k < 3; k++) {
+                    int tap = ky * 3 + k;
+                    xv[k] = _mm512_maskz_loadu_ps(tm[v].m[tap], s + p + (ky - 1) * W + (k - 1));
+                }
+                for (int a = 0; a < 4; a++) gv[a] = _mm512_loadu_ps(g[a] + p);
+                for (int a = 0; a < 4; a++)
+                    for (int k = 0; k < 3; k++) acc[a][k] = _mm512_fmadd_ps(gv[a], xv[k], acc[a][k]);
+            }
+            for (int a = 0; a < 4; a++)
+                for (int k = 0; k < 3; k++)
+                    dw[(((size_t)(o0 + a) * Ci + ci) * 3 + ky) * 3 + k] += _mm512_reduce_add_ps(acc[a][k]);
+        }
+    }
+}
+#endif /* __AVX512F__ */
+
+static int g_direct = 1;
+void ws_nn_set_direct(int on) { g_direct = on; }
+
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+{
+#ifdef __AVX512F__
+    if (!g_direct || stride != 1) return 0;
+    if (K == 1 && pad == 0) return Cin > 0 && Cout > 0;
+    if (K == 3 && pad == 1) {
+        int HW = H * W;
+        int lanes_ok = (W % 16 == 0) || (W < 16 && 16 % W == 0);
+        return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 &&
+               Cin % 8 == 0;
+    }
+#else
+    (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)stride, (void)pad;
+#endif
+    return 0;
+}
+
+void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
+                            int H, int W, int Cout, int K, float *work)
+{
+#ifdef __AVX512F__
+    size_t P = (size_t)N * H * W;
+    if (K == 1) {
+        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0);
+        return;
+    }
+    /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
+    for (int co = 0; co < Cout; co++)
+        for (int ci = 0; ci < Cin; ci++)
+            for (int t = 0; t < 9; t++) work[((size_t)ci * 9 + t) * Cout + co] = weight[((size_t)co * Cin + ci) * 9 + t];
+    c3_forward(out, inp, work, N, Cin, H, W, Cout, 0);
+#else
+    (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)work;
+    WS_ASSERT(0 && "direct convolution without AVX-512");
+#endif
+}
+
+void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                             float *work)
+{
+#ifdef __AVX512F__
+    size_t P = (size_t)N * H * W;
+    if (K == 1) {
+        if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P);
+        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1);
+        return;
+    }
+    if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout);
+    if (dinp) {
+        /* dinp = correlation of dout with the flipped, transposed kernel:
+         * wt[(co*9+tap)*Cin + ci] = weight[co][ci][8-tap] */
+        for (int co = 0; co < Cout; co++)
+            for (int ci = 0; ci < Cin; ci++)
+                for (int t = 0; t < 9; t++)
+                    work[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + 8 - t];
+        c3_forward(dinp, dout, work, N, Cout, H, W, Cin, 1);
+    }
+#else
+    (void)dinp, (void)dweight, (void)dout, (void)inp, (void)weight, (void)N, (void)Cin, (void)H;
+    (void)W, (void)Cout, (void)K, (void)work;
+    WS_ASSERT(0 && "direct convolution without AVX-512");
+#endif
+}
