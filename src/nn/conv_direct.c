@@ -14,9 +14,16 @@
 #include <immintrin.h>
 
 /* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at w[o*so + i*si] */
+#define PW_MAXW 4096 /* Cout*Cin bound of pw_mix16's packed weights */
+static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
+                     int Cin, size_t P, int accumulate);
 static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
                    int Cin, size_t P, int accumulate)
 {
+    if (Cin % 16 == 0 && Cout % 8 == 0 && Cin * Cout <= PW_MAXW) {
+        pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate);
+        return;
+    }
     size_t nvec = (P + 15) / 16, npair = (nvec + 1) / 2;
 #pragma omp parallel for schedule(static)
     for (size_t q = 0; q < npair; q++) {
@@ -46,6 +53,58 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
                 }
                 _mm512_mask_storeu_ps(d, m0, a0[j]);
                 _mm512_mask_storeu_ps(d + 16, m1, a1[j]);
+            }
+        }
+    }
+}
+
+/* pw_mix for Cin % 16 == 0, Cout % 8 == 0: one 16-pixel vector at a time, its
+ * 16-channel input slice held in registers while every output channel group
+ * of 8 is formed, so each input is loaded once per chunk of 16 channels. */
+#define PW_PREFETCH 128 /* floats ahead (8 lines) */
+static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
+                     int Cin, size_t P, int accumulate)
+{
+    /* Packed weights: block (c0/16, o0/8) holds 16x8 values [k][j] = w(o0+j, c0+k),
+     * so every broadcast below is a constant offset from one pointer. */
+    float wp_all[PW_MAXW];
+    int nob = Cout / 8;
+    for (int c0 = 0; c0 < Cin; c0 += 16)
+        for (int o0 = 0; o0 < Cout; o0 += 8)
+            for (int k = 0; k < 16; k++)
+                for (int j = 0; j < 8; j++)
+                    wp_all[((c0 / 16) * nob + o0 / 8) * 128 + k * 8 + j] =
+                        w[(size_t)(o0 + j) * so + (size_t)(c0 + k) * si];
+    size_t nvec = (P + 15) / 16;
+#pragma omp parallel for schedule(static)
+    for (size_t v = 0; v < nvec; v++) {
+        size_t p0 = v * 16;
+        __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+        for (int c0 = 0; c0 < Cin; c0 += 16) {
+            __m512 x[16];
+            const float *src = in + (size_t)c0 * P + p0;
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++) x[k] = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
+            /* 16+ channel streams 256 KB apart defeat the hardware prefetcher */
+            if (p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++) _mm_prefetch((const char *)(src + (size_t)k * P + PW_PREFETCH), _MM_HINT_T0);
+            }
+            const float *wblk = wp_all + (size_t)(c0 / 16) * nob * 128;
+            for (int o0 = 0; o0 < Cout; o0 += 8, wblk += 128) {
+                __m512 a[8];
+                float *d = out + (size_t)o0 * P + p0;
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    a[j] = (c0 > 0 || accumulate) ? _mm512_maskz_loadu_ps(m, d + (size_t)j * P)
+                                                  : _mm512_setzero_ps();
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++)
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; j++)
+                        a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wblk[k * 8 + j]), x[k], a[j]);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++) _mm512_mask_storeu_ps(d + (size_t)j * P, m, a[j]);
             }
         }
     }
