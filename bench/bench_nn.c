@@ -99,6 +99,8 @@ int main(int argc, char **argv)
     printf("  %-34s %8.3f ms  %6.1f GFLOP/s\n", "conv3x3 s1 forward", f3, 2.0 * M * C * C * 9 / (f3 * 1e6));
     TIME_MS(b3, ws_conv2d_backward(dx, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     printf("  %-34s %8.3f ms  %6.1f GFLOP/s\n", "conv3x3 s1 backward (dinp+dw)", b3, 4.0 * M * C * C * 9 / (b3 * 1e6));
+    ROW("conv3x3 s1 backward dinp only", ws_conv2d_backward(dx, NULL, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
+    ROW("conv3x3 s1 backward dweight only", ws_conv2d_backward(NULL, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     ROW("conv1x1 forward", ws_conv2d_forward(y, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv1x1 backward (dinp+dw)", ws_conv2d_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv3x3 s2 16->32 forward", ws_conv2d_forward(y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));

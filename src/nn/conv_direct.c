@@ -216,39 +216,64 @@ static void c3_forward(float *out, const float *in, const float *wt, int N, int 
 }
 
 /* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * in(ci,n,p+off[tap]).  Threads own
- * tiles of (4 output channels, 1 input channel, 1 tap row ky); images in order. */
+ * tiles of (4 output channels, 2 input channels, 1 tap row ky) = 24 vector
+ * accumulators; images go in groups of C3_NGROUP (their planes stay in L2),
+ * each group's sums added to dw in image order. */
+#define C3_NGROUP 4
 static void c3_dweight(float *dw, const float *dout, const float *in, int N, int Ci, int H, int W,
                        int Co)
 {
     int HW = H * W, nv = HW / 16;
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, HW, H, W);
-    int tco = Co / 4, ntile = tco * Ci * 3;
+    int tci = Ci / 2, ntile = (Co / 4) * tci * 3;
 #pragma omp parallel
-    for (int n = 0; n < N; n++) {
+    for (int n0 = 0; n0 < N; n0 += C3_NGROUP) {
+        int n1 = n0 + C3_NGROUP < N ? n0 + C3_NGROUP : N;
 #pragma omp for schedule(static) nowait
         for (int t = 0; t < ntile; t++) {
-            int o0 = (t / (Ci * 3)) * 4, ci = (t / 3) % Ci, ky = t % 3;
-            __m512 acc[4][3];
+            int o0 = (t / (tci * 3)) * 4, c0 = ((t / 3) % tci) * 2, ky = t % 3;
+            __m512 acc[4][2][3];
+            _Pragma("GCC unroll 4")
             for (int a = 0; a < 4; a++)
-                for (int k = 0; k < 3; k++) acc[a][k] = _mm512_setzero_ps();
-            const float *s = in + ((size_t)ci * N + n) * HW;
-            const float *g[4];
-            for (int a = 0; a < 4; a++) g[a] = dout + ((size_t)(o0 + a) * N + n) * HW;
-            for (int v = 0; v < nv; v++) {
-                size_t p = (size_t)v * 16;
-                __m512 xv[3], gv[4];
-                for (int k = 0; k < 3; k++) {
-                    int tap = ky * 3 + k;
-                    xv[k] = _mm512_maskz_loadu_ps(tm[v].m[tap], s + p + (ky - 1) * W + (k - 1));
+                _Pragma("GCC unroll 4")
+                for (int b = 0; b < 2; b++)
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++) acc[a][b][k] = _mm512_setzero_ps();
+            for (int n = n0; n < n1; n++) {
+                const float *s0 = in + ((size_t)c0 * N + n) * HW + (ky - 1) * W - 1;
+                const float *s1 = s0 + (size_t)N * HW;
+                const float *g = dout + ((size_t)o0 * N + n) * HW;
+                size_t gs = (size_t)N * HW;
+                for (int v = 0; v < nv; v++) {
+                    size_t p = (size_t)v * 16;
+                    __m512 x0[3], x1[3];
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++) {
+                        __mmask16 m = tm[v].m[ky * 3 + k];
+                        x0[k] = _mm512_maskz_loadu_ps(m, s0 + p + k);
+                        x1[k] = _mm512_maskz_loadu_ps(m, s1 + p + k);
+                    }
+                    /* 24 accumulators + 6 inputs + 1 dout vector: 31 registers */
+                    _Pragma("GCC unroll 4")
+                    for (int a = 0; a < 4; a++) {
+                        __m512 gv = _mm512_loadu_ps(g + a * gs + p);
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 3; k++) {
+                            acc[a][0][k] = _mm512_fmadd_ps(gv, x0[k], acc[a][0][k]);
+                            acc[a][1][k] = _mm512_fmadd_ps(gv, x1[k], acc[a][1][k]);
+                        }
+                    }
                 }
-                for (int a = 0; a < 4; a++) gv[a] = _mm512_loadu_ps(g[a] + p);
-                for (int a = 0; a < 4; a++)
-                    for (int k = 0; k < 3; k++) acc[a][k] = _mm512_fmadd_ps(gv[a], xv[k], acc[a][k]);
             }
+            _Pragma("GCC unroll 4")
             for (int a = 0; a < 4; a++)
-                for (int k = 0; k < 3; k++)
-                    dw[(((size_t)(o0 + a) * Ci + ci) * 3 + ky) * 3 + k] += _mm512_reduce_add_ps(acc[a][k]);
+                _Pragma("GCC unroll 4")
+                for (int b = 0; b < 2; b++)
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++)
+                        dw[(((size_t)(o0 + a) * Ci + c0 + b) * 3 + ky) * 3 + k] +=
+                            _mm512_reduce_add_ps(acc[a][b][k]);
         }
     }
 }
