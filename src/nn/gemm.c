@@ -22,6 +22,8 @@
 
 #include <blis.h>
 
+#define WS_GEMM_THREAD_FLOPS 2e7
+
 static int g_inited;
 static int g_threads = 1;
 static char g_name[96] = "BLIS (not initialised)";
@@ -70,7 +72,9 @@ void ws_sgemm(int transa, int transb, int M, int N, int K, float alpha, const fl
     inc_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
     inc_t rsb = transb ? 1 : ldb, csb = transb ? ldb : 1;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    int nt = g_threads;
+    /* BLIS threads only for GEMMs big enough to amortise waking them (a
+     * thread count that is fixed per shape, so results stay deterministic). */
+    int nt = 2.0 * M * N * K >= WS_GEMM_THREAD_FLOPS ? g_threads : 1;
 #ifdef _OPENMP
     if (omp_in_parallel()) nt = 1;
 #endif
