@@ -233,6 +233,7 @@ Test(nn, conv_forward_backward_finite_differences)
         /* shapes of the direct AVX-512 kernels (16-lane vectors spanning 2 rows,
          * one row, and a 1x1 with a ragged pixel tail and odd channel counts) */
         {1, 8, 4, 8, 8, 3, 1, 1}, {2, 8, 2, 16, 16, 3, 1, 1}, {3, 5, 3, 5, 6, 1, 1, 0},
+        {1, 8, 8, 16, 8, 3, 2, 1},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
@@ -288,7 +289,8 @@ Test(nn, conv_direct_matches_gemm_path)
     const conv_shape cases[] = {
         {2, 16, 32, 32, 16, 3, 1, 1}, {2, 32, 16, 16, 32, 3, 1, 1}, {4, 64, 8, 8, 64, 3, 1, 1},
         {2, 16, 16, 16, 32, 3, 1, 1}, {2, 16, 32, 32, 16, 1, 1, 0}, {2, 64, 8, 8, 64, 1, 1, 0},
-        {3, 5, 7, 5, 13, 1, 1, 0},
+        {3, 5, 7, 5, 13, 1, 1, 0}, {2, 16, 32, 32, 32, 3, 2, 1}, {2, 32, 16, 16, 64, 3, 2, 1},
+        {2, 8, 16, 32, 16, 3, 2, 1},
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
@@ -328,7 +330,7 @@ Test(nn, conv_accumulates_skips_null_deterministic)
     ws_nn_init(0);
     const conv_shape cases[] = {{3, 16, 12, 12, 16, 3, 1, 1}, {3, 16, 12, 12, 16, 1, 1, 0},
                                 {2, 8, 12, 12, 16, 3, 2, 1}, {3, 16, 16, 16, 16, 3, 1, 1},
-                                {2, 32, 8, 8, 32, 3, 1, 1}};
+                                {2, 32, 8, 8, 32, 3, 1, 1}, {2, 16, 16, 16, 32, 3, 2, 1}};
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
         int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);

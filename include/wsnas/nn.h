@@ -38,8 +38,9 @@ int ws_nn_threads(void);
 
 /* ---- Convolution: (Cin,N,H,W) -> (Cout,N,Ho,Wo), square kernel K ---------- */
 /* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none).
- * Stride-1 1x1 and 3x3/pad-1 shapes use direct AVX-512 kernels when built
- * with AVX-512F (and W divides or is a multiple of 16), else im2col + GEMM. */
+ * 1x1 stride-1 and 3x3 pad-1 (stride 1 or 2) shapes use direct AVX-512
+ * kernels when built with AVX-512F (and the output width divides or is a
+ * multiple of 16, channels multiples of 8), else im2col + GEMM. */
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad);
 void ws_conv2d_forward(float *out, const float *inp, const float *weight,
                        int N, int Cin, int H, int W, int Cout, int K, int stride, int pad,

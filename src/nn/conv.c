@@ -4,8 +4,8 @@
  * one GEMM: out(Cout, nb*Ho*Wo) = weight(Cout, Cin*K*K) * col(Cin*K*K, nb*Ho*Wo),
  * written in place into the (Cout, N*Ho*Wo) output through ldc.  A 1x1,
  * stride-1, pad-0 convolution needs no column buffer: it is one GEMM on the
- * input itself.  Stride-1 1x1 and 3x3 (pad 1) shapes go to the direct AVX-512
- * kernels of conv_direct.c when they fit (ws_conv_direct_ok).
+ * input itself.  Stride-1 1x1 and 3x3 pad-1 (stride 1 or 2) shapes go to the
+ * direct AVX-512 kernels of conv_direct.c when they fit (ws_conv_direct_ok).
  * Reference: torch.nn.functional.conv2d (cross-correlation). */
 #include "nn_internal.h"
 
@@ -30,7 +30,11 @@ static int conv_chunk_images(int N, int Cin, int K, int Ho, int Wo)
 
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad)
 {
-    size_t wsz = (size_t)Cout * Cin * K * K; /* transposed weights (direct path) */
+    size_t wsz = (size_t)Cout * Cin * K * K;
+    if (ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad)) {
+        size_t d = ws_conv_direct_work(N, Cin, H, W, Cout, K, stride);
+        if (d > wsz) wsz = d;
+    }
     if (conv_is_pointwise(K, stride, pad)) return wsz;
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     int nb = conv_chunk_images(N, Cin, K, Ho, Wo);
@@ -103,7 +107,7 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
     if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad)) {
-        ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, work);
+        ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, work);
         return;
     }
     if (conv_is_pointwise(K, stride, pad)) {
@@ -129,7 +133,8 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
     if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad)) {
-        ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, work);
+        ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, stride,
+                                work);
         return;
     }
     if (conv_is_pointwise(K, stride, pad)) {

@@ -3,6 +3,7 @@
  * stride 1 pad 1.  They avoid im2col and the GEMM's packing, which dominate
  * at C=16.  conv.c calls them when ws_conv_direct_ok() says the shape fits and
  * falls back to im2col + GEMM otherwise (and when AVX-512F is absent).
+ * The 3x3 kernels also serve stride 2 (pad 1) through a polyphase split.
  *
  * Determinism: every output element (and every weight gradient) is summed in
  * a fixed order that does not depend on the thread count: forward and dinp
@@ -147,38 +148,77 @@ static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, 
     }
 }
 
-/* ---- 3x3 stride 1 pad 1 -------------------------------------------------------
- * A plane of H*W pixels is covered by 16-lane vectors of consecutive pixels
- * (W % 16 == 0, or 16 % W == 0 so one vector spans 16/W rows).  For tap
- * (ky,kx) a vector reads the input at offset (ky-1)*W + (kx-1) under a lane
- * mask that zeroes pixels whose source lies outside the plane (padding). */
+/* ---- 3x3, stride 1 pad 1 and stride 2 pad 1 -------------------------------------
+ * A plane of H*W output pixels is covered by 16-lane vectors of consecutive
+ * pixels (W % 16 == 0, or 16 % W == 0 so one vector spans 16/W rows).  Each
+ * tap reads a source plane at a fixed float offset from the (ci,n) plane base,
+ * shifted by (dy,dx) pixels, under a lane mask that zeroes pixels whose source
+ * lies outside the plane (the padding).  Stride 1: the source is the input and
+ * tap (ky,kx) has shift (ky-1,kx-1).  Stride 2: the source is the input split
+ * into its four polyphase sub-planes (row and column parity), each of the
+ * output's size, and every tap becomes a shift by -1 or 0 in one of them. */
+typedef struct c3_taps {
+    int n;          /* number of taps */
+    int id[9];      /* weight tap index ky*3+kx */
+    long off[9];    /* float offset of the source pixel from the output pixel */
+    int dy[9], dx[9];
+} c3_taps;
 typedef struct tap_masks {
     __mmask16 m[9];
 } tap_masks;
 
-static void c3_masks(tap_masks *tm, int HW, int H, int W)
+static void c3_masks(tap_masks *tm, const c3_taps *tp, int H, int W)
 {
-    for (int v = 0; v < HW / 16; v++)
-        for (int t = 0; t < 9; t++) {
-            int dy = t / 3 - 1, dx = t % 3 - 1;
+    for (int v = 0; v < H * W / 16; v++)
+        for (int t = 0; t < tp->n; t++) {
             unsigned m = 0;
             for (int l = 0; l < 16; l++) {
-                int p = v * 16 + l, y = p / W + dy, x = p % W + dx;
+                int p = v * 16 + l, y = p / W + tp->dy[t], x = p % W + tp->dx[t];
                 if (y >= 0 && y < H && x >= 0 && x < W) m |= 1u << l;
             }
             tm[v].m[t] = (__mmask16)m;
         }
 }
 
-/* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+tap)*Co + co] * in(ci, shifted by tap) */
-static void c3_forward(float *out, const float *in, const float *wt, int N, int Ci, int H, int W,
-                       int Co, int accumulate)
+/* Stride 1: shift (ky-1,kx-1) in the plane itself (sign -1 flips it). */
+static void c3_taps_s1(c3_taps *tp, int W, int sign)
 {
-    int HW = H * W, nv = HW / 16, npair = nv / 2;
-    tap_masks tm[WS_C3_MAX_VEC];
-    c3_masks(tm, HW, H, W);
-    int off[9];
-    for (int t = 0; t < 9; t++) off[t] = (t / 3 - 1) * W + (t % 3 - 1);
+    tp->n = 9;
+    for (int t = 0; t < 9; t++) {
+        tp->id[t] = t;
+        tp->dy[t] = sign * (t / 3 - 1), tp->dx[t] = sign * (t % 3 - 1);
+        tp->off[t] = (long)tp->dy[t] * W + tp->dx[t];
+    }
+}
+/* Stride 2 over polyphase sub-planes q = py*2+px, each qstride floats apart:
+ * input row 2*oy + ky - 1 = 2*(oy+dy) + py.  Only taps of sub-plane `only`
+ * (or all when only < 0); sign -1 gives the transposed (dinp) shifts. */
+static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
+{
+    tp->n = 0;
+    for (int t = 0; t < 9; t++) {
+        int ky = t / 3, kx = t % 3;
+        int py = (ky + 1) & 1, px = (kx + 1) & 1, q = py * 2 + px;
+        if (only >= 0 && q != only) continue;
+        int k = tp->n++;
+        tp->id[k] = t;
+        tp->dy[k] = sign * (ky == 0 ? -1 : 0), tp->dx[k] = sign * (kx == 0 ? -1 : 0);
+        tp->off[k] = (only >= 0 ? 0 : (long)(q * qstride)) + (long)tp->dy[k] * Wo + tp->dx[k];
+    }
+}
+
+/* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+id)*Co + co] * src(ci, tap);
+ * src planes (ci,n) at src + (ci*N+n)*H*W, H x W the output plane.  NT is a
+ * compile-time tap count after inlining (see c3_forward), so the tap loop
+ * unrolls with constant offsets. */
+static inline __attribute__((always_inline)) void
+c3_forward_nt(float *out, const float *src, const float *wt, int N, int Ci, int H, int W, int Co,
+              int accumulate, const c3_taps *tp, const tap_masks *tm, const int NT)
+{
+    int HW = H * W, npair = HW / 32;
+    long off[9];
+    int id[9];
+    for (int t = 0; t < 9; t++) off[t] = t < NT ? tp->off[t] : 0, id[t] = t < NT ? tp->id[t] : 0;
     int items = N * npair;
 #pragma omp parallel for schedule(static)
     for (int it = 0; it < items; it++) {
@@ -189,12 +229,14 @@ static void c3_forward(float *out, const float *in, const float *wt, int N, int 
             __m512 a0[8], a1[8];
             for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
             for (int ci = 0; ci < Ci; ci++) {
-                const float *s = in + ((size_t)ci * N + n) * HW + p0;
+                const float *s = src + ((size_t)ci * N + n) * HW + p0;
                 const float *wc = wt + (size_t)ci * 9 * Co + o0;
-                for (int t = 0; t < 9; t++) {
+                _Pragma("GCC unroll 9")
+                for (int t = 0; t < NT; t++) {
                     __m512 x0 = _mm512_maskz_loadu_ps(ma->m[t], s + off[t]);
                     __m512 x1 = _mm512_maskz_loadu_ps(mb->m[t], s + 16 + off[t]);
-                    const float *w8 = wc + (size_t)t * Co;
+                    const float *w8 = wc + (size_t)id[t] * Co;
+                    _Pragma("GCC unroll 8")
                     for (int j = 0; j < 8; j++) {
                         __m512 b = _mm512_set1_ps(w8[j]);
                         a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
@@ -215,17 +257,32 @@ static void c3_forward(float *out, const float *in, const float *wt, int N, int 
     }
 }
 
-/* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * in(ci,n,p+off[tap]).  Threads own
- * tiles of (4 output channels, 2 input channels, 1 tap row ky) = 24 vector
- * accumulators; images go in groups of C3_NGROUP (their planes stay in L2),
- * each group's sums added to dw in image order. */
+static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
+                       int W, int Co, int accumulate, const c3_taps *tp)
+{
+    tap_masks tm[WS_C3_MAX_VEC];
+    c3_masks(tm, tp, H, W);
+    switch (tp->n) {
+    case 9: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 9); break;
+    case 4: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 4); break;
+    case 2: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 2); break;
+    case 1: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 1); break;
+    default: WS_ASSERT(0 && "c3_forward: unsupported tap count");
+    }
+}
+
+/* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * src(ci,n,tap,p), all 9 taps
+ * (tp->id[t] == t).  Threads own tiles of (4 output channels, 2 input
+ * channels, 1 tap row ky) = 24 vector accumulators; images go in groups of
+ * C3_NGROUP (their planes stay in L2), each group's sums added to dw in image
+ * order. */
 #define C3_NGROUP 4
-static void c3_dweight(float *dw, const float *dout, const float *in, int N, int Ci, int H, int W,
-                       int Co)
+static void c3_dweight(float *dw, const float *dout, const float *src, int N, int Ci, int H,
+                       int W, int Co, const c3_taps *tp)
 {
     int HW = H * W, nv = HW / 16;
     tap_masks tm[WS_C3_MAX_VEC];
-    c3_masks(tm, HW, H, W);
+    c3_masks(tm, tp, H, W);
     int tci = Ci / 2, ntile = (Co / 4) * tci * 3;
 #pragma omp parallel
     for (int n0 = 0; n0 < N; n0 += C3_NGROUP) {
@@ -233,6 +290,7 @@ static void c3_dweight(float *dw, const float *dout, const float *in, int N, int
 #pragma omp for schedule(static) nowait
         for (int t = 0; t < ntile; t++) {
             int o0 = (t / (tci * 3)) * 4, c0 = ((t / 3) % tci) * 2, ky = t % 3;
+            long off[3] = {tp->off[ky * 3], tp->off[ky * 3 + 1], tp->off[ky * 3 + 2]};
             __m512 acc[4][2][3];
             _Pragma("GCC unroll 4")
             for (int a = 0; a < 4; a++)
@@ -241,7 +299,7 @@ static void c3_dweight(float *dw, const float *dout, const float *in, int N, int
                     _Pragma("GCC unroll 4")
                     for (int k = 0; k < 3; k++) acc[a][b][k] = _mm512_setzero_ps();
             for (int n = n0; n < n1; n++) {
-                const float *s0 = in + ((size_t)c0 * N + n) * HW + (ky - 1) * W - 1;
+                const float *s0 = src + ((size_t)c0 * N + n) * HW;
                 const float *s1 = s0 + (size_t)N * HW;
                 const float *g = dout + ((size_t)o0 * N + n) * HW;
                 size_t gs = (size_t)N * HW;
@@ -251,8 +309,8 @@ static void c3_dweight(float *dw, const float *dout, const float *in, int N, int
                     _Pragma("GCC unroll 4")
                     for (int k = 0; k < 3; k++) {
                         __mmask16 m = tm[v].m[ky * 3 + k];
-                        x0[k] = _mm512_maskz_loadu_ps(m, s0 + p + k);
-                        x1[k] = _mm512_maskz_loadu_ps(m, s1 + p + k);
+                        x0[k] = _mm512_maskz_loadu_ps(m, s0 + p + off[k]);
+                        x1[k] = _mm512_maskz_loadu_ps(m, s1 + p + off[k]);
                     }
                     /* 24 accumulators + 6 inputs + 1 dout vector: 31 registers */
                     _Pragma("GCC unroll 4")
@@ -277,30 +335,84 @@ static void c3_dweight(float *dw, const float *dout, const float *in, int N, int
         }
     }
 }
+
+/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px], q = py*2+px (H, W even). */
+static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        const float *x = in + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                const float *r = x + (size_t)(2 * oy + py) * W;
+                float *d0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *d1 = d0 + qs;
+                for (int ox = 0; ox < Wo; ox++) {
+                    d0[ox] = r[2 * ox];
+                    d1[ox] = r[2 * ox + 1];
+                }
+            }
+    }
+}
+/* dinp[c][n][2oy+py][2ox+px] += sub[q][c][n][oy][ox] */
+static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        float *x = dinp + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                float *r = x + (size_t)(2 * oy + py) * W;
+                const float *s0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *s1 = s0 + qs;
+                for (int ox = 0; ox < Wo; ox++) {
+                    r[2 * ox] += s0[ox];
+                    r[2 * ox + 1] += s1[ox];
+                }
+            }
+    }
+}
 #endif /* __AVX512F__ */
 
 static int g_direct = 1;
 void ws_nn_set_direct(int on) { g_direct = on; }
 
-int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+/* Shapes the 3x3 kernels handle, given the output plane Ho x Wo. */
+static int c3_shape_ok(int Cin, int Ho, int Wo, int Cout)
+{
+    int HW = Ho * Wo;
+    int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
+    return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 && Cin % 8 == 0;
+}
+
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad)
 {
 #ifdef __AVX512F__
-    if (!g_direct || stride != 1) return 0;
-    if (K == 1 && pad == 0) return Cin > 0 && Cout > 0;
-    if (K == 3 && pad == 1) {
-        int HW = H * W;
-        int lanes_ok = (W % 16 == 0) || (W < 16 && 16 % W == 0);
-        return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 &&
-               Cin % 8 == 0;
-    }
+    if (K == 1 && pad == 0 && stride == 1) return Cin > 0 && Cout > 0;
+    if (K == 3 && pad == 1 && stride == 1) return c3_shape_ok(Cin, H, W, Cout);
+    if (K == 3 && pad == 1 && stride == 2)
+        return H % 2 == 0 && W % 2 == 0 && c3_shape_ok(Cin, H / 2, W / 2, Cout);
 #else
     (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)stride, (void)pad;
 #endif
     return 0;
 }
 
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+{
+    return g_direct && ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad);
+}
+
+size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride)
+{
+    size_t w = (size_t)Cout * Cin * K * K;
+    return stride == 2 ? w + (size_t)Cin * N * H * W : w;
+}
+
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
-                            int H, int W, int Cout, int K, float *work)
+                            int H, int W, int Cout, int K, int stride, float *work)
 {
 #ifdef __AVX512F__
     size_t P = (size_t)N * H * W;
@@ -309,19 +421,31 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
         return;
     }
     /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
+    float *wt = work;
     for (int co = 0; co < Cout; co++)
         for (int ci = 0; ci < Cin; ci++)
-            for (int t = 0; t < 9; t++) work[((size_t)ci * 9 + t) * Cout + co] = weight[((size_t)co * Cin + ci) * 9 + t];
-    c3_forward(out, inp, work, N, Cin, H, W, Cout, 0);
+            for (int t = 0; t < 9; t++) wt[((size_t)ci * 9 + t) * Cout + co] = weight[((size_t)co * Cin + ci) * 9 + t];
+    c3_taps tp;
+    if (stride == 1) {
+        c3_taps_s1(&tp, W, 1);
+        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, &tp);
+    } else {
+        int Ho = H / 2, Wo = W / 2;
+        float *sub = work + (size_t)Cout * Cin * 9;
+        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_taps_s2(&tp, Wo, (size_t)Cin * N * Ho * Wo, -1, 1);
+        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, &tp);
+    }
 #else
-    (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)work;
+    (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K;
+    (void)stride, (void)work;
     WS_ASSERT(0 && "direct convolution without AVX-512");
 #endif
 }
 
 void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
-                             float *work)
+                             int stride, float *work)
 {
 #ifdef __AVX512F__
     size_t P = (size_t)N * H * W;
@@ -330,19 +454,46 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
         if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1);
         return;
     }
-    if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout);
+    /* dinp is a correlation of dout with the transposed kernel and negated
+     * shifts: wt[(co*9+tap)*Cin + ci] = weight[co][ci][tap] */
+    float *wt = work;
+    c3_taps tp;
+    if (stride == 1) {
+        c3_taps_s1(&tp, W, 1);
+        if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
+        if (dinp) {
+            for (int co = 0; co < Cout; co++)
+                for (int ci = 0; ci < Cin; ci++)
+                    for (int t = 0; t < 9; t++)
+                        wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
+            c3_taps_s1(&tp, W, -1);
+            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, &tp);
+        }
+        return;
+    }
+    int Ho = H / 2, Wo = W / 2;
+    size_t qs = (size_t)Cin * N * Ho * Wo;
+    float *sub = work + (size_t)Cout * Cin * 9;
+    if (dweight) {
+        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_taps_s2(&tp, Wo, qs, -1, 1);
+        c3_dweight(dweight, dout, sub, N, Cin, Ho, Wo, Cout, &tp);
+    }
     if (dinp) {
-        /* dinp = correlation of dout with the flipped, transposed kernel:
-         * wt[(co*9+tap)*Cin + ci] = weight[co][ci][8-tap] */
         for (int co = 0; co < Cout; co++)
             for (int ci = 0; ci < Cin; ci++)
                 for (int t = 0; t < 9; t++)
-                    work[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + 8 - t];
-        c3_forward(dinp, dout, work, N, Cout, H, W, Cin, 1);
+                    wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
+        /* each polyphase sub-plane of dinp from the taps that read it */
+        for (int q = 0; q < 4; q++) {
+            c3_taps_s2(&tp, Wo, qs, q, -1);
+            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, &tp);
+        }
+        c3_polyphase_add(dinp, sub, Cin, N, H, W);
     }
 #else
     (void)dinp, (void)dweight, (void)dout, (void)inp, (void)weight, (void)N, (void)Cin, (void)H;
-    (void)W, (void)Cout, (void)K, (void)work;
+    (void)W, (void)Cout, (void)K, (void)stride, (void)work;
     WS_ASSERT(0 && "direct convolution without AVX-512");
 #endif
 }

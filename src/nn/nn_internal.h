@@ -10,14 +10,17 @@
 /* Largest plane (in 16-pixel vectors) the direct 3x3 kernel handles. */
 #define WS_C3_MAX_VEC 1024
 
-/* 1 when the direct kernels of conv_direct.c handle this convolution. */
+/* 1 when the direct kernels of conv_direct.c can handle this convolution
+ * (1x1 stride 1 pad 0; 3x3 pad 1 stride 1 or 2), ignoring ws_nn_set_direct. */
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad);
+/* ws_conv_direct_shape and the direct kernels are enabled. */
 int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad);
-/* Direct forward / backward (stride 1; K = 1 pad 0 or K = 3 pad 1).  work
- * holds at least Cout*Cin*K*K floats. */
+/* Floats of work the direct kernels need for such a shape. */
+size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride);
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
-                            int H, int W, int Cout, int K, float *work);
+                            int H, int W, int Cout, int K, int stride, float *work);
 void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
-                             float *work);
+                             int stride, float *work);
 
 #endif
