@@ -829,3 +829,55 @@ Test(nn, linear_crossentropy_match_pytorch)
     free(dz), free(lab);
     wsfx_free(fx);
 }
+
+/* ---- thread count and kernel selection ------------------------------------------ */
+
+/* Every kernel here splits work so each output is summed in a fixed order, so
+ * 1 and 2 threads give the same bits (stronger than the per-thread-count
+ * determinism the engine promises). */
+Test(nn, kernels_same_bits_for_1_and_2_threads)
+{
+    const int C = 16, N = 4, H = 16, W = 16, M = N * H * W;
+    size_t n = (size_t)C * M, nw = (size_t)C * C * 9;
+    float *x = fnew(n), *w = fnew(nw), *dy = fnew(n), *g = fnew(C), *b = fnew(C);
+    fill(x, n, 1.0), fill(w, nw, 0.3), fill(dy, n, 1.0), fill(g, C, 1.0), fill(b, C, 1.0);
+    float *res[2][9];
+    size_t sz[9] = {n, n, nw, n, n, (size_t)C * C, n, n, n};
+    float *work = fnew(ws_conv2d_work_size(N, C, H, W, C, 3, 1, 1) +
+                       ws_conv2d_work_size(N, C, H, W, 2 * C, 3, 2, 1));
+    float *mean = fnew(C), *rstd = fnew(C), *dg = fnew(C), *db = fnew(C);
+    for (int th = 0; th < 2; th++) {
+        ws_nn_init(th + 1);
+        for (int k = 0; k < 9; k++) res[th][k] = fnew(sz[k]);
+        float **r = res[th];
+        ws_conv2d_forward(r[0], x, w, N, C, H, W, C, 3, 1, 1, work);
+        ws_conv2d_backward(r[1], r[2], dy, x, w, N, C, H, W, C, 3, 1, 1, work);
+        ws_conv2d_forward(r[3], x, w, N, C, H, W, C, 1, 1, 0, work);
+        ws_conv2d_backward(r[4], r[5], dy, x, w, N, C, H, W, C, 1, 1, 0, work);
+        ws_conv2d_forward(r[6], x, w, N, C, H, W, C / 2, 3, 2, 1, work); /* 16 -> 8, 8x8 */
+        ws_batchnorm_forward_train(r[7], r[7], mean, rstd, x, NULL, NULL, NULL, NULL, 0.1f, 1e-5f, C, M);
+        ws_batchnorm_backward(r[8], dg, db, dy, r[7], rstd, NULL, C, M);
+        ws_avgpool3_backward(r[8], dy, C, N, H, W);
+    }
+    const char *names[9] = {"conv3 out", "conv3 dinp", "conv3 dw", "conv1 out", "conv1 dinp",
+                            "conv1 dw", "conv3 s2 out", "bn out", "bn+pool dinp"};
+    for (int k = 0; k < 9; k++) {
+        cr_expect(memcmp(res[0][k], res[1][k], sz[k] * sizeof(float)) == 0,
+                  "%s differs between 1 and 2 threads", names[k]);
+        free(res[0][k]), free(res[1][k]);
+    }
+    free(x), free(w), free(dy), free(g), free(b), free(work), free(mean), free(rstd), free(dg), free(db);
+}
+
+Test(nn, gemm_route_names_the_kernel)
+{
+    ws_nn_init(0);
+    const char *name = ws_nn_gemm_name();
+    cr_expect(strncmp(name, "BLIS ", 5) == 0, "gemm name '%s'", name);
+    const char *env = getenv("BLIS_ARCH_TYPE");
+#if defined(__x86_64__)
+    if (!env && __builtin_cpu_supports("avx512f"))
+        cr_expect(strstr(name, "skx") != NULL, "AVX-512 CPU but GEMM route '%s'", name);
+#endif
+    (void)env;
+}
