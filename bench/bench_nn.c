@@ -110,6 +110,14 @@ int main(int argc, char **argv)
     ROW("conv1x1 backward (dinp+dw)", ws_conv2d_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv3x3 s2 16->32 forward", ws_conv2d_forward(y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
     ROW("conv3x3 s2 16->32 backward", ws_conv2d_backward(dx, dw, y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
+    {
+        float *img = rnd((size_t)3 * M, 30), *ws = rnd(16 * 3 * 9, 31);
+        size_t wst = ws_conv2d_work_size(N, 3, H, W, C, 3, 1, 1);
+        float *wk = rnd(wst, 32);
+        ROW("stem conv3x3 3->16 forward", ws_conv2d_forward(y, img, ws, N, 3, H, W, C, 3, 1, 1, wk));
+        ROW("stem conv3x3 3->16 backward (dw)", ws_conv2d_backward(NULL, dw, dy, img, ws, N, 3, H, W, C, 3, 1, 1, wk));
+        free(img), free(ws), free(wk);
+    }
     ROW("batchnorm train forward", ws_batchnorm_forward_train(y, xh, mean, rstd, x, g, b, rm, rv, 0.1f, 1e-5f, C, M));
     ROW("batchnorm backward", ws_batchnorm_backward(dx, dg, db, dy, xh, rstd, g, C, M));
     ROW("batchnorm eval forward", ws_batchnorm_forward_eval(y, x, g, b, rm, rv, 1e-5f, C, M));

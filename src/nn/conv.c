@@ -31,7 +31,7 @@ static int conv_chunk_images(int N, int Cin, int K, int Ho, int Wo)
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad)
 {
     size_t wsz = (size_t)Cout * Cin * K * K;
-    if (ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad)) {
+    if (ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad, 0)) {
         size_t d = ws_conv_direct_work(N, Cin, H, W, Cout, K, stride);
         if (d > wsz) wsz = d;
     }
@@ -106,7 +106,7 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
-    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad)) {
+    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 0)) {
         ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, work);
         return;
     }
@@ -132,7 +132,7 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
-    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad)) {
+    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, dinp != NULL)) {
         ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, stride,
                                 work);
         return;

@@ -283,7 +283,7 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
     int HW = H * W, nv = HW / 16;
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
-    int tci = Ci / 2, ntile = (Co / 4) * tci * 3;
+    int tci = (Ci + 1) / 2, ntile = (Co / 4) * tci * 3; /* odd Ci: last tile's 2nd channel repeats the 1st, unwritten */
 #pragma omp parallel
     for (int n0 = 0; n0 < N; n0 += C3_NGROUP) {
         int n1 = n0 + C3_NGROUP < N ? n0 + C3_NGROUP : N;
@@ -300,7 +300,7 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
                     for (int k = 0; k < 3; k++) acc[a][b][k] = _mm512_setzero_ps();
             for (int n = n0; n < n1; n++) {
                 const float *s0 = src + ((size_t)c0 * N + n) * HW;
-                const float *s1 = s0 + (size_t)N * HW;
+                const float *s1 = c0 + 1 < Ci ? s0 + (size_t)N * HW : s0;
                 const float *g = dout + ((size_t)o0 * N + n) * HW;
                 size_t gs = (size_t)N * HW;
                 for (int v = 0; v < nv; v++) {
@@ -330,8 +330,9 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
                 for (int b = 0; b < 2; b++)
                     _Pragma("GCC unroll 4")
                     for (int k = 0; k < 3; k++)
-                        dw[(((size_t)(o0 + a) * Ci + c0 + b) * 3 + ky) * 3 + k] +=
-                            _mm512_reduce_add_ps(acc[a][b][k]);
+                        if (c0 + b < Ci)
+                            dw[(((size_t)(o0 + a) * Ci + c0 + b) * 3 + ky) * 3 + k] +=
+                                _mm512_reduce_add_ps(acc[a][b][k]);
         }
     }
 }
@@ -379,30 +380,33 @@ static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H,
 static int g_direct = 1;
 void ws_nn_set_direct(int on) { g_direct = on; }
 
-/* Shapes the 3x3 kernels handle, given the output plane Ho x Wo. */
-static int c3_shape_ok(int Cin, int Ho, int Wo, int Cout)
+/* Shapes the 3x3 kernels handle, given the output plane Ho x Wo: forward and
+ * dweight need Cout % 8 == 0; dinp (a forward with the roles swapped) also
+ * Cin % 8 == 0. */
+static int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
 {
     int HW = Ho * Wo;
     int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
-    return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 && Cin % 8 == 0;
+    return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 && Cin > 0 &&
+           (!need_dinp || Cin % 8 == 0);
 }
 
-int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
 {
 #ifdef __AVX512F__
     if (K == 1 && pad == 0 && stride == 1) return Cin > 0 && Cout > 0;
-    if (K == 3 && pad == 1 && stride == 1) return c3_shape_ok(Cin, H, W, Cout);
+    if (K == 3 && pad == 1 && stride == 1) return c3_shape_ok(Cin, H, W, Cout, need_dinp);
     if (K == 3 && pad == 1 && stride == 2)
-        return H % 2 == 0 && W % 2 == 0 && c3_shape_ok(Cin, H / 2, W / 2, Cout);
+        return H % 2 == 0 && W % 2 == 0 && c3_shape_ok(Cin, H / 2, W / 2, Cout, need_dinp);
 #else
-    (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)stride, (void)pad;
+    (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)stride, (void)pad, (void)need_dinp;
 #endif
     return 0;
 }
 
-int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
 {
-    return g_direct && ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad);
+    return g_direct && ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad, need_dinp);
 }
 
 size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride)

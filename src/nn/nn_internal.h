@@ -11,10 +11,11 @@
 #define WS_C3_MAX_VEC 1024
 
 /* 1 when the direct kernels of conv_direct.c can handle this convolution
- * (1x1 stride 1 pad 0; 3x3 pad 1 stride 1 or 2), ignoring ws_nn_set_direct. */
-int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad);
+ * (1x1 stride 1 pad 0; 3x3 pad 1 stride 1 or 2), ignoring ws_nn_set_direct;
+ * need_dinp: the input gradient is wanted too (stricter channel rule). */
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp);
 /* ws_conv_direct_shape and the direct kernels are enabled. */
-int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad);
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp);
 /* Floats of work the direct kernels need for such a shape. */
 size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride);
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
