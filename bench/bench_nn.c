@@ -3,7 +3,10 @@
  * repeated runs, and the GEMM throughput (GFLOP/s) of the route in use, with
  * the kernel name (e.g. "BLIS 0.9.0 skx").  Compare BLIS kernels by running
  * with BLIS_ARCH_TYPE=3 (haswell) or 0 (skx).
- * Usage: bench_nn [threads (default: all cores)] [reps (default 15)] */
+ * Usage: bench_nn [threads (default: all cores)] [reps (default 15)]
+ * Environment: BENCH_CPUTIME=1 times process CPU instead of wall clock (for
+ * one thread on a loaded machine); BENCH_NO_DIRECT=1 sends every convolution
+ * through im2col + GEMM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +63,8 @@ int main(int argc, char **argv)
     int threads = argc > 1 ? atoi(argv[1]) : 0;
     const char *ct = getenv("BENCH_CPUTIME");
     if (ct && ct[0] == '1') g_clock = CLOCK_PROCESS_CPUTIME_ID;
+    const char *nd = getenv("BENCH_NO_DIRECT"); /* 1: im2col + GEMM for every conv */
+    if (nd && nd[0] == '1') ws_nn_set_direct(0);
     if (argc > 2) g_reps = atoi(argv[2]);
     if (g_reps < 1 || g_reps > 256) g_reps = 15;
     ws_nn_init(threads);

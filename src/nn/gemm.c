@@ -9,7 +9,12 @@
  * ws_nn_init sets BLIS_ARCH_TYPE to the numeric BLIS_ARCH_SKX when the CPU
  * has AVX-512F and the variable is not already set (a user setting wins).
  * bli_init must run before bli_arch_query_id: querying first aborts when
- * BLIS_ARCH_TYPE is set (the kernel registry is not yet filled). */
+ * BLIS_ARCH_TYPE is set (the kernel registry is not yet filled).
+ * Measured on the 2-core AVX-512 machine, one thread (bench_nn): skx gives
+ * 166 GFLOP/s on 1024^3 against haswell's 107, but haswell's "sup" kernels
+ * win on skinny shapes (M=16: 72 against 28 GFLOP/s).  The engine's hot
+ * convolutions run in conv_direct.c, so the GEMM serves the classifier and
+ * fallback shapes; skx is kept for the large ones. */
 #include "wsnas/nn.h"
 
 #include <stdint.h>
