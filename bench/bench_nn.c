@@ -145,6 +145,22 @@ int main(int argc, char **argv)
                                                ws_crossentropy_backward(dlw, p, lab, 64, 10, 1.0f)));
         free(lw), free(lb), free(lo), free(p), free(dlw), free(dlb), free(din);
     }
+    /* NB201's later stages: the same bytes per tensor, 2x and 4x the channels */
+    for (int st = 1; st <= 2; st++) {
+        int Cs = C << st, Hs = H >> st;
+        float *wst3 = rnd((size_t)Cs * Cs * 9, 40), *dws = rnd((size_t)Cs * Cs * 9, 41);
+        float *wk = rnd(ws_conv2d_work_size(N, Cs, Hs, Hs, Cs, 3, 1, 1), 42);
+        char nm[64];
+        snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d forward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d backward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d forward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+        snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d backward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+        free(wst3), free(dws), free(wk);
+    }
     free(x), free(y), free(dy), free(dx), free(xh), free(w3), free(w1), free(dw), free(w3r), free(y2);
     free(g), free(b), free(mean), free(rstd), free(rm), free(rv), free(dg), free(db), free(work);
     return 0;
