@@ -7,17 +7,17 @@
  * the thread count.  Forward reads the input once for the statistics and once
  * to normalise; backward reads dout and xhat once for the sums and once more
  * for dinp. */
-#include "wsnas/nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
 
-/* s1 = sum a[i], s2 = sum a[i]*b[i] (b NULL: a[i]^2), in double.  The AVX-512
+/* ws_nn_sums: s1 = sum a[i], s2 = sum a[i]*b[i] (b NULL: a[i]^2), in double.  The AVX-512
  * form keeps 16 double lanes and adds them in a fixed order, so the result is
  * deterministic (and independent of the thread count). */
-static void bn_sums(const float *a, const float *b, int M, double *s1, double *s2)
+void ws_nn_sums(const float *a, const float *b, int M, double *s1, double *s2)
 {
     int i = 0;
     double r1 = 0.0, r2 = 0.0;
@@ -57,7 +57,7 @@ void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rst
         /* one pass: sum and sum of squares in double (float data keeps the
          * cancellation in E[x^2] - mean^2 far below float precision) */
         double s, ss;
-        bn_sums(x, NULL, M, &s, &ss);
+        ws_nn_sums(x, NULL, M, &s, &ss);
         double mu = s / M;
         double v = ss - s * mu;
         if (v < 0.0) v = 0.0;
@@ -106,7 +106,7 @@ void ws_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
     for (int c = 0; c < C; c++) {
         const float *dy = dout + (size_t)c * M, *xh = xhat + (size_t)c * M;
         double sdy, sdyx;
-        bn_sums(dy, xh, M, &sdy, &sdyx);
+        ws_nn_sums(dy, xh, M, &sdy, &sdyx);
         if (dgamma) dgamma[c] += (float)sdyx;
         if (dbeta) dbeta[c] += (float)sdy;
         if (dinp) {

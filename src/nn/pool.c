@@ -2,7 +2,7 @@
  * pad 1 with count_include_pad=False (NB201's avg_pool_3x3), 2x2 stride 2
  * (the reduction cell's shortcut), and the global average pool that feeds the
  * classifier.  Each (c,n) plane is independent; OpenMP splits planes. */
-#include "wsnas/nn.h"
+#include "nn_internal.h"
 
 #include <string.h>
 
@@ -211,9 +211,8 @@ void ws_gap_forward(float *out, const float *inp, int C, int N, int H, int W)
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++) {
         int c = p / N, n = p % N;
-        const float *x = inp + (size_t)p * HW;
-        double s = 0.0;
-        for (int i = 0; i < HW; i++) s += x[i];
+        double s, ss;
+        ws_nn_sums(inp + (size_t)p * HW, NULL, HW, &s, &ss);
         out[(size_t)n * C + c] = (float)(s / HW);
     }
 }
