@@ -383,7 +383,7 @@ void ws_nn_set_direct(int on) { g_direct = on; }
 /* Shapes the 3x3 kernels handle, given the output plane Ho x Wo: forward and
  * dweight need Cout % 8 == 0; dinp (a forward with the roles swapped) also
  * Cin % 8 == 0. */
-static int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
+static inline int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
 {
     int HW = Ho * Wo;
     int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
