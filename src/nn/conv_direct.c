@@ -274,19 +274,20 @@ static void c3_forward(float *out, const float *src, const float *wt, int N, int
 /* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * src(ci,n,tap,p), all 9 taps
  * (tp->id[t] == t).  Threads own tiles of (4 output channels, 2 input
  * channels, 1 tap row ky) = 24 vector accumulators; images go in groups of
- * C3_NGROUP (their planes stay in L2), each group's sums added to dw in image
- * order. */
-#define C3_NGROUP 4
+ * about C3_GROUP_PIXELS pixels (their planes stay in L2), each group's sums
+ * added to dw in image order (the grouping depends on the shape only). */
+#define C3_GROUP_PIXELS 2048
 static void c3_dweight(float *dw, const float *dout, const float *src, int N, int Ci, int H,
                        int W, int Co, const c3_taps *tp)
 {
     int HW = H * W, nv = HW / 16;
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
+    int ng = HW >= C3_GROUP_PIXELS ? 1 : C3_GROUP_PIXELS / HW;
     int tci = (Ci + 1) / 2, ntile = (Co / 4) * tci * 3; /* odd Ci: last tile's 2nd channel repeats the 1st, unwritten */
 #pragma omp parallel
-    for (int n0 = 0; n0 < N; n0 += C3_NGROUP) {
-        int n1 = n0 + C3_NGROUP < N ? n0 + C3_NGROUP : N;
+    for (int n0 = 0; n0 < N; n0 += ng) {
+        int n1 = n0 + ng < N ? n0 + ng : N;
 #pragma omp for schedule(static) nowait
         for (int t = 0; t < ntile; t++) {
             int o0 = (t / (tci * 3)) * 4, c0 = ((t / 3) % tci) * 2, ky = t % 3;
