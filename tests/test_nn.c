@@ -918,3 +918,27 @@ Test(nn, gemm_route_names_the_kernel)
 #endif
     (void)env;
 }
+
+Test(nn, sums_in_double)
+{
+    const size_t ns[] = {0, 1, 15, 16, 17, 1000, 65541};
+    for (size_t k = 0; k < WS_ARRAY_LEN(ns); k++) {
+        size_t n = ns[k];
+        float *a = fnew(n), *b = fnew(n);
+        fill(a, n, 1.0), fill(b, n, 2.0);
+        for (size_t i = 0; i < n; i++) a[i] += 3.0f; /* a mean to cancel against */
+        double r1 = 0, r2 = 0, r3 = 0, m = 0;
+        for (size_t i = 0; i < n; i++) {
+            r1 += a[i], r2 += (double)a[i] * b[i], r3 += (double)a[i] * a[i];
+            m += fabs((double)a[i] * b[i]) + (double)a[i] * a[i] + fabs(a[i]);
+        }
+        double s1, s2, t1, t2;
+        ws_nn_sums(a, b, n, &s1, &s2);
+        ws_nn_sums(a, NULL, n, &t1, &t2);
+        double tol = 1e-14 * (m + 1.0);
+        cr_expect(fabs(s1 - r1) <= tol && fabs(t1 - r1) <= tol, "n=%zu sum %.17g %.17g vs %.17g", n, s1, t1, r1);
+        cr_expect(fabs(s2 - r2) <= tol, "n=%zu dot %.17g vs %.17g", n, s2, r2);
+        cr_expect(fabs(t2 - r3) <= tol, "n=%zu squares %.17g vs %.17g", n, t2, r3);
+        free(a), free(b);
+    }
+}

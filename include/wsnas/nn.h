@@ -84,6 +84,11 @@ void ws_relu_forward(float *out, const float *inp, size_t n);
 /* dinp += dout * (inp > 0) */
 void ws_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 
+/* s1 = sum a[i] and s2 = sum a[i]*b[i] (b NULL: sum a[i]^2) over [0,n),
+ * accumulated in double (AVX-512: 16 double lanes, fixed order; no threads).
+ * For per-channel statistics and architecture-gradient dot products. */
+void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2);
+
 /* ---- Pooling -------------------------------------------------------------- */
 /* 3x3, stride 1, pad 1, count_include_pad=False: (C,N,H,W) -> same shape. */
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W);

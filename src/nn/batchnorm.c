@@ -14,17 +14,16 @@
 #include <immintrin.h>
 #endif
 
-/* ws_nn_sums: s1 = sum a[i], s2 = sum a[i]*b[i] (b NULL: a[i]^2), in double.  The AVX-512
- * form keeps 16 double lanes and adds them in a fixed order, so the result is
- * deterministic (and independent of the thread count). */
-void ws_nn_sums(const float *a, const float *b, int M, double *s1, double *s2)
+/* ws_nn_sums (nn.h): the AVX-512 form keeps 16 double lanes and adds them in a
+ * fixed order, so the result is deterministic. */
+void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2)
 {
-    int i = 0;
+    size_t i = 0;
     double r1 = 0.0, r2 = 0.0;
 #ifdef __AVX512F__
     __m512d p0 = _mm512_setzero_pd(), p1 = _mm512_setzero_pd();
     __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
-    for (; i + 16 <= M; i += 16) {
+    for (; i + 16 <= n; i += 16) {
         __m512 va = _mm512_loadu_ps(a + i), vb = b ? _mm512_loadu_ps(b + i) : va;
         __m512d a0 = _mm512_cvtps_pd(_mm512_castps512_ps256(va));
         __m512d a1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1)));
@@ -38,7 +37,7 @@ void ws_nn_sums(const float *a, const float *b, int M, double *s1, double *s2)
     r1 = _mm512_reduce_add_pd(_mm512_add_pd(p0, p1));
     r2 = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));
 #endif
-    for (; i < M; i++) {
+    for (; i < n; i++) {
         r1 += a[i];
         r2 += (double)a[i] * (b ? b[i] : a[i]);
     }
@@ -57,7 +56,7 @@ void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rst
         /* one pass: sum and sum of squares in double (float data keeps the
          * cancellation in E[x^2] - mean^2 far below float precision) */
         double s, ss;
-        ws_nn_sums(x, NULL, M, &s, &ss);
+        ws_nn_sums(x, NULL, (size_t)M, &s, &ss);
         double mu = s / M;
         double v = ss - s * mu;
         if (v < 0.0) v = 0.0;
@@ -106,7 +105,7 @@ void ws_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
     for (int c = 0; c < C; c++) {
         const float *dy = dout + (size_t)c * M, *xh = xhat + (size_t)c * M;
         double sdy, sdyx;
-        ws_nn_sums(dy, xh, M, &sdy, &sdyx);
+        ws_nn_sums(dy, xh, (size_t)M, &sdy, &sdyx);
         if (dgamma) dgamma[c] += (float)sdyx;
         if (dbeta) dbeta[c] += (float)sdy;
         if (dinp) {

@@ -24,8 +24,4 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                              int stride, float *work);
 
-/* s1 = sum a[i], s2 = sum a[i]*b[i] (b NULL: a[i]^2), accumulated in double
- * lanes in a fixed order (batchnorm.c). */
-void ws_nn_sums(const float *a, const float *b, int M, double *s1, double *s2);
-
 #endif

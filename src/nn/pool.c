@@ -212,7 +212,7 @@ void ws_gap_forward(float *out, const float *inp, int C, int N, int H, int W)
     for (int p = 0; p < P; p++) {
         int c = p / N, n = p % N;
         double s, ss;
-        ws_nn_sums(inp + (size_t)p * HW, NULL, HW, &s, &ss);
+        ws_nn_sums(inp + (size_t)p * HW, NULL, (size_t)HW, &s, &ss);
         out[(size_t)n * C + c] = (float)(s / HW);
     }
 }
