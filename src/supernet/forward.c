@@ -125,12 +125,18 @@ static void cellbn_forward_accum(ws_bn *bn, float *node, const float *inp, float
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < C; ch++) {
         const float *x = inp + (size_t)ch * M;
-        double s = 0.0;
-        for (size_t i = 0; i < M; i++) s += x[i];
+        double s, unused;
+        run_sums(x, NULL, M, &s, &unused);
         double mu = s / (double)M, v = 0.0;
-        for (size_t i = 0; i < M; i++) {
-            double d = x[i] - mu;
-            v += d * d;
+        float muf0 = (float)mu;
+        for (size_t i0 = 0; i0 < M; i0 += 256) { /* float blocks, double across */
+            size_t i1 = i0 + 256 < M ? i0 + 256 : M;
+            float fv = 0.0f;
+            for (size_t i = i0; i < i1; i++) {
+                float d = x[i] - muf0;
+                fv += d * d;
+            }
+            v += fv;
         }
         double var = v / (double)M;
         float rs = (float)(1.0 / sqrt(var + BN_EPS)), muf = (float)mu;
