@@ -77,14 +77,33 @@ static void channel_dots(double *part, double *part2, const float *a, const floa
     }
 }
 
-/* <a, g*x + b> summed over channels (g/b NULL = 1/0). */
-static double dot_affine(ws_net *net, const float *a, const float *x, const float *g,
-                         const float *b, int C, size_t M)
+/* dst += c * d over (C, M) and, when want_dot, returns <d, y> (per-channel
+ * float block sums combined in double, fixed order). */
+static double accum_dot(ws_net *net, float *dst, const float *d, float c, const float *y, int C,
+                        size_t M, int want_dot)
 {
-    double *p = net->dot_part, *p2 = net->dot_part + C;
-    channel_dots(p, p2, a, x, C, M);
+    double *p = net->dot_part;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        const float *pd = d + (size_t)ch * M, *py = y + (size_t)ch * M;
+        float *o = dst + (size_t)ch * M;
+        double t = 0.0;
+        for (size_t i0 = 0; i0 < M; i0 += 256) {
+            size_t i1 = i0 + 256 < M ? i0 + 256 : M;
+            float f = 0.0f;
+            if (want_dot)
+                for (size_t i = i0; i < i1; i++) {
+                    f += pd[i] * py[i];
+                    o[i] += c * pd[i];
+                }
+            else
+                for (size_t i = i0; i < i1; i++) o[i] += c * pd[i];
+            t += f;
+        }
+        p[ch] = t;
+    }
     double s = 0.0;
-    for (int ch = 0; ch < C; ch++) s += (g ? g[ch] : 1.0) * p[ch] + (b ? b[ch] * p2[ch] : 0.0);
+    for (int ch = 0; ch < C; ch++) s += p[ch];
     return s;
 }
 
@@ -337,12 +356,11 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
                 const float *xj = cell->node[j];
                 switch (ops[t]) {
                 case WS_OP_SKIP:
-                    if (arch) g[WS_OP_SKIP] = dot_affine(net, d, xj, NULL, NULL, C, M);
-                    accum_affine(dn[j], d, coef[t], NULL, NULL, C, M, 0);
+                    g[WS_OP_SKIP] = accum_dot(net, dn[j], d, coef[t], xj, C, M, arch);
                     break;
                 case WS_OP_AVGPOOL:
-                    if (arch) g[WS_OP_AVGPOOL] = dot_affine(net, d, cell->pool[j], NULL, NULL, C, M);
-                    accum_affine(net->dpool[j], d, coef[t], NULL, NULL, C, M, 0);
+                    g[WS_OP_AVGPOOL] =
+                        accum_dot(net, net->dpool[j], d, coef[t], cell->pool[j], C, M, arch);
                     break;
                 default: {
                     ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
