@@ -3,7 +3,10 @@
  * repeated runs, and the GEMM throughput (GFLOP/s) of the route in use, with
  * the kernel name (e.g. "BLIS 0.9.0 skx").  Compare BLIS kernels by running
  * with BLIS_ARCH_TYPE=3 (haswell) or 0 (skx).
- * Usage: bench_nn [threads (default: all cores)] [reps (default 15)] */
+ * Usage: bench_nn [threads (default: all cores)] [reps (default 15)]
+ * Environment: BENCH_CPUTIME=1 times process CPU instead of wall clock (for
+ * one thread on a loaded machine); BENCH_NO_DIRECT=1 sends every convolution
+ * through im2col + GEMM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +14,13 @@
 
 #include "wsnas/nn.h"
 
+/* Wall time; process CPU time with BENCH_CPUTIME=1 (comparing kernel
+ * versions on a loaded machine, one thread). */
+static clockid_t g_clock = CLOCK_MONOTONIC;
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(g_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 static int cmp_d(const void *a, const void *b)
@@ -55,11 +61,15 @@ static float *rnd(size_t n, unsigned seed)
 int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 0;
+    const char *ct = getenv("BENCH_CPUTIME");
+    if (ct && ct[0] == '1') g_clock = CLOCK_PROCESS_CPUTIME_ID;
+    const char *nd = getenv("BENCH_NO_DIRECT"); /* 1: im2col + GEMM for every conv */
+    if (nd && nd[0] == '1') ws_nn_set_direct(0);
     if (argc > 2) g_reps = atoi(argv[2]);
     if (g_reps < 1 || g_reps > 256) g_reps = 15;
     ws_nn_init(threads);
-    printf("nn kernels: GEMM %s, %d thread(s), median of %d\n", ws_nn_gemm_name(),
-           ws_nn_threads(), g_reps);
+    printf("nn kernels: GEMM %s, %d thread(s), median of %d (%s)\n", ws_nn_gemm_name(),
+           ws_nn_threads(), g_reps, g_clock == CLOCK_MONOTONIC ? "wall ms" : "CPU ms");
 
     /* GEMM throughput: square and the conv3 shape (Cout x N*H*W x Cin*9) */
     const int gs[][3] = {{1024, 1024, 1024}, {16, 65536, 144}, {144, 65536, 16}, {16, 144, 65536}};
@@ -99,10 +109,20 @@ int main(int argc, char **argv)
     printf("  %-34s %8.3f ms  %6.1f GFLOP/s\n", "conv3x3 s1 forward", f3, 2.0 * M * C * C * 9 / (f3 * 1e6));
     TIME_MS(b3, ws_conv2d_backward(dx, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     printf("  %-34s %8.3f ms  %6.1f GFLOP/s\n", "conv3x3 s1 backward (dinp+dw)", b3, 4.0 * M * C * C * 9 / (b3 * 1e6));
+    ROW("conv3x3 s1 backward dinp only", ws_conv2d_backward(dx, NULL, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
+    ROW("conv3x3 s1 backward dweight only", ws_conv2d_backward(NULL, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     ROW("conv1x1 forward", ws_conv2d_forward(y, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv1x1 backward (dinp+dw)", ws_conv2d_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv3x3 s2 16->32 forward", ws_conv2d_forward(y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
     ROW("conv3x3 s2 16->32 backward", ws_conv2d_backward(dx, dw, y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
+    {
+        float *img = rnd((size_t)3 * M, 30), *ws = rnd(16 * 3 * 9, 31);
+        size_t wst = ws_conv2d_work_size(N, 3, H, W, C, 3, 1, 1);
+        float *wk = rnd(wst, 32);
+        ROW("stem conv3x3 3->16 forward", ws_conv2d_forward(y, img, ws, N, 3, H, W, C, 3, 1, 1, wk));
+        ROW("stem conv3x3 3->16 backward (dw)", ws_conv2d_backward(NULL, dw, dy, img, ws, N, 3, H, W, C, 3, 1, 1, wk));
+        free(img), free(ws), free(wk);
+    }
     ROW("batchnorm train forward", ws_batchnorm_forward_train(y, xh, mean, rstd, x, g, b, rm, rv, 0.1f, 1e-5f, C, M));
     ROW("batchnorm backward", ws_batchnorm_backward(dx, dg, db, dy, xh, rstd, g, C, M));
     ROW("batchnorm eval forward", ws_batchnorm_forward_eval(y, x, g, b, rm, rv, 1e-5f, C, M));
@@ -124,6 +144,22 @@ int main(int argc, char **argv)
         ROW("cross-entropy forward+backward", (ws_crossentropy_forward(p, lo, lab, 64, 10, NULL),
                                                ws_crossentropy_backward(dlw, p, lab, 64, 10, 1.0f)));
         free(lw), free(lb), free(lo), free(p), free(dlw), free(dlb), free(din);
+    }
+    /* NB201's later stages: the same bytes per tensor, 2x and 4x the channels */
+    for (int st = 1; st <= 2; st++) {
+        int Cs = C << st, Hs = H >> st;
+        float *wst3 = rnd((size_t)Cs * Cs * 9, 40), *dws = rnd((size_t)Cs * Cs * 9, 41);
+        float *wk = rnd(ws_conv2d_work_size(N, Cs, Hs, Hs, Cs, 3, 1, 1), 42);
+        char nm[64];
+        snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d forward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d backward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d forward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+        snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d backward", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+        free(wst3), free(dws), free(wk);
     }
     free(x), free(y), free(dy), free(dx), free(xh), free(w3), free(w1), free(dw), free(w3r), free(y2);
     free(g), free(b), free(mean), free(rstd), free(rm), free(rv), free(dg), free(db), free(work);

@@ -230,6 +230,10 @@ Test(nn, conv_forward_backward_finite_differences)
     const conv_shape cases[] = {
         {2, 3, 6, 5, 4, 3, 1, 1}, {2, 3, 7, 6, 5, 3, 2, 1}, {3, 4, 5, 5, 6, 1, 1, 0},
         {2, 4, 6, 6, 3, 1, 2, 0}, {2, 2, 6, 7, 3, 3, 1, 0}, {1, 2, 5, 5, 2, 3, 2, 2},
+        /* shapes of the direct AVX-512 kernels (16-lane vectors spanning 2 rows,
+         * one row, and a 1x1 with a ragged pixel tail and odd channel counts) */
+        {1, 8, 4, 8, 8, 3, 1, 1}, {2, 8, 2, 16, 16, 3, 1, 1}, {3, 5, 3, 5, 6, 1, 1, 0},
+        {1, 8, 8, 16, 8, 3, 2, 1},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
@@ -278,12 +282,92 @@ Test(nn, conv_matches_pytorch)
     wsfx_free(fx);
 }
 
+/* The direct kernels against the im2col + GEMM path on NB201's shapes. */
+Test(nn, conv_direct_matches_gemm_path)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {
+        {2, 16, 32, 32, 16, 3, 1, 1}, {2, 32, 16, 16, 32, 3, 1, 1}, {4, 64, 8, 8, 64, 3, 1, 1},
+        {2, 16, 16, 16, 32, 3, 1, 1}, {2, 16, 32, 32, 16, 1, 1, 0}, {2, 64, 8, 8, 64, 1, 1, 0},
+        {3, 5, 7, 5, 13, 1, 1, 0}, {2, 16, 32, 32, 32, 3, 2, 1}, {2, 32, 16, 16, 64, 3, 2, 1},
+        {2, 8, 16, 32, 16, 3, 2, 1},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.K * s.K;
+        size_t no = (size_t)s.Cout * s.N * Ho * Wo;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2], *dw[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int path = 0; path < 2; path++) {
+            y[path] = fnew(no), dx[path] = fnew(ni), dw[path] = fnew(nw);
+            fill(dx[path], ni, 1.0), fill(dw[path], nw, 1.0); /* same pre-fill, second fill differs */
+        }
+        memcpy(dx[1], dx[0], ni * sizeof(float)), memcpy(dw[1], dw[0], nw * sizeof(float));
+        for (int path = 0; path < 2; path++) {
+            ws_nn_set_direct(path);
+            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
+            ws_conv2d_backward(dx[path], dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K,
+                               s.stride, s.pad, work);
+        }
+        ws_nn_set_direct(1);
+        double *ry = to_d(y[0], no), *rx = to_d(dx[0], ni), *rw = to_d(dw[0], nw);
+        char what[128];
+        snprintf(what, sizeof what, "direct vs gemm N%d Cin%d %dx%d Cout%d K%d", s.N, s.Cin, s.H,
+                 s.W, s.Cout, s.K);
+        expect_close(what, y[1], ry, no, 1e-5);
+        expect_close("direct vs gemm dinp (accumulated)", dx[1], rx, ni, 1e-5);
+        expect_close("direct vs gemm dweight (accumulated)", dw[1], rw, nw, 1e-5);
+        free(x), free(w), free(dy), free(work), free(ry), free(rx), free(rw);
+        for (int path = 0; path < 2; path++) free(y[path]), free(dx[path]), free(dw[path]);
+    }
+}
+
+/* Odd input channel counts (the 3-channel stem): the direct kernels serve the
+ * forward and dweight (dinp NULL); checked against the GEMM path and FD. */
+Test(nn, conv_direct_odd_cin_weight_gradient)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {{2, 3, 16, 16, 16, 3, 1, 1}, {2, 3, 16, 16, 8, 3, 2, 1},
+                                {1, 5, 8, 8, 8, 3, 1, 1}, {1, 3, 4, 8, 8, 3, 1, 1}};
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
+        size_t no = (size_t)s.Cout * s.N * Ho * Wo;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dw[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride, 1));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int path = 0; path < 2; path++) {
+            y[path] = fnew(no), dw[path] = fnew(nw);
+            ws_nn_set_direct(path);
+            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride, 1, work);
+            ws_conv2d_backward(NULL, dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride, 1, work);
+        }
+        ws_nn_set_direct(1);
+        double *ry = to_d(y[0], no), *rw = to_d(dw[0], nw);
+        expect_close("odd Cin direct vs gemm out", y[1], ry, no, 1e-5);
+        expect_close("odd Cin direct vs gemm dweight", dw[1], rw, nw, 1e-5);
+        if (k == WS_ARRAY_LEN(cases) - 1) { /* small: finite differences too */
+            conv_ctx c = {s, to_d(x, ni), to_d(w, nw), to_d(dy, no), dnew(no), no};
+            double *gw = dnew(nw);
+            fd_grad(gw, c.w, nw, conv_loss, &c);
+            expect_close("odd Cin direct dweight vs FD", dw[1], gw, nw, 1e-5);
+            free(c.inp), free(c.w), free(c.dout), free(c.out), free(gw);
+        }
+        free(x), free(w), free(dy), free(work), free(ry), free(rw);
+        for (int path = 0; path < 2; path++) free(y[path]), free(dw[path]);
+    }
+}
+
 /* Backward adds to what d* hold; NULL d* are skipped; same bits twice. */
 Test(nn, conv_accumulates_skips_null_deterministic)
 {
     ws_nn_init(0);
     const conv_shape cases[] = {{3, 16, 12, 12, 16, 3, 1, 1}, {3, 16, 12, 12, 16, 1, 1, 0},
-                                {2, 8, 12, 12, 16, 3, 2, 1}};
+                                {2, 8, 12, 12, 16, 3, 2, 1}, {3, 16, 16, 16, 16, 3, 1, 1},
+                                {2, 32, 8, 8, 32, 3, 1, 1}, {2, 16, 16, 16, 32, 3, 2, 1}};
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
         int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
@@ -607,6 +691,7 @@ Test(nn, pools_relu_finite_differences)
     op_check(OP_GAP, 3, 4, 5, 3);
     op_check(OP_RELU, 3, 2, 4, 5);
     op_check(OP_POOL3, 16, 4, 16, 16);
+    op_check(OP_POOL3, 1, 1, 3, 520); /* wider than the separable path's row buffers */
     op_check(OP_RELU, 16, 4, 16, 16);
 }
 
@@ -780,4 +865,81 @@ Test(nn, linear_crossentropy_match_pytorch)
     free(x), free(w), free(b), free(dy), free(y), free(dx), free(dw), free(db), free(z), free(p);
     free(dz), free(lab);
     wsfx_free(fx);
+}
+
+/* ---- thread count and kernel selection ------------------------------------------ */
+
+/* Every kernel here splits work so each output is summed in a fixed order, so
+ * 1 and 2 threads give the same bits (stronger than the per-thread-count
+ * determinism the engine promises). */
+Test(nn, kernels_same_bits_for_1_and_2_threads)
+{
+    const int C = 16, N = 4, H = 16, W = 16, M = N * H * W;
+    size_t n = (size_t)C * M, nw = (size_t)C * C * 9;
+    float *x = fnew(n), *w = fnew(nw), *dy = fnew(n), *g = fnew(C), *b = fnew(C);
+    fill(x, n, 1.0), fill(w, nw, 0.3), fill(dy, n, 1.0), fill(g, C, 1.0), fill(b, C, 1.0);
+    float *res[2][9];
+    size_t sz[9] = {n, n, nw, n, n, (size_t)C * C, n, n, n};
+    float *work = fnew(ws_conv2d_work_size(N, C, H, W, C, 3, 1, 1) +
+                       ws_conv2d_work_size(N, C, H, W, 2 * C, 3, 2, 1));
+    float *mean = fnew(C), *rstd = fnew(C), *dg = fnew(C), *db = fnew(C);
+    for (int th = 0; th < 2; th++) {
+        ws_nn_init(th + 1);
+        for (int k = 0; k < 9; k++) res[th][k] = fnew(sz[k]);
+        float **r = res[th];
+        ws_conv2d_forward(r[0], x, w, N, C, H, W, C, 3, 1, 1, work);
+        ws_conv2d_backward(r[1], r[2], dy, x, w, N, C, H, W, C, 3, 1, 1, work);
+        ws_conv2d_forward(r[3], x, w, N, C, H, W, C, 1, 1, 0, work);
+        ws_conv2d_backward(r[4], r[5], dy, x, w, N, C, H, W, C, 1, 1, 0, work);
+        ws_conv2d_forward(r[6], x, w, N, C, H, W, C / 2, 3, 2, 1, work); /* 16 -> 8, 8x8 */
+        ws_batchnorm_forward_train(r[7], r[7], mean, rstd, x, NULL, NULL, NULL, NULL, 0.1f, 1e-5f, C, M);
+        ws_batchnorm_backward(r[8], dg, db, dy, r[7], rstd, NULL, C, M);
+        ws_avgpool3_backward(r[8], dy, C, N, H, W);
+    }
+    const char *names[9] = {"conv3 out", "conv3 dinp", "conv3 dw", "conv1 out", "conv1 dinp",
+                            "conv1 dw", "conv3 s2 out", "bn out", "bn+pool dinp"};
+    for (int k = 0; k < 9; k++) {
+        cr_expect(memcmp(res[0][k], res[1][k], sz[k] * sizeof(float)) == 0,
+                  "%s differs between 1 and 2 threads", names[k]);
+        free(res[0][k]), free(res[1][k]);
+    }
+    free(x), free(w), free(dy), free(g), free(b), free(work), free(mean), free(rstd), free(dg), free(db);
+}
+
+Test(nn, gemm_route_names_the_kernel)
+{
+    ws_nn_init(0);
+    const char *name = ws_nn_gemm_name();
+    cr_expect(strncmp(name, "BLIS ", 5) == 0, "gemm name '%s'", name);
+    const char *env = getenv("BLIS_ARCH_TYPE");
+#if defined(__x86_64__)
+    if (!env && __builtin_cpu_supports("avx512f"))
+        cr_expect(strstr(name, "skx") != NULL, "AVX-512 CPU but GEMM route '%s'", name);
+#endif
+    (void)env;
+}
+
+Test(nn, sums_in_double)
+{
+    const size_t ns[] = {0, 1, 15, 16, 17, 1000, 65541};
+    for (size_t k = 0; k < WS_ARRAY_LEN(ns); k++) {
+        size_t n = ns[k];
+        float *a = fnew(n), *b = fnew(n);
+        fill(a, n, 1.0), fill(b, n, 2.0);
+        for (size_t i = 0; i < n; i++) a[i] += 3.0f; /* a mean to cancel against */
+        double r1 = 0, r2 = 0, r3 = 0, m = 0;
+        for (size_t i = 0; i < n; i++) {
+            r1 += a[i], r2 += (double)a[i] * b[i], r3 += (double)a[i] * a[i];
+            m += fabs((double)a[i] * b[i]) + (double)a[i] * a[i] + fabs(a[i]);
+        }
+        double s1, s2, t1, t2;
+        ws_nn_sums(a, b, n, &s1, &s2);
+        ws_nn_sums(a, NULL, n, &t1, &t2);
+        /* recursive-summation bound: (n-1) u sum|terms| for either order */
+        double tol = 1.2e-16 * (double)(n + 16) * (m + 1.0);
+        cr_expect(fabs(s1 - r1) <= tol && fabs(t1 - r1) <= tol, "n=%zu sum %.17g %.17g vs %.17g", n, s1, t1, r1);
+        cr_expect(fabs(s2 - r2) <= tol, "n=%zu dot %.17g vs %.17g", n, s2, r2);
+        cr_expect(fabs(t2 - r3) <= tol, "n=%zu squares %.17g vs %.17g", n, t2, r3);
+        free(a), free(b);
+    }
 }

@@ -37,7 +37,12 @@ const char *ws_nn_gemm_name(void);
 int ws_nn_threads(void);
 
 /* ---- Convolution: (Cin,N,H,W) -> (Cout,N,Ho,Wo), square kernel K ---------- */
-/* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none). */
+/* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none).
+ * 1x1 stride-1 and 3x3 pad-1 (stride 1 or 2) shapes use direct AVX-512
+ * kernels when built with AVX-512F (3x3: the output width divides or is a
+ * multiple of 16, Cout a multiple of 8, and Cin too when dinp is wanted),
+ * else im2col + GEMM.  The work size covers both paths (a 3x3 stride-2
+ * convolution needs Cin*N*H*W + Cout*Cin*9 floats for its polyphase split). */
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad);
 void ws_conv2d_forward(float *out, const float *inp, const float *weight,
                        int N, int Cin, int H, int W, int Cout, int K, int stride, int pad,
@@ -46,6 +51,9 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight,
 void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                         int stride, int pad, float *work);
+/* 0 forces im2col + GEMM for every convolution (tests compare both paths);
+ * 1 (default) enables the direct kernels.  Not thread-safe: set it between steps. */
+void ws_nn_set_direct(int on);
 
 /* ---- Batch norm over (C, M) with M = N*H*W, PyTorch semantics ------------ */
 /* Training: normalise with the biased batch variance; save mean and rstd (C)
@@ -75,6 +83,11 @@ void ws_batchnorm_backward_eval(float *dinp, float *dgamma, float *dbeta, const 
 void ws_relu_forward(float *out, const float *inp, size_t n);
 /* dinp += dout * (inp > 0) */
 void ws_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* s1 = sum a[i] and s2 = sum a[i]*b[i] (b NULL: sum a[i]^2) over [0,n),
+ * accumulated in double (AVX-512: 16 double lanes, fixed order; no threads).
+ * For per-channel statistics and architecture-gradient dot products. */
+void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2);
 
 /* ---- Pooling -------------------------------------------------------------- */
 /* 3x3, stride 1, pad 1, count_include_pad=False: (C,N,H,W) -> same shape. */

@@ -4,10 +4,46 @@
  * variance and updates running statistics with the unbiased one; evaluation
  * uses the running statistics.  Sums are accumulated in double, per channel,
  * in a fixed order; OpenMP splits channels only, so results do not depend on
- * the thread count. */
-#include "wsnas/nn.h"
+ * the thread count.  Forward reads the input once for the statistics and once
+ * to normalise; backward reads dout and xhat once for the sums and once more
+ * for dinp. */
+#include "nn_internal.h"
 
 #include <math.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+/* ws_nn_sums (nn.h): the AVX-512 form keeps 16 double lanes and adds them in a
+ * fixed order, so the result is deterministic. */
+void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2)
+{
+    size_t i = 0;
+    double r1 = 0.0, r2 = 0.0;
+#ifdef __AVX512F__
+    __m512d p0 = _mm512_setzero_pd(), p1 = _mm512_setzero_pd();
+    __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
+    for (; i + 16 <= n; i += 16) {
+        __m512 va = _mm512_loadu_ps(a + i), vb = b ? _mm512_loadu_ps(b + i) : va;
+        __m512d a0 = _mm512_cvtps_pd(_mm512_castps512_ps256(va));
+        __m512d a1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(va), 1)));
+        __m512d b0 = _mm512_cvtps_pd(_mm512_castps512_ps256(vb));
+        __m512d b1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(vb), 1)));
+        p0 = _mm512_add_pd(p0, a0);
+        p1 = _mm512_add_pd(p1, a1);
+        q0 = _mm512_fmadd_pd(a0, b0, q0);
+        q1 = _mm512_fmadd_pd(a1, b1, q1);
+    }
+    r1 = _mm512_reduce_add_pd(_mm512_add_pd(p0, p1));
+    r2 = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));
+#endif
+    for (; i < n; i++) {
+        r1 += a[i];
+        r2 += (double)a[i] * (b ? b[i] : a[i]);
+    }
+    *s1 = r1;
+    *s2 = r2;
+}
 
 void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rstd,
                                 const float *inp, const float *gamma, const float *beta,
@@ -17,14 +53,13 @@ void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rst
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         const float *x = inp + (size_t)c * M;
-        double s = 0.0;
-        for (int i = 0; i < M; i++) s += x[i];
+        /* one pass: sum and sum of squares in double (float data keeps the
+         * cancellation in E[x^2] - mean^2 far below float precision) */
+        double s, ss;
+        ws_nn_sums(x, NULL, (size_t)M, &s, &ss);
         double mu = s / M;
-        double v = 0.0;
-        for (int i = 0; i < M; i++) {
-            double d = x[i] - mu;
-            v += d * d;
-        }
+        double v = ss - s * mu;
+        if (v < 0.0) v = 0.0;
         double var = v / M;
         float rs = (float)(1.0 / sqrt(var + eps));
         float muf = (float)mu;
@@ -69,11 +104,8 @@ void ws_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         const float *dy = dout + (size_t)c * M, *xh = xhat + (size_t)c * M;
-        double sdy = 0.0, sdyx = 0.0;
-        for (int i = 0; i < M; i++) {
-            sdy += dy[i];
-            sdyx += (double)dy[i] * xh[i];
-        }
+        double sdy, sdyx;
+        ws_nn_sums(dy, xh, (size_t)M, &sdy, &sdyx);
         if (dgamma) dgamma[c] += (float)sdyx;
         if (dbeta) dbeta[c] += (float)sdy;
         if (dinp) {

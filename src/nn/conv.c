@@ -4,8 +4,10 @@
  * one GEMM: out(Cout, nb*Ho*Wo) = weight(Cout, Cin*K*K) * col(Cin*K*K, nb*Ho*Wo),
  * written in place into the (Cout, N*Ho*Wo) output through ldc.  A 1x1,
  * stride-1, pad-0 convolution needs no column buffer: it is one GEMM on the
- * input itself.  Reference: torch.nn.functional.conv2d (cross-correlation). */
-#include "wsnas/nn.h"
+ * input itself.  Stride-1 1x1 and 3x3 pad-1 (stride 1 or 2) shapes go to the
+ * direct AVX-512 kernels of conv_direct.c when they fit (ws_conv_direct_ok).
+ * Reference: torch.nn.functional.conv2d (cross-correlation). */
+#include "nn_internal.h"
 
 #include <string.h>
 
@@ -28,11 +30,16 @@ static int conv_chunk_images(int N, int Cin, int K, int Ho, int Wo)
 
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad)
 {
-    (void)Cout;
-    if (conv_is_pointwise(K, stride, pad)) return 0;
+    size_t wsz = (size_t)Cout * Cin * K * K;
+    if (ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad, 0)) {
+        size_t d = ws_conv_direct_work(N, Cin, H, W, Cout, K, stride);
+        if (d > wsz) wsz = d;
+    }
+    if (conv_is_pointwise(K, stride, pad)) return wsz;
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     int nb = conv_chunk_images(N, Cin, K, Ho, Wo);
-    return (size_t)Cin * K * K * nb * Ho * Wo;
+    size_t col = (size_t)Cin * K * K * nb * Ho * Wo;
+    return col > wsz ? col : wsz;
 }
 
 /* col (Cin*K*K, nb*Ho*Wo) from images n0..n0+nb-1 of inp (Cin,N,H,W). */
@@ -99,6 +106,10 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
+    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 0)) {
+        ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, work);
+        return;
+    }
     if (conv_is_pointwise(K, stride, pad)) {
         ws_sgemm(0, 0, Cout, ld_out, Cin, 1.0f, weight, Cin, inp, ld_out, 0.0f, out, ld_out);
         return;
@@ -121,6 +132,11 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
     int Ho = conv_out_dim(H, K, stride, pad), Wo = conv_out_dim(W, K, stride, pad);
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
+    if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, dinp != NULL)) {
+        ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, stride,
+                                work);
+        return;
+    }
     if (conv_is_pointwise(K, stride, pad)) {
         if (dweight)
             ws_sgemm(0, 1, Cout, Cin, ld_out, 1.0f, dout, ld_out, inp, ld_out, 1.0f, dweight, Cin);

@@ -9,7 +9,12 @@
  * ws_nn_init sets BLIS_ARCH_TYPE to the numeric BLIS_ARCH_SKX when the CPU
  * has AVX-512F and the variable is not already set (a user setting wins).
  * bli_init must run before bli_arch_query_id: querying first aborts when
- * BLIS_ARCH_TYPE is set (the kernel registry is not yet filled). */
+ * BLIS_ARCH_TYPE is set (the kernel registry is not yet filled).
+ * Measured on the 2-core AVX-512 machine, one thread (bench_nn): skx gives
+ * 166 GFLOP/s on 1024^3 against haswell's 107, but haswell's "sup" kernels
+ * win on skinny shapes (M=16: 72 against 28 GFLOP/s).  The engine's hot
+ * convolutions run in conv_direct.c, so the GEMM serves the classifier and
+ * fallback shapes; skx is kept for the large ones. */
 #include "wsnas/nn.h"
 
 #include <stdint.h>
@@ -21,6 +26,8 @@
 #endif
 
 #include <blis.h>
+
+#define WS_GEMM_THREAD_FLOPS 2e7
 
 static int g_inited;
 static int g_threads = 1;
@@ -70,7 +77,9 @@ void ws_sgemm(int transa, int transb, int M, int N, int K, float alpha, const fl
     inc_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
     inc_t rsb = transb ? 1 : ldb, csb = transb ? ldb : 1;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    int nt = g_threads;
+    /* BLIS threads only for GEMMs big enough to amortise waking them (a
+     * thread count that is fixed per shape, so results stay deterministic). */
+    int nt = 2.0 * M * N * K >= WS_GEMM_THREAD_FLOPS ? g_threads : 1;
 #ifdef _OPENMP
     if (omp_in_parallel()) nt = 1;
 #endif

@@ -2,7 +2,9 @@
  * pad 1 with count_include_pad=False (NB201's avg_pool_3x3), 2x2 stride 2
  * (the reduction cell's shortcut), and the global average pool that feeds the
  * classifier.  Each (c,n) plane is independent; OpenMP splits planes. */
-#include "wsnas/nn.h"
+#include "nn_internal.h"
+
+#include <string.h>
 
 /* Number of valid cells of the 3-window centred at i in [0,n). */
 static inline int pool3_count1(int i, int n) { return 1 + (i > 0) + (i < n - 1); }
@@ -83,14 +85,26 @@ static inline void pool3_hsum(float *h, const float *src, int W, const float *ic
     h[W - 1] = prev + cur;
 }
 
-/* dst = box3(src) * icy*icx (forward) or dst += box3(src * icy*icx) (backward). */
+static inline const float *pool3_scale_row(float *row, const float *src, int W,
+                                           const float *icx, float icy_r)
+{
+    for (int x = 0; x < W; x++) row[x] = src[x] * (icy_r * icx[x]);
+    return row;
+}
+
+/* dst = box3(src) * icy*icx (forward) or dst += box3(src * icy*icx) (backward).
+ * Backward scales one row at a time into a stack row, then sums like forward. */
 static void pool3_plane(float *dst, const float *src, int H, int W, const float *icx,
                         const float *icy, int backward)
 {
     float buf[3][POOL3_WMAX];
-    const float *sc = backward ? icx : NULL;
-    pool3_hsum(buf[0], src, W, sc, icy[0]);
-    if (H > 1) pool3_hsum(buf[1], src + W, W, sc, icy[1]);
+    /* backward: rows of src scaled by the counts, then summed like forward */
+#define POOL3_ROW(r) (backward ? pool3_scale_row(scaled, src + (size_t)(r) * W, W, icx, icy[r]) \
+                               : src + (size_t)(r) * W)
+    float scaled[POOL3_WMAX];
+    memset(scaled, 0, sizeof(float) * (size_t)W);
+    pool3_hsum(buf[0], POOL3_ROW(0), W, NULL, 1.0f);
+    if (H > 1) pool3_hsum(buf[1], POOL3_ROW(1), W, NULL, 1.0f);
     for (int y = 0; y < H; y++) {
         const float *a = y > 0 ? buf[(y - 1) % 3] : NULL, *b = buf[y % 3];
         const float *c = y < H - 1 ? buf[(y + 1) % 3] : NULL;
@@ -116,8 +130,9 @@ static void pool3_plane(float *dst, const float *src, int H, int W, const float 
                 for (int x = 0; x < W; x++) d[x] = b[x] * (iy * icx[x]);
         }
         /* the row y+2 sum replaces row y-1's slot */
-        if (y + 2 < H) pool3_hsum(buf[(y + 2) % 3], src + (size_t)(y + 2) * W, W, sc, icy[y + 2]);
+        if (y + 2 < H) pool3_hsum(buf[(y + 2) % 3], POOL3_ROW(y + 2), W, NULL, 1.0f);
     }
+#undef POOL3_ROW
 }
 
 static void pool3_counts(float *ic, int n)
@@ -196,9 +211,8 @@ void ws_gap_forward(float *out, const float *inp, int C, int N, int H, int W)
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++) {
         int c = p / N, n = p % N;
-        const float *x = inp + (size_t)p * HW;
-        double s = 0.0;
-        for (int i = 0; i < HW; i++) s += x[i];
+        double s, ss;
+        ws_nn_sums(inp + (size_t)p * HW, NULL, (size_t)HW, &s, &ss);
         out[(size_t)n * C + c] = (float)(s / HW);
     }
 }

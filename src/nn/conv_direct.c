@@ -1,0 +1,504 @@
+/* conv_direct.c: direct AVX-512 convolution kernels for the shapes NB201 runs
+ * most, on channel-major data: 1x1 stride 1 (a per-pixel channel mix) and 3x3
+ * stride 1 pad 1.  They avoid im2col and the GEMM's packing, which dominate
+ * at C=16.  conv.c calls them when ws_conv_direct_ok() says the shape fits and
+ * falls back to im2col + GEMM otherwise (and when AVX-512F is absent).
+ * The 3x3 kernels also serve stride 2 (pad 1) through a polyphase split.
+ *
+ * Determinism: every output element (and every weight gradient) is summed in
+ * a fixed order that does not depend on the thread count: forward and dinp
+ * split output pixels among threads; dweight splits the weight entries among
+ * threads, each summing over images in order. */
+#include "nn_internal.h"
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+
+/* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at w[o*so + i*si] */
+#define PW_MAXW 4096 /* Cout*Cin bound of pw_mix16's packed weights */
+static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
+                     int Cin, size_t P, int accumulate);
+static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
+                   int Cin, size_t P, int accumulate)
+{
+    if (Cin % 16 == 0 && Cout % 8 == 0 && Cin * Cout <= PW_MAXW) {
+        pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate);
+        return;
+    }
+    size_t nvec = (P + 15) / 16, npair = (nvec + 1) / 2;
+#pragma omp parallel for schedule(static)
+    for (size_t q = 0; q < npair; q++) {
+        size_t p0 = q * 32;
+        size_t rem0 = P - p0, rem1 = P > p0 + 16 ? P - p0 - 16 : 0;
+        __mmask16 m0 = rem0 >= 16 ? 0xFFFF : (__mmask16)((1u << rem0) - 1);
+        __mmask16 m1 = rem1 >= 16 ? 0xFFFF : (__mmask16)((1u << rem1) - 1);
+        for (int o0 = 0; o0 < Cout; o0 += 8) {
+            int nb = Cout - o0 < 8 ? Cout - o0 : 8;
+            __m512 a0[8], a1[8];
+            for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
+            for (int i = 0; i < Cin; i++) {
+                const float *s = in + (size_t)i * P + p0;
+                __m512 x0 = _mm512_maskz_loadu_ps(m0, s), x1 = _mm512_maskz_loadu_ps(m1, s + 16);
+                const float *wp = w + (size_t)o0 * so + (size_t)i * si;
+                for (int j = 0; j < 8; j++) {
+                    __m512 b = _mm512_set1_ps(j < nb ? wp[(size_t)j * so] : 0.0f);
+                    a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
+                    a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
+                }
+            }
+            for (int j = 0; j < nb; j++) {
+                float *d = out + (size_t)(o0 + j) * P + p0;
+                if (accumulate) {
+                    a0[j] = _mm512_add_ps(a0[j], _mm512_maskz_loadu_ps(m0, d));
+                    a1[j] = _mm512_add_ps(a1[j], _mm512_maskz_loadu_ps(m1, d + 16));
+                }
+                _mm512_mask_storeu_ps(d, m0, a0[j]);
+                _mm512_mask_storeu_ps(d + 16, m1, a1[j]);
+            }
+        }
+    }
+}
+
+/* pw_mix for Cin % 16 == 0, Cout % 8 == 0: one 16-pixel vector at a time, its
+ * 16-channel input slice held in registers while every output channel group
+ * of 8 is formed, so each input is loaded once per chunk of 16 channels. */
+#define PW_PREFETCH 128 /* floats ahead (8 lines) */
+static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
+                     int Cin, size_t P, int accumulate)
+{
+    /* Packed weights: block (c0/16, o0/8) holds 16x8 values [k][j] = w(o0+j, c0+k),
+     * so every broadcast below is a constant offset from one pointer. */
+    float wp_all[PW_MAXW];
+    int nob = Cout / 8;
+    for (int c0 = 0; c0 < Cin; c0 += 16)
+        for (int o0 = 0; o0 < Cout; o0 += 8)
+            for (int k = 0; k < 16; k++)
+                for (int j = 0; j < 8; j++)
+                    wp_all[((c0 / 16) * nob + o0 / 8) * 128 + k * 8 + j] =
+                        w[(size_t)(o0 + j) * so + (size_t)(c0 + k) * si];
+    size_t nvec = (P + 15) / 16;
+#pragma omp parallel for schedule(static)
+    for (size_t v = 0; v < nvec; v++) {
+        size_t p0 = v * 16;
+        __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+        for (int c0 = 0; c0 < Cin; c0 += 16) {
+            __m512 x[16];
+            const float *src = in + (size_t)c0 * P + p0;
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++) x[k] = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
+            /* 16+ channel streams 256 KB apart defeat the hardware prefetcher */
+            if (p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++) _mm_prefetch((const char *)(src + (size_t)k * P + PW_PREFETCH), _MM_HINT_T0);
+            }
+            const float *wblk = wp_all + (size_t)(c0 / 16) * nob * 128;
+            for (int o0 = 0; o0 < Cout; o0 += 8, wblk += 128) {
+                __m512 a[8];
+                float *d = out + (size_t)o0 * P + p0;
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    a[j] = (c0 > 0 || accumulate) ? _mm512_maskz_loadu_ps(m, d + (size_t)j * P)
+                                                  : _mm512_setzero_ps();
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++)
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; j++)
+                        a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wblk[k * 8 + j]), x[k], a[j]);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++) _mm512_mask_storeu_ps(d + (size_t)j * P, m, a[j]);
+            }
+        }
+    }
+}
+
+/* dw(Cout,Cin) += dout(Cout,P) * in(Cin,P)^T.  Threads own 4x4 weight tiles;
+ * positions go in blocks of PW_BLOCK, each block's sums added in order. */
+#define PW_BLOCK 2048
+static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P)
+{
+    int tco = (Cout + 3) / 4, tci = (Cin + 3) / 4, ntile = tco * tci;
+#pragma omp parallel
+    for (size_t b0 = 0; b0 < P; b0 += PW_BLOCK) {
+        size_t bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+            __m512 acc[4][4];
+            for (int a = 0; a < 4; a++)
+                for (int c = 0; c < 4; c++) acc[a][c] = _mm512_setzero_ps();
+            const float *g[4], *x[4];
+            for (int a = 0; a < 4; a++) {
+                g[a] = dout + (size_t)(o0 + a < Cout ? o0 + a : o0) * P + b0;
+                x[a] = in + (size_t)(i0 + a < Cin ? i0 + a : i0) * P + b0;
+            }
+            for (size_t p = 0; p < bl; p += 16) {
+                __mmask16 m = bl - p >= 16 ? 0xFFFF : (__mmask16)((1u << (bl - p)) - 1);
+                __m512 gv[4], xv[4];
+                for (int a = 0; a < 4; a++) {
+                    gv[a] = _mm512_maskz_loadu_ps(m, g[a] + p);
+                    xv[a] = _mm512_maskz_loadu_ps(m, x[a] + p);
+                }
+                for (int a = 0; a < 4; a++)
+                    for (int c = 0; c < 4; c++) acc[a][c] = _mm512_fmadd_ps(gv[a], xv[c], acc[a][c]);
+            }
+            for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                for (int c = 0; c < 4 && i0 + c < Cin; c++)
+                    dw[(size_t)(o0 + a) * Cin + i0 + c] += _mm512_reduce_add_ps(acc[a][c]);
+        }
+    }
+}
+
+/* ---- 3x3, stride 1 pad 1 and stride 2 pad 1 -------------------------------------
+ * A plane of H*W output pixels is covered by 16-lane vectors of consecutive
+ * pixels (W % 16 == 0, or 16 % W == 0 so one vector spans 16/W rows).  Each
+ * tap reads a source plane at a fixed float offset from the (ci,n) plane base,
+ * shifted by (dy,dx) pixels, under a lane mask that zeroes pixels whose source
+ * lies outside the plane (the padding).  Stride 1: the source is the input and
+ * tap (ky,kx) has shift (ky-1,kx-1).  Stride 2: the source is the input split
+ * into its four polyphase sub-planes (row and column parity), each of the
+ * output's size, and every tap becomes a shift by -1 or 0 in one of them. */
+typedef struct c3_taps {
+    int n;          /* number of taps */
+    int id[9];      /* weight tap index ky*3+kx */
+    long off[9];    /* float offset of the source pixel from the output pixel */
+    int dy[9], dx[9];
+} c3_taps;
+typedef struct tap_masks {
+    __mmask16 m[9];
+} tap_masks;
+
+static void c3_masks(tap_masks *tm, const c3_taps *tp, int H, int W)
+{
+    for (int v = 0; v < H * W / 16; v++)
+        for (int t = 0; t < tp->n; t++) {
+            unsigned m = 0;
+            for (int l = 0; l < 16; l++) {
+                int p = v * 16 + l, y = p / W + tp->dy[t], x = p % W + tp->dx[t];
+                if (y >= 0 && y < H && x >= 0 && x < W) m |= 1u << l;
+            }
+            tm[v].m[t] = (__mmask16)m;
+        }
+}
+
+/* Stride 1: shift (ky-1,kx-1) in the plane itself (sign -1 flips it). */
+static void c3_taps_s1(c3_taps *tp, int W, int sign)
+{
+    tp->n = 9;
+    for (int t = 0; t < 9; t++) {
+        tp->id[t] = t;
+        tp->dy[t] = sign * (t / 3 - 1), tp->dx[t] = sign * (t % 3 - 1);
+        tp->off[t] = (long)tp->dy[t] * W + tp->dx[t];
+    }
+}
+/* Stride 2 over polyphase sub-planes q = py*2+px, each qstride floats apart:
+ * input row 2*oy + ky - 1 = 2*(oy+dy) + py.  Only taps of sub-plane `only`
+ * (or all when only < 0); sign -1 gives the transposed (dinp) shifts. */
+static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
+{
+    tp->n = 0;
+    for (int t = 0; t < 9; t++) {
+        int ky = t / 3, kx = t % 3;
+        int py = (ky + 1) & 1, px = (kx + 1) & 1, q = py * 2 + px;
+        if (only >= 0 && q != only) continue;
+        int k = tp->n++;
+        tp->id[k] = t;
+        tp->dy[k] = sign * (ky == 0 ? -1 : 0), tp->dx[k] = sign * (kx == 0 ? -1 : 0);
+        tp->off[k] = (only >= 0 ? 0 : (long)(q * qstride)) + (long)tp->dy[k] * Wo + tp->dx[k];
+    }
+}
+
+/* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+id)*Co + co] * src(ci, tap);
+ * src planes (ci,n) at src + (ci*N+n)*H*W, H x W the output plane.  NT is a
+ * compile-time tap count after inlining (see c3_forward), so the tap loop
+ * unrolls with constant offsets. */
+static inline __attribute__((always_inline)) void
+c3_forward_nt(float *out, const float *src, const float *wt, int N, int Ci, int H, int W, int Co,
+              int accumulate, const c3_taps *tp, const tap_masks *tm, const int NT)
+{
+    int HW = H * W, npair = HW / 32;
+    long off[9];
+    int id[9];
+    for (int t = 0; t < 9; t++) off[t] = t < NT ? tp->off[t] : 0, id[t] = t < NT ? tp->id[t] : 0;
+    int items = N * npair;
+#pragma omp parallel for schedule(static)
+    for (int it = 0; it < items; it++) {
+        int n = it / npair, v0 = (it % npair) * 2;
+        size_t p0 = (size_t)v0 * 16;
+        const tap_masks *ma = &tm[v0], *mb = &tm[v0 + 1];
+        for (int o0 = 0; o0 < Co; o0 += 8) {
+            __m512 a0[8], a1[8];
+            for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
+            for (int ci = 0; ci < Ci; ci++) {
+                const float *s = src + ((size_t)ci * N + n) * HW + p0;
+                const float *wc = wt + (size_t)ci * 9 * Co + o0;
+                _Pragma("GCC unroll 9")
+                for (int t = 0; t < NT; t++) {
+                    __m512 x0 = _mm512_maskz_loadu_ps(ma->m[t], s + off[t]);
+                    __m512 x1 = _mm512_maskz_loadu_ps(mb->m[t], s + 16 + off[t]);
+                    const float *w8 = wc + (size_t)id[t] * Co;
+                    _Pragma("GCC unroll 8")
+                    for (int j = 0; j < 8; j++) {
+                        __m512 b = _mm512_set1_ps(w8[j]);
+                        a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
+                        a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
+                    }
+                }
+            }
+            for (int j = 0; j < 8; j++) {
+                float *d = out + ((size_t)(o0 + j) * N + n) * HW + p0;
+                if (accumulate) {
+                    a0[j] = _mm512_add_ps(a0[j], _mm512_loadu_ps(d));
+                    a1[j] = _mm512_add_ps(a1[j], _mm512_loadu_ps(d + 16));
+                }
+                _mm512_storeu_ps(d, a0[j]);
+                _mm512_storeu_ps(d + 16, a1[j]);
+            }
+        }
+    }
+}
+
+static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
+                       int W, int Co, int accumulate, const c3_taps *tp)
+{
+    tap_masks tm[WS_C3_MAX_VEC];
+    c3_masks(tm, tp, H, W);
+    switch (tp->n) {
+    case 9: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 9); break;
+    case 4: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 4); break;
+    case 2: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 2); break;
+    case 1: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 1); break;
+    default: WS_ASSERT(0 && "c3_forward: unsupported tap count");
+    }
+}
+
+/* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * src(ci,n,tap,p), all 9 taps
+ * (tp->id[t] == t).  Threads own tiles of (4 output channels, 2 input
+ * channels, 1 tap row ky) = 24 vector accumulators; images go in groups of
+ * about C3_GROUP_PIXELS pixels (their planes stay in L2), each group's sums
+ * added to dw in image order (the grouping depends on the shape only). */
+#define C3_GROUP_PIXELS 2048
+static void c3_dweight(float *dw, const float *dout, const float *src, int N, int Ci, int H,
+                       int W, int Co, const c3_taps *tp)
+{
+    int HW = H * W, nv = HW / 16;
+    tap_masks tm[WS_C3_MAX_VEC];
+    c3_masks(tm, tp, H, W);
+    int ng = HW >= C3_GROUP_PIXELS ? 1 : C3_GROUP_PIXELS / HW;
+    int tci = (Ci + 1) / 2, ntile = (Co / 4) * tci * 3; /* odd Ci: last tile's 2nd channel repeats the 1st, unwritten */
+#pragma omp parallel
+    for (int n0 = 0; n0 < N; n0 += ng) {
+        int n1 = n0 + ng < N ? n0 + ng : N;
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / (tci * 3)) * 4, c0 = ((t / 3) % tci) * 2, ky = t % 3;
+            long off[3] = {tp->off[ky * 3], tp->off[ky * 3 + 1], tp->off[ky * 3 + 2]};
+            __m512 acc[4][2][3];
+            _Pragma("GCC unroll 4")
+            for (int a = 0; a < 4; a++)
+                _Pragma("GCC unroll 4")
+                for (int b = 0; b < 2; b++)
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++) acc[a][b][k] = _mm512_setzero_ps();
+            for (int n = n0; n < n1; n++) {
+                const float *s0 = src + ((size_t)c0 * N + n) * HW;
+                const float *s1 = c0 + 1 < Ci ? s0 + (size_t)N * HW : s0;
+                const float *g = dout + ((size_t)o0 * N + n) * HW;
+                size_t gs = (size_t)N * HW;
+                for (int v = 0; v < nv; v++) {
+                    size_t p = (size_t)v * 16;
+                    __m512 x0[3], x1[3];
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++) {
+                        __mmask16 m = tm[v].m[ky * 3 + k];
+                        x0[k] = _mm512_maskz_loadu_ps(m, s0 + p + off[k]);
+                        x1[k] = _mm512_maskz_loadu_ps(m, s1 + p + off[k]);
+                    }
+                    /* 24 accumulators + 6 inputs + 1 dout vector: 31 registers */
+                    _Pragma("GCC unroll 4")
+                    for (int a = 0; a < 4; a++) {
+                        __m512 gv = _mm512_loadu_ps(g + a * gs + p);
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 3; k++) {
+                            acc[a][0][k] = _mm512_fmadd_ps(gv, x0[k], acc[a][0][k]);
+                            acc[a][1][k] = _mm512_fmadd_ps(gv, x1[k], acc[a][1][k]);
+                        }
+                    }
+                }
+            }
+            _Pragma("GCC unroll 4")
+            for (int a = 0; a < 4; a++)
+                _Pragma("GCC unroll 4")
+                for (int b = 0; b < 2; b++)
+                    _Pragma("GCC unroll 4")
+                    for (int k = 0; k < 3; k++)
+                        if (c0 + b < Ci)
+                            dw[(((size_t)(o0 + a) * Ci + c0 + b) * 3 + ky) * 3 + k] +=
+                                _mm512_reduce_add_ps(acc[a][b][k]);
+        }
+    }
+}
+
+/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px], q = py*2+px (H, W even). */
+static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        const float *x = in + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                const float *r = x + (size_t)(2 * oy + py) * W;
+                float *d0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *d1 = d0 + qs;
+                for (int ox = 0; ox < Wo; ox++) {
+                    d0[ox] = r[2 * ox];
+                    d1[ox] = r[2 * ox + 1];
+                }
+            }
+    }
+}
+/* dinp[c][n][2oy+py][2ox+px] += sub[q][c][n][oy][ox] */
+static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        float *x = dinp + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                float *r = x + (size_t)(2 * oy + py) * W;
+                const float *s0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *s1 = s0 + qs;
+                for (int ox = 0; ox < Wo; ox++) {
+                    r[2 * ox] += s0[ox];
+                    r[2 * ox + 1] += s1[ox];
+                }
+            }
+    }
+}
+#endif /* __AVX512F__ */
+
+static int g_direct = 1;
+void ws_nn_set_direct(int on) { g_direct = on; }
+
+/* Shapes the 3x3 kernels handle, given the output plane Ho x Wo: forward and
+ * dweight need Cout % 8 == 0; dinp (a forward with the roles swapped) also
+ * Cin % 8 == 0. */
+static inline int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
+{
+    int HW = Ho * Wo;
+    int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
+    return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 && Cin > 0 &&
+           (!need_dinp || Cin % 8 == 0);
+}
+
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
+{
+#ifdef __AVX512F__
+    if (K == 1 && pad == 0 && stride == 1) return Cin > 0 && Cout > 0;
+    if (K == 3 && pad == 1 && stride == 1) return c3_shape_ok(Cin, H, W, Cout, need_dinp);
+    if (K == 3 && pad == 1 && stride == 2)
+        return H % 2 == 0 && W % 2 == 0 && c3_shape_ok(Cin, H / 2, W / 2, Cout, need_dinp);
+#else
+    (void)Cin, (void)H, (void)W, (void)Cout, (void)K, (void)stride, (void)pad, (void)need_dinp;
+#endif
+    return 0;
+}
+
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
+{
+    return g_direct && ws_conv_direct_shape(Cin, H, W, Cout, K, stride, pad, need_dinp);
+}
+
+size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride)
+{
+    size_t w = (size_t)Cout * Cin * K * K;
+    return stride == 2 ? w + (size_t)Cin * N * H * W : w;
+}
+
+void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
+                            int H, int W, int Cout, int K, int stride, float *work)
+{
+#ifdef __AVX512F__
+    size_t P = (size_t)N * H * W;
+    if (K == 1) {
+        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0);
+        return;
+    }
+    /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
+    float *wt = work;
+    for (int co = 0; co < Cout; co++)
+        for (int ci = 0; ci < Cin; ci++)
+            for (int t = 0; t < 9; t++) wt[((size_t)ci * 9 + t) * Cout + co] = weight[((size_t)co * Cin + ci) * 9 + t];
+    c3_taps tp;
+    if (stride == 1) {
+        c3_taps_s1(&tp, W, 1);
+        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, &tp);
+    } else {
+        int Ho = H / 2, Wo = W / 2;
+        float *sub = work + (size_t)Cout * Cin * 9;
+        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_taps_s2(&tp, Wo, (size_t)Cin * N * Ho * Wo, -1, 1);
+        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, &tp);
+    }
+#else
+    (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K;
+    (void)stride, (void)work;
+    WS_ASSERT(0 && "direct convolution without AVX-512");
+#endif
+}
+
+void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                             int stride, float *work)
+{
+#ifdef __AVX512F__
+    size_t P = (size_t)N * H * W;
+    if (K == 1) {
+        if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P);
+        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1);
+        return;
+    }
+    /* dinp is a correlation of dout with the transposed kernel and negated
+     * shifts: wt[(co*9+tap)*Cin + ci] = weight[co][ci][tap] */
+    float *wt = work;
+    c3_taps tp;
+    if (stride == 1) {
+        c3_taps_s1(&tp, W, 1);
+        if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
+        if (dinp) {
+            for (int co = 0; co < Cout; co++)
+                for (int ci = 0; ci < Cin; ci++)
+                    for (int t = 0; t < 9; t++)
+                        wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
+            c3_taps_s1(&tp, W, -1);
+            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, &tp);
+        }
+        return;
+    }
+    int Ho = H / 2, Wo = W / 2;
+    size_t qs = (size_t)Cin * N * Ho * Wo;
+    float *sub = work + (size_t)Cout * Cin * 9;
+    if (dweight) {
+        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_taps_s2(&tp, Wo, qs, -1, 1);
+        c3_dweight(dweight, dout, sub, N, Cin, Ho, Wo, Cout, &tp);
+    }
+    if (dinp) {
+        for (int co = 0; co < Cout; co++)
+            for (int ci = 0; ci < Cin; ci++)
+                for (int t = 0; t < 9; t++)
+                    wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
+        /* each polyphase sub-plane of dinp from the taps that read it */
+        for (int q = 0; q < 4; q++) {
+            c3_taps_s2(&tp, Wo, qs, q, -1);
+            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, &tp);
+        }
+        c3_polyphase_add(dinp, sub, Cin, N, H, W);
+    }
+#else
+    (void)dinp, (void)dweight, (void)dout, (void)inp, (void)weight, (void)N, (void)Cin, (void)H;
+    (void)W, (void)Cout, (void)K, (void)stride, (void)work;
+    WS_ASSERT(0 && "direct convolution without AVX-512");
+#endif
+}

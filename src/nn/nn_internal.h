@@ -1,0 +1,27 @@
+/* nn_internal.h: declarations shared by the files of src/nn/ (not public). */
+#ifndef WSNAS_NN_INTERNAL_H
+#define WSNAS_NN_INTERNAL_H
+
+#include <stddef.h>
+
+#include "wsnas/common.h"
+#include "wsnas/nn.h"
+
+/* Largest plane (in 16-pixel vectors) the direct 3x3 kernel handles. */
+#define WS_C3_MAX_VEC 1024
+
+/* 1 when the direct kernels of conv_direct.c can handle this convolution
+ * (1x1 stride 1 pad 0; 3x3 pad 1 stride 1 or 2), ignoring ws_nn_set_direct;
+ * need_dinp: the input gradient is wanted too (stricter channel rule). */
+int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp);
+/* ws_conv_direct_shape and the direct kernels are enabled. */
+int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp);
+/* Floats of work the direct kernels need for such a shape. */
+size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride);
+void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
+                            int H, int W, int Cout, int K, int stride, float *work);
+void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                             int stride, float *work);
+
+#endif
