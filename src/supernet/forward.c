@@ -40,27 +40,61 @@ static void add_scalar(float *dst, float v, size_t n, int first)
 
 static void zero(float *p, size_t n) { memset(p, 0, n * sizeof *p); }
 
-/* Sums of a run of n floats (and of products with x when x != NULL): float
- * partial sums over blocks of 256 (vectorised), combined in double. */
+/* Sums of a run of n floats (and of products with x when x != NULL): 16
+ * independent float lanes (vectorisable without reassociation), folded into
+ * double every 256 elements in a fixed order; deterministic. */
+#define LANES 16
 static void run_sums(const float *a, const float *x, size_t n, double *sa, double *sax)
 {
     double ta = 0.0, tx = 0.0;
-    for (size_t i0 = 0; i0 < n; i0 += 256) {
-        size_t i1 = i0 + 256 < n ? i0 + 256 : n;
-        float fa = 0.0f, fx = 0.0f;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        float la[LANES] = {0}, lx[LANES] = {0};
         if (x) {
-            for (size_t i = i0; i < i1; i++) {
-                fa += a[i];
-                fx += a[i] * x[i];
+            for (; i + LANES <= end; i += LANES)
+                for (int l = 0; l < LANES; l++) {
+                    la[l] += a[i + l];
+                    lx[l] += a[i + l] * x[i + l];
+                }
+            for (; i < end; i++) {
+                la[0] += a[i];
+                lx[0] += a[i] * x[i];
             }
         } else {
-            for (size_t i = i0; i < i1; i++) fa += a[i];
+            for (; i + LANES <= end; i += LANES)
+                for (int l = 0; l < LANES; l++) la[l] += a[i + l];
+            for (; i < end; i++) la[0] += a[i];
         }
-        ta += fa;
-        tx += fx;
+        for (int l = 0; l < LANES; l++) {
+            ta += la[l];
+            tx += lx[l];
+        }
     }
     *sa = ta;
     *sax = tx;
+}
+
+/* Sum of (a - m)^2 over n floats, lanes as run_sums. */
+static double run_sqdev(const float *a, float m, size_t n)
+{
+    double t = 0.0;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        float lv[LANES] = {0};
+        for (; i + LANES <= end; i += LANES)
+            for (int l = 0; l < LANES; l++) {
+                float d = a[i + l] - m;
+                lv[l] += d * d;
+            }
+        for (; i < end; i++) {
+            float d = a[i] - m;
+            lv[0] += d * d;
+        }
+        for (int l = 0; l < LANES; l++) t += lv[l];
+    }
+    return t;
 }
 
 /* Per-channel sums: part[ch] = <a_ch, x_ch> (x NULL: sum of a_ch), part2[ch] =
@@ -87,19 +121,9 @@ static double accum_dot(ws_net *net, float *dst, const float *d, float c, const 
     for (int ch = 0; ch < C; ch++) {
         const float *pd = d + (size_t)ch * M, *py = y + (size_t)ch * M;
         float *o = dst + (size_t)ch * M;
-        double t = 0.0;
-        for (size_t i0 = 0; i0 < M; i0 += 256) {
-            size_t i1 = i0 + 256 < M ? i0 + 256 : M;
-            float f = 0.0f;
-            if (want_dot)
-                for (size_t i = i0; i < i1; i++) {
-                    f += pd[i] * py[i];
-                    o[i] += c * pd[i];
-                }
-            else
-                for (size_t i = i0; i < i1; i++) o[i] += c * pd[i];
-            t += f;
-        }
+        double t = 0.0, unused;
+        if (want_dot) run_sums(py, pd, M, &unused, &t);
+        for (size_t i = 0; i < M; i++) o[i] += c * pd[i];
         p[ch] = t;
     }
     double s = 0.0;
@@ -146,17 +170,7 @@ static void cellbn_forward_accum(ws_bn *bn, float *node, const float *inp, float
         const float *x = inp + (size_t)ch * M;
         double s, unused;
         run_sums(x, NULL, M, &s, &unused);
-        double mu = s / (double)M, v = 0.0;
-        float muf0 = (float)mu;
-        for (size_t i0 = 0; i0 < M; i0 += 256) { /* float blocks, double across */
-            size_t i1 = i0 + 256 < M ? i0 + 256 : M;
-            float fv = 0.0f;
-            for (size_t i = i0; i < i1; i++) {
-                float d = x[i] - muf0;
-                fv += d * d;
-            }
-            v += fv;
-        }
+        double mu = s / (double)M, v = run_sqdev(x, (float)mu, M);
         double var = v / (double)M;
         float rs = (float)(1.0 / sqrt(var + BN_EPS)), muf = (float)mu;
         float gs = c * (bn->g ? bn->g[ch] : 1.0f), bs = c * (bn->b ? bn->b[ch] : 0.0f);
