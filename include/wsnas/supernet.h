@@ -40,7 +40,8 @@ typedef struct ws_net_config {
     int cell_bn_track;  /* running stats in cell BN; 0 = batch stats in eval too */
     int standalone;     /* 1: one fixed architecture `arch`, unreachable edges pruned */
     ws_arch arch;       /* used when standalone */
-    int pc_k;           /* partial channels: 1 = off, K>1 = PC-DARTS 1/K */
+    int pc_k;           /* partial channels: must be 1 (PC-DARTS K>1 is not implemented;
+                           ws_net_alloc refuses it with WS_EINVAL) */
 } ws_net_config;
 
 /* How the ops of each edge are mixed for one forward pass. */
@@ -93,7 +94,13 @@ const char *ws_net_tensor_name(const ws_net *net, size_t i, int *is_buffer);
 float ws_net_forward(ws_net *net, const float *x, const int *labels, int B,
                      const ws_mix *mix, int train, int *correct);
 /* Backward of the last forward (must have been train=1). Accumulates into the
- * weight gradients and, if dmix != NULL, writes dL/dmix (overwrites). */
+ * weight gradients and, if dmix != NULL, writes dL/dmix (overwrites), summed
+ * over all cells.  FULL: dw[e][o] = edge_scale[e] <dL/dnode, op_o(x)>, 0 for
+ * ops skipped because their weight was 0 (and for none); HARD_ST: the
+ * selected op as FULL, every other op gets edge_scale[e] * sum(dL/dnode);
+ * dedge_scale[e] = <dL/dnode, edge output before scaling>.  SINGLE and
+ * standalone: dmix is zeroed.  B > max_batch or a missing mix abort
+ * (WS_ASSERT): they are programming errors. */
 void ws_net_backward(ws_net *net, ws_mix_grad *dmix);
 void ws_net_zero_grad(ws_net *net);
 /* Logits (B, classes) of the last forward. */

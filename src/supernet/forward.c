@@ -38,13 +38,64 @@ static void add_scalar(float *dst, float v, size_t n, int first)
     for (size_t i = 0; i < n; i++) dst[i] = (first ? 0.0f : dst[i]) + v;
 }
 
-static void scale_copy(float *dst, const float *src, float c, size_t n)
+static void zero(float *p, size_t n) { memset(p, 0, n * sizeof *p); }
+
+/* Sums of a run of n floats (and of products with x when x != NULL): 16
+ * independent float lanes (vectorisable without reassociation), folded into
+ * double every 256 elements in a fixed order; deterministic. */
+#define LANES 16
+static void run_sums(const float *a, const float *x, size_t n, double *sa, double *sax)
 {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) dst[i] = c * src[i];
+    double ta = 0.0, tx = 0.0;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        float la[LANES] = {0}, lx[LANES] = {0};
+        if (x) {
+            for (; i + LANES <= end; i += LANES)
+                for (int l = 0; l < LANES; l++) {
+                    la[l] += a[i + l];
+                    lx[l] += a[i + l] * x[i + l];
+                }
+            for (; i < end; i++) {
+                la[0] += a[i];
+                lx[0] += a[i] * x[i];
+            }
+        } else {
+            for (; i + LANES <= end; i += LANES)
+                for (int l = 0; l < LANES; l++) la[l] += a[i + l];
+            for (; i < end; i++) la[0] += a[i];
+        }
+        for (int l = 0; l < LANES; l++) {
+            ta += la[l];
+            tx += lx[l];
+        }
+    }
+    *sa = ta;
+    *sax = tx;
 }
 
-static void zero(float *p, size_t n) { memset(p, 0, n * sizeof *p); }
+/* Sum of (a - m)^2 over n floats, lanes as run_sums. */
+static double run_sqdev(const float *a, float m, size_t n)
+{
+    double t = 0.0;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        float lv[LANES] = {0};
+        for (; i + LANES <= end; i += LANES)
+            for (int l = 0; l < LANES; l++) {
+                float d = a[i + l] - m;
+                lv[l] += d * d;
+            }
+        for (; i < end; i++) {
+            float d = a[i] - m;
+            lv[0] += d * d;
+        }
+        for (int l = 0; l < LANES; l++) t += lv[l];
+    }
+    return t;
+}
 
 /* Per-channel sums: part[ch] = <a_ch, x_ch> (x NULL: sum of a_ch), part2[ch] =
  * sum a_ch when part2 != NULL. */
@@ -53,31 +104,30 @@ static void channel_dots(double *part, double *part2, const float *a, const floa
 {
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < C; ch++) {
-        const float *pa = a + (size_t)ch * M;
-        double s = 0.0, s2 = 0.0;
-        if (x) {
-            const float *px = x + (size_t)ch * M;
-            for (size_t i = 0; i < M; i++) {
-                s += (double)pa[i] * px[i];
-                s2 += pa[i];
-            }
-        } else {
-            for (size_t i = 0; i < M; i++) s += pa[i];
-            s2 = s;
-        }
-        part[ch] = s;
+        double s, s2;
+        run_sums(a + (size_t)ch * M, x ? x + (size_t)ch * M : NULL, M, &s2, &s);
+        part[ch] = x ? s : s2;
         if (part2) part2[ch] = s2;
     }
 }
 
-/* <a, g*x + b> summed over channels (g/b NULL = 1/0). */
-static double dot_affine(ws_net *net, const float *a, const float *x, const float *g,
-                         const float *b, int C, size_t M)
+/* dst += c * d over (C, M) and, when want_dot, returns <d, y> (per-channel
+ * float block sums combined in double, fixed order). */
+static double accum_dot(ws_net *net, float *dst, const float *d, float c, const float *y, int C,
+                        size_t M, int want_dot)
 {
-    double *p = net->dot_part, *p2 = net->dot_part + C;
-    channel_dots(p, p2, a, x, C, M);
+    double *p = net->dot_part;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        const float *pd = d + (size_t)ch * M, *py = y + (size_t)ch * M;
+        float *o = dst + (size_t)ch * M;
+        double t = 0.0, unused;
+        if (want_dot) run_sums(py, pd, M, &unused, &t);
+        for (size_t i = 0; i < M; i++) o[i] += c * pd[i];
+        p[ch] = t;
+    }
     double s = 0.0;
-    for (int ch = 0; ch < C; ch++) s += (g ? g[ch] : 1.0) * p[ch] + (b ? b[ch] * p2[ch] : 0.0);
+    for (int ch = 0; ch < C; ch++) s += p[ch];
     return s;
 }
 
@@ -107,6 +157,74 @@ static void bn_forward(ws_bn *bn, float *out, const float *inp, const float *g, 
 }
 
 /* ---- cells ------------------------------------------------------------------ */
+
+/* Cell-op BN in training form fused with the weighted accumulation into the
+ * node: xhat = (x - mean) * rstd (PyTorch: biased variance; running stats
+ * with the unbiased one), node = (first ? 0 : node) + c * (g * xhat + b).
+ * Same arithmetic as ws_batchnorm_forward_train. */
+static void cellbn_forward_accum(ws_bn *bn, float *node, const float *inp, float c, int C,
+                                 size_t M, int update, int first)
+{
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        const float *x = inp + (size_t)ch * M;
+        double s, unused;
+        run_sums(x, NULL, M, &s, &unused);
+        double mu = s / (double)M, v = run_sqdev(x, (float)mu, M);
+        double var = v / (double)M;
+        float rs = (float)(1.0 / sqrt(var + BN_EPS)), muf = (float)mu;
+        float gs = c * (bn->g ? bn->g[ch] : 1.0f), bs = c * (bn->b ? bn->b[ch] : 0.0f);
+        float *xh = bn->xhat + (size_t)ch * M, *o = node + (size_t)ch * M;
+        if (first)
+            for (size_t i = 0; i < M; i++) {
+                float h = (x[i] - muf) * rs;
+                xh[i] = h;
+                o[i] = gs * h + bs;
+            }
+        else
+            for (size_t i = 0; i < M; i++) {
+                float h = (x[i] - muf) * rs;
+                xh[i] = h;
+                o[i] += gs * h + bs;
+            }
+        bn->mean[ch] = muf;
+        bn->rstd[ch] = rs;
+        if (update && bn->rm) {
+            bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
+            double unb = M > 1 ? v / (double)(M - 1) : var;
+            bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
+        }
+    }
+    bn->train_stats = 1;
+}
+
+/* Backward of c * BN(conv out) with dout = d (the node gradient):
+ * dconv = c * rstd * g * (d - mean(d) - xhat * mean(d * xhat)) is WRITTEN
+ * (not accumulated); dgamma += c <d, xhat>, dbeta += c sum(d) per channel.
+ * Returns the architecture term <d, g * xhat + b>. */
+static double cellbn_backward(ws_net *net, ws_bn *bn, float *dconv, const float *d, float c,
+                              int C, size_t M)
+{
+    double *p = net->dot_part, *p2 = net->dot_part + C;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < C; ch++) {
+        const float *dy = d + (size_t)ch * M, *xh = bn->xhat + (size_t)ch * M;
+        double sd, sdx;
+        run_sums(dy, xh, M, &sd, &sdx);
+        p[ch] = sdx;
+        p2[ch] = sd;
+        if (bn->dg) bn->dg[ch] += (float)(c * sdx);
+        if (bn->db) bn->db[ch] += (float)(c * sd);
+        float k = c * bn->rstd[ch] * (bn->g ? bn->g[ch] : 1.0f);
+        float md = (float)(sd / (double)M), mdx = (float)(sdx / (double)M);
+        float *o = dconv + (size_t)ch * M;
+        for (size_t i = 0; i < M; i++) o[i] = k * (dy[i] - md - xh[i] * mdx);
+    }
+    double s = 0.0;
+    for (int ch = 0; ch < C; ch++)
+        s += (bn->g ? bn->g[ch] : 1.0) * p[ch] + (bn->b ? bn->b[ch] * p2[ch] : 0.0);
+    return s;
+}
 
 /* The ops run on edge e and their coefficients; returns the count.  *scalar
  * receives HARD_ST's bare-scalar sum. */
@@ -196,10 +314,8 @@ static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
                     ws_conv2d_forward(net->scr_a, cell->relu[j], op->w, B, C, H, W, C, K, 1,
                                       K / 2, net->work);
                     if (train || !op->bn.rm) {
-                        bn_forward(&op->bn, op->bn.xhat, net->scr_a, NULL, NULL, C, (int)M,
-                                   train);
-                        accum_affine(node, op->bn.xhat, coef[t], op->bn.g, op->bn.b, C, M,
-                                     first);
+                        cellbn_forward_accum(&op->bn, node, net->scr_a, coef[t], C, M, train,
+                                             first);
                     } else {
                         bn_forward(&op->bn, op->bn.xhat, net->scr_a, op->bn.g, op->bn.b, C,
                                    (int)M, train);
@@ -254,26 +370,17 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
                 const float *xj = cell->node[j];
                 switch (ops[t]) {
                 case WS_OP_SKIP:
-                    if (arch) g[WS_OP_SKIP] = dot_affine(net, d, xj, NULL, NULL, C, M);
-                    accum_affine(dn[j], d, coef[t], NULL, NULL, C, M, 0);
+                    g[WS_OP_SKIP] = accum_dot(net, dn[j], d, coef[t], xj, C, M, arch);
                     break;
                 case WS_OP_AVGPOOL:
-                    if (arch) g[WS_OP_AVGPOOL] = dot_affine(net, d, cell->pool[j], NULL, NULL, C, M);
-                    accum_affine(net->dpool[j], d, coef[t], NULL, NULL, C, M, 0);
+                    g[WS_OP_AVGPOOL] =
+                        accum_dot(net, net->dpool[j], d, coef[t], cell->pool[j], C, M, arch);
                     break;
                 default: {
                     ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
                     int K = ops[t] == WS_OP_CONV1X1 ? 1 : 3;
                     WS_ASSERT(op->bn.train_stats);
-                    if (arch) g[ops[t]] = dot_affine(net, d, op->bn.xhat, op->bn.g, op->bn.b, C, M);
-                    const float *dy = d;
-                    if (coef[t] != 1.0f) {
-                        scale_copy(net->scr_b, d, coef[t], n);
-                        dy = net->scr_b;
-                    }
-                    zero(net->scr_a, n);
-                    ws_batchnorm_backward(net->scr_a, op->bn.dg, op->bn.db, dy, op->bn.xhat,
-                                          op->bn.rstd, op->bn.g, C, (int)M);
+                    g[ops[t]] = cellbn_backward(net, &op->bn, net->scr_a, d, coef[t], C, M);
                     ws_conv2d_backward(net->drelu[j], op->dw, net->scr_a, cell->relu[j], op->w,
                                        B, C, H, W, C, K, 1, K / 2, net->work);
                     break;
