@@ -46,6 +46,9 @@ typedef struct ws_search_opts {
 /* 0 if out_dir holds a search whose manifest config equals cfg (key by key);
  * otherwise an error naming the first differing key. */
 int ws_search_check_resume(const ws_search_config *cfg, const char *out_dir, ws_error *err);
+/* The configuration recorded in out_dir/manifest.json (for `--resume DIR`
+ * without options). */
+int ws_search_load_config(const char *out_dir, ws_search_config *cfg, ws_error *err);
 /* Runs (or resumes) the search. */
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
 

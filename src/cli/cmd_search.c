@@ -17,7 +17,7 @@ static void search_usage(FILE *f)
 {
     fprintf(f,
             "usage: wsnas search --method M --out DIR [options]\n"
-            "       wsnas search --method M --resume DIR [same options as the first run]\n"
+            "       wsnas search --resume DIR   (or with the first run's options, which must agree)\n"
             "Trains the supernet weights and architecture parameters of method M and writes\n"
             "DIR/epochs.csv, DIR/arch_weights.csv, DIR/manifest.json, DIR/checkpoint.bin.\n\n"
             "methods: rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts\n\n"
@@ -127,18 +127,26 @@ int ws_cmd_search(int argc, char **argv)
         return 2;
     }
     ws_error err = {0};
-    char fmethod[32] = "", fpreset[16] = "";
-    if (config && ws_config_peek(config, fmethod, fpreset, &err)) return ws_cli_fail("search", &err);
-    if (!method) method = fmethod[0] ? fmethod : NULL;
-    if (!method) {
-        fprintf(stderr, "wsnas search: --method is required (rs-ws darts darts2 gdas gaea-darts "
-                        "gaea-gdas pc-darts gaea-pc-darts)\n");
-        return 2;
-    }
-    if (!preset) preset = fpreset[0] ? fpreset : "cpu";
     ws_search_config cfg;
-    if (ws_config_preset(method, preset, &cfg, &err)) return ws_cli_fail("search", &err);
-    if (config && ws_config_apply_file(&cfg, config, &err)) return ws_cli_fail("search", &err);
+    memset(&cfg, 0, sizeof cfg);
+    if (resume && !method && !config && !preset) {
+        /* --resume DIR alone: the recorded configuration (other flags may
+         * still be given; the result must agree with the record) */
+        if (ws_search_load_config(resume, &cfg, &err)) return ws_cli_fail("search", &err);
+    } else {
+        char fmethod[32] = "", fpreset[16] = "";
+        if (config && ws_config_peek(config, fmethod, fpreset, &err))
+            return ws_cli_fail("search", &err);
+        if (!method) method = fmethod[0] ? fmethod : NULL;
+        if (!method) {
+            fprintf(stderr, "wsnas search: --method is required (rs-ws darts darts2 gdas "
+                            "gaea-darts gaea-gdas pc-darts gaea-pc-darts)\n");
+            return 2;
+        }
+        if (!preset) preset = fpreset[0] ? fpreset : "cpu";
+        if (ws_config_preset(method, preset, &cfg, &err)) return ws_cli_fail("search", &err);
+        if (config && ws_config_apply_file(&cfg, config, &err)) return ws_cli_fail("search", &err);
+    }
     for (int i = 0; i < nsets; i++)
         if (ws_config_set(&cfg, sets[i], &err)) return ws_cli_fail("search", &err);
     char buf[600];

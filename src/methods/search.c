@@ -155,6 +155,29 @@ int ws_search_check_resume(const ws_search_config *cfg, const char *dir, ws_erro
     return rc;
 }
 
+int ws_search_load_config(const char *dir, ws_search_config *cfg, ws_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char *text = read_all(path, NULL);
+    if (!text) return ws_error_set(err, WS_EIO, "%s: cannot read (not a search directory?)", path);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *c = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "method");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "preset");
+    char *ctext = cJSON_IsObject(c) ? cJSON_PrintUnformatted(c) : NULL;
+    int rc;
+    if (!ctext || !cJSON_IsString(m) || !cJSON_IsString(p))
+        rc = ws_error_set(err, WS_EFORMAT, "%s: no \"config\" object with method and preset",
+                          path);
+    else if (!(rc = ws_config_preset(m->valuestring, p->valuestring, cfg, err)))
+        rc = ws_config_apply_json(cfg, ctext, path, err);
+    free(ctext);
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* ---- data ------------------------------------------------------------------------ */
 
 typedef struct search_data {
