@@ -148,11 +148,11 @@ nomem:
 void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
 {
     int w = 14;
-    fprintf(f, "%-16s %5s", "method", "runs");
+    fprintf(f, "%-24s %5s", "method", "runs");
     for (int c = 0; c < s->n_cols; c++) fprintf(f, " %*s", w, s->cols[c].label);
     fprintf(f, "\n");
     for (int m = 0; m < s->n_methods; m++) {
-        fprintf(f, "%-16.16s %5d", s->method[m], s->n_runs[m]);
+        fprintf(f, "%-24.24s %5d", s->method[m], s->n_runs[m]);
         for (int c = 0; c < s->n_cols; c++) {
             size_t at = (size_t)m * (size_t)s->n_cols + (size_t)c;
             char cell[64];
@@ -162,13 +162,13 @@ void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
         }
         fprintf(f, "\n");
     }
-    fprintf(f, "%-16s %5s", "optimal", "");
+    fprintf(f, "%-24s %5s", "optimal", "");
     for (int c = 0; c < s->n_cols; c++) fprintf(f, " %*.2f", w, s->oracle[c]);
     fprintf(f, "\n");
     for (int m = 0; m < s->n_methods; m++) {
         char name[WS_EVAL_METHOD_MAX + 16];
-        snprintf(name, sizeof name, "regret %.9s", s->method[m]);
-        fprintf(f, "%-16.16s %5s", name, "");
+        snprintf(name, sizeof name, "regret %.17s", s->method[m]);
+        fprintf(f, "%-24.24s %5s", name, "");
         for (int c = 0; c < s->n_cols; c++)
             fprintf(f, " %*.2f", w, s->regret[(size_t)m * (size_t)s->n_cols + (size_t)c]);
         fprintf(f, "\n");
