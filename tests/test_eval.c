@@ -449,6 +449,38 @@ Test(eval, oneshot_sample_uniform_and_iso)
     ws_space_free(sp);
 }
 
+/* A partial table: the sample comes only from filled rows, is distinct,
+ * deterministic, covers every filled row when n equals their count, and a
+ * request larger than the filled count is refused. */
+Test(eval, oneshot_sample_filled_rows_only)
+{
+    static uint8_t mask[WS_ARCH_COUNT];
+    static int a[WS_ARCH_COUNT], b[WS_ARCH_COUNT];
+    static unsigned char seen[WS_ARCH_COUNT];
+    int filled = 0, n = 0, m = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        mask[i] = (uint8_t)(i % 7 == 3 || i == WS_ARCH_COUNT - 1);
+        filled += mask[i];
+    }
+    ws_error err = {0};
+    cr_assert_eq(ws_oneshot_sample_filled(mask, 300, 9, a, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 300);
+    cr_assert_eq(ws_oneshot_sample_filled(mask, 300, 9, b, &m, &err), 0);
+    cr_expect_arr_eq(a, b, 300 * sizeof(int), "same seed, different sample");
+    for (int i = 0; i < n; i++) {
+        cr_assert(a[i] >= 0 && a[i] < WS_ARCH_COUNT);
+        cr_expect(mask[a[i]], "index %d is not filled", a[i]);
+        cr_expect(!seen[a[i]], "index %d drawn twice", a[i]);
+        seen[a[i]] = 1;
+    }
+    memset(seen, 0, sizeof seen);
+    cr_assert_eq(ws_oneshot_sample_filled(mask, filled, 2, a, &n, &err), 0);
+    for (int i = 0; i < n; i++) seen[a[i]]++;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) cr_expect_eq(seen[i], mask[i], "index %d", i);
+    cr_expect_eq(ws_oneshot_sample_filled(mask, filled + 1, 2, a, &n, &err), WS_ERANGE);
+    cr_expect(strstr(err.msg, "expected 1.."), "message: %s", err.msg);
+}
+
 /* The 12-epoch accuracy as a stand-in "one-shot" score against the 200-epoch
  * one: the whole pipeline (sample, truth, statistics, pairs file) on real
  * data, the fast tau-b checked against the O(n^2) count. */

@@ -116,7 +116,8 @@ int ws_baseline_run(const ws_baseline_config *cfg, const ws_space *sp, const dou
  * CSV that `wsnas report` reads (eval_pairs.csv). */
 enum ws_oneshot_sample_mode {
     WS_ONESHOT_UNIFORM = 0, /* n distinct indices, uniform over the 15,625 */
-    WS_ONESHOT_ISO_ALL      /* one representative (smallest index) per isomorphism class */
+    WS_ONESHOT_ISO_ALL,     /* one representative (smallest index) per isomorphism class */
+    WS_ONESHOT_FILLED       /* n distinct indices, uniform over the rows the table has filled */
 };
 
 /* Writes the sample into out (room for WS_ARCH_COUNT) and its size into
@@ -125,6 +126,12 @@ enum ws_oneshot_sample_mode {
  * the 6,466 class representatives in index order (n and seed unused). */
 int ws_oneshot_sample(const ws_space *sp, int mode, int n, uint64_t seed, int *out, int *n_out,
                       ws_error *err);
+/* FILLED: n distinct indices among those with filled[i] != 0 (a table's
+ * mask, e.g. a partial table built by `wsnas table build`), drawn like
+ * UNIFORM but over the filled indices in increasing order; WS_ERANGE when
+ * fewer than n are filled. */
+int ws_oneshot_sample_filled(const uint8_t *filled, int n, uint64_t seed, int *out, int *n_out,
+                             ws_error *err);
 /* True value of each sampled architecture: the table value, or with
  * iso_mean the mean over its isomorphism class (Ning et al.'s
  * de-isomorphised ground truth).  WS_ENOTFOUND names a missing one. */

@@ -22,6 +22,8 @@ static void eval_usage(FILE *f)
             "  --sample N           N architectures drawn uniformly without replacement\n"
             "                       (default 200)\n"
             "  --all-iso            all 6,466 isomorphism classes instead (truth = class mean)\n"
+            "  --filled-only        draw the sample among the rows the table has filled\n"
+            "                       (tables built by `wsnas table build` may be partial)\n"
             "  --iso-mean           truth = mean over the isomorphism class\n"
             "  --seed S             sample seed (default 1)\n"
             "  --images N           held-out images (default 1024)\n"
@@ -38,6 +40,7 @@ int ws_cmd_eval(int argc, char **argv)
     static const struct option opts[] = {
         {"table", required_argument, 0, 't'},  {"truth", required_argument, 0, 'T'},
         {"sample", required_argument, 0, 'n'}, {"all-iso", no_argument, 0, 'A'},
+        {"filled-only", no_argument, 0, 'F'},
         {"iso-mean", no_argument, 0, 'I'},     {"seed", required_argument, 0, 's'},
         {"images", required_argument, 0, 'i'}, {"bn", required_argument, 0, 'b'},
         {"calib-images", required_argument, 0, 'c'}, {"batch", required_argument, 0, 'B'},
@@ -75,6 +78,7 @@ int ws_cmd_eval(int argc, char **argv)
             o.sample_mode = WS_ONESHOT_ISO_ALL;
             o.iso_mean = 1;
             break;
+        case 'F': o.sample_mode = WS_ONESHOT_FILLED; break;
         case 'I': o.iso_mean = 1; break;
         case 's':
             if (ws_cli_parse_long("--seed", optarg, 0, 1L << 53, &v)) return 2;
@@ -116,7 +120,9 @@ int ws_cmd_eval(int argc, char **argv)
     static const char *bn_names[] = {"batch", "running", "recalibrate"};
     printf("run %s: %s seed %llu on %s; %zu architectures (%s, seed %llu), truth %s/%s%s\n",
            o.run, r.method, (unsigned long long)r.seed, r.dataset, r.stats.n,
-           o.sample_mode == WS_ONESHOT_ISO_ALL ? "one per isomorphism class" : "uniform",
+           o.sample_mode == WS_ONESHOT_ISO_ALL  ? "one per isomorphism class"
+           : o.sample_mode == WS_ONESHOT_FILLED ? "uniform over filled rows"
+                                                : "uniform",
            (unsigned long long)o.seed, o.bench, o.metric, o.iso_mean ? " (class mean)" : "");
     printf("one-shot: %d held-out images, BN %s", r.images, bn_names[o.bn_mode]);
     if (o.bn_mode == WS_BN_RECALIBRATE) printf(" (%d calibration images)", r.calib_images);

@@ -12,6 +12,24 @@
 #include "wsnas/rng.h"
 #include "wsnas/stats.h"
 
+/* Partial Fisher-Yates over cand[0..m-1] in place: position i takes a
+ * uniform pick of the rest, so cand[0..n-1] is the sample in draw order. */
+static int draw_distinct(int *cand, int m, int n, uint64_t seed, int *n_out, ws_error *err)
+{
+    if (n < 1 || n > m)
+        return ws_error_set(err, WS_ERANGE, "one-shot sample: size %d: expected 1..%d", n, m);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, seed, WS_STREAM_SELECT);
+    for (int i = 0; i < n; i++) {
+        int j = i + (int)ws_pcg32_bounded(&rng, (uint32_t)(m - i));
+        int tmp = cand[i];
+        cand[i] = cand[j];
+        cand[j] = tmp;
+    }
+    *n_out = n;
+    return 0;
+}
+
 int ws_oneshot_sample(const ws_space *sp, int mode, int n, uint64_t seed, int *out, int *n_out,
                       ws_error *err)
 {
@@ -24,26 +42,17 @@ int ws_oneshot_sample(const ws_space *sp, int mode, int n, uint64_t seed, int *o
     }
     if (mode != WS_ONESHOT_UNIFORM)
         return ws_error_set(err, WS_EINVAL, "one-shot sample: unknown mode %d", mode);
-    if (n < 1 || n > WS_ARCH_COUNT)
-        return ws_error_set(err, WS_ERANGE, "one-shot sample: size %d: expected 1..%d", n,
-                            WS_ARCH_COUNT);
-    /* partial Fisher-Yates: position i takes a uniform pick of the rest */
-    static const int N = WS_ARCH_COUNT;
-    int *perm = malloc((size_t)N * sizeof *perm);
-    if (!perm) return ws_error_set(err, WS_ENOMEM, "one-shot sample: out of memory");
-    for (int i = 0; i < N; i++) perm[i] = i;
-    ws_pcg32 rng;
-    ws_pcg32_stream(&rng, seed, WS_STREAM_SELECT);
-    for (int i = 0; i < n; i++) {
-        int j = i + (int)ws_pcg32_bounded(&rng, (uint32_t)(N - i));
-        int tmp = perm[i];
-        perm[i] = perm[j];
-        perm[j] = tmp;
-        out[i] = perm[i];
-    }
-    free(perm);
-    *n_out = n;
-    return 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) out[i] = i;
+    return draw_distinct(out, WS_ARCH_COUNT, n, seed, n_out, err);
+}
+
+int ws_oneshot_sample_filled(const uint8_t *filled, int n, uint64_t seed, int *out, int *n_out,
+                             ws_error *err)
+{
+    int k = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++)
+        if (filled[i]) out[k++] = i;
+    return draw_distinct(out, k, n, seed, n_out, err);
 }
 
 int ws_oneshot_truth(const ws_table *t, const char *bench, const char *metric, const int *archs,

@@ -218,8 +218,17 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
     if ((rc = ws_ckpt_read(ck, ckpt, err)) || (rc = ws_net_load(net, ck, err))) goto out;
     const ws_space *sp = ws_table_space(t);
     int n = 0;
-    if ((rc = ws_oneshot_sample(sp, o->sample_mode, o->sample_size, o->seed, archs, &n, err)))
-        goto out;
+    if (o->sample_mode == WS_ONESHOT_FILLED) {
+        const uint8_t *mask = ws_table_filled(t, o->bench);
+        if (!mask) {
+            rc = ws_error_set(err, WS_ENOTFOUND, "eval: the table has no benchmark '%s'", o->bench);
+            goto out;
+        }
+        rc = ws_oneshot_sample_filled(mask, o->sample_size, o->seed, archs, &n, err);
+    } else {
+        rc = ws_oneshot_sample(sp, o->sample_mode, o->sample_size, o->seed, archs, &n, err);
+    }
+    if (rc) goto out;
     if ((rc = ws_oneshot_truth(t, o->bench, o->metric, archs, n, o->iso_mean, truth, err)))
         goto out;
     double t0 = now_s();
