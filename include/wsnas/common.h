@@ -34,6 +34,10 @@ int ws_error_set(ws_error *err, int code, const char *fmt, ...)
 int ws_error_prefix(ws_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ws_error_clear(ws_error *err);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (*out, NULL on
+ * failure); WS_EIO names the file when it cannot be opened or read. */
+int ws_file_read_text(const char *path, char **out, ws_error *err);
 const char *ws_status_name(int code);
 
 /* Internal invariant; stays on in release builds (unlike assert). */

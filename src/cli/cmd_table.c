@@ -46,33 +46,6 @@ static void import_usage(FILE *f)
                "  -h, --help               this help\n");
 }
 
-static int read_text(const char *path, char **out, ws_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open", path);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *p = realloc(buf, 2 * cap + 1);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
-    buf[n] = '\0';
-    *out = buf;
-    return 0;
-}
-
 static int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -104,7 +77,7 @@ static int cmd_import(int argc, char **argv)
         case 'M': ws_table_import_allow_missing(im, 1); break;
         case 's': {
             char *text = NULL;
-            rc = read_text(optarg, &text, &err);
+            rc = ws_file_read_text(optarg, &text, &err);
             if (!rc) rc = ws_table_import_spec(im, text, optarg, &err);
             free(text);
             break;
@@ -501,7 +474,7 @@ static void build_usage(FILE *f)
 static int read_lines(const char *path, char ***lines, int *n, ws_error *err)
 {
     char *text = NULL;
-    int rc = read_text(path, &text, err);
+    int rc = ws_file_read_text(path, &text, err);
     if (rc) return rc;
     int cap = 16;
     *n = 0;

@@ -27,32 +27,6 @@ ws_oneshot_opts ws_oneshot_opts_default(void)
                              .batch = 256};
 }
 
-static int read_text(const char *path, char **out, ws_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 14, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *p = realloc(buf, 2 * cap + 1);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
-    buf[n] = '\0';
-    *out = buf;
-    return 0;
-}
-
 /* The run's resolved search config from DIR/manifest.json. */
 static int load_config(const char *dir, const char *data_dir, ws_search_config *cfg,
                        ws_error *err)
@@ -60,7 +34,7 @@ static int load_config(const char *dir, const char *data_dir, ws_search_config *
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char *text = NULL;
-    int rc = read_text(path, &text, err);
+    int rc = ws_file_read_text(path, &text, err);
     if (rc) return ws_error_prefix(err, "not a search run directory");
     cJSON *root = cJSON_Parse(text);
     free(text);

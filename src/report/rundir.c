@@ -29,32 +29,6 @@ void ws_rundir_clear(ws_rundir *r)
     memset(r, 0, sizeof *r);
 }
 
-static int read_file(const char *path, char **out, ws_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 14, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *p = realloc(buf, 2 * cap + 1);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
-    buf[n] = '\0';
-    *out = buf;
-    return 0;
-}
-
 /* Names end up in CSV fields and plot labels: printable, no comma/quote. */
 static int check_label(const char *path, const char *key, const char *s, ws_error *err)
 {
@@ -189,7 +163,7 @@ int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *
     char path[WS_RUNDIR_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char *text = NULL;
-    int rc = read_file(path, &text, err);
+    int rc = ws_file_read_text(path, &text, err);
     if (rc) return ws_error_prefix(err, "not a search run directory");
     r->manifest = cJSON_Parse(text);
     if (!r->manifest) {
