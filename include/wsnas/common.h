@@ -38,6 +38,8 @@ void ws_error_clear(ws_error *err);
 /* Reads a whole file into a NUL-terminated malloc'd buffer (*out, NULL on
  * failure); WS_EIO names the file when it cannot be opened or read. */
 int ws_file_read_text(const char *path, char **out, ws_error *err);
+/* Copies src to dst byte for byte; on failure dst is removed. */
+int ws_file_copy(const char *src, const char *dst, ws_error *err);
 const char *ws_status_name(int code);
 
 /* Internal invariant; stays on in release builds (unlike assert). */

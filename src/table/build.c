@@ -309,31 +309,6 @@ static int progress_append(FILE *f, const char *file, int rep, int n_seeds, cons
 
 /* ---- writing ------------------------------------------------------------------------- */
 
-static int copy_file(const char *src, const char *dst, ws_error *err)
-{
-    FILE *in = fopen(src, "rb");
-    if (!in) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", src, strerror(errno));
-    FILE *out = fopen(dst, "wb");
-    if (!out) {
-        fclose(in);
-        return ws_error_set(err, WS_EIO, "%s: cannot create: %s", dst, strerror(errno));
-    }
-    char buf[1 << 16];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) {
-            rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
-            break;
-        }
-    if (!rc && ferror(in)) rc = ws_error_set(err, WS_EIO, "%s: read failed", src);
-    fclose(in);
-    if (fclose(out) && !rc)
-        rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
-    if (rc) remove(dst);
-    return rc;
-}
-
 /* Writes the benchmark of s into `out` through out.tmp + rename; `base`
  * (may equal out, or be NULL = out if it exists) is the table whose other
  * content is kept. */
@@ -349,7 +324,7 @@ static int state_write(const build_state *s, const char *out, const char *base, 
     if (base) {
         if ((rc = ws_h5_open(base, 0, &f, err))) return rc;
         if ((rc = ws_h5_close(f, base, err))) return rc;
-        if ((rc = copy_file(base, tmp, err))) return rc;
+        if ((rc = ws_file_copy(base, tmp, err))) return rc;
         rc = ws_h5_open(tmp, 1, &f, err);
     } else {
         rc = ws_h5_create(tmp, &f, err);

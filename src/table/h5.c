@@ -290,31 +290,6 @@ int ws_h5_set_bench_attr(hid_t file, const char *path, const char *bench, const 
 
 /* ---- atomic path-based writers ---------------------------------------------- */
 
-static int copy_file(const char *src, const char *dst, ws_error *err)
-{
-    FILE *in = fopen(src, "rb");
-    if (!in) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", src, strerror(errno));
-    FILE *out = fopen(dst, "wb");
-    if (!out) {
-        fclose(in);
-        return ws_error_set(err, WS_EIO, "%s: cannot create: %s", dst, strerror(errno));
-    }
-    char buf[1 << 16];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) {
-            rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
-            break;
-        }
-    if (!rc && ferror(in)) rc = ws_error_set(err, WS_EIO, "%s: read failed", src);
-    fclose(in);
-    if (fclose(out) && !rc)
-        rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
-    if (rc) remove(dst);
-    return rc;
-}
-
 enum modify_kind { MOD_COLUMN, MOD_FILLED, MOD_ATTR };
 
 typedef struct table_mod {
@@ -334,7 +309,7 @@ static int table_modify(const char *path, const table_mod *mod, ws_error *err)
     if (rc) return rc;
     if ((rc = ws_h5_open(path, 0, &f, err))) return rc;
     if ((rc = ws_h5_close(f, path, err))) return rc;
-    if ((rc = copy_file(path, tmp, err))) return rc;
+    if ((rc = ws_file_copy(path, tmp, err))) return rc;
     if ((rc = ws_h5_open(tmp, 1, &f, err))) {
         remove(tmp);
         return rc;
