@@ -117,3 +117,13 @@ const char *wsfx_tmp_dir(void)
     const char *s = getenv("WSNAS_TMP");
     return s && s[0] ? s : NULL;
 }
+
+const char *wsfx_tmp_path(const char *name)
+{
+    static __thread char buf[16][1024];
+    static __thread int k;
+    const char *dir = wsfx_tmp_dir();
+    char *p = buf[k++ % 16];
+    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
+    return p;
+}

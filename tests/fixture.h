@@ -33,5 +33,8 @@ double wsfx_compare_d(const char *what, const double *got, const double *ref, si
 /* Path helpers: $WSNAS_SHARED (../shared) and $WSNAS_TMP; NULL if unset. */
 const char *wsfx_shared_dir(void);
 const char *wsfx_tmp_dir(void);
+/* $WSNAS_TMP/<name> (or /tmp/<name>) in one of 16 rotating per-thread
+ * buffers; tests run in parallel, so every test uses its own names. */
+const char *wsfx_tmp_path(const char *name);
 
 #endif

@@ -122,16 +122,6 @@ Test(eval, stats_edge_cases)
 
 /* ---- final accuracies, oracle and regret on the NB201 table ------------- */
 
-static const char *tmp_path(const char *name)
-{
-    static __thread char buf[8][1024];
-    static __thread int k;
-    const char *dir = wsfx_tmp_dir();
-    char *p = buf[k++ % 8];
-    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
-    return p;
-}
-
 /* Builds the NB201 table into $WSNAS_TMP/<name> with the CLI (skips the
  * test visibly when ../shared is absent) and opens it. */
 static ws_table *nb201_table(const char *name)
@@ -142,7 +132,7 @@ static ws_table *nb201_table(const char *name)
     if (!sh || access(csv, R_OK) != 0) cr_skip_test("%s absent: NB201 table tests skipped", csv);
     const char *bin = getenv("WSNAS_BIN");
     cr_assert(bin, "WSNAS_BIN unset");
-    const char *out = tmp_path(name);
+    const char *out = wsfx_tmp_path(name);
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' table import --preset nb201 '%s' -o '%s' >/dev/null", bin, csv,
              out);
@@ -226,7 +216,7 @@ Test(eval, summary_oracle_regret_nb201)
 
 Test(eval, summary_missing_value_and_lower_is_better)
 {
-    const char *path = tmp_path("eval_small.h5");
+    const char *path = wsfx_tmp_path("eval_small.h5");
     remove(path);
     ws_error err = {0};
     static double acc[WS_ARCH_COUNT], loss[WS_ARCH_COUNT];
@@ -520,7 +510,7 @@ Test(eval, oneshot_pipeline_on_nb201_proxy)
             cr_expect_float_eq(truth[17], mean, 1e-12);
         }
     }
-    const char *path = tmp_path("eval_pairs_test.csv");
+    const char *path = wsfx_tmp_path("eval_pairs_test.csv");
     cr_assert_eq(ws_oneshot_write_pairs(path, sp, archs, proxy, truth, 3, &err), 0, "%s",
                  err.msg);
     FILE *f = fopen(path, "r");
@@ -541,7 +531,7 @@ Test(eval, oneshot_pipeline_on_nb201_proxy)
 
 Test(eval, baseline_cli_time_budget_and_runs_csv)
 {
-    const char *table = tmp_path("eval_timed.h5");
+    const char *table = wsfx_tmp_path("eval_timed.h5");
     remove(table);
     ws_error err = {0};
     static double acc[WS_ARCH_COUNT], secs[WS_ARCH_COUNT];
@@ -552,7 +542,7 @@ Test(eval, baseline_cli_time_budget_and_runs_csv)
     cr_assert_eq(ws_table_create(table, &err), 0, "%s", err.msg);
     cr_assert_eq(ws_table_write_column(table, "b", "valid_acc_12", acc, NULL, &err), 0);
     cr_assert_eq(ws_table_write_column(table, "b", "train_seconds_12", secs, NULL, &err), 0);
-    const char *csv = tmp_path("eval_timed_runs.csv");
+    const char *csv = wsfx_tmp_path("eval_timed_runs.csv");
     remove(csv);
     char args[2048], out[8192];
     snprintf(args, sizeof args,
@@ -671,8 +661,8 @@ Test(eval, eval_cli_on_a_tiny_search)
 {
     ws_table *t = nb201_table("eval_cli_nb201.h5");
     ws_table_close(t);
-    const char *table = tmp_path("eval_cli_nb201.h5");
-    const char *run = tmp_path("eval_cli_run");
+    const char *table = wsfx_tmp_path("eval_cli_nb201.h5");
+    const char *run = wsfx_tmp_path("eval_cli_run");
     char args[4096], out[16384];
     snprintf(args, sizeof args, "rm -rf '%s'", run);
     cr_assert_eq(system(args), 0);

@@ -15,16 +15,6 @@
 #include "wsnas/report.h"
 #include "wsnas/table.h"
 
-static const char *tmp_path(const char *name)
-{
-    static __thread char buf[16][1024];
-    static __thread int k;
-    const char *dir = wsfx_tmp_dir();
-    char *p = buf[k++ % 16];
-    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
-    return p;
-}
-
 /* rm -rf DIR (test scratch only). */
 static void rm_rf(const char *a)
 {
@@ -113,7 +103,7 @@ static int is_png(const char *path)
 
 Test(report, entropy_only_without_table)
 {
-    const char *base = tmp_path("rep_notable");
+    const char *base = wsfx_tmp_path("rep_notable");
     rm_rf(base);
     const char *a = make_run(base, "a", "darts", 0, "\"epochs\": 4", 4, 100, -1);
     const char *b = make_run(base, "b", "darts", 1, "\"epochs\": 4", 4, 200, -1);
@@ -157,11 +147,11 @@ Test(report, true_accuracies_from_nb201_table)
     char csv[1024];
     snprintf(csv, sizeof csv, "%s/nb201/nb201_merged.csv", shd ? shd : "");
     if (!shd || access(csv, R_OK) != 0) cr_skip_test("%s absent: report table test skipped", csv);
-    const char *table = tmp_path("rep_nb201.h5");
+    const char *table = wsfx_tmp_path("rep_nb201.h5");
     char args[4096], out[16384];
     snprintf(args, sizeof args, "table import --preset nb201 '%s' -o '%s'", csv, table);
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
-    const char *base = tmp_path("rep_table");
+    const char *base = wsfx_tmp_path("rep_table");
     rm_rf(base);
     /* darts ends in the all-skip cell (1835) both seeds, gaea in 6111 (the C10 optimum) */
     const char *a = make_run(base, "d0", "darts", 0, "\"epochs\": 3", 3, 10, 1835);
@@ -227,7 +217,7 @@ Test(report, rank_correlation_of_eval_pairs_matches_scipy)
     const wsfx_tensor *x = wsfx_get(fx, "d2_x"), *y = wsfx_get(fx, "d2_y"),
                       *r = wsfx_get(fx, "d2_ref");
     cr_assert(x && y && r);
-    const char *base = tmp_path("rep_pairs");
+    const char *base = wsfx_tmp_path("rep_pairs");
     rm_rf(base);
     const char *a = make_run(base, "a", "rs-ws", 3, "\"epochs\": 2", 2, 0, -1);
     char p[1300];
@@ -290,7 +280,7 @@ static void expect_refused(const char *base, const char *dirs, const char *expec
 
 Test(report, damaged_inputs_write_nothing)
 {
-    const char *base = tmp_path("rep_damaged");
+    const char *base = wsfx_tmp_path("rep_damaged");
     rm_rf(base);
     const char *ok = make_run(base, "ok", "darts", 0, "\"epochs\": 3", 3, 10, -1);
     char dirs[4096], p[1300];
@@ -356,7 +346,7 @@ Test(report, damaged_inputs_write_nothing)
 
 Test(report, gnuplot_failure_leaves_nothing_behind)
 {
-    const char *base = tmp_path("rep_gpfail");
+    const char *base = wsfx_tmp_path("rep_gpfail");
     rm_rf(base);
     const char *a = make_run(base, "a", "darts", 0, "\"epochs\": 3", 3, 10, -1);
     char res[1200], plots[1200], p[1300];
@@ -384,7 +374,7 @@ Test(report, gnuplot_failure_leaves_nothing_behind)
  * inside "config", epochs.csv with both arch and arch_index, final_arch. */
 Test(report, search_driver_layout)
 {
-    const char *base = tmp_path("rep_driver");
+    const char *base = wsfx_tmp_path("rep_driver");
     rm_rf(base);
     mkdir(base, 0777);
     char d[2][1200];

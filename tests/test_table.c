@@ -13,17 +13,6 @@
 #include "fixture.h"
 #include "wsnas/table.h"
 
-/* $WSNAS_TMP/<name> (tests run in parallel: every test uses its own names). */
-static const char *tmp_path(const char *name)
-{
-    static __thread char buf[8][1024];
-    static __thread int k;
-    const char *dir = wsfx_tmp_dir();
-    char *p = buf[k++ % 8];
-    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
-    return p;
-}
-
 static int exists(const char *path)
 {
     return access(path, F_OK) == 0;
@@ -50,7 +39,7 @@ static const char *shared(const char *rel)
 
 Test(table, roundtrip_and_queries)
 {
-    const char *path = tmp_path("t_roundtrip.h5");
+    const char *path = wsfx_tmp_path("t_roundtrip.h5");
     remove(path);
     ws_error err = {0};
     cr_assert_eq(ws_table_create(path, &err), 0, "%s", err.msg);
@@ -180,13 +169,13 @@ Test(table, open_refuses_bad_files)
 {
     ws_table *t = (ws_table *)1;
     ws_error err = {0};
-    const char *missing = tmp_path("t_open_missing.h5");
+    const char *missing = wsfx_tmp_path("t_open_missing.h5");
     remove(missing);
     cr_expect_eq(ws_table_open(missing, &t, &err), WS_EIO);
     cr_expect_null(t);
     cr_expect(strstr(err.msg, missing) && strstr(err.msg, "cannot open"), "%s", err.msg);
 
-    const char *text = tmp_path("t_open_text.h5");
+    const char *text = wsfx_tmp_path("t_open_text.h5");
     FILE *fp = fopen(text, "w");
     cr_assert_not_null(fp);
     fputs("index,arch_str\n", fp);
@@ -195,7 +184,7 @@ Test(table, open_refuses_bad_files)
     cr_expect(strstr(err.msg, "not an HDF5 file"), "%s", err.msg);
 
     /* an HDF5 file that is not a table */
-    const char *plain = tmp_path("t_open_plain.h5");
+    const char *plain = wsfx_tmp_path("t_open_plain.h5");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     cr_assert_geq(f, 0);
@@ -204,7 +193,7 @@ Test(table, open_refuses_bad_files)
     cr_expect(strstr(err.msg, "no root attribute wsnas_table_version"), "%s", err.msg);
 
     /* wrong version */
-    const char *ver = tmp_path("t_open_version.h5");
+    const char *ver = wsfx_tmp_path("t_open_version.h5");
     cr_assert_eq(ws_table_create(ver, &err), 0);
     f = h5_rw(ver);
     hid_t a = H5Aopen(f, "wsnas_table_version", H5P_DEFAULT);
@@ -219,7 +208,7 @@ Test(table, open_refuses_bad_files)
                  "writing into a wrong-version file");
 
     /* a column of the wrong length */
-    const char *dims = tmp_path("t_open_dims.h5");
+    const char *dims = wsfx_tmp_path("t_open_dims.h5");
     cr_assert_eq(ws_table_create(dims, &err), 0);
     f = h5_rw(dims);
     hid_t g = H5Gcreate2(f, "benchmarks/b", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -237,7 +226,7 @@ Test(table, open_refuses_bad_files)
         "%s", err.msg);
 
     /* architecture rows in another order */
-    const char *ops = tmp_path("t_open_ops.h5");
+    const char *ops = wsfx_tmp_path("t_open_ops.h5");
     cr_assert_eq(ws_table_create(ops, &err), 0);
     f = h5_rw(ops);
     d = H5Dopen2(f, "archs/ops", H5P_DEFAULT);
@@ -299,7 +288,7 @@ static int import_toy(const char *csv, const char *out, int allow_missing, ws_er
 
 Test(table, import_csv_and_its_errors)
 {
-    const char *csv = tmp_path("t_imp.csv"), *out = tmp_path("t_imp.h5");
+    const char *csv = wsfx_tmp_path("t_imp.csv"), *out = wsfx_tmp_path("t_imp.h5");
     ws_error err = {0};
     remove(out);
     write_toy_csv(csv, -1, "");
@@ -361,7 +350,7 @@ Test(table, import_csv_and_its_errors)
     remove(out);
 
     /* missing input, unmapped input, mapping to an absent column */
-    const char *nofile = tmp_path("t_imp_none.csv");
+    const char *nofile = wsfx_tmp_path("t_imp_none.csv");
     remove(nofile);
     cr_expect_eq(import_toy(nofile, out, 0, &err), WS_EIO);
     cr_expect(strstr(err.msg, "t_imp_none.csv: cannot open"), "%s", err.msg);
@@ -382,7 +371,7 @@ Test(table, import_csv_and_its_errors)
 
 Test(table, import_spec_json)
 {
-    const char *csv = tmp_path("t_spec.csv"), *out = tmp_path("t_spec.h5");
+    const char *csv = wsfx_tmp_path("t_spec.csv"), *out = wsfx_tmp_path("t_spec.h5");
     ws_error err = {0};
     write_toy_csv(csv, -1, "");
     ws_table_import *im = ws_table_import_alloc();
@@ -427,7 +416,7 @@ static void import_nb201(const char *out)
 
 Test(table, nb201_optima)
 {
-    const char *out = tmp_path("t_nb201.h5");
+    const char *out = wsfx_tmp_path("t_nb201.h5");
     import_nb201(out);
     ws_table *t = NULL;
     ws_error err = {0};
@@ -479,7 +468,7 @@ Test(table, genius_json_matches_csv)
     const char *c10 = shared("nb201/raw/genius/nasbench201_cifar10.json");
     const char *c100 = shared("nb201/raw/genius/nasbench201_cifar100.json");
     const char *in16 = shared("nb201/raw/genius/nasbench201_imagenet.json");
-    const char *out_csv = tmp_path("t_gen_csv.h5"), *out_json = tmp_path("t_gen_json.h5");
+    const char *out_csv = wsfx_tmp_path("t_gen_csv.h5"), *out_json = wsfx_tmp_path("t_gen_json.h5");
     import_nb201(out_csv);
     ws_table_import *im = ws_table_import_alloc();
     ws_error err = {0};
@@ -527,7 +516,7 @@ static int run_cli(const char *args, char *errbuf, size_t n, char *outbuf, size_
     char en[64], on_[64];
     snprintf(en, sizeof en, "t_cli_err_%d.txt", (int)getpid());
     snprintf(on_, sizeof on_, "t_cli_out_%d.txt", (int)getpid());
-    const char *eo = tmp_path(en), *so = tmp_path(on_);
+    const char *eo = wsfx_tmp_path(en), *so = wsfx_tmp_path(on_);
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", bin, args, so, eo);
     int st = system(cmd);
@@ -565,7 +554,7 @@ Test(table, cli_bad_input)
     cr_expect_eq(count_lines(e), 1, "%s", e);
     /* not an HDF5 file */
     char txt[1024];
-    snprintf(txt, sizeof txt, "%s", tmp_path("t_cli_text.h5"));
+    snprintf(txt, sizeof txt, "%s", wsfx_tmp_path("t_cli_text.h5"));
     FILE *f = fopen(txt, "w");
     fputs("hello\n", f);
     fclose(f);
@@ -607,7 +596,7 @@ Test(table, cli_import_query_oracle)
     static char e[8192], o[65536];
     char args[2048];
     char out[1024];
-    snprintf(out, sizeof out, "%s", tmp_path("t_cli_nb201.h5"));
+    snprintf(out, sizeof out, "%s", wsfx_tmp_path("t_cli_nb201.h5"));
     snprintf(args, sizeof args, "table import --preset nb201 %s -o %s", csv, out);
     cr_assert_eq(run_cli(args, e, sizeof e, o, sizeof o), 0, "%s", e);
     snprintf(args, sizeof args, "table oracle %s --bench cifar100", out);

@@ -18,16 +18,6 @@
 #include "wsnas/table.h"
 #include "wsnas/tablebuild.h"
 
-static const char *tmp_path(const char *name)
-{
-    static __thread char buf[8][1024];
-    static __thread int k;
-    const char *dir = wsfx_tmp_dir();
-    char *p = buf[k++ % 8];
-    snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
-    return p;
-}
-
 static void clean(const char *path)
 {
     char b[1200];
@@ -175,7 +165,7 @@ Test(tablebuild, sets)
 
 Test(tablebuild, build_fills_classes_and_recipe)
 {
-    const char *out = tmp_path("tb_basic.h5");
+    const char *out = wsfx_tmp_path("tb_basic.h5");
     clean(out);
     ws_build_recipe r = tiny_recipe();
     ws_space *sp = ws_space_alloc();
@@ -241,7 +231,7 @@ Test(tablebuild, build_fills_classes_and_recipe)
 
 Test(tablebuild, resume_after_kill_equals_uninterrupted)
 {
-    const char *a = tmp_path("tb_resume_a.h5"), *b = tmp_path("tb_resume_b.h5");
+    const char *a = wsfx_tmp_path("tb_resume_a.h5"), *b = wsfx_tmp_path("tb_resume_b.h5");
     clean(a);
     clean(b);
     ws_build_recipe r = tiny_recipe();
@@ -315,9 +305,9 @@ Test(tablebuild, resume_after_kill_equals_uninterrupted)
 
 Test(tablebuild, shard_merge_equals_single)
 {
-    const char *one = tmp_path("tb_single.h5"), *p0 = tmp_path("tb_shard0.h5"),
-               *p1 = tmp_path("tb_shard1.h5"), *p2 = tmp_path("tb_shard2.h5"),
-               *m = tmp_path("tb_merged.h5"), *odd = tmp_path("tb_other.h5");
+    const char *one = wsfx_tmp_path("tb_single.h5"), *p0 = wsfx_tmp_path("tb_shard0.h5"),
+               *p1 = wsfx_tmp_path("tb_shard1.h5"), *p2 = wsfx_tmp_path("tb_shard2.h5"),
+               *m = wsfx_tmp_path("tb_merged.h5"), *odd = wsfx_tmp_path("tb_other.h5");
     const char *all[] = {one, p0, p1, p2, m, odd};
     for (size_t i = 0; i < WS_ARRAY_LEN(all); i++) clean(all[i]);
     ws_build_recipe r = tiny_recipe();
@@ -450,7 +440,7 @@ Test(tablebuild, suite_validation_errors)
  * creates the run directory, and fails for one chosen run). */
 Test(tablebuild, runner_pool_resume_and_failure)
 {
-    const char *dir = tmp_path("tb_runner");
+    const char *dir = wsfx_tmp_path("tb_runner");
     char cmd[8192], script[1100], calls[1100], suite[8192];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
     cr_assert_eq(system(cmd), 0);
@@ -531,7 +521,7 @@ Test(tablebuild, mpi_bench_equals_serial)
 {
     char mpi[256], cmd[8192];
     mpirun_cmd(mpi, sizeof mpi);
-    const char *bin = wsnas_bin(), *dir = tmp_path("tb_mpibench");
+    const char *bin = wsnas_bin(), *dir = wsfx_tmp_path("tb_mpibench");
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/A' '%s/B'", dir, dir, dir);
     cr_assert_eq(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/fake-wsnas", dir);
@@ -608,7 +598,7 @@ static void expect_same_acc(const char *pa, const char *pb, const char *bench)
 Test(tablebuild, real_training_resume_equals_uninterrupted)
 {
     if (!have_fmnist()) cr_skip_test("Fashion-MNIST (dataset-fashion-mnist) not installed");
-    const char *a = tmp_path("tb_real_a.h5"), *b = tmp_path("tb_real_b.h5");
+    const char *a = wsfx_tmp_path("tb_real_a.h5"), *b = wsfx_tmp_path("tb_real_b.h5");
     clean(a);
     clean(b);
     ws_build_recipe r;
@@ -668,7 +658,7 @@ static int sh(const char *fmt, ...)
 Test(tablebuild, cli_build_query_train_missing_and_mpi)
 {
     if (!have_fmnist()) cr_skip_test("Fashion-MNIST (dataset-fashion-mnist) not installed");
-    const char *bin = wsnas_bin(), *dir = tmp_path("tb_cli");
+    const char *bin = wsnas_bin(), *dir = wsfx_tmp_path("tb_cli");
     cr_assert_eq(sh("rm -rf '%s' && mkdir -p '%s'", dir, dir), 0);
     /* serial build of a sample of 4 classes */
     cr_assert_eq(sh("OMP_NUM_THREADS=1 '%s' table build -q -o '%s/s.h5' --bench fm --recipe '%s' "
