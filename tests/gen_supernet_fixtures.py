@@ -34,7 +34,7 @@ EDGE_DST = [1, 2, 2, 3, 3, 3]
 NONE, SKIP, C1, C3, POOL = range(5)
 
 
-def param_shapes(cell_bn_affine):
+def param_shapes(cell_bn_affine, C=C, pc=1):
     sh = {"stem.conv.weight": (C, CIN, 3, 3), "stem.bn.weight": (C,), "stem.bn.bias": (C,)}
     k = 0
     for stage in range(3):
@@ -51,10 +51,11 @@ def param_shapes(cell_bn_affine):
         for _ in range(N):
             for e in range(6):
                 for kk in (1, 3):
-                    sh[f"cells.{k}.edges.{e}.conv{kk}x{kk}.weight"] = (cs, cs, kk, kk)
+                    cc = cs // pc
+                    sh[f"cells.{k}.edges.{e}.conv{kk}x{kk}.weight"] = (cc, cc, kk, kk)
                     if cell_bn_affine:
-                        sh[f"cells.{k}.edges.{e}.bn{kk}x{kk}.weight"] = (cs,)
-                        sh[f"cells.{k}.edges.{e}.bn{kk}x{kk}.bias"] = (cs,)
+                        sh[f"cells.{k}.edges.{e}.bn{kk}x{kk}.weight"] = (cc,)
+                        sh[f"cells.{k}.edges.{e}.bn{kk}x{kk}.bias"] = (cc,)
             k += 1
     sh["head.bn.weight"] = (4 * C,)
     sh["head.bn.bias"] = (4 * C,)
@@ -63,9 +64,9 @@ def param_shapes(cell_bn_affine):
     return sh
 
 
-def init_params(gen):
+def init_params(gen, C=C, pc=1):
     P = {}
-    for name, shape in param_shapes(True).items():
+    for name, shape in param_shapes(True, C, pc).items():
         if ".bn" in name:
             base = 1.0 if name.endswith(".weight") else 0.0
             P[name] = base + 0.2 * torch.randn(shape, generator=gen)
@@ -88,12 +89,39 @@ def live_edges(arch):
     return [arch[e] != NONE and from0[EDGE_SRC[e]] and to3[EDGE_DST[e]] for e in range(6)]
 
 
+class Pcg32:
+    """O'Neill's pcg32 (XSH-RR), seeded as pcg32_srandom_r: src/core/rng.c."""
+    M = (1 << 64) - 1
+
+    def __init__(self, initstate, initseq):
+        self.state, self.inc = 0, ((initseq << 1) | 1) & self.M
+        self.next()
+        self.state = (self.state + initstate) & self.M
+        self.next()
+
+    def next(self):
+        old = self.state
+        self.state = (old * 6364136223846793005 + self.inc) & self.M
+        xs = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
+        rot = old >> 59
+        return ((xs >> rot) | (xs << ((-rot) & 31))) & 0xFFFFFFFF
+
+    def bounded(self, bound):
+        threshold = ((1 << 32) - bound) % bound
+        while True:
+            r = self.next()
+            if r >= threshold:
+                return r % bound
+
+
 class Net:
-    def __init__(self, P0, cell_bn_affine, cell_bn_track, standalone=None):
+    def __init__(self, P0, cell_bn_affine, cell_bn_track, standalone=None, C=C, pc=1,
+                 pc_seed=None):
         self.affine, self.track, self.arch = cell_bn_affine, cell_bn_track, standalone
+        self.C, self.pc, self.pc_seed = C, pc, pc_seed
         self.live = live_edges(standalone) if standalone else [True] * 6
         self.P = {}
-        for name in param_shapes(cell_bn_affine):
+        for name in param_shapes(cell_bn_affine, C, pc):
             if standalone and name.startswith("cells."):
                 e = int(name.split(".")[3])
                 kk = 1 if "1x1" in name else 3
@@ -120,7 +148,7 @@ class Net:
                 for e in range(6):
                     for kk in (1, 3):
                         if self.track and f"cells.{k}.edges.{e}.conv{kk}x{kk}.weight" in self.P:
-                            add_bn(f"cells.{k}.edges.{e}.bn{kk}x{kk}", cs)
+                            add_bn(f"cells.{k}.edges.{e}.bn{kk}x{kk}", cs // pc)
                 k += 1
         add_bn("head.bn", 4 * C)
 
@@ -157,7 +185,9 @@ class Net:
                         s = s + self.op(k, e, self.arch[e], xj, train)
                     continue
                 mode = mix["mode"]
-                if mode == "single":
+                if self.pc > 1:
+                    s = s + mix["scale"][e] * self.pc_edge(k, e, xj, mix, train)
+                elif mode == "single":
                     s = s + self.op(k, e, mix["sel"][e], xj, train)
                 elif mode == "full":
                     t = sum(mix["w"][e, o] * self.op(k, e, o, xj, train) for o in range(1, 5))
@@ -171,6 +201,33 @@ class Net:
                 s = torch.zeros_like(x)
             nodes.append(s)
         return nodes[3]
+
+    def pc_sel(self, k, e, cs, cp):
+        if self.pc_seed is None:  # the PC-DARTS code: the first C/K channels
+            return list(range(cp))
+        r = Pcg32(self.pc_seed, k * 6 + e)
+        pos = list(range(cs))
+        for i in range(cp):
+            j = i + r.bounded(cs - i)
+            pos[i], pos[j] = pos[j], pos[i]
+        return sorted(pos[:cp])
+
+    def pc_edge(self, k, e, xj, mix, train):
+        # PC-DARTS MixedOp: the ops on the selected channels, the rest bypass;
+        # the code's form shuffles channels (groups = K) afterwards
+        cs = xj.shape[1]
+        cp = cs // self.pc
+        sel = self.pc_sel(k, e, cs, cp)
+        rest = [c for c in range(cs) if c not in sel]
+        xs = xj[:, sel]
+        t = sum(mix["w"][e, o] * self.op(k, e, o, xs, train) for o in range(1, 5))
+        cat = torch.cat([t, xj[:, rest]], dim=1)
+        order = torch.tensor(sel + rest)
+        ans = cat[:, torch.argsort(order)]
+        if self.pc_seed is None:
+            b, _, h, w = ans.shape
+            ans = ans.view(b, self.pc, cp, h, w).transpose(1, 2).contiguous().view(b, cs, h, w)
+        return ans
 
     def forward(self, x, mix, train):
         h = self.bn(F.conv2d(x, self.P["stem.conv.weight"], None, 1, 1), "stem.bn", train)
@@ -192,8 +249,9 @@ class Net:
         return F.linear(h, self.P["head.fc.weight"], self.P["head.fc.bias"])
 
 
-def run(tag, P0, x, y, cell_bn_affine, cell_bn_track, mix=None, standalone=None, step=False):
-    net = Net(P0, cell_bn_affine, cell_bn_track, standalone)
+def run(tag, P0, x, y, cell_bn_affine, cell_bn_track, mix=None, standalone=None, step=False,
+        extra=None, **netkw):
+    net = Net(P0, cell_bn_affine, cell_bn_track, standalone, **netkw)
     logits = net.forward(x, mix, True)
     loss = F.cross_entropy(logits, y)
     loss.backward()
@@ -229,6 +287,8 @@ def run(tag, P0, x, y, cell_bn_affine, cell_bn_track, mix=None, standalone=None,
             out["adam_w"] = a.detach()
         with torch.no_grad():
             out["eval_logits"] = net.forward(x, mix, False)
+    if extra:
+        out.update(extra)
     path = os.path.join(OUT, f"supernet_{tag}.wsfx")
     wsfx.write(path, out)
     print(path, os.path.getsize(path), "bytes, loss", float(loss))
@@ -263,6 +323,26 @@ def main():
     run("hardst", P0, x, y, 0, 1, {"mode": "hard_st", "w": leaf(h),
                                    "scale": leaf(torch.ones(6)), "sel": kk.tolist()})
     run("standalone", P0, x, y, 1, 1, standalone=[0, 3, 2, 1, 4, 2], step=True)
+
+    # partial channels (PC-DARTS), C = 8: the code's form (first C/4 channels,
+    # channel shuffle) with K = 4, and the paper's random form with K = 2
+    r42 = Pcg32(42, 54)  # the reference vectors of tests/test_rng.c
+    assert [r42.next() for _ in range(3)] == [0xa15c02b7, 0x7b47f409, 0xba1d3330]
+    CPC = 8
+    for tag, pc, seed in (("pc_shuffle", 4, None), ("pc_random", 2, 987654321)):
+        Ppc = init_params(gen, CPC, pc)
+        xp = torch.randn(B, CIN, S, S, generator=gen)
+        yp = torch.randint(0, K, (B,), generator=gen)
+        extra = {"x": xp, "labels": yp.double(),
+                 "pc_k": torch.tensor([pc], dtype=torch.float64),
+                 "pc_seed": torch.tensor([seed or 0], dtype=torch.float64)}  # exact
+        for n, p_ in Ppc.items():
+            extra["p:" + n] = p_
+        a = 1e-1 * torch.randn(6, 5, generator=gen)
+        mix = {"mode": "full", "w": leaf(F.softmax(a * 10, dim=1)),
+               "scale": leaf(0.5 + torch.rand(6, generator=gen)), "sel": [1] * 6}
+        run(tag, Ppc, xp, yp, 0, 1 if seed is None else 0, mix, step=True, extra=extra, C=CPC,
+            pc=pc, pc_seed=seed)
 
 
 if __name__ == "__main__":

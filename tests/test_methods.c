@@ -528,14 +528,17 @@ Test(methods, kill_and_resume_identical)
     cr_assert_eq(system(cmd), 0);
     const char *small = "--set C=4 --set image_size=8 --set train_size=192 --set valid_size=128 "
                        "--set eval_size=64 --set batch=32 --set select_k=5 --set select_batch=64";
-    const char *methods[] = {"gaea-darts", "gdas"};
-    for (int mi = 0; mi < 2; mi++) {
-        snprintf(cmd, sizeof cmd, "%s search --method %s --epochs 3 --seed 7 %s --out '%s' 2>&1",
-                 bin, methods[mi], small, a);
+    const char *methods[] = {"gaea-darts", "gdas", "gaea-pc-darts"};
+    const char *extra[] = {"", "", "--set pc_k=2 --set pc_sample=random"};
+    for (int mi = 0; mi < 3; mi++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s search --method %s --epochs 3 --seed 7 %s %s --out '%s' 2>&1", bin,
+                 methods[mi], small, extra[mi], a);
         cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
         snprintf(cmd, sizeof cmd,
-                 "%s search --method %s --epochs 3 --seed 7 %s --stop-after-epoch 1 --out '%s' 2>&1",
-                 bin, methods[mi], small, b);
+                 "%s search --method %s --epochs 3 --seed 7 %s %s --stop-after-epoch 1 --out "
+                 "'%s' 2>&1",
+                 bin, methods[mi], small, extra[mi], b);
         cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
         if (mi == 0)
             snprintf(cmd, sizeof cmd,
@@ -574,11 +577,12 @@ typedef struct tiny {
     ws_method_ctx ctx;
 } tiny;
 
-static void tiny_setup(tiny *t, const char *method)
+static void tiny_setup_pc(tiny *t, const char *method, int pc_k, int pc_random)
 {
     memset(t, 0, sizeof *t);
     ws_net_config nc = {.C = 4, .N = 1, .in_channels = 1, .in_size = 8, .classes = 3,
-                        .max_batch = 8, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = 1};
+                        .max_batch = 8, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = pc_k,
+                        .pc_random = pc_random};
     ws_error err = {0};
     t->net = ws_net_alloc(&nc, &err);
     t->ref = ws_net_alloc(&nc, &err);
@@ -593,7 +597,7 @@ static void tiny_setup(tiny *t, const char *method)
     for (int i = 0; i < 8; i++)
         t->y[i] = (int)ws_pcg32_bounded(&r, 3), t->ya[i] = (int)ws_pcg32_bounded(&r, 3);
     cr_assert_eq(ws_config_preset(method, "cpu", &t->cfg, &err), 0);
-    t->cfg.pc_k = 1;
+    t->cfg.pc_k = pc_k;
     cr_assert_eq(ws_method_init(&t->st, &t->cfg, 3, &err), 0);
     ws_method_epoch_begin(&t->st, &t->cfg, 0);
     t->ctx = (ws_method_ctx){.net = t->net, .cfg = &t->cfg, .x = t->x, .y = t->y, .B = 8,
@@ -602,6 +606,8 @@ static void tiny_setup(tiny *t, const char *method)
                           .weight_decay = (float)t->cfg.weight_decay,
                           .nesterov = t->cfg.nesterov};
 }
+
+static void tiny_setup(tiny *t, const char *method) { tiny_setup_pc(t, method, 1, 0); }
 
 static void tiny_free(tiny *t)
 {
@@ -737,19 +743,145 @@ Test(methods, one_step_gdas_and_rsws_paths)
     tiny_free(&t);
 }
 
-Test(methods, pc_darts_partial_channels_refused_clearly)
+/* PC-DARTS edge normalisation by hand: node 1 has one edge (scale 1), nodes
+ * 2 and 3 a softmax over their 2 and 3 incoming edges' beta. */
+static void edge_scale_by_hand(const float beta[WS_EDGES], float s[WS_EDGES])
+{
+    s[0] = 1.0f;
+    double z2 = exp((double)beta[1]) + exp((double)beta[2]);
+    s[1] = (float)(exp((double)beta[1]) / z2);
+    s[2] = (float)(exp((double)beta[2]) / z2);
+    double z3 = exp((double)beta[3]) + exp((double)beta[4]) + exp((double)beta[5]);
+    for (int e = 3; e < 6; e++) s[e] = (float)(exp((double)beta[e]) / z3);
+}
+
+static uint64_t next_seed(ws_pcg32 *r)
+{
+    uint64_t hi = ws_pcg32_next(r);
+    return hi << 32 | ws_pcg32_next(r);
+}
+
+/* pc-darts: weights, then alpha and beta by one Adam step; the mixes carry
+ * the edge normalisation and fresh partial-channel draws. */
+static void one_step_pc_darts(int pc_random)
+{
+    tiny t;
+    tiny_setup_pc(&t, "pc-darts", 2, pc_random);
+    float alpha[WS_EDGES][WS_OP_COUNT], beta[WS_EDGES];
+    memcpy(alpha, t.st.a, sizeof alpha);
+    memcpy(beta, t.st.beta, sizeof beta);
+    for (int e = 0; e < WS_EDGES; e++) cr_assert(beta[e] != 0.0f && fabsf(beta[e]) < 0.01f);
+    ws_pcg32 pc;
+    ws_pcg32_stream(&pc, 3, WS_STREAM_PC);
+    ws_method_step(&t.st, &t.ctx);
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    for (int e = 0; e < WS_EDGES; e++) ws_softmax_masked(alpha[e], NULL, WS_OP_COUNT, mix.w[e]);
+    edge_scale_by_hand(beta, mix.edge_scale);
+    float sc[WS_EDGES];
+    ws_method_eval_mix(&t.st, &mix); /* the library's own scale at the new beta */
+    edge_scale_by_hand(t.st.beta, sc);
+    for (int e = 0; e < WS_EDGES; e++)
+        cr_expect(fabsf(sc[e] - mix.edge_scale[e]) <= 1e-6f, "edge %d scale %g vs %g", e,
+                  mix.edge_scale[e], sc[e]);
+    for (int e = 0; e < WS_EDGES; e++) ws_softmax_masked(alpha[e], NULL, WS_OP_COUNT, mix.w[e]);
+    edge_scale_by_hand(beta, mix.edge_scale);
+    mix.pc_seed = next_seed(&pc);
+    ref_weight_step(&t, &mix);
+    expect_same_params(&t, "pc-darts");
+    mix.pc_seed = next_seed(&pc);
+    ws_mix_grad g;
+    ref_arch_grad(&t, &mix, &g);
+    float grad[WS_ARCH_N + WS_EDGES], m[WS_ARCH_N + WS_EDGES] = {0}, v[WS_ARCH_N + WS_EDGES] = {0};
+    for (int e = 0; e < WS_EDGES; e++)
+        ws_softmax_backward(mix.w[e], g.dw[e], WS_OP_COUNT, &grad[e * WS_OP_COUNT]);
+    /* softmax backward per node: db_i = s_i (ds_i - sum_j s_j ds_j) */
+    const int nodes[3][4] = {{1, 0}, {2, 1, 2}, {3, 3, 4, 5}};
+    for (int k = 0; k < 3; k++) {
+        double dot = 0.0;
+        for (int i = 1; i <= nodes[k][0]; i++)
+            dot += (double)mix.edge_scale[nodes[k][i]] * g.dedge_scale[nodes[k][i]];
+        for (int i = 1; i <= nodes[k][0]; i++) {
+            int e = nodes[k][i];
+            grad[WS_ARCH_N + e] = (float)(mix.edge_scale[e] * (g.dedge_scale[e] - dot));
+        }
+    }
+    float p[WS_ARCH_N + WS_EDGES];
+    memcpy(p, alpha, sizeof alpha);
+    memcpy(p + WS_ARCH_N, beta, sizeof beta);
+    ws_adam adam = {.lr = 3e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .eps = 1e-8f,
+                    .weight_decay = 1e-3f, .t = 0};
+    ws_adam_step(&adam, p, grad, m, v, WS_ARCH_N + WS_EDGES);
+    for (int i = 0; i < WS_ARCH_N; i++)
+        cr_expect(fabsf(p[i] - (&t.st.a[0][0])[i]) <= 1e-7f, "alpha[%d] %g vs %g", i,
+                  (&t.st.a[0][0])[i], p[i]);
+    for (int e = 0; e < WS_EDGES; e++)
+        cr_expect(fabsf(p[WS_ARCH_N + e] - t.st.beta[e]) <= 1e-7f, "beta[%d] %g vs %g", e,
+                  t.st.beta[e], p[WS_ARCH_N + e]);
+    cr_expect(fabsf(t.st.beta[1] - beta[1]) > 1e-6f, "beta moved");
+    tiny_free(&t);
+}
+
+Test(methods, one_step_pc_darts_shuffle) { one_step_pc_darts(0); }
+Test(methods, one_step_pc_darts_random) { one_step_pc_darts(1); }
+
+/* gaea-pc-darts: EG on theta and on the edge simplices of nodes 2 and 3,
+ * then the weight step with the new theta and edge weights. */
+Test(methods, one_step_gaea_pc_darts_theta_beta_then_weights)
+{
+    tiny t;
+    tiny_setup_pc(&t, "gaea-pc-darts", 2, 1);
+    float theta[WS_EDGES][WS_OP_COUNT], beta[WS_EDGES];
+    memcpy(theta, t.st.a, sizeof theta);
+    memcpy(beta, t.st.beta, sizeof beta);
+    cr_expect(beta[0] == 1.0f && beta[1] == 0.5f && fabsf(beta[3] - 1.0f / 3) < 1e-7f);
+    ws_pcg32 pc;
+    ws_pcg32_stream(&pc, 3, WS_STREAM_PC);
+    ws_method_step(&t.st, &t.ctx);
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    memcpy(mix.w, theta, sizeof theta);
+    memcpy(mix.edge_scale, beta, sizeof beta); /* GAEA: the simplex values themselves */
+    mix.pc_seed = next_seed(&pc);
+    ws_mix_grad g;
+    ref_arch_grad(&t, &mix, &g);
+    for (int e = 0; e < WS_EDGES; e++)
+        ws_eg_update_row(theta[e], g.dw[e], t.st.ops_mask, WS_OP_COUNT, 0.1, 1e-5);
+    float b2[2] = {beta[1], beta[2]}, g2[2] = {g.dedge_scale[1], g.dedge_scale[2]};
+    float b3[3] = {beta[3], beta[4], beta[5]},
+          g3[3] = {g.dedge_scale[3], g.dedge_scale[4], g.dedge_scale[5]};
+    ws_eg_update_row(b2, g2, NULL, 2, 0.1, 1e-5);
+    ws_eg_update_row(b3, g3, NULL, 3, 0.1, 1e-5);
+    float nb[WS_EDGES] = {1.0f, b2[0], b2[1], b3[0], b3[1], b3[2]};
+    cr_expect_eq(memcmp(theta, t.st.a, sizeof theta), 0, "theta");
+    cr_expect_eq(memcmp(nb, t.st.beta, sizeof nb), 0, "edge simplices");
+    cr_expect(fabsf(t.st.beta[1] + t.st.beta[2] - 1.0f) < 1e-6f, "node 2 simplex");
+    memcpy(mix.w, theta, sizeof theta);
+    memcpy(mix.edge_scale, nb, sizeof nb);
+    mix.pc_seed = next_seed(&pc);
+    ref_weight_step(&t, &mix);
+    expect_same_params(&t, "gaea-pc-darts");
+    tiny_free(&t);
+}
+
+Test(methods, pc_darts_bad_settings_clear_errors)
 {
     const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
     if (!bin || !tmp) cr_skip_test("WSNAS_BIN / WSNAS_TMP not set");
-    char cmd[2048], out[4096];
-    snprintf(cmd, sizeof cmd, "%s search --method pc-darts --epochs 1 --out '%s/methods_pc_%d' 2>&1",
-             bin, tmp, (int)getpid());
-    cr_expect_neq(run_cmd(cmd, out, sizeof out), 0);
-    cr_expect(strstr(out, "pc_k"), "%s", out);
-    char dir[1100];
+    char cmd[2048], out[4096], dir[1100];
     snprintf(dir, sizeof dir, "%s/methods_pc_%d", tmp, (int)getpid());
-    struct stat sb;
-    cr_expect_neq(stat(dir, &sb), 0, "no output directory on a refused run");
+    const char *cases[][2] = {
+        {"--method pc-darts --set C=8 --set pc_k=3", "pc_k 3 must divide C 8"},
+        {"--method pc-darts --set pc_sample=shuffled", "pc_sample"},
+        {"--method darts --set pc_k=2", "only the pc-darts methods"},
+    };
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "%s search %s --epochs 1 --out '%s' 2>&1", bin, cases[i][0], dir);
+        cr_expect_neq(run_cmd(cmd, out, sizeof out), 0, "%s", cases[i][0]);
+        cr_expect(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
+        struct stat sb;
+        cr_expect_neq(stat(dir, &sb), 0, "no output directory on a refused run");
+    }
 }
 
 Test(methods, sigkill_mid_run_then_resume_identical)

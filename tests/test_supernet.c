@@ -123,17 +123,29 @@ static void compare_named(ws_net *net, const wsfx *fx, const char *prefix, int w
     cr_expect_eq(count, in_fx, "%s: network has %d tensors, fixture %d", prefix, count, in_fx);
 }
 
+/* pc_k > 1: the fixture holds its own initial values (C = 8) and pc_seed
+ * (0: the PC-DARTS code's form, else the random form with that seed). */
 static void check_mode(const char *file, int mode, int affine, int track, int standalone)
 {
     ws_nn_init(1);
-    wsfx *init = wsfx_load("supernet_init.wsfx"), *fx = wsfx_load(file);
-    cr_assert(init && fx);
+    wsfx *fx = wsfx_load(file);
+    cr_assert(fx);
+    const wsfx_tensor *tpc = wsfx_get(fx, "pc_k");
+    int pc_k = tpc ? (int)tpc->data[0] : 1;
+    uint64_t pc_seed = pc_k > 1 ? (uint64_t)need(fx, "pc_seed")->data[0] : 0;
+    wsfx *init = pc_k > 1 ? fx : wsfx_load("supernet_init.wsfx");
+    cr_assert(init);
     int arch[WS_EDGES];
     if (standalone) {
         const wsfx_tensor *a = need(fx, "arch");
         for (int e = 0; e < WS_EDGES; e++) arch[e] = (int)a->data[e];
     }
     ws_net_config cfg = small_config(affine, track, standalone ? arch : NULL);
+    if (pc_k > 1) {
+        cfg.C = 8;
+        cfg.pc_k = pc_k;
+        cfg.pc_random = pc_seed != 0;
+    }
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     cr_assert(net, "%s", err.msg);
@@ -143,6 +155,7 @@ static void check_mode(const char *file, int mode, int affine, int track, int st
     ws_mix mix, *pm = NULL;
     if (!standalone) {
         mix_from_fixture(fx, mode, &mix);
+        mix.pc_seed = pc_seed;
         pm = &mix;
     }
     ws_net_zero_grad(net);
@@ -184,7 +197,7 @@ static void check_mode(const char *file, int mode, int affine, int track, int st
         expect_close("adam", p, need(fx, "adam_w")->data, 30, 1e-6);
     }
     ws_net_free(net);
-    wsfx_free(init);
+    if (init != fx) wsfx_free(init);
     wsfx_free(fx);
 }
 
@@ -192,6 +205,9 @@ Test(supernet, torch_full) { check_mode("supernet_full.wsfx", WS_MIX_FULL, 0, 1,
 Test(supernet, torch_single) { check_mode("supernet_single.wsfx", WS_MIX_SINGLE, 0, 0, 0); }
 Test(supernet, torch_hard_st) { check_mode("supernet_hardst.wsfx", WS_MIX_HARD_ST, 0, 1, 0); }
 Test(supernet, torch_standalone) { check_mode("supernet_standalone.wsfx", 0, 1, 1, 1); }
+/* PC-DARTS partial channels: K = 4 first channels + shuffle; K = 2 random */
+Test(supernet, torch_pc_shuffle) { check_mode("supernet_pc_shuffle.wsfx", WS_MIX_FULL, 0, 1, 0); }
+Test(supernet, torch_pc_random) { check_mode("supernet_pc_random.wsfx", WS_MIX_FULL, 0, 0, 0); }
 
 /* ---- architecture gradient by finite differences -------------------------- */
 
@@ -204,10 +220,15 @@ static void random_input(float *x, int *labels, int B, int Cin, int S, int class
     for (int b = 0; b < B; b++) labels[b] = (int)ws_pcg32_bounded(&r, (uint32_t)classes);
 }
 
-static void fd_arch(int mode)
+static void fd_arch(int mode, int pc_k, int pc_random)
 {
     ws_nn_init(1);
     ws_net_config cfg = small_config(0, 1, NULL);
+    if (pc_k > 1) {
+        cfg.C = 8;
+        cfg.pc_k = pc_k;
+        cfg.pc_random = pc_random;
+    }
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     cr_assert(net, "%s", err.msg);
@@ -219,6 +240,7 @@ static void fd_arch(int mode)
     random_input(x, labels, 4, 3, 8, 10, 11);
     ws_mix mix;
     ws_mix_init(&mix, mode);
+    mix.pc_seed = 4242;
     for (int e = 0; e < WS_EDGES; e++) {
         double s = 0.0;
         for (int o = 0; o < WS_OP_COUNT; o++) s += mix.w[e][o] = 0.2f + ws_pcg32_float(&rng);
@@ -271,8 +293,107 @@ static void fd_arch(int mode)
     ws_net_free(net);
 }
 
-Test(supernet, fd_arch_full) { fd_arch(WS_MIX_FULL); }
-Test(supernet, fd_arch_hard_st) { fd_arch(WS_MIX_HARD_ST); }
+Test(supernet, fd_arch_full) { fd_arch(WS_MIX_FULL, 1, 0); }
+Test(supernet, fd_arch_hard_st) { fd_arch(WS_MIX_HARD_ST, 1, 0); }
+Test(supernet, fd_arch_pc_shuffle) { fd_arch(WS_MIX_FULL, 4, 0); }
+Test(supernet, fd_arch_pc_random) { fd_arch(WS_MIX_FULL, 2, 1); }
+
+/* The architecture-only backward gives the same dL/dmix bit for bit and
+ * leaves the weight gradients alone. */
+static void arch_backward_same(int pc_k, int mode)
+{
+    ws_nn_init(2);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    cfg.C = 8;
+    cfg.pc_k = pc_k;
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 9, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    random_input(x, labels, 4, 3, 8, 10, 12);
+    ws_mix mix;
+    ws_mix_init(&mix, mode);
+    for (int e = 0; e < WS_EDGES; e++) {
+        mix.sel[e] = (uint8_t)(1 + e % 4);
+        mix.edge_scale[e] = 0.5f + 0.1f * (float)e;
+        for (int o = 0; o < WS_OP_COUNT; o++)
+            mix.w[e][o] = mode == WS_MIX_HARD_ST ? (o == mix.sel[e]) : 0.1f + 0.05f * (float)o;
+    }
+    ws_mix_grad full, arch;
+    ws_net_zero_grad(net);
+    ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+    ws_net_backward(net, &full);
+    size_t n;
+    float *g = ws_net_grads(net, &n);
+    double gsum = 0.0;
+    for (size_t i = 0; i < n; i++) gsum += fabs(g[i]);
+    cr_expect(gsum > 0.0);
+    ws_net_zero_grad(net);
+    ws_net_forward(net, x, labels, 4, &mix, 1, NULL);
+    ws_net_backward_arch(net, &arch);
+    cr_expect(!memcmp(&full, &arch, sizeof full), "arch-only backward changed dL/dmix");
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n; i++) nonzero += g[i] != 0.0f;
+    cr_expect_eq(nonzero, 0, "%zu weight gradients written", nonzero);
+    ws_net_free(net);
+}
+
+Test(supernet, backward_arch_full) { arch_backward_same(1, WS_MIX_FULL); }
+Test(supernet, backward_arch_hard_st) { arch_backward_same(1, WS_MIX_HARD_ST); }
+Test(supernet, backward_arch_pc) { arch_backward_same(4, WS_MIX_FULL); }
+
+/* Random partial channels: each draw is Cp distinct ascending channels, and
+ * every channel is drawn equally often (chi-square at a fixed seed), also
+ * for the pairs the conv ops would mix. */
+Test(supernet, pc_random_sampling_uniform)
+{
+    ws_nn_init(1);
+    ws_net_config cfg = small_config(0, 0, NULL);
+    cfg.C = 8;
+    cfg.pc_k = 4;
+    cfg.pc_random = 1;
+    cfg.max_batch = 1;
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    cr_assert(net, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 3, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    float x[3 * 8 * 8];
+    int labels[1];
+    random_input(x, labels, 1, 3, 8, 10, 13);
+    ws_mix mix;
+    ws_mix_init(&mix, WS_MIX_FULL);
+    double count[8] = {0}, pair[28] = {0};
+    int draws = 0, sel[64];
+    for (int it = 0; it < 300; it++) {
+        mix.pc_seed = 1000 + (uint64_t)it;
+        ws_net_forward(net, x, labels, 1, &mix, 1, NULL);
+        for (int e = 0; e < WS_EDGES; e++) { /* cell 0: C = 8, Cp = 2 */
+            int n = ws_net_pc_channels(net, 0, e, sel);
+            cr_assert_eq(n, 2);
+            cr_assert(sel[0] >= 0 && sel[0] < sel[1] && sel[1] < 8, "draw %d %d", sel[0], sel[1]);
+            count[sel[0]]++;
+            count[sel[1]]++;
+            pair[sel[1] * (sel[1] - 1) / 2 + sel[0]]++;
+            draws++;
+        }
+        int n2 = ws_net_pc_channels(net, 1, 0, sel); /* cell 1: C = 16, Cp = 4 */
+        cr_assert_eq(n2, 4);
+        for (int i = 1; i < 4; i++) cr_assert(sel[i - 1] < sel[i] && sel[i] < 16);
+    }
+    double chi = 0.0, chp = 0.0, ec = 2.0 * draws / 8, ep = draws / 28.0;
+    for (int c = 0; c < 8; c++) chi += (count[c] - ec) * (count[c] - ec) / ec;
+    for (int p = 0; p < 28; p++) chp += (pair[p] - ep) * (pair[p] - ep) / ep;
+    /* 0.1% critical values: chi2(7) 24.32, chi2(27) 55.48 (scipy.stats.chi2.ppf) */
+    cr_expect(chi < 24.32, "channel counts chi2 = %g (7 dof)", chi);
+    cr_expect(chp < 55.48, "pair counts chi2 = %g (27 dof)", chp);
+    ws_net_free(net);
+}
 
 /* ---- determinism, checkpoint, allocation ------------------------------------ */
 
@@ -315,6 +436,19 @@ static int same_blocks(ws_net *a, ws_net *b)
     float *ma = ws_net_momentum(a, NULL), *mb = ws_net_momentum(b, NULL);
     return n1 == n2 && m1 == m2 && !memcmp(pa, pb, n1 * 4) && !memcmp(ba, bb, m1 * 4) &&
            !memcmp(ma, mb, n1 * 4);
+}
+
+Test(supernet, deterministic_pc)
+{
+    ws_nn_init(2);
+    ws_net_config cfg = small_config(0, 1, NULL);
+    cfg.C = 8;
+    cfg.pc_k = 2;
+    cfg.pc_random = 1;
+    ws_net *a = train_steps(&cfg, 3, 0, NULL, 0), *b = train_steps(&cfg, 3, 0, NULL, 0);
+    cr_expect(same_blocks(a, b), "two identical partial-channel runs differ");
+    ws_net_free(a);
+    ws_net_free(b);
 }
 
 Test(supernet, deterministic)
@@ -472,9 +606,19 @@ Test(supernet, config_errors)
 {
     ws_error err = {0};
     ws_net_config c = small_config(0, 1, NULL);
-    c.pc_k = 4;
+    c.pc_k = 3; /* must divide C = 4 */
     cr_expect_null(ws_net_alloc(&c, &err));
-    cr_expect(strstr(err.msg, "pc_k"), "%s", err.msg);
+    cr_expect(strstr(err.msg, "pc_k = 3"), "%s", err.msg);
+    int arch3[WS_EDGES] = {3, 3, 3, 3, 3, 3};
+    c = small_config(0, 1, arch3);
+    c.pc_k = 2; /* partial channels are a supernet feature */
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect(strstr(err.msg, "standalone"), "%s", err.msg);
+    c = small_config(0, 1, NULL);
+    c.pc_k = 2;
+    c.pc_random = 2;
+    cr_expect_null(ws_net_alloc(&c, &err));
+    cr_expect(strstr(err.msg, "pc_random"), "%s", err.msg);
     c = small_config(0, 1, NULL);
     c.in_size = 10;
     cr_expect_null(ws_net_alloc(&c, &err));

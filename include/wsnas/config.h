@@ -38,6 +38,8 @@ typedef struct ws_search_config {
     int C, N;
     int cell_bn_track; /* running statistics in the cell BN */
     int pc_k;          /* partial channels (pc-darts family), 1 = off */
+    char pc_sample[16];/* shuffle: the PC-DARTS code (first C/K channels, channel
+                          shuffle); random: the paper's random C/K per edge and pass */
     /* schedule and weight optimiser */
     int epochs;
     int lr_epochs;     /* cosine horizon (0 = epochs); GAEA: 50 while running 25 */

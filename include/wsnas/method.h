@@ -51,6 +51,7 @@ typedef struct ws_method_state {
     int arch_updates_on;              /* 0 during warm-up */
     ws_pcg32 rng_sample;              /* RS-WS paths, Gumbel noise */
     ws_pcg32 rng_select;              /* RS-WS candidates */
+    ws_pcg32 rng_pc;                  /* partial-channel draws (pc_sample random) */
     float darch_last[WS_ARCH_N];      /* last arch gradient (clip_includes_arch quirk) */
     ws_arch selected;                 /* RS-WS: the last selection */
     int selected_valid;

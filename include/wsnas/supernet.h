@@ -11,7 +11,8 @@
  * Parameter names (the checkpoint layout and the PyTorch fixtures use them):
  *   stem.conv.weight, stem.bn.weight, stem.bn.bias
  *   cells.{k}.edges.{e}.conv1x1.weight, cells.{k}.edges.{e}.conv3x3.weight
- *       k = 0..3N-1 counts search cells only, e = 0..5 edge index
+ *       k = 0..3N-1 counts search cells only, e = 0..5 edge index; with
+ *       partial channels these (and the cell BNs) have C/pc_k channels
  *   red.{r}.conv_a.weight, red.{r}.bn_a.weight, red.{r}.bn_a.bias,
  *   red.{r}.conv_b.weight, red.{r}.bn_b.weight, red.{r}.bn_b.bias,
  *   red.{r}.shortcut.weight                    r = 0, 1
@@ -40,8 +41,15 @@ typedef struct ws_net_config {
     int cell_bn_track;  /* running stats in cell BN; 0 = batch stats in eval too */
     int standalone;     /* 1: one fixed architecture `arch`, unreachable edges pruned */
     ws_arch arch;       /* used when standalone */
-    int pc_k;           /* partial channels: must be 1 (PC-DARTS K>1 is not implemented;
-                           ws_net_alloc refuses it with WS_EINVAL) */
+    int pc_k;           /* partial channels (PC-DARTS): each search-cell edge runs its
+                           ops on C/pc_k of the C channels, the others bypass the ops
+                           (pc_k = 1: off).  The edge's conv/BN tensors then have C/pc_k
+                           channels.  Not with standalone. */
+    int pc_random;      /* with pc_k > 1: 0 = the PC-DARTS code's form: the first C/pc_k
+                           channels, then a channel shuffle with pc_k groups on the edge
+                           output; 1 = the paper's form: a uniformly random C/pc_k channels
+                           per cell, edge and forward pass (from ws_mix.pc_seed), no
+                           shuffle */
 } ws_net_config;
 
 /* How the ops of each edge are mixed for one forward pass. */
@@ -56,10 +64,13 @@ typedef struct ws_mix {
     int mode;                        /* enum ws_mix_mode */
     float w[WS_EDGES][WS_OP_COUNT];  /* FULL, HARD_ST */
     uint8_t sel[WS_EDGES];           /* SINGLE, HARD_ST */
-    float edge_scale[WS_EDGES];      /* PC-DARTS edge normalisation; 1 = off */
+    float edge_scale[WS_EDGES];      /* PC-DARTS edge normalisation; 1 = off
+                                        (FULL, HARD_ST; SINGLE ignores it) */
+    uint64_t pc_seed;                /* pc_random: the channel draw of this pass */
 } ws_mix;
 
-/* Sets mode, edge_scale 1, w uniform 1/5 and sel skip_connect on every edge. */
+/* Sets mode, edge_scale 1, w uniform 1/5, sel skip_connect on every edge and
+ * pc_seed 0. */
 void ws_mix_init(ws_mix *mix, int mode);
 
 /* Gradient of the loss with respect to the mixing weights. */
@@ -99,10 +110,20 @@ float ws_net_forward(ws_net *net, const float *x, const int *labels, int B,
  * ops skipped because their weight was 0 (and for none); HARD_ST: the
  * selected op as FULL, every other op gets edge_scale[e] * sum(dL/dnode);
  * dedge_scale[e] = <dL/dnode, edge output before scaling>.  SINGLE and
- * standalone: dmix is zeroed.  B > max_batch or a missing mix abort
+ * standalone: dmix is zeroed.  With partial channels the op terms run over
+ * the processed channels and dedge_scale also has <dL/dnode, bypass>.
+ * B > max_batch or a missing mix abort
  * (WS_ASSERT): they are programming errors. */
 void ws_net_backward(ws_net *net, ws_mix_grad *dmix);
+/* As ws_net_backward but computes no weight gradients (the gradient block is
+ * left untouched): the architecture step of DARTS-like methods, about a third
+ * cheaper.  dmix is required. */
+void ws_net_backward_arch(ws_net *net, ws_mix_grad *dmix);
 void ws_net_zero_grad(ws_net *net);
+/* Partial channels: the Cp = C/pc_k channels of node `src` that edge e of
+ * search cell k processed in the last forward, ascending (count returned;
+ * 0 when pc_k = 1 or the edge did not run). `out` holds up to 4C ints. */
+int ws_net_pc_channels(const ws_net *net, int cell, int e, int *out);
 /* Logits (B, classes) of the last forward. */
 const float *ws_net_logits(const ws_net *net);
 

@@ -168,7 +168,8 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
     ws_net_config nc = {.C = cfg.C, .N = cfg.N, .in_channels = d->channels,
                         .in_size = cfg.image_size, .classes = d->classes, .max_batch = o->batch,
                         .cell_bn_affine = 0, .cell_bn_track = cfg.cell_bn_track,
-                        .standalone = 0, .pc_k = cfg.pc_k};
+                        .standalone = 0, .pc_k = cfg.pc_k,
+                        .pc_random = !strcmp(cfg.pc_sample, "random")};
     size_t img = (size_t)d->channels * (size_t)cfg.image_size * (size_t)cfg.image_size;
     x = malloc((size_t)n_img * img * sizeof *x);
     y = malloc((size_t)n_img * sizeof *y);

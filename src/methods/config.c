@@ -54,6 +54,7 @@ static const struct key keys[] = {
     KI(N, 1, 16),
     KB(cell_bn_track),
     KI(pc_k, 1, 16),
+    KS(pc_sample, "shuffle random"),
     KI(epochs, 1, 100000),
     KI(lr_epochs, 0, 100000),
     KD(lr, 0, 10),
@@ -210,6 +211,7 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
     cfg->tau_max = 10, cfg->tau_min = 0.1;
     cfg->select_k = 100, cfg->select_batch = 512;
     cfg->pc_k = 1;
+    snprintf(cfg->pc_sample, sizeof cfg->pc_sample, "shuffle");
     cfg->threads = 1;
     cfg->seed = 1;
     /* epochs per method (2.8) */

@@ -45,9 +45,11 @@ void ws_darts_step_(ws_method_state *st, ws_method_ctx *ctx)
 {
     ws_mix mix;
     ws_darts_mix_(st, &mix);
+    mix.pc_seed = ws_method_pc_seed_(st);
     ws_method_weight_step_(st, ctx, &mix); /* 1. weights (AutoDL order) */
     if (!st->arch_updates_on) return;
     ws_darts_mix_(st, &mix);
+    mix.pc_seed = ws_method_pc_seed_(st);
     ws_mix_grad g;
     ws_method_arch_grad_(ctx, &mix, &g); /* 2. alpha on the arch batch */
     ws_darts_adam_(st, ctx->cfg, &g);

@@ -22,12 +22,13 @@ static int allowed_ops(const ws_method_state *st)
     return k;
 }
 
-static void gaea_full_mix(const ws_method_state *st, ws_mix *mix)
+static void gaea_full_mix(ws_method_state *st, ws_mix *mix)
 {
     memset(mix, 0, sizeof *mix);
     mix->mode = WS_MIX_FULL;
     memcpy(mix->w, st->a, sizeof st->a);
     ws_method_edge_scale_(st, mix->edge_scale);
+    mix->pc_seed = ws_method_pc_seed_(st);
 }
 
 static void gaea_gdas_sample(ws_method_state *st, ws_mix *mix, float p[WS_EDGES][WS_OP_COUNT])

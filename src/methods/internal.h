@@ -8,8 +8,11 @@
  * Stores loss and hits in ctx. */
 void ws_method_weight_step_(ws_method_state *st, ws_method_ctx *ctx, const ws_mix *mix);
 /* Forward/backward on the architecture batch with mix (train mode); returns
- * dL/dmix in g. Zeroes the weight gradients before and after. */
+ * dL/dmix in g.  Computes no weight gradients (the block is left as it was). */
 void ws_method_arch_grad_(ws_method_ctx *ctx, const ws_mix *mix, ws_mix_grad *g);
+/* The partial-channel draw of the next forward pass (0 for other methods);
+ * advances st->rng_pc.  Only the random form (pc_sample) reads it. */
+uint64_t ws_method_pc_seed_(ws_method_state *st);
 /* PC-DARTS edge normalisation: edge_scale from beta (softmax per node, or
  * the simplex values for GAEA), and its backward to dbeta. */
 void ws_method_edge_scale_(const ws_method_state *st, float scale[WS_EDGES]);

@@ -28,6 +28,7 @@ int ws_method_init(ws_method_state *st, const ws_search_config *cfg, uint64_t se
     ws_pcg32_stream(&init, seed, WS_STREAM_ARCH_INIT);
     ws_pcg32_stream(&st->rng_sample, seed, WS_STREAM_ARCH_SAMPLE);
     ws_pcg32_stream(&st->rng_select, seed, WS_STREAM_SELECT);
+    ws_pcg32_stream(&st->rng_pc, seed, WS_STREAM_PC);
     if (ws_method_is_gaea(id)) {
         /* uniform on every simplex (methods.md 2.5) */
         for (int e = 0; e < WS_EDGES; e++)
@@ -149,10 +150,15 @@ void ws_method_weight_step_(ws_method_state *st, ws_method_ctx *ctx, const ws_mi
 
 void ws_method_arch_grad_(ws_method_ctx *ctx, const ws_mix *mix, ws_mix_grad *g)
 {
-    ws_net_zero_grad(ctx->net);
     ws_net_forward(ctx->net, ctx->xa, ctx->ya, ctx->Ba, mix, 1, NULL);
-    ws_net_backward(ctx->net, g);
-    ws_net_zero_grad(ctx->net);
+    ws_net_backward_arch(ctx->net, g); /* no weight gradients: a third cheaper */
+}
+
+uint64_t ws_method_pc_seed_(ws_method_state *st)
+{
+    if (!ws_method_is_pc(st->id)) return 0;
+    uint64_t hi = ws_pcg32_next(&st->rng_pc);
+    return hi << 32 | ws_pcg32_next(&st->rng_pc);
 }
 
 void ws_method_edge_scale_(const ws_method_state *st, float scale[WS_EDGES])

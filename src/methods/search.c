@@ -374,7 +374,8 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
     ws_net_config nc = {.C = cfg->C, .N = cfg->N, .in_channels = sd.d->channels,
                         .in_size = cfg->image_size, .classes = sd.d->classes,
                         .cell_bn_affine = 0, .cell_bn_track = cfg->cell_bn_track,
-                        .standalone = 0, .pc_k = cfg->pc_k};
+                        .standalone = 0, .pc_k = cfg->pc_k,
+                        .pc_random = !strcmp(cfg->pc_sample, "random")};
     int maxb = cfg->batch;
     if (EVAL_CHUNK > maxb) maxb = EVAL_CHUNK;
     if (id == WS_METHOD_RSWS && cfg->select_batch > maxb) maxb = cfg->select_batch;

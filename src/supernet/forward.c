@@ -213,8 +213,8 @@ static double cellbn_backward(ws_net *net, ws_bn *bn, float *dconv, const float 
         run_sums(dy, xh, M, &sd, &sdx);
         p[ch] = sdx;
         p2[ch] = sd;
-        if (bn->dg) bn->dg[ch] += (float)(c * sdx);
-        if (bn->db) bn->db[ch] += (float)(c * sd);
+        if (bn->dg && net->wgrad) bn->dg[ch] += (float)(c * sdx);
+        if (bn->db && net->wgrad) bn->db[ch] += (float)(c * sd);
         float k = c * bn->rstd[ch] * (bn->g ? bn->g[ch] : 1.0f);
         float md = (float)(sd / (double)M), mdx = (float)(sdx / (double)M);
         float *o = dconv + (size_t)ch * M;
@@ -272,13 +272,222 @@ static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, i
     return n;
 }
 
+/* Op o (skip, pool or a conv) of edge e on `in` (Cc channels) times c into
+ * dst (first: overwrite).  relu/pool are the caches of relu(in) and
+ * avgpool3(in), computed on first use (their flags). */
+static void op_forward(ws_net *net, ws_cell *cell, int e, int o, float c, const float *in,
+                       int Cc, float *relu, int *relu_used, float *pool, int *pool_used,
+                       float *dst, int first, int train)
+{
+    int B = net->B, H = cell->H, W = cell->W;
+    size_t M = (size_t)B * H * W;
+    switch (o) {
+    case WS_OP_SKIP:
+        accum_affine(dst, in, c, NULL, NULL, Cc, M, first);
+        break;
+    case WS_OP_AVGPOOL:
+        if (!*pool_used) {
+            ws_avgpool3_forward(pool, in, Cc, B, H, W);
+            *pool_used = 1;
+        }
+        accum_affine(dst, pool, c, NULL, NULL, Cc, M, first);
+        break;
+    default: { /* conv 1x1 / 3x3 */
+        ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
+        int K = o == WS_OP_CONV1X1 ? 1 : 3;
+        WS_ASSERT(op->present);
+        if (!*relu_used) {
+            ws_relu_forward(relu, in, (size_t)Cc * M);
+            *relu_used = 1;
+        }
+        ws_conv2d_forward(net->scr_a, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
+        if (train || !op->bn.rm) {
+            cellbn_forward_accum(&op->bn, dst, net->scr_a, c, Cc, M, train, first);
+        } else {
+            bn_forward(&op->bn, op->bn.xhat, net->scr_a, op->bn.g, op->bn.b, Cc, (int)M, train);
+            accum_affine(dst, op->bn.xhat, c, NULL, NULL, Cc, M, first);
+        }
+        break;
+    }
+    }
+}
+
+/* Backward of op o given d = dL/d(its weighted output) over Cc channels:
+ * accumulates into dskip (skip), dpool (pool) or drelu (convs) and, when
+ * net->wgrad, into the weight gradients.  Returns <d, op_o(in)> when arch. */
+static double op_backward(ws_net *net, ws_cell *cell, int e, int o, float c, const float *d,
+                          const float *in, const float *relu, const float *pool, float *dskip,
+                          float *drelu, float *dpool, int Cc, int arch)
+{
+    int B = net->B, H = cell->H, W = cell->W;
+    size_t M = (size_t)B * H * W;
+    switch (o) {
+    case WS_OP_SKIP:
+        return accum_dot(net, dskip, d, c, in, Cc, M, arch);
+    case WS_OP_AVGPOOL:
+        return accum_dot(net, dpool, d, c, pool, Cc, M, arch);
+    default: {
+        ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
+        int K = o == WS_OP_CONV1X1 ? 1 : 3;
+        WS_ASSERT(op->bn.train_stats);
+        double g = cellbn_backward(net, &op->bn, net->scr_a, d, c, Cc, M);
+        ws_conv2d_backward(drelu, net->wgrad ? op->dw : NULL, net->scr_a, relu, op->w, B, Cc, H,
+                           W, Cc, K, 1, K / 2, net->work);
+        return g;
+    }
+    }
+}
+
+/* ---- partial channels (PC-DARTS) ------------------------------------------ */
+
+/* Node channel that edge-output channel c lands in: PC-DARTS's
+ * channel_shuffle(groups = pc_k) views (pc_k, Cp) and transposes, so c =
+ * g*Cp + q goes to q*pc_k + g; identity in the random form. */
+static inline size_t pc_dst(const ws_net *net, int c, int Cp)
+{
+    if (net->cfg.pc_random) return (size_t)c;
+    return (size_t)(c % Cp) * (size_t)net->cfg.pc_k + (size_t)(c / Cp);
+}
+
+/* The channels edge e of cell k processes in this pass: sel (ascending) and
+ * pos (position in sel or -1).  Random form: a partial Fisher-Yates draw of
+ * Cp of C from the stream (mix.pc_seed, k*6+e). */
+static void pc_select(ws_net *net, ws_cell *cell, int e)
+{
+    int C = cell->C, Cp = cell->Cp;
+    int *sel = cell->pc_sel[e], *pos = cell->pc_pos[e];
+    if (!net->cfg.pc_random) {
+        for (int c = 0; c < C; c++) pos[c] = c < Cp ? c : -1;
+        for (int i = 0; i < Cp; i++) sel[i] = i;
+        return;
+    }
+    ws_pcg32 r;
+    ws_pcg32_seed(&r, net->mix.pc_seed, (uint64_t)(cell - net->cells) * WS_EDGES + (uint64_t)e);
+    for (int c = 0; c < C; c++) pos[c] = c; /* scratch: the draw */
+    for (int i = 0; i < Cp; i++) {
+        int j = i + (int)ws_pcg32_bounded(&r, (uint32_t)(C - i));
+        int t = pos[i];
+        pos[i] = pos[j];
+        pos[j] = t;
+    }
+    for (int i = 0; i < Cp; i++) { /* insertion sort; Cp is small */
+        int v = pos[i], a = i;
+        for (; a > 0 && sel[a - 1] > v; a--) sel[a] = sel[a - 1];
+        sel[a] = v;
+    }
+    for (int c = 0; c < C; c++) pos[c] = -1;
+    for (int i = 0; i < Cp; i++) pos[sel[i]] = i;
+}
+
+/* Edge e with partial channels: m = sum_t coef[t] op_t(x[sel]) over Cp
+ * channels; the edge output is m on the selected channels and bs * x on the
+ * others, shuffled into node (first: overwrite). */
+static void pc_edge_forward(ws_net *net, ws_cell *cell, int e, const float *xj, float *node,
+                            const int *ops, const float *coef, int nops, int train, int first)
+{
+    int C = cell->C, Cp = cell->Cp;
+    size_t M = (size_t)net->B * cell->H * cell->W;
+    pc_select(net, cell, e);
+    const int *sel = cell->pc_sel[e], *pos = cell->pc_pos[e];
+    const float *xs = xj;
+    if (net->cfg.pc_random) {
+        float *g = cell->pc_xbuf[e];
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < Cp; i++)
+            memcpy(g + (size_t)i * M, xj + (size_t)sel[i] * M, M * sizeof(float));
+        xs = g;
+    }
+    cell->pc_in[e] = xs;
+    cell->pc_ran[e] = 1;
+    cell->pc_relu_used[e] = cell->pc_pool_used[e] = 0;
+    float *m = net->pc_m;
+    for (int t = 0; t < nops; t++)
+        op_forward(net, cell, e, ops[t], coef[t], xs, Cp, cell->pc_relu[e],
+                   &cell->pc_relu_used[e], cell->pc_pool[e], &cell->pc_pool_used[e], m, t == 0,
+                   train);
+    float bs = net->mix.mode == WS_MIX_SINGLE ? 1.0f : net->mix.edge_scale[e];
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float *o = node + pc_dst(net, c, Cp) * M;
+        const float *src;
+        float s;
+        if (pos[c] >= 0) {
+            src = nops ? m + (size_t)pos[c] * M : NULL;
+            s = 1.0f;
+        } else {
+            src = xj + (size_t)c * M;
+            s = bs;
+        }
+        if (!src) {
+            if (first) memset(o, 0, M * sizeof *o);
+        } else if (first) {
+            for (size_t i = 0; i < M; i++) o[i] = s * src[i];
+        } else {
+            for (size_t i = 0; i < M; i++) o[i] += s * src[i];
+        }
+    }
+}
+
+/* Backward of pc_edge_forward from d = dL/dnode: accumulates into dnj (the
+ * source node's gradient) and the weights; g[o] = <d on the selected
+ * channels, op_o>; returns <d, bypass> (when arch). */
+static double pc_edge_backward(ws_net *net, ws_cell *cell, int e, const float *d, float *dnj,
+                               const int *ops, const float *coef, int nops, double *g, int arch)
+{
+    int C = cell->C, Cp = cell->Cp, B = net->B, H = cell->H, W = cell->W;
+    size_t M = (size_t)B * H * W, np = (size_t)Cp * M;
+    WS_ASSERT(cell->pc_ran[e]);
+    const int *sel = cell->pc_sel[e], *pos = cell->pc_pos[e];
+    const float *xs = cell->pc_in[e], *xj = cell->node[ws_edge_src[e]];
+    if (nops) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < Cp; i++)
+            memcpy(net->pc_d + (size_t)i * M, d + pc_dst(net, sel[i], Cp) * M,
+                   M * sizeof(float));
+        zero(net->pc_dx, np);
+        if (cell->pc_relu_used[e]) zero(net->pc_drelu, np);
+        if (cell->pc_pool_used[e]) zero(net->pc_dpool, np);
+        for (int t = 0; t < nops; t++)
+            g[ops[t]] = op_backward(net, cell, e, ops[t], coef[t], net->pc_d, xs,
+                                    cell->pc_relu[e], cell->pc_pool[e], net->pc_dx,
+                                    net->pc_drelu, net->pc_dpool, Cp, arch);
+        if (cell->pc_relu_used[e]) ws_relu_backward(net->pc_dx, net->pc_drelu, xs, np);
+        if (cell->pc_pool_used[e]) ws_avgpool3_backward(net->pc_dx, net->pc_dpool, Cp, B, H, W);
+    }
+    float bs = net->mix.mode == WS_MIX_SINGLE ? 1.0f : net->mix.edge_scale[e];
+    double *p = net->dot_part;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float *o = dnj + (size_t)c * M;
+        p[c] = 0.0;
+        if (pos[c] >= 0) {
+            if (!nops) continue;
+            const float *s = net->pc_dx + (size_t)pos[c] * M;
+            for (size_t i = 0; i < M; i++) o[i] += s[i];
+        } else {
+            const float *s = d + pc_dst(net, c, Cp) * M, *x = xj + (size_t)c * M;
+            if (arch) {
+                double unused;
+                run_sums(x, s, M, &unused, &p[c]);
+            }
+            for (size_t i = 0; i < M; i++) o[i] += bs * s[i];
+        }
+    }
+    double t = 0.0;
+    for (int c = 0; c < C; c++) t += p[c];
+    return t;
+}
+
+/* ---- the cell -------------------------------------------------------------- */
+
 static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
 {
     const ws_mix *mix = &net->mix;
-    int C = cell->C, H = cell->H, W = cell->W, B = net->B;
-    size_t M = (size_t)B * H * W, n = (size_t)C * M;
+    int C = cell->C;
+    size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     cell->node[0] = x;
     for (int j = 0; j < 3; j++) cell->relu_used[j] = cell->pool_used[j] = 0;
+    for (int e = 0; e < WS_EDGES; e++) cell->pc_ran[e] = 0;
     for (int i = 1; i < 4; i++) {
         float *node = cell->nodebuf[i];
         int first = 1;
@@ -290,40 +499,15 @@ static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
             scal += s;
+            if (cell->Cp) {
+                pc_edge_forward(net, cell, e, cell->node[j], node, ops, coef, nops, train, first);
+                first = 0;
+                continue;
+            }
             for (int t = 0; t < nops; t++) {
-                const float *xj = cell->node[j];
-                switch (ops[t]) {
-                case WS_OP_SKIP:
-                    accum_affine(node, xj, coef[t], NULL, NULL, C, M, first);
-                    break;
-                case WS_OP_AVGPOOL:
-                    if (!cell->pool_used[j]) {
-                        ws_avgpool3_forward(cell->pool[j], xj, C, B, H, W);
-                        cell->pool_used[j] = 1;
-                    }
-                    accum_affine(node, cell->pool[j], coef[t], NULL, NULL, C, M, first);
-                    break;
-                default: { /* conv 1x1 / 3x3 */
-                    ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
-                    int K = ops[t] == WS_OP_CONV1X1 ? 1 : 3;
-                    WS_ASSERT(op->present);
-                    if (!cell->relu_used[j]) {
-                        ws_relu_forward(cell->relu[j], xj, n);
-                        cell->relu_used[j] = 1;
-                    }
-                    ws_conv2d_forward(net->scr_a, cell->relu[j], op->w, B, C, H, W, C, K, 1,
-                                      K / 2, net->work);
-                    if (train || !op->bn.rm) {
-                        cellbn_forward_accum(&op->bn, node, net->scr_a, coef[t], C, M, train,
-                                             first);
-                    } else {
-                        bn_forward(&op->bn, op->bn.xhat, net->scr_a, op->bn.g, op->bn.b, C,
-                                   (int)M, train);
-                        accum_affine(node, op->bn.xhat, coef[t], NULL, NULL, C, M, first);
-                    }
-                    break;
-                }
-                }
+                op_forward(net, cell, e, ops[t], coef[t], cell->node[j], C, cell->relu[j],
+                           &cell->relu_used[j], cell->pool[j], &cell->pool_used[j], node, first,
+                           train);
                 first = 0;
             }
         }
@@ -345,8 +529,8 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
                           ws_mix_grad *dmix)
 {
     const ws_mix *mix = &net->mix;
-    int C = cell->C, H = cell->H, W = cell->W, B = net->B;
-    size_t M = (size_t)B * H * W, n = (size_t)C * M;
+    int C = cell->C;
+    size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     int arch = dmix && !net->cfg.standalone && mix->mode != WS_MIX_SINGLE;
     float *dn[3] = {dx, net->dnode[0], net->dnode[1]};
     for (int j = 0; j < 3; j++) {
@@ -365,31 +549,16 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             int ops[WS_OP_COUNT];
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
-            double g[WS_OP_COUNT] = {0};
-            for (int t = 0; t < nops; t++) {
-                const float *xj = cell->node[j];
-                switch (ops[t]) {
-                case WS_OP_SKIP:
-                    g[WS_OP_SKIP] = accum_dot(net, dn[j], d, coef[t], xj, C, M, arch);
-                    break;
-                case WS_OP_AVGPOOL:
-                    g[WS_OP_AVGPOOL] =
-                        accum_dot(net, net->dpool[j], d, coef[t], cell->pool[j], C, M, arch);
-                    break;
-                default: {
-                    ws_convop *op = ops[t] == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
-                    int K = ops[t] == WS_OP_CONV1X1 ? 1 : 3;
-                    WS_ASSERT(op->bn.train_stats);
-                    g[ops[t]] = cellbn_backward(net, &op->bn, net->scr_a, d, coef[t], C, M);
-                    ws_conv2d_backward(net->drelu[j], op->dw, net->scr_a, cell->relu[j], op->w,
-                                       B, C, H, W, C, K, 1, K / 2, net->work);
-                    break;
-                }
-                }
-            }
+            double g[WS_OP_COUNT] = {0}, ds = 0.0;
+            if (cell->Cp)
+                ds = pc_edge_backward(net, cell, e, d, dn[j], ops, coef, nops, g, arch);
+            else
+                for (int t = 0; t < nops; t++)
+                    g[ops[t]] = op_backward(net, cell, e, ops[t], coef[t], d, cell->node[j],
+                                            cell->relu[j], cell->pool[j], dn[j], net->drelu[j],
+                                            net->dpool[j], C, arch);
             if (!arch) continue;
             float se = mix->edge_scale[e];
-            double ds = 0.0;
             if (mix->mode == WS_MIX_HARD_ST) {
                 int k = mix->sel[e];
                 if (!have_S) {
@@ -441,25 +610,26 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     zero(dx, nin);
     /* shortcut */
     zero(net->scr_a, (size_t)r->Cin * Mo);
-    ws_conv2d_backward(net->scr_a, r->dws, dout, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1,
-                       1, 0, net->work);
+    int wg = net->wgrad;
+    ws_conv2d_backward(net->scr_a, wg ? r->dws : NULL, dout, r->pooled, r->ws, B, r->Cin, Ho, Wo,
+                       r->Cout, 1, 1, 0, net->work);
     ws_avgpool2_backward(dx, net->scr_a, r->Cin, B, H, W);
     /* branch b */
     zero(net->scr_b, nout);
-    ws_batchnorm_backward(net->scr_b, r->bnb.dg, r->bnb.db, dout, r->bnb.xhat, r->bnb.rstd,
-                          r->bnb.g, r->Cout, (int)Mo);
+    ws_batchnorm_backward(net->scr_b, wg ? r->bnb.dg : NULL, wg ? r->bnb.db : NULL, dout,
+                          r->bnb.xhat, r->bnb.rstd, r->bnb.g, r->Cout, (int)Mo);
     zero(net->scr_c, nout);
-    ws_conv2d_backward(net->scr_c, r->dwb, net->scr_b, r->relu_b, r->wb, B, r->Cout, Ho, Wo,
-                       r->Cout, 3, 1, 1, net->work);
+    ws_conv2d_backward(net->scr_c, wg ? r->dwb : NULL, net->scr_b, r->relu_b, r->wb, B, r->Cout,
+                       Ho, Wo, r->Cout, 3, 1, 1, net->work);
     zero(net->scr_a, nout);
     ws_relu_backward(net->scr_a, net->scr_c, r->out_a, nout);
     /* branch a */
     zero(net->scr_b, nout);
-    ws_batchnorm_backward(net->scr_b, r->bna.dg, r->bna.db, net->scr_a, r->bna.xhat, r->bna.rstd,
-                          r->bna.g, r->Cout, (int)Mo);
+    ws_batchnorm_backward(net->scr_b, wg ? r->bna.dg : NULL, wg ? r->bna.db : NULL, net->scr_a,
+                          r->bna.xhat, r->bna.rstd, r->bna.g, r->Cout, (int)Mo);
     zero(net->scr_c, nin);
-    ws_conv2d_backward(net->scr_c, r->dwa, net->scr_b, r->relu_a, r->wa, B, r->Cin, H, W,
-                       r->Cout, 3, 2, 1, net->work);
+    ws_conv2d_backward(net->scr_c, wg ? r->dwa : NULL, net->scr_b, r->relu_a, r->wa, B, r->Cin, H,
+                       W, r->Cout, 3, 2, 1, net->work);
     ws_relu_backward(dx, net->scr_c, x, nin);
 }
 
@@ -508,9 +678,10 @@ float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, cons
     return ws_crossentropy_forward(net->probs, net->logits, labels, B, c->classes, correct);
 }
 
-void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
+static void net_backward(ws_net *net, ws_mix_grad *dmix)
 {
     const ws_net_config *c = &net->cfg;
+    int wg = net->wgrad;
     WS_ASSERT(net->have_forward && net->last_train);
     int B = net->B, Cf = net->Cf, K = c->classes;
     size_t Mf = (size_t)B * net->Hf * net->Hf;
@@ -518,16 +689,17 @@ void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
     zero(net->dlogits, (size_t)B * K);
     ws_crossentropy_backward(net->dlogits, net->probs, net->labels, B, K, 1.0f);
     zero(net->dgap, (size_t)B * Cf);
-    ws_linear_backward(net->dgap, net->fc_dw, net->fc_db, net->dlogits, net->gap, net->fc_w, B, Cf,
-                       K);
+    ws_linear_backward(net->dgap, wg ? net->fc_dw : NULL, wg ? net->fc_db : NULL, net->dlogits,
+                       net->gap, net->fc_w, B, Cf, K);
     float *dA = net->dact[0], *dB = net->dact[1];
     zero(net->scr_a, Cf * Mf);
     ws_gap_backward(net->scr_a, net->dgap, Cf, B, net->Hf, net->Hf);
     zero(net->scr_b, Cf * Mf);
     ws_relu_backward(net->scr_b, net->scr_a, net->head_bn_out, Cf * Mf);
     zero(dA, Cf * Mf);
-    ws_batchnorm_backward(dA, net->head_bn.dg, net->head_bn.db, net->scr_b, net->head_bn.xhat,
-                          net->head_bn.rstd, net->head_bn.g, Cf, (int)Mf);
+    ws_batchnorm_backward(dA, wg ? net->head_bn.dg : NULL, wg ? net->head_bn.db : NULL,
+                          net->scr_b, net->head_bn.xhat, net->head_bn.rstd, net->head_bn.g, Cf,
+                          (int)Mf);
     for (int k = net->n_cells - 1; k >= 0; k--) {
         ws_cell *cell = &net->cells[k];
         cell_backward(net, cell, dA, dB, dmix);
@@ -543,6 +715,7 @@ void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
             dB = t;
         }
     }
+    if (!wg) return; /* the stem's input needs no gradient */
     int S = c->in_size;
     size_t M = (size_t)B * S * S;
     zero(net->scr_a, (size_t)c->C * M);
@@ -550,4 +723,17 @@ void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
                           net->stem_bn.rstd, net->stem_bn.g, c->C, (int)M);
     ws_conv2d_backward(NULL, net->stem_dw, net->scr_a, net->x_in, net->stem_w, B, c->in_channels,
                        S, S, c->C, 3, 1, 1, net->work);
+}
+
+void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
+{
+    net->wgrad = 1;
+    net_backward(net, dmix);
+}
+
+void ws_net_backward_arch(ws_net *net, ws_mix_grad *dmix)
+{
+    WS_ASSERT(dmix != NULL);
+    net->wgrad = 0;
+    net_backward(net, dmix);
 }

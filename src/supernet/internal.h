@@ -44,6 +44,15 @@ typedef struct ws_cell {
     float *relu[3];       /* relu(node j), j = 0..2 (arena) */
     float *pool[3];       /* avgpool3(node j) (arena) */
     int relu_used[3], pool_used[3]; /* computed in the last forward */
+    /* partial channels (pc_k > 1), per edge: the processed channels of the
+     * source node (Cp), their positions (C ints: index into sel or -1), the
+     * gathered input (random form only; else a prefix of the node), and the
+     * edge's own relu / avgpool of that input (Cp x B x H x W each) */
+    int Cp;
+    int *pc_sel[WS_EDGES], *pc_pos[WS_EDGES];
+    const float *pc_in[WS_EDGES];
+    float *pc_xbuf[WS_EDGES], *pc_relu[WS_EDGES], *pc_pool[WS_EDGES];
+    int pc_ran[WS_EDGES], pc_relu_used[WS_EDGES], pc_pool_used[WS_EDGES];
 } ws_cell;
 
 typedef struct ws_redblock {
@@ -90,9 +99,13 @@ struct ws_net {
     float *work;                     /* conv work */
     size_t work_floats;
     double *dot_part;                /* per-channel partial sums (max C) */
+    /* partial channels: edge mixture, its gradient, input gradient, relu and
+     * pool gradients (Cp x B x H x W at the largest stage each) */
+    float *pc_m, *pc_d, *pc_dx, *pc_drelu, *pc_dpool;
 
     /* the last forward */
     int B, last_train, have_forward;
+    int wgrad;                       /* this backward accumulates weight gradients */
     int *labels;                     /* max_batch */
     ws_mix mix;                      /* copy of the mix used */
 };

@@ -156,6 +156,8 @@ static void layout(layout_ctx *lc)
                 live_edges(&c->arch, cell->live);
             else
                 for (int e = 0; e < WS_EDGES; e++) cell->live[e] = 1;
+            int Cc = c->pc_k > 1 ? Cs / c->pc_k : Cs; /* channels the ops see */
+            cell->Cp = c->pc_k > 1 ? Cc : 0;
             for (int e = 0; e < WS_EDGES; e++) {
                 ws_convop *ops[2] = {&cell->conv1[e], &cell->conv3[e]};
                 int kind[2] = {WS_OP_CONV1X1, WS_OP_CONV3X3};
@@ -166,10 +168,17 @@ static void layout(layout_ctx *lc)
                     op->present = c->standalone ? (cell->live[e] && c->arch.op[e] == kind[t])
                                                 : 1;
                     if (!op->present) continue;
-                    op->w = reg_tensor(lc, 0, &op->dw, Cs, Cs, K, K,
+                    op->w = reg_tensor(lc, 0, &op->dw, Cc, Cc, K, K,
                                        "cells.%d.edges.%d.conv%dx%d.weight", k, e, K, K);
                     snprintf(pre, sizeof pre, "cells.%d.edges.%d.bn%dx%d", k, e, K, K);
-                    layout_bn(lc, &op->bn, Cs, M, c->cell_bn_affine, c->cell_bn_track, pre);
+                    layout_bn(lc, &op->bn, Cc, M, c->cell_bn_affine, c->cell_bn_track, pre);
+                }
+                if (c->pc_k > 1) {
+                    cell->pc_sel[e] = (int *)arena_take(lc, (size_t)Cc);
+                    cell->pc_pos[e] = (int *)arena_take(lc, (size_t)Cs);
+                    cell->pc_xbuf[e] = c->pc_random ? arena_take(lc, (size_t)Cc * M) : NULL;
+                    cell->pc_relu[e] = arena_take(lc, (size_t)Cc * M);
+                    cell->pc_pool[e] = arena_take(lc, (size_t)Cc * M);
                 }
             }
             for (int n = 1; n < 4; n++) cell->node[n] = cell->nodebuf[n] = arena_take(lc, (size_t)Cs * M);
@@ -202,6 +211,14 @@ static void layout(layout_ctx *lc)
         net->drelu[i] = arena_take(lc, maxact);
         net->dpool[i] = arena_take(lc, maxact);
     }
+    if (c->pc_k > 1) { /* the largest Cp x B x H x W is stage 1's */
+        size_t pcn = (size_t)(c->C / c->pc_k) * Bm * S * S;
+        net->pc_m = arena_take(lc, pcn);
+        net->pc_d = arena_take(lc, pcn);
+        net->pc_dx = arena_take(lc, pcn);
+        net->pc_drelu = arena_take(lc, pcn);
+        net->pc_dpool = arena_take(lc, pcn);
+    }
     /* conv work: the largest over every convolution shape used */
     size_t wmax = ws_conv2d_work_size(c->max_batch, c->in_channels, S, S, c->C, 3, 1, 1);
     for (int stage = 0; stage < 3; stage++) {
@@ -210,6 +227,13 @@ static void layout(layout_ctx *lc)
         size_t w1 = ws_conv2d_work_size(c->max_batch, Cs, Hs, Hs, Cs, 1, 1, 0);
         if (w3 > wmax) wmax = w3;
         if (w1 > wmax) wmax = w1;
+        if (c->pc_k > 1) {
+            int Cp = Cs / c->pc_k;
+            w3 = ws_conv2d_work_size(c->max_batch, Cp, Hs, Hs, Cp, 3, 1, 1);
+            w1 = ws_conv2d_work_size(c->max_batch, Cp, Hs, Hs, Cp, 1, 1, 0);
+            if (w3 > wmax) wmax = w3;
+            if (w1 > wmax) wmax = w1;
+        }
         if (stage > 0) {
             size_t wa = ws_conv2d_work_size(c->max_batch, Cs / 2, 2 * Hs, 2 * Hs, Cs, 3, 2, 1);
             size_t ws = ws_conv2d_work_size(c->max_batch, Cs / 2, Hs, Hs, Cs, 1, 1, 0);
@@ -252,11 +276,16 @@ static int check_config(const ws_net_config *c, ws_error *err)
             if (c->arch.op[e] >= WS_OP_COUNT)
                 return ws_error_set(err, WS_EINVAL, "network: arch edge %d has op %d, expected 0..%d",
                                     e, c->arch.op[e], WS_OP_COUNT - 1);
-    if (c->pc_k != 1)
+    if (c->pc_k < 1 || c->pc_k > 64 || c->C % c->pc_k != 0)
         return ws_error_set(err, WS_EINVAL,
-                            "network: pc_k = %d: partial channels (PC-DARTS) are not implemented; "
-                            "use pc_k = 1",
-                            c->pc_k);
+                            "network: pc_k = %d, expected 1..64 dividing C = %d", c->pc_k, c->C);
+    if (c->pc_k > 1 && c->standalone)
+        return ws_error_set(err, WS_EINVAL,
+                            "network: partial channels (pc_k = %d) apply to the supernet only, "
+                            "not to a standalone network", c->pc_k);
+    if (c->pc_random != 0 && c->pc_random != 1)
+        return ws_error_set(err, WS_EINVAL, "network: pc_random = %d, expected 0 or 1",
+                            c->pc_random);
     /* sizes stay within int for the kernels */
     double big = (double)(c->C > c->in_channels ? c->C : c->in_channels) * c->max_batch *
                  c->in_size * c->in_size;
@@ -412,6 +441,16 @@ const char *ws_net_tensor_name(const ws_net *net, size_t i, int *is_buffer)
 void ws_net_zero_grad(ws_net *net) { memset(net->grads, 0, net->n_params * sizeof(float)); }
 
 const float *ws_net_logits(const ws_net *net) { return net->logits; }
+
+int ws_net_pc_channels(const ws_net *net, int cell, int e, int *out)
+{
+    if (net->cfg.pc_k <= 1 || cell < 0 || cell >= net->n_cells || e < 0 || e >= WS_EDGES)
+        return 0;
+    const ws_cell *c = &net->cells[cell];
+    if (!c->pc_ran[e]) return 0;
+    memcpy(out, c->pc_sel[e], (size_t)c->Cp * sizeof *out);
+    return c->Cp;
+}
 
 void ws_mix_init(ws_mix *mix, int mode)
 {
