@@ -88,14 +88,14 @@ static int run(const char *name, int C, int N, int Cin, int S, int steps)
         softmax_rows(alpha, &mix);
         ws_net_zero_grad(net);
         ws_net_forward(net, x, y, B, &mix, 1, NULL);
-        ws_net_backward(net, &dm);
+        ws_net_backward(net, NULL); /* the weight step needs no dL/dmix */
         ws_net_clip_grad_norm(net, 5.0, NULL, 0);
         ws_net_sgd_step(net, &sgd);
         double t1 = now();
         /* architecture step (first order) on the other batch */
         softmax_rows(alpha, &mix);
         ws_net_forward(net, xv, yv, B, &mix, 1, NULL);
-        ws_net_backward(net, &dm);
+        ws_net_backward_arch(net, &dm); /* dL/dmix only, as the search does */
         for (int e = 0; e < WS_EDGES; e++) { /* d softmax */
             double dot = 0.0;
             for (int o = 0; o < WS_OP_COUNT; o++) dot += (double)dm.dw[e][o] * mix.w[e][o];

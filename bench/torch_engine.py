@@ -35,12 +35,12 @@ def flops_per_image(C, N, cin, S, K):
     return total + 4 * C * K + K
 
 
-def run(name, C, N, cin, S, steps, channels_last):
+def run(name, C, N, cin, S, steps, channels_last, full_arch_backward):
     B, K = 64, 10
     G.C, G.N, G.CIN, G.S, G.K, G.B = C, N, cin, S, K, B
     gen = torch.Generator().manual_seed(1)
-    P0 = G.init_params(gen)
-    net = G.Net(P0, 0, 0, None)
+    P0 = G.init_params(gen, C)
+    net = G.Net(P0, 0, 0, None, C=C)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         for k, p in net.P.items():
@@ -66,7 +66,11 @@ def run(name, C, N, cin, S, steps, channels_last):
         t1 = time.perf_counter()
         aopt.zero_grad(set_to_none=True)
         mix = {"mode": "full", "w": F.softmax(alpha, dim=1), "scale": ones, "sel": [1] * 6}
-        F.cross_entropy(net.forward(xv, mix, True), yv).backward()
+        loss = F.cross_entropy(net.forward(xv, mix, True), yv)
+        if full_arch_backward:  # AutoDL's form: weight gradients computed, then unused
+            loss.backward()
+        else:  # the gradient of alpha alone, as wsnas computes it
+            (alpha.grad,) = torch.autograd.grad(loss, [alpha])
         aopt.step()
         t2 = time.perf_counter()
         if it >= 0:
@@ -86,15 +90,19 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--config", choices=["full", "small", "both"], default="both")
     ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--full-arch-backward", action="store_true",
+                    help="architecture step with loss.backward() (AutoDL; weight gradients "
+                         "computed and unused) instead of autograd.grad on alpha alone")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     print(f"torch {torch.__version__}: {torch.get_num_threads()} threads, median of {a.steps} "
-          f"steps, {'channels_last' if a.channels_last else 'contiguous'}", flush=True)
+          f"steps, {'channels_last' if a.channels_last else 'contiguous'}, architecture step "
+          f"{'loss.backward()' if a.full_arch_backward else 'autograd.grad(alpha)'}", flush=True)
     if a.config != "full":
-        run("small", 8, 1, 1, 16, a.steps, a.channels_last)
+        run("small", 8, 1, 1, 16, a.steps, a.channels_last, a.full_arch_backward)
     if a.config != "small":
-        run("full", 16, 5, 3, 32, a.steps, a.channels_last)
+        run("full", 16, 5, 3, 32, a.steps, a.channels_last, a.full_arch_backward)
 
 
 if __name__ == "__main__":
