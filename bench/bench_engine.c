@@ -8,6 +8,7 @@
  *   full:  C=16 N=5 batch 64 3x32x32, 10 classes
  *   small: C=8  N=1 batch 64 1x16x16, 10 classes
  * Usage: bench_engine [--threads T (0 = all)] [--steps S (20)] [--config full|small|both]
+ *        [--pc]   (--pc: PC-DARTS partial channels, K = 4, the code's form)
  * bench/torch_engine.py runs the same network in PyTorch for comparison. */
 #include <math.h>
 #include <stdio.h>
@@ -49,11 +50,11 @@ static void softmax_rows(const float *alpha, ws_mix *mix)
     }
 }
 
-static int run(const char *name, int C, int N, int Cin, int S, int steps)
+static int run(const char *name, int C, int N, int Cin, int S, int steps, int pc_k)
 {
     const int B = 64, K = 10;
     ws_net_config cfg = {.C = C, .N = N, .in_channels = Cin, .in_size = S, .classes = K,
-                         .max_batch = B, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = 1};
+                         .max_batch = B, .cell_bn_affine = 0, .cell_bn_track = 0, .pc_k = pc_k};
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     if (!net) {
@@ -114,9 +115,11 @@ static int run(const char *name, int C, int N, int Cin, int S, int steps)
     double mw = median(tw, steps), md = median(td, steps);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%-5s C=%d N=%d B=%d %dx%dx%d  weight step %.4f s  (%.0f img/s, %.1f GFLOP/s)  "
+    char gf[32] = "-"; /* partial channels: fewer flops than the formula counts */
+    if (pc_k == 1) snprintf(gf, sizeof gf, "%.1f", flops / mw * 1e-9);
+    printf("%-5s C=%d N=%d B=%d %dx%dx%d%s  weight step %.4f s  (%.0f img/s, %s GFLOP/s)  "
            "DARTS-1st iteration %.4f s  peak RSS %.0f MB\n",
-           name, C, N, B, Cin, S, S, mw, B / mw, flops / mw * 1e-9, md,
+           name, C, N, B, Cin, S, S, pc_k > 1 ? " PC K=4" : "", mw, B / mw, gf, md,
            ru.ru_maxrss / 1024.0);
     fflush(stdout);
     free(tw);
@@ -129,7 +132,7 @@ static int run(const char *name, int C, int N, int Cin, int S, int steps)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, steps = 20;
+    int threads = 0, steps = 20, pc_k = 1;
     const char *which = "both";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
@@ -138,9 +141,11 @@ int main(int argc, char **argv)
             steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             which = argv[++i];
+        else if (!strcmp(argv[i], "--pc"))
+            pc_k = 4;
         else {
             fprintf(stderr, "usage: bench_engine [--threads T] [--steps S] [--config "
-                            "full|small|both]\n");
+                            "full|small|both] [--pc]\n");
             return 2;
         }
     }
@@ -157,7 +162,7 @@ int main(int argc, char **argv)
            ws_nn_gemm_name(), steps);
     fflush(stdout);
     int rc = 0;
-    if (strcmp(which, "full")) rc |= run("small", 8, 1, 1, 16, steps);
-    if (strcmp(which, "small")) rc |= run("full", 16, 5, 3, 32, steps);
+    if (strcmp(which, "full")) rc |= run("small", 8, 1, 1, 16, steps, pc_k);
+    if (strcmp(which, "small")) rc |= run("full", 16, 5, 3, 32, steps, pc_k);
     return rc;
 }
