@@ -525,6 +525,17 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
                                         ws_op_names[op], (double)p[e][op]);
         snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
         if ((rc = csv_update(path, "epoch,edge,op,weight\n", epoch, rows, err))) break;
+        if (ws_method_is_pc(id)) { /* PC-DARTS edge normalisation weights */
+            float scale[WS_EDGES];
+            ws_method_eval_mix(&st, &emix);
+            memcpy(scale, emix.edge_scale, sizeof scale);
+            off = 0;
+            for (int e = 0; e < WS_EDGES; e++)
+                off += (size_t)snprintf(rows + off, (1 << 16) - off, "%d,%d,%.9g\n", epoch, e,
+                                        (double)scale[e]);
+            snprintf(path, sizeof path, "%s/edge_weights.csv", dir);
+            if ((rc = csv_update(path, "epoch,edge,weight\n", epoch, rows, err))) break;
+        }
         /* checkpoint: everything the next epoch depends on */
         rs.next_epoch = epoch + 1;
         ws_ckpt_free(ck);
