@@ -220,9 +220,12 @@ static void random_input(float *x, int *labels, int B, int Cin, int S, int class
     for (int b = 0; b < B; b++) labels[b] = (int)ws_pcg32_bounded(&r, (uint32_t)classes);
 }
 
-static void fd_arch(int mode, int pc_k, int pc_random)
+/* A small supernet (C = 8 with partial channels) initialised from `seed`
+ * (*rng: that stream after the initialisation), and a random batch of 4 from
+ * `data_seed` (x holds 4 x 3 x 8 x 8). */
+static ws_net *seeded_net(int pc_k, int pc_random, uint64_t seed, uint64_t data_seed,
+                          ws_pcg32 *rng, float *x, int *labels)
 {
-    ws_nn_init(1);
     ws_net_config cfg = small_config(0, 1, NULL);
     if (pc_k > 1) {
         cfg.C = 8;
@@ -232,12 +235,19 @@ static void fd_arch(int mode, int pc_k, int pc_random)
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     cr_assert(net, "%s", err.msg);
-    ws_pcg32 rng;
-    ws_pcg32_stream(&rng, 5, WS_STREAM_INIT);
-    ws_net_init(net, &rng);
+    ws_pcg32_stream(rng, seed, WS_STREAM_INIT);
+    ws_net_init(net, rng);
+    random_input(x, labels, 4, 3, 8, 10, data_seed);
+    return net;
+}
+
+static void fd_arch(int mode, int pc_k, int pc_random)
+{
+    ws_nn_init(1);
     float x[4 * 3 * 8 * 8];
     int labels[4];
-    random_input(x, labels, 4, 3, 8, 10, 11);
+    ws_pcg32 rng; /* after the initialisation: the mixing weights' draws */
+    ws_net *net = seeded_net(pc_k, pc_random, 5, 11, &rng, x, labels);
     ws_mix mix;
     ws_mix_init(&mix, mode);
     mix.pc_seed = 4242;
@@ -303,18 +313,10 @@ Test(supernet, fd_arch_pc_random) { fd_arch(WS_MIX_FULL, 2, 1); }
 static void arch_backward_same(int pc_k, int mode)
 {
     ws_nn_init(2);
-    ws_net_config cfg = small_config(0, 1, NULL);
-    cfg.C = 8;
-    cfg.pc_k = pc_k;
-    ws_error err = {0};
-    ws_net *net = ws_net_alloc(&cfg, &err);
-    cr_assert(net, "%s", err.msg);
-    ws_pcg32 rng;
-    ws_pcg32_stream(&rng, 9, WS_STREAM_INIT);
-    ws_net_init(net, &rng);
     float x[4 * 3 * 8 * 8];
     int labels[4];
-    random_input(x, labels, 4, 3, 8, 10, 12);
+    ws_pcg32 rng;
+    ws_net *net = seeded_net(pc_k, 0, 9, 12, &rng, x, labels);
     ws_mix mix;
     ws_mix_init(&mix, mode);
     for (int e = 0; e < WS_EDGES; e++) {
