@@ -170,26 +170,6 @@ static void channel_dots(double *part, double *part2, const float *a, const floa
     }
 }
 
-/* dst += c * d over (C, M) and, when want_dot, returns <d, y> (per-channel
- * float block sums combined in double, fixed order). */
-static double accum_dot(ws_net *net, float *dst, const float *d, float c, const float *y, int C,
-                        size_t M, int want_dot)
-{
-    double *p = net->dot_part;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < C; ch++) {
-        const float *pd = d + (size_t)ch * M, *py = y + (size_t)ch * M;
-        float *o = dst + (size_t)ch * M;
-        double t = 0.0, unused;
-        if (want_dot) run_sums(py, pd, M, &unused, &t);
-        for (size_t i = 0; i < M; i++) o[i] += c * pd[i];
-        p[ch] = t;
-    }
-    double s = 0.0;
-    for (int ch = 0; ch < C; ch++) s += p[ch];
-    return s;
-}
-
 static double sum_all(ws_net *net, const float *a, int C, size_t M)
 {
     double *p = net->dot_part;
@@ -216,74 +196,6 @@ static void bn_forward(ws_bn *bn, float *out, const float *inp, const float *g, 
 }
 
 /* ---- cells ------------------------------------------------------------------ */
-
-/* Cell-op BN in training form fused with the weighted accumulation into the
- * node: xhat = (x - mean) * rstd (PyTorch: biased variance; running stats
- * with the unbiased one), node = (first ? 0 : node) + c * (g * xhat + b).
- * Same arithmetic as ws_batchnorm_forward_train. */
-static void cellbn_forward_accum(ws_bn *bn, float *node, const float *inp, float c, int C,
-                                 size_t M, int update, int first)
-{
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < C; ch++) {
-        const float *x = inp + (size_t)ch * M;
-        double s, unused;
-        run_sums(x, NULL, M, &s, &unused);
-        double mu = s / (double)M, v = run_sqdev(x, (float)mu, M);
-        double var = v / (double)M;
-        float rs = (float)(1.0 / sqrt(var + BN_EPS)), muf = (float)mu;
-        float gs = c * (bn->g ? bn->g[ch] : 1.0f), bs = c * (bn->b ? bn->b[ch] : 0.0f);
-        float *xh = bn->xhat + (size_t)ch * M, *o = node + (size_t)ch * M;
-        if (first)
-            for (size_t i = 0; i < M; i++) {
-                float h = (x[i] - muf) * rs;
-                xh[i] = h;
-                o[i] = gs * h + bs;
-            }
-        else
-            for (size_t i = 0; i < M; i++) {
-                float h = (x[i] - muf) * rs;
-                xh[i] = h;
-                o[i] += gs * h + bs;
-            }
-        bn->mean[ch] = muf;
-        bn->rstd[ch] = rs;
-        if (update && bn->rm) {
-            bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
-            double unb = M > 1 ? v / (double)(M - 1) : var;
-            bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
-        }
-    }
-    bn->train_stats = 1;
-}
-
-/* Backward of c * BN(conv out) with dout = d (the node gradient):
- * dconv = c * rstd * g * (d - mean(d) - xhat * mean(d * xhat)) is WRITTEN
- * (not accumulated); dgamma += c <d, xhat>, dbeta += c sum(d) per channel.
- * Returns the architecture term <d, g * xhat + b>. */
-static double cellbn_backward(ws_net *net, ws_bn *bn, float *dconv, const float *d, float c,
-                              int C, size_t M)
-{
-    double *p = net->dot_part, *p2 = net->dot_part + C;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < C; ch++) {
-        const float *dy = d + (size_t)ch * M, *xh = bn->xhat + (size_t)ch * M;
-        double sd, sdx;
-        run_sums(dy, xh, M, &sd, &sdx);
-        p[ch] = sdx;
-        p2[ch] = sd;
-        if (bn->dg && net->wgrad) bn->dg[ch] += (float)(c * sdx);
-        if (bn->db && net->wgrad) bn->db[ch] += (float)(c * sd);
-        float k = c * bn->rstd[ch] * (bn->g ? bn->g[ch] : 1.0f);
-        float md = (float)(sd / (double)M), mdx = (float)(sdx / (double)M);
-        float *o = dconv + (size_t)ch * M;
-        for (size_t i = 0; i < M; i++) o[i] = k * (dy[i] - md - xh[i] * mdx);
-    }
-    double s = 0.0;
-    for (int ch = 0; ch < C; ch++)
-        s += (bn->g ? bn->g[ch] : 1.0) * p[ch] + (bn->b ? bn->b[ch] * p2[ch] : 0.0);
-    return s;
-}
 
 /* The ops run on edge e and their coefficients; returns the count.  *scalar
  * receives HARD_ST's bare-scalar sum. */
@@ -331,69 +243,205 @@ static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, i
     return n;
 }
 
-/* Op o (skip, pool or a conv) of edge e on `in` (Cc channels) times c into
- * dst (first: overwrite).  relu/pool are the caches of relu(in) and
- * avgpool3(in), computed on first use (their flags). */
-static void op_forward(ws_net *net, ws_cell *cell, int e, int o, float c, const float *in,
-                       int Cc, float *relu, int *relu_used, float *pool, int *pool_used,
-                       float *dst, int first, int train)
+/* ---- the ops of one edge, fused per channel ---------------------------------
+ * An edge's ops are summed into its destination with one pass per channel:
+ * the convolutions run first (1x1 into scr_a, 3x3 into scr_b, each followed
+ * by its affine=False-or-True BN), then for every channel (256 KB at stage 1,
+ * so all its operands stay in L2) the BN statistics, xhat and the weighted
+ * sum are formed together.  The destination is streamed once per edge
+ * instead of once per op, and one parallel region serves the whole edge. */
+
+typedef struct edge_terms {
+    int nsrc, nbn;
+    const float *src[2];   /* skip: the input, pool: avgpool3(input) */
+    float scf[2];
+    int src_op[2];
+    ws_bn *bn[2];          /* conv 1x1 / 3x3 BNs */
+    float *y[2];           /* their conv outputs (forward) / dconv (backward) */
+    float bcf[2];
+    int bn_op[2];
+    ws_convop *conv[2];
+} edge_terms;
+
+/* Sorts the ops of edge e into plain terms and conv terms; in the forward
+ * (fwd = 1) also runs relu, pool and the convolutions. */
+static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
+                         int nops, const float *in, int Cc, float *relu, int *relu_used,
+                         float *pool, int *pool_used, int fwd, edge_terms *t)
 {
     int B = net->B, H = cell->H, W = cell->W;
-    size_t M = (size_t)B * H * W;
-    switch (o) {
-    case WS_OP_SKIP:
-        accum_affine(dst, in, c, NULL, NULL, Cc, M, first);
-        break;
-    case WS_OP_AVGPOOL:
-        if (!*pool_used) {
-            ws_avgpool3_forward(pool, in, Cc, B, H, W);
-            *pool_used = 1;
+    memset(t, 0, sizeof *t);
+    for (int k = 0; k < nops; k++) {
+        int o = ops[k];
+        if (o == WS_OP_SKIP || o == WS_OP_AVGPOOL) {
+            if (o == WS_OP_AVGPOOL && fwd && !*pool_used) {
+                ws_avgpool3_forward(pool, in, Cc, B, H, W);
+                *pool_used = 1;
+            }
+            t->src[t->nsrc] = o == WS_OP_SKIP ? in : pool;
+            t->src_op[t->nsrc] = o;
+            t->scf[t->nsrc++] = coef[k];
+            continue;
         }
-        accum_affine(dst, pool, c, NULL, NULL, Cc, M, first);
-        break;
-    default: { /* conv 1x1 / 3x3 */
         ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
         int K = o == WS_OP_CONV1X1 ? 1 : 3;
+        float *y = o == WS_OP_CONV1X1 ? net->scr_a : net->scr_b;
         WS_ASSERT(op->present);
-        if (!*relu_used) {
-            ws_relu_forward(relu, in, (size_t)Cc * M);
-            *relu_used = 1;
+        if (fwd) {
+            if (!*relu_used) {
+                ws_relu_forward(relu, in, (size_t)Cc * B * H * W);
+                *relu_used = 1;
+            }
+            ws_conv2d_forward(y, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         }
-        ws_conv2d_forward(net->scr_a, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
-        if (train || !op->bn.rm) {
-            cellbn_forward_accum(&op->bn, dst, net->scr_a, c, Cc, M, train, first);
-        } else {
-            bn_forward(&op->bn, op->bn.xhat, net->scr_a, op->bn.g, op->bn.b, Cc, (int)M, train);
-            accum_affine(dst, op->bn.xhat, c, NULL, NULL, Cc, M, first);
-        }
-        break;
-    }
+        t->conv[t->nbn] = op;
+        t->bn[t->nbn] = &op->bn;
+        t->y[t->nbn] = y;
+        t->bn_op[t->nbn] = o;
+        t->bcf[t->nbn++] = coef[k];
     }
 }
 
-/* Backward of op o given d = dL/d(its weighted output) over Cc channels:
- * accumulates into dskip (skip), dpool (pool) or drelu (convs) and, when
- * net->wgrad, into the weight gradients.  Returns <d, op_o(in)> when arch. */
-static double op_backward(ws_net *net, ws_cell *cell, int e, int o, float c, const float *d,
-                          const float *in, const float *relu, const float *pool, float *dskip,
-                          float *drelu, float *dpool, int Cc, int arch)
+/* dst (Cc channels) = (first ? 0 : dst) + sum_k coef[k] op_k(in).  Cell BN
+ * in training form: biased variance to normalise, unbiased into the running
+ * estimate (PyTorch); with running stats and train = 0, those instead. */
+static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
+                         int nops, const float *in, int Cc, float *relu, int *relu_used,
+                         float *pool, int *pool_used, float *dst, int first, int train)
+{
+    size_t M = (size_t)net->B * cell->H * cell->W;
+    edge_terms t;
+    edge_collect(net, cell, e, ops, coef, nops, in, Cc, relu, relu_used, pool, pool_used, 1, &t);
+    if (t.nsrc + t.nbn == 0) return;
+    int batch[2];
+    for (int k = 0; k < t.nbn; k++) {
+        batch[k] = train || !t.bn[k]->rm;
+        t.bn[k]->train_stats = batch[k];
+    }
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < Cc; ch++) {
+        float *o = dst + (size_t)ch * M;
+        int fresh = first;
+        for (int s = 0; s < t.nsrc; s++) {
+            const float *x = t.src[s] + (size_t)ch * M;
+            float c = t.scf[s];
+            if (fresh)
+                for (size_t i = 0; i < M; i++) o[i] = c * x[i];
+            else
+                for (size_t i = 0; i < M; i++) o[i] += c * x[i];
+            fresh = 0;
+        }
+        for (int k = 0; k < t.nbn; k++) {
+            ws_bn *bn = t.bn[k];
+            const float *y = t.y[k] + (size_t)ch * M;
+            float muf, rs;
+            if (batch[k]) {
+                double s, unused;
+                run_sums(y, NULL, M, &s, &unused);
+                double mu = s / (double)M, v = run_sqdev(y, (float)mu, M);
+                double var = v / (double)M;
+                rs = (float)(1.0 / sqrt(var + BN_EPS));
+                muf = (float)mu;
+                if (train && bn->rm) {
+                    bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
+                    double unb = M > 1 ? v / (double)(M - 1) : var;
+                    bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
+                }
+            } else {
+                muf = bn->rm[ch];
+                rs = (float)(1.0 / sqrt((double)bn->rv[ch] + BN_EPS));
+            }
+            bn->mean[ch] = muf;
+            bn->rstd[ch] = rs;
+            float gs = t.bcf[k] * (bn->g ? bn->g[ch] : 1.0f);
+            float bs = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f);
+            float *xh = bn->xhat + (size_t)ch * M;
+            if (fresh)
+                for (size_t i = 0; i < M; i++) {
+                    float h = (y[i] - muf) * rs;
+                    xh[i] = h;
+                    o[i] = gs * h + bs;
+                }
+            else
+                for (size_t i = 0; i < M; i++) {
+                    float h = (y[i] - muf) * rs;
+                    xh[i] = h;
+                    o[i] += gs * h + bs;
+                }
+            fresh = 0;
+        }
+    }
+}
+
+/* Backward of edge_forward given d = dL/d(dst) (Cc channels): dskip +=
+ * coef d (skip), dpool += coef d (pool); each conv's input gradient into
+ * drelu and, when net->wgrad, its weight and BN gradients.  g[o] receives
+ * <d, op_o(in)> (when arch). */
+static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
+                          int nops, const float *d, const float *in, const float *relu,
+                          const float *pool, float *dskip, float *drelu, float *dpool, int Cc,
+                          int arch, double *g)
 {
     int B = net->B, H = cell->H, W = cell->W;
     size_t M = (size_t)B * H * W;
-    switch (o) {
-    case WS_OP_SKIP:
-        return accum_dot(net, dskip, d, c, in, Cc, M, arch);
-    case WS_OP_AVGPOOL:
-        return accum_dot(net, dpool, d, c, pool, Cc, M, arch);
-    default: {
-        ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
-        int K = o == WS_OP_CONV1X1 ? 1 : 3;
-        WS_ASSERT(op->bn.train_stats);
-        double g = cellbn_backward(net, &op->bn, net->scr_a, d, c, Cc, M);
-        ws_conv2d_backward(drelu, net->wgrad ? op->dw : NULL, net->scr_a, relu, op->w, B, Cc, H,
-                           W, Cc, K, 1, K / 2, net->work);
-        return g;
+    edge_terms t;
+    edge_collect(net, cell, e, ops, coef, nops, in, Cc, NULL, NULL, NULL, NULL, 0, &t);
+    for (int s = 0; s < t.nsrc; s++)
+        if (t.src_op[s] == WS_OP_AVGPOOL) t.src[s] = pool;
+    if (t.nsrc + t.nbn == 0) return;
+    for (int k = 0; k < t.nbn; k++) WS_ASSERT(t.bn[k]->train_stats);
+    double *p = net->dot_part; /* [0,Cc): sum d; then <d,xhat_k>; then <d,src_s> */
+    int wg = net->wgrad;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < Cc; ch++) {
+        const float *dy = d + (size_t)ch * M;
+        double sd = 0.0, sdx[2] = {0.0, 0.0}, unused;
+        for (int k = 0; k < t.nbn; k++)
+            run_sums(dy, t.bn[k]->xhat + (size_t)ch * M, M, &sd, &sdx[k]);
+        if (t.nbn == 0) run_sums(dy, NULL, M, &sd, &unused);
+        p[ch] = sd;
+        for (int k = 0; k < t.nbn; k++) p[(size_t)(1 + k) * Cc + ch] = sdx[k];
+        for (int s = 0; s < t.nsrc; s++) {
+            const float *x = t.src[s] + (size_t)ch * M;
+            double dot = 0.0;
+            if (arch) run_sums(x, dy, M, &unused, &dot);
+            p[(size_t)(3 + s) * Cc + ch] = dot;
+            float *o = (t.src_op[s] == WS_OP_SKIP ? dskip : dpool) + (size_t)ch * M;
+            float c = t.scf[s];
+            for (size_t i = 0; i < M; i++) o[i] += c * dy[i];
+        }
+        for (int k = 0; k < t.nbn; k++) {
+            ws_bn *bn = t.bn[k];
+            float c = t.bcf[k];
+            if (wg && bn->dg) bn->dg[ch] += (float)(c * sdx[k]);
+            if (wg && bn->db) bn->db[ch] += (float)(c * sd);
+            float kk = c * bn->rstd[ch] * (bn->g ? bn->g[ch] : 1.0f);
+            float md = (float)(sd / (double)M), mdx = (float)(sdx[k] / (double)M);
+            const float *xh = bn->xhat + (size_t)ch * M;
+            float *o = t.y[k] + (size_t)ch * M;
+            for (size_t i = 0; i < M; i++) o[i] = kk * (dy[i] - md - xh[i] * mdx);
+        }
     }
+    if (arch) {
+        for (int s = 0; s < t.nsrc; s++) {
+            double a = 0.0;
+            for (int ch = 0; ch < Cc; ch++) a += p[(size_t)(3 + s) * Cc + ch];
+            g[t.src_op[s]] = a;
+        }
+        for (int k = 0; k < t.nbn; k++) { /* <d, g xhat + b> */
+            const ws_bn *bn = t.bn[k];
+            double a = 0.0;
+            for (int ch = 0; ch < Cc; ch++)
+                a += (bn->g ? bn->g[ch] : 1.0) * p[(size_t)(1 + k) * Cc + ch] +
+                     (bn->b ? bn->b[ch] * p[ch] : 0.0);
+            g[t.bn_op[k]] = a;
+        }
+    }
+    for (int k = 0; k < t.nbn; k++) {
+        int K = t.bn_op[k] == WS_OP_CONV1X1 ? 1 : 3;
+        ws_convop *op = t.conv[k];
+        ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.y[k], relu, op->w, B, Cc, H, W, Cc, K, 1,
+                           K / 2, net->work);
     }
 }
 
@@ -460,10 +508,8 @@ static void pc_edge_forward(ws_net *net, ws_cell *cell, int e, const float *xj, 
     cell->pc_ran[e] = 1;
     cell->pc_relu_used[e] = cell->pc_pool_used[e] = 0;
     float *m = net->pc_m;
-    for (int t = 0; t < nops; t++)
-        op_forward(net, cell, e, ops[t], coef[t], xs, Cp, cell->pc_relu[e],
-                   &cell->pc_relu_used[e], cell->pc_pool[e], &cell->pc_pool_used[e], m, t == 0,
-                   train);
+    edge_forward(net, cell, e, ops, coef, nops, xs, Cp, cell->pc_relu[e], &cell->pc_relu_used[e],
+                 cell->pc_pool[e], &cell->pc_pool_used[e], m, 1, train);
     float bs = net->mix.mode == WS_MIX_SINGLE ? 1.0f : net->mix.edge_scale[e];
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
@@ -506,10 +552,8 @@ static double pc_edge_backward(ws_net *net, ws_cell *cell, int e, const float *d
         zero(net->pc_dx, np);
         if (cell->pc_relu_used[e]) zero(net->pc_drelu, np);
         if (cell->pc_pool_used[e]) zero(net->pc_dpool, np);
-        for (int t = 0; t < nops; t++)
-            g[ops[t]] = op_backward(net, cell, e, ops[t], coef[t], net->pc_d, xs,
-                                    cell->pc_relu[e], cell->pc_pool[e], net->pc_dx,
-                                    net->pc_drelu, net->pc_dpool, Cp, arch);
+        edge_backward(net, cell, e, ops, coef, nops, net->pc_d, xs, cell->pc_relu[e],
+                      cell->pc_pool[e], net->pc_dx, net->pc_drelu, net->pc_dpool, Cp, arch, g);
         if (cell->pc_relu_used[e]) ws_relu_backward(net->pc_dx, net->pc_drelu, xs, np);
         if (cell->pc_pool_used[e]) ws_avgpool3_backward(net->pc_dx, net->pc_dpool, Cp, B, H, W);
     }
@@ -563,12 +607,10 @@ static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
                 first = 0;
                 continue;
             }
-            for (int t = 0; t < nops; t++) {
-                op_forward(net, cell, e, ops[t], coef[t], cell->node[j], C, cell->relu[j],
-                           &cell->relu_used[j], cell->pool[j], &cell->pool_used[j], node, first,
-                           train);
-                first = 0;
-            }
+            edge_forward(net, cell, e, ops, coef, nops, cell->node[j], C, cell->relu[j],
+                         &cell->relu_used[j], cell->pool[j], &cell->pool_used[j], node, first,
+                         train);
+            if (nops) first = 0;
         }
         if (first || scal != 0.0f) add_scalar(node, scal, n, first);
     }
@@ -612,10 +654,8 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             if (cell->Cp)
                 ds = pc_edge_backward(net, cell, e, d, dn[j], ops, coef, nops, g, arch);
             else
-                for (int t = 0; t < nops; t++)
-                    g[ops[t]] = op_backward(net, cell, e, ops[t], coef[t], d, cell->node[j],
-                                            cell->relu[j], cell->pool[j], dn[j], net->drelu[j],
-                                            net->dpool[j], C, arch);
+                edge_backward(net, cell, e, ops, coef, nops, d, cell->node[j], cell->relu[j],
+                              cell->pool[j], dn[j], net->drelu[j], net->dpool[j], C, arch, g);
             if (!arch) continue;
             float se = mix->edge_scale[e];
             if (mix->mode == WS_MIX_HARD_ST) {

@@ -243,7 +243,7 @@ static void layout(layout_ctx *lc)
     }
     net->work_floats = wmax;
     net->work = arena_take(lc, wmax ? wmax : 1);
-    net->dot_part = (double *)arena_take(lc, 4 * (size_t)(c->C << 2) + 4); /* 2 x 4C doubles */
+    net->dot_part = (double *)arena_take(lc, 10 * (size_t)(c->C << 2) + 4); /* 5 x 4C doubles */
     net->labels = (int *)arena_take(lc, Bm);
 }
 
