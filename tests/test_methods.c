@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "fixture.h"
 #include "wsnas/config.h"
 #include "wsnas/method.h"
@@ -883,6 +885,46 @@ Test(methods, pc_darts_bad_settings_clear_errors)
         cr_expect(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
         struct stat sb;
         cr_expect_neq(stat(dir, &sb), 0, "no output directory on a refused run");
+    }
+}
+
+/* ERM data: GAEA's single-level search trains on train and valid together
+ * (erm_data auto), other methods on the train split; erm_data overrides. */
+Test(methods, erm_training_set)
+{
+    const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
+    if (!bin || !tmp) cr_skip_test("WSNAS_BIN / WSNAS_TMP not set");
+    const char *small = "--set C=4 --set image_size=8 --set train_size=192 --set valid_size=128 "
+                        "--set eval_size=64 --set batch=32";
+    const struct {
+        const char *args;
+        int train;
+    } cases[] = {
+        {"--method gaea-darts --single-level", 320},
+        {"--method gaea-darts --single-level --set erm_data=train", 192},
+        {"--method darts --single-level", 192},
+        {"--method darts --single-level --set erm_data=all", 320},
+        {"--method gaea-darts", 192}, /* bilevel: never joined */
+    };
+    for (int i = 0; i < 5; i++) {
+        char dir[1024], cmd[4096], out[8192], path[1100];
+        snprintf(dir, sizeof dir, "%s/methods_erm_%d_%d", tmp, i, (int)getpid());
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && %s search %s --epochs 1 %s --out '%s' 2>&1",
+                 dir, bin, cases[i].args, small, dir);
+        cr_assert_eq(run_cmd(cmd, out, sizeof out), 0, "%s", out);
+        snprintf(path, sizeof path, "%s/manifest.json", dir);
+        char *text = slurp(path);
+        cr_assert(text);
+        cJSON *m = cJSON_Parse(text);
+        cr_assert(m);
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(m, "data");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(data, "train_images");
+        cr_expect(cJSON_IsNumber(n) && n->valueint == cases[i].train, "%s: train_images %d, want %d",
+                  cases[i].args, cJSON_IsNumber(n) ? n->valueint : -1, cases[i].train);
+        cJSON_Delete(m);
+        free(text);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        cr_expect_eq(system(cmd), 0);
     }
 }
 

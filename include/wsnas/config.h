@@ -49,6 +49,9 @@ typedef struct ws_search_config {
     int clip_includes_arch; /* AutoDL quirk (methods.md 2.2) */
     /* architecture */
     int single_level;       /* 1: ERM, both updates on training data */
+    char erm_data[8];       /* ERM training images: train (the train split), all (train and
+                               valid splits together: GAEA's ERM, methods.md 1.6), auto (all
+                               for the GAEA methods, train otherwise) */
     double arch_lr, arch_beta1, arch_beta2, arch_eps, arch_weight_decay; /* Adam */
     double arch_init_std;   /* logit init 1e-3 N(0,1) */
     double eg_eta;          /* GAEA exponentiated-gradient step */

@@ -65,6 +65,7 @@ static const struct key keys[] = {
     KD(grad_clip, 0, 1e9),
     KB(clip_includes_arch),
     KB(single_level),
+    KS(erm_data, "auto train all"),
     KD(arch_lr, 0, 10),
     KD(arch_beta1, 0, 0.999999),
     KD(arch_beta2, 0, 0.999999999),
@@ -211,6 +212,7 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
     cfg->tau_max = 10, cfg->tau_min = 0.1;
     cfg->select_k = 100, cfg->select_batch = 512;
     cfg->pc_k = 1;
+    snprintf(cfg->erm_data, sizeof cfg->erm_data, "auto");
     snprintf(cfg->pc_sample, sizeof cfg->pc_sample, "shuffle");
     cfg->threads = 1;
     cfg->seed = 1;

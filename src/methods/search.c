@@ -193,6 +193,30 @@ static void data_free(search_data *sd)
     ws_index_list_free(&sd->valid);
 }
 
+/* Single-level (ERM) training on both splits? (erm_data; auto: the GAEA
+ * methods, whose ERM trains on the whole training set.) */
+static int erm_uses_all(const ws_search_config *cfg)
+{
+    if (!cfg->single_level) return 0;
+    if (!strcmp(cfg->erm_data, "all")) return 1;
+    if (!strcmp(cfg->erm_data, "train")) return 0;
+    return !strncmp(cfg->method, "gaea-", 5);
+}
+
+/* train = train followed by valid (valid stays for the supernet accuracy). */
+static int join_valid_into_train(search_data *sd, ws_error *err)
+{
+    int n = sd->train.n + sd->valid.n;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (!idx) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    memcpy(idx, sd->train.idx, (size_t)sd->train.n * sizeof *idx);
+    memcpy(idx + sd->train.n, sd->valid.idx, (size_t)sd->valid.n * sizeof *idx);
+    free(sd->train.idx);
+    sd->train.idx = idx;
+    sd->train.n = n;
+    return 0;
+}
+
 static int subset(const ws_dataset *d, ws_index_list *l, int size, ws_error *err)
 {
     if (size <= 0 || size >= l->n) return 0;
@@ -223,6 +247,7 @@ static int data_load(const ws_search_config *cfg, search_data *sd, ws_error *err
     }
     if (!rc) rc = subset(sd->d, &sd->train, cfg->train_size, err);
     if (!rc) rc = subset(sd->d, &sd->valid, cfg->valid_size, err);
+    if (!rc && erm_uses_all(cfg)) rc = join_valid_into_train(sd, err);
     if (!rc) rc = ws_transform_default(sd->d->name, cfg->image_size, cfg->augment, sd->d, &sd->tf, err);
     if (rc) data_free(sd);
     return rc;
@@ -302,6 +327,9 @@ static int manifest_write(const ws_search_config *cfg, const char *dir, const ch
     cJSON_AddNumberToObject(data, "train_images", sd->train.n);
     cJSON_AddNumberToObject(data, "valid_images", sd->valid.n);
     cJSON_AddStringToObject(data, "arch_batches_from", cfg->single_level ? "train" : "valid");
+    cJSON_AddStringToObject(data, "train_images_are",
+                            erm_uses_all(cfg) ? "train and valid splits (ERM on all)"
+                                              : "train split");
     cJSON_AddStringToObject(root, "final_arch", final_arch ? final_arch : "");
     if (best_arch) {
         cJSON_AddStringToObject(root, "best_valid_arch", best_arch);
