@@ -161,6 +161,23 @@ int main(int argc, char **argv)
         ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
         free(wst3), free(dws), free(wk);
     }
+    /* PC-DARTS partial channels: the cell convs on C/4 and C/2 channels */
+    for (int k = 4; k >= 2; k /= 2)
+        for (int st = 0; st <= 2; st++) {
+            int Cs = (C << st) / k, Hs = H >> st;
+            float *wst3 = rnd((size_t)Cs * Cs * 9, 43), *dws = rnd((size_t)Cs * Cs * 9, 44);
+            float *wk = rnd(ws_conv2d_work_size(N, Cs, Hs, Hs, Cs, 3, 1, 1), 45);
+            char nm[64];
+            snprintf(nm, sizeof nm, "pc C/%d conv3x3 C%d %dx%d fwd", k, Cs, Hs, Hs);
+            ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+            snprintf(nm, sizeof nm, "pc C/%d conv3x3 C%d %dx%d bwd", k, Cs, Hs, Hs);
+            ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+            snprintf(nm, sizeof nm, "pc C/%d conv1x1 C%d %dx%d fwd", k, Cs, Hs, Hs);
+            ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+            snprintf(nm, sizeof nm, "pc C/%d conv1x1 C%d %dx%d bwd", k, Cs, Hs, Hs);
+            ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+            free(wst3), free(dws), free(wk);
+        }
     free(x), free(y), free(dy), free(dx), free(xh), free(w3), free(w1), free(dw), free(w3r), free(y2);
     free(g), free(b), free(mean), free(rstd), free(rm), free(rv), free(dg), free(db), free(work);
     return 0;

@@ -233,7 +233,7 @@ Test(nn, conv_forward_backward_finite_differences)
         /* shapes of the direct AVX-512 kernels (16-lane vectors spanning 2 rows,
          * one row, and a 1x1 with a ragged pixel tail and odd channel counts) */
         {1, 8, 4, 8, 8, 3, 1, 1}, {2, 8, 2, 16, 16, 3, 1, 1}, {3, 5, 3, 5, 6, 1, 1, 0},
-        {1, 8, 8, 16, 8, 3, 2, 1},
+        {1, 8, 8, 16, 8, 3, 2, 1}, {1, 4, 4, 4, 4, 3, 1, 1}, {2, 4, 8, 8, 12, 3, 2, 1},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
@@ -291,6 +291,12 @@ Test(nn, conv_direct_matches_gemm_path)
         {2, 16, 16, 16, 32, 3, 1, 1}, {2, 16, 32, 32, 16, 1, 1, 0}, {2, 64, 8, 8, 64, 1, 1, 0},
         {3, 5, 7, 5, 13, 1, 1, 0}, {2, 16, 32, 32, 32, 3, 2, 1}, {2, 32, 16, 16, 64, 3, 2, 1},
         {2, 8, 16, 32, 16, 3, 2, 1},
+        /* PC-DARTS partial channels (C/4, C/2: 4 and 8 channels per block of
+         * the 3x3 kernel), plane and batch sizes whose vector count leaves a
+         * remainder after the blocks of 3 or 6 vectors, 16-pixel planes */
+        {2, 4, 32, 32, 4, 3, 1, 1}, {3, 8, 16, 16, 8, 3, 1, 1}, {3, 16, 8, 8, 16, 3, 1, 1},
+        {2, 8, 32, 32, 8, 3, 1, 1}, {5, 4, 8, 8, 4, 3, 1, 1}, {1, 12, 4, 4, 12, 3, 1, 1},
+        {3, 4, 4, 4, 8, 3, 1, 1}, {2, 4, 16, 16, 12, 3, 2, 1}, {2, 4, 32, 32, 4, 1, 1, 0},
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
@@ -904,6 +910,36 @@ Test(nn, kernels_same_bits_for_1_and_2_threads)
         free(res[0][k]), free(res[1][k]);
     }
     free(x), free(w), free(dy), free(g), free(b), free(work), free(mean), free(rstd), free(dg), free(db);
+}
+
+/* The same for the 3x3 kernels on PC-DARTS partial-channel shapes (4 and 8
+ * channels, a vector count that is not a multiple of the block) and a
+ * stride-2 shape with 4 output channels. */
+Test(nn, conv_partial_channels_same_bits_for_1_and_2_threads)
+{
+    const conv_shape cases[] = {{3, 4, 16, 16, 4, 3, 1, 1}, {5, 8, 8, 8, 8, 3, 1, 1},
+                                {3, 8, 16, 16, 4, 3, 2, 1}};
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
+        size_t no = (size_t)s.Cout * s.N * Ho * Wo;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2], *dw[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride, 1));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int th = 0; th < 2; th++) {
+            ws_nn_init(th + 1);
+            y[th] = fnew(no), dx[th] = fnew(ni), dw[th] = fnew(nw);
+            ws_conv2d_forward(y[th], x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride, 1, work);
+            ws_conv2d_backward(dx[th], dw[th], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, s.stride,
+                               1, work);
+        }
+        cr_expect(memcmp(y[0], y[1], no * sizeof(float)) == 0, "case %zu out differs", k);
+        cr_expect(memcmp(dx[0], dx[1], ni * sizeof(float)) == 0, "case %zu dinp differs", k);
+        cr_expect(memcmp(dw[0], dw[1], nw * sizeof(float)) == 0, "case %zu dweight differs", k);
+        free(x), free(w), free(dy), free(work);
+        for (int th = 0; th < 2; th++) free(y[th]), free(dx[th]), free(dw[th]);
+    }
 }
 
 Test(nn, gemm_route_names_the_kernel)

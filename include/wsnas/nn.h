@@ -40,7 +40,7 @@ int ws_nn_threads(void);
 /* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none).
  * 1x1 stride-1 and 3x3 pad-1 (stride 1 or 2) shapes use direct AVX-512
  * kernels when built with AVX-512F (3x3: the output width divides or is a
- * multiple of 16, Cout a multiple of 8, and Cin too when dinp is wanted),
+ * multiple of 16, Cout a multiple of 4, and Cin too when dinp is wanted),
  * else im2col + GEMM.  The work size covers both paths (a 3x3 stride-2
  * convolution needs Cin*N*H*W + Cout*Cin*9 floats for its polyphase split). */
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad);

@@ -208,66 +208,130 @@ static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
 }
 
 /* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+id)*Co + co] * src(ci, tap);
- * src planes (ci,n) at src + (ci*N+n)*H*W, H x W the output plane.  NT is a
- * compile-time tap count after inlining (see c3_forward), so the tap loop
- * unrolls with constant offsets. */
+ * src planes (ci,n) at src + (ci*N+n)*H*W, H x W the output plane.  The
+ * N*H*W/16 vectors of one channel are numbered g = n*nvp + v (v the vector
+ * in its plane, nvp per plane), so vector g of channel c sits at
+ * c*N*H*W + g*16 whatever its image.  A block is NV consecutive vectors times
+ * OB output channels (NV*OB accumulators); NT, OB and NV are compile-time
+ * constants after inlining, so the loops unroll with constant offsets.  Each
+ * output element is summed over (ci, tap) in that order whatever the
+ * blocking or thread split. */
 static inline __attribute__((always_inline)) void
-c3_forward_nt(float *out, const float *src, const float *wt, int N, int Ci, int H, int W, int Co,
-              int accumulate, const c3_taps *tp, const tap_masks *tm, const int NT)
+c3_block(float *out, const float *src, const float *wt, size_t chs, int Ci, int Co, size_t g,
+         int nvp, int accumulate, const tap_masks *tm, const long *off, const int *id,
+         const int NT, const int OB, const int NV)
 {
-    int HW = H * W, npair = HW / 32;
-    long off[9];
-    int id[9];
-    for (int t = 0; t < 9; t++) off[t] = t < NT ? tp->off[t] : 0, id[t] = t < NT ? tp->id[t] : 0;
-    int items = N * npair;
-#pragma omp parallel for schedule(static)
-    for (int it = 0; it < items; it++) {
-        int n = it / npair, v0 = (it % npair) * 2;
-        size_t p0 = (size_t)v0 * 16;
-        const tap_masks *ma = &tm[v0], *mb = &tm[v0 + 1];
-        for (int o0 = 0; o0 < Co; o0 += 8) {
-            __m512 a0[8], a1[8];
-            for (int j = 0; j < 8; j++) a0[j] = a1[j] = _mm512_setzero_ps();
-            for (int ci = 0; ci < Ci; ci++) {
-                const float *s = src + ((size_t)ci * N + n) * HW + p0;
-                const float *wc = wt + (size_t)ci * 9 * Co + o0;
-                _Pragma("GCC unroll 9")
-                for (int t = 0; t < NT; t++) {
-                    __m512 x0 = _mm512_maskz_loadu_ps(ma->m[t], s + off[t]);
-                    __m512 x1 = _mm512_maskz_loadu_ps(mb->m[t], s + 16 + off[t]);
-                    const float *w8 = wc + (size_t)id[t] * Co;
-                    _Pragma("GCC unroll 8")
-                    for (int j = 0; j < 8; j++) {
-                        __m512 b = _mm512_set1_ps(w8[j]);
-                        a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
-                        a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
-                    }
+    const tap_masks *mk[6];
+    _Pragma("GCC unroll 6")
+    for (int k = 0; k < 6; k++) mk[k] = &tm[(g + (size_t)(k < NV ? k : 0)) % (size_t)nvp];
+    for (int o0 = 0; o0 < Co; o0 += OB) {
+        __m512 a[6][8];
+        _Pragma("GCC unroll 6")
+        for (int k = 0; k < 6; k++) /* all, so the compiler sees them set */
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < 8; j++) a[k][j] = _mm512_setzero_ps();
+        for (int ci = 0; ci < Ci; ci++) {
+            const float *s = src + (size_t)ci * chs + g * 16;
+            const float *wc = wt + (size_t)ci * 9 * Co + o0;
+            _Pragma("GCC unroll 9")
+            for (int t = 0; t < NT; t++) {
+                __m512 x[6];
+                _Pragma("GCC unroll 6")
+                for (int k = 0; k < 6; k++)
+                    x[k] = k < NV ? _mm512_maskz_loadu_ps(mk[k]->m[t], s + k * 16 + off[t])
+                                  : _mm512_setzero_ps();
+                const float *w8 = wc + (size_t)id[t] * Co;
+                _Pragma("GCC unroll 8")
+                for (int j = 0; j < OB; j++) {
+                    __m512 b = _mm512_set1_ps(w8[j]);
+                    _Pragma("GCC unroll 6")
+                    for (int k = 0; k < NV; k++) a[k][j] = _mm512_fmadd_ps(b, x[k], a[k][j]);
                 }
-            }
-            for (int j = 0; j < 8; j++) {
-                float *d = out + ((size_t)(o0 + j) * N + n) * HW + p0;
-                if (accumulate) {
-                    a0[j] = _mm512_add_ps(a0[j], _mm512_loadu_ps(d));
-                    a1[j] = _mm512_add_ps(a1[j], _mm512_loadu_ps(d + 16));
-                }
-                _mm512_storeu_ps(d, a0[j]);
-                _mm512_storeu_ps(d + 16, a1[j]);
             }
         }
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < OB; j++)
+            _Pragma("GCC unroll 6")
+            for (int k = 0; k < NV; k++) {
+                float *d = out + (size_t)(o0 + j) * chs + (g + (size_t)k) * 16;
+                if (accumulate) a[k][j] = _mm512_add_ps(a[k][j], _mm512_loadu_ps(d));
+                _mm512_storeu_ps(d, a[k][j]);
+            }
     }
 }
+
+/* The arguments of one c3_forward call, shared by its blocks. */
+typedef struct c3_args {
+    float *out;
+    const float *src, *wt;
+    size_t chs;
+    int Ci, Co, nvp, accumulate;
+    const tap_masks *tm;
+    long off[9];
+    int id[9];
+} c3_args;
+typedef void (*c3_block_fn)(const c3_args *A, size_t g);
+/* One specialisation per (taps, channels per block, vectors per block): the
+ * OpenMP region calls them through a pointer, since GCC outlines a parallel
+ * region before it inlines constants into it. */
+#define C3_DEF(nt, ob, nv) C3_DEF_(nt, ob, nv)
+#define C3_DEF_(nt, ob, nv)                                                                       \
+    static void c3_block_##nt##_##ob##_##nv(const c3_args *A, size_t g)                          \
+    {                                                                                             \
+        c3_block(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->tm,   \
+                 A->off, A->id, nt, ob, nv);                                                      \
+    }
+#ifndef C3_NV8
+#define C3_NV8 3 /* vectors per block with 8 output channels */
+#endif
+#ifndef C3_NV4
+#define C3_NV4 6 /* and with 4 */
+#endif
+#define C3_DEF_NT(nt) C3_DEF(nt, 8, C3_NV8) C3_DEF(nt, 8, 1) C3_DEF(nt, 4, C3_NV4) C3_DEF(nt, 4, 1)
+C3_DEF_NT(9)
+C3_DEF_NT(4)
+C3_DEF_NT(2)
+C3_DEF_NT(1)
+#undef C3_DEF_NT
+#undef C3_DEF
+#undef C3_DEF_
 
 static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
                        int W, int Co, int accumulate, const c3_taps *tp)
 {
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
+    c3_args A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 16, accumulate, tm, {0}, {0}};
+    for (int t = 0; t < tp->n; t++) A.off[t] = tp->off[t], A.id[t] = tp->id[t];
+    c3_block_fn fn, fn1;
+    int nv;
+#define C3_FN(nt, ob, nv) C3_FN_(nt, ob, nv)
+#define C3_FN_(nt, ob, nv) c3_block_##nt##_##ob##_##nv
+#define C3_PICK(nt)                                                                               \
+    case nt:                                                                                      \
+        if (Co % 8 == 0)                                                                          \
+            fn = C3_FN(nt, 8, C3_NV8), fn1 = C3_FN(nt, 8, 1), nv = C3_NV8;                        \
+        else                                                                                      \
+            fn = C3_FN(nt, 4, C3_NV4), fn1 = C3_FN(nt, 4, 1), nv = C3_NV4;                        \
+        break;
     switch (tp->n) {
-    case 9: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 9); break;
-    case 4: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 4); break;
-    case 2: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 2); break;
-    case 1: c3_forward_nt(out, src, wt, N, Ci, H, W, Co, accumulate, tp, tm, 1); break;
-    default: WS_ASSERT(0 && "c3_forward: unsupported tap count");
+    C3_PICK(9)
+    C3_PICK(4)
+    C3_PICK(2)
+    C3_PICK(1)
+    default: WS_ASSERT(0 && "c3_forward: unsupported tap count"); return;
+    }
+#undef C3_PICK
+#undef C3_FN
+#undef C3_FN_
+    /* blocks of nv vectors, then single vectors for the remainder */
+    size_t G = (size_t)N * A.nvp, nfull = G / (size_t)nv, items = nfull + (G - nfull * nv);
+#pragma omp parallel for schedule(static)
+    for (size_t it = 0; it < items; it++) {
+        if (it < nfull)
+            fn(&A, it * (size_t)nv);
+        else
+            fn1(&A, nfull * (size_t)nv + (it - nfull));
     }
 }
 
@@ -382,14 +446,14 @@ static int g_direct = 1;
 void ws_nn_set_direct(int on) { g_direct = on; }
 
 /* Shapes the 3x3 kernels handle, given the output plane Ho x Wo: forward and
- * dweight need Cout % 8 == 0; dinp (a forward with the roles swapped) also
- * Cin % 8 == 0. */
+ * dweight need Cout % 4 == 0; dinp (a forward with the roles swapped) also
+ * Cin % 4 == 0. */
 static inline int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
 {
     int HW = Ho * Wo;
     int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
-    return lanes_ok && HW % 32 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 8 == 0 && Cin > 0 &&
-           (!need_dinp || Cin % 8 == 0);
+    return lanes_ok && HW % 16 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 4 == 0 && Cin > 0 &&
+           (!need_dinp || Cin % 4 == 0);
 }
 
 int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
