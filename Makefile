@@ -3,6 +3,7 @@
 #   make run    the main job (see README)
 #   make test   the test suite, then again under ASan+UBSan (build-asan/)
 #   make bench  speed benchmarks (bench/)
+#   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch), with ratios
 # Switches: DEBUG=1 (-O0 -g), SAN=1 (ASan+UBSan), NO_OMP=1, BUILD=dir.
 
 SHELL   := /bin/bash
@@ -107,6 +108,11 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_OK)
 	$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; GOMP_SPINCOUNT=1000 $$b || exit 1; done
+# The engine side by side with PyTorch (Debian's python3-torch), with ratios.
+.PHONY: bench-compare
+bench-compare: $(BENCH_BIN)
+	@bash .ci/install-deps python3-torch
+	GOMP_SPINCOUNT=1000 /usr/bin/python3 bench/compare_engine.py --threads 2 --steps 10
 # The NB201 v1.1 ground-truth table from ../shared (wsnas table import --preset nb201).
 .PHONY: nb201-table
 nb201-table: $(BIN)
