@@ -57,9 +57,6 @@ static void avgpool3_backward_generic(float *dinp, const float *dout, int P, int
  * sum applied to dout/count (the window is symmetric).  Rows up to
  * POOL3_WMAX wide use three rolling row buffers on the stack. */
 #define POOL3_WMAX 512
-#ifndef POOL3_VEC
-#define POOL3_VEC 1
-#endif
 
 /* h[x] = v[x-1] + v[x] + v[x+1] (missing neighbours skipped); v = src * scale
  * when icx != NULL (scale = icy_r * icx[x]), formed in h first. */
@@ -204,7 +201,7 @@ void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int 
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++)
 #ifdef __AVX512F__
-        if (W % 16 == 0 && POOL3_VEC)
+        if (W % 16 == 0)
             pool3_plane16(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
         else
 #endif
@@ -224,7 +221,7 @@ void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, i
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++)
 #ifdef __AVX512F__
-        if (W % 16 == 0 && POOL3_VEC)
+        if (W % 16 == 0)
             pool3_plane16(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
         else
 #endif
