@@ -698,6 +698,11 @@ Test(nn, pools_relu_finite_differences)
     op_check(OP_RELU, 3, 2, 4, 5);
     op_check(OP_POOL3, 16, 4, 16, 16);
     op_check(OP_POOL3, 1, 1, 3, 520); /* wider than the separable path's row buffers */
+    /* rows of 16-lane vectors (W % 16 == 0): one, two, three vectors; one row */
+    op_check(OP_POOL3, 2, 2, 6, 32);
+    op_check(OP_POOL3, 1, 2, 5, 48);
+    op_check(OP_POOL3, 2, 1, 1, 16);
+    op_check(OP_POOL3, 1, 1, 2, 32);
     op_check(OP_RELU, 16, 4, 16, 16);
 }
 

@@ -281,12 +281,8 @@ typedef void (*c3_block_fn)(const c3_args *A, size_t g);
         c3_block(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->tm,   \
                  A->off, A->id, nt, ob, nv);                                                      \
     }
-#ifndef C3_NV8
-#define C3_NV8 3 /* vectors per block with 8 output channels */
-#endif
-#ifndef C3_NV4
+#define C3_NV8 3 /* vectors per block with 8 output channels (2 and 4 measured slower) */
 #define C3_NV4 6 /* and with 4 */
-#endif
 #define C3_DEF_NT(nt) C3_DEF(nt, 8, C3_NV8) C3_DEF(nt, 8, 1) C3_DEF(nt, 4, C3_NV4) C3_DEF(nt, 4, 1)
 C3_DEF_NT(9)
 C3_DEF_NT(4)

@@ -135,6 +135,55 @@ static void pool3_plane(float *dst, const float *src, int H, int W, const float 
 #undef POOL3_ROW
 }
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* pool3_plane for W % 16 == 0, rows as 16-lane vectors: the same sums in the
+ * same order (a missing neighbour enters as a masked-out 0). */
+static void pool3_plane16(float *dst, const float *src, int H, int W, const float *icx,
+                          const float *icy, int backward)
+{
+    float buf[3][POOL3_WMAX] __attribute__((aligned(64)));
+    float scaled[POOL3_WMAX] __attribute__((aligned(64)));
+    int nv = W / 16;
+    for (int r = 0; r < H + 1; r++) {
+        /* horizontal sums of row r into buf[r % 3], then output row r - 1 */
+        if (r < H) {
+            const float *x = src + (size_t)r * W;
+            if (backward) {
+                __m512 iy = _mm512_set1_ps(icy[r]);
+                for (int v = 0; v < nv; v++)
+                    _mm512_store_ps(scaled + v * 16, _mm512_mul_ps(_mm512_loadu_ps(x + v * 16),
+                                                                   _mm512_mul_ps(iy, _mm512_loadu_ps(icx + v * 16))));
+                x = scaled;
+            }
+            float *h = buf[r % 3];
+            for (int v = 0; v < nv; v++) {
+                __mmask16 ml = v == 0 ? 0xFFFE : 0xFFFF, mr = v == nv - 1 ? 0x7FFF : 0xFFFF;
+                __m512 l = _mm512_maskz_loadu_ps(ml, x + v * 16 - 1);
+                __m512 c = _mm512_loadu_ps(x + v * 16);
+                __m512 rr = _mm512_maskz_loadu_ps(mr, x + v * 16 + 1);
+                _mm512_store_ps(h + v * 16, _mm512_add_ps(_mm512_add_ps(l, c), rr));
+            }
+        }
+        int y = r - 1;
+        if (y < 0) continue;
+        const float *a = y > 0 ? buf[(y - 1) % 3] : NULL, *b = buf[y % 3];
+        const float *c = y < H - 1 ? buf[(y + 1) % 3] : NULL;
+        float *d = dst + (size_t)y * W;
+        __m512 iy = _mm512_set1_ps(icy[y]);
+        for (int v = 0; v < nv; v++) {
+            __m512 sum = _mm512_load_ps(b + v * 16);
+            if (a) sum = _mm512_add_ps(_mm512_load_ps(a + v * 16), sum);
+            if (c) sum = _mm512_add_ps(sum, _mm512_load_ps(c + v * 16));
+            if (backward)
+                _mm512_storeu_ps(d + v * 16, _mm512_add_ps(_mm512_loadu_ps(d + v * 16), sum));
+            else
+                _mm512_storeu_ps(d + v * 16, _mm512_mul_ps(sum, _mm512_mul_ps(iy, _mm512_loadu_ps(icx + v * 16))));
+        }
+    }
+}
+#endif
+
 static void pool3_counts(float *ic, int n)
 {
     for (int i = 0; i < n; i++) ic[i] = 1.0f / (float)pool3_count1(i, n);
@@ -151,7 +200,12 @@ void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int 
     pool3_counts(icx, W), pool3_counts(icy, H);
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++)
-        pool3_plane(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
+#ifdef __AVX512F__
+        if (W % 16 == 0)
+            pool3_plane16(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
+        else
+#endif
+            pool3_plane(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
 }
 
 void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, int W)
@@ -166,7 +220,12 @@ void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, i
     pool3_counts(icx, W), pool3_counts(icy, H);
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++)
-        pool3_plane(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
+#ifdef __AVX512F__
+        if (W % 16 == 0)
+            pool3_plane16(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
+        else
+#endif
+            pool3_plane(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
 }
 
 void ws_avgpool2_forward(float *out, const float *inp, int C, int N, int H, int W)
