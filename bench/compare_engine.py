@@ -6,6 +6,8 @@ PyTorch time / wsnas time (> 1: wsnas faster) as a Markdown table.
 
 Usage: /usr/bin/python3 bench/compare_engine.py [--threads T] [--steps S]
        [--config full|small|both] [--contiguous] [--full-arch-backward]
+wsnas runs with the environment given (make bench-compare: GOMP_SPINCOUNT=1000,
+what the wsnas CLI sets), PyTorch with libgomp's default wait policy;
 PyTorch runs channels_last unless --contiguous; its architecture step takes
 the gradient of alpha alone (autograd.grad), as wsnas does, unless
 --full-arch-backward (AutoDL's loss.backward()).  Measure on an idle machine.
@@ -22,8 +24,8 @@ LINE = re.compile(r"^(small|full)\s.*?weight step ([0-9.]+) s.*?DARTS-1st iterat
                   r"\s+peak RSS ([0-9.]+) MB")
 
 
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def run(cmd, env=None):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     if p.returncode != 0:
         sys.exit(f"compare_engine: {' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}")
     rows, head = {}, p.stdout.splitlines()[0] if p.stdout else ""
@@ -56,9 +58,12 @@ def main():
         tcmd.append("--channels-last")
     if a.full_arch_backward:
         tcmd.append("--full-arch-backward")
-    h2, theirs = run(tcmd)
+    # PyTorch at its own default: libgomp's spin-then-sleep (GOMP_SPINCOUNT=1000,
+    # what `wsnas` uses, slows PyTorch's many small regions by about 30%)
+    tenv = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    h2, theirs = run(tcmd, tenv)
     print(f"wsnas: {h1} (OpenMP wait: {env_note})")
-    print(f"PyTorch: {h2}")
+    print(f"PyTorch: {h2} (OpenMP wait: libgomp default)")
     print()
     print("| configuration | step | wsnas | PyTorch | PyTorch / wsnas |")
     print("|---|---|---|---|---|")

@@ -245,21 +245,24 @@ static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, i
 
 /* ---- the ops of one edge, fused per channel ---------------------------------
  * An edge's ops are summed into its destination with one pass per channel:
- * the convolutions run first (1x1 into scr_a, 3x3 into scr_b, each followed
- * by its affine=False-or-True BN), then for every channel (256 KB at stage 1,
- * so all its operands stay in L2) the BN statistics, xhat and the weighted
- * sum are formed together.  The destination is streamed once per edge
- * instead of once per op, and one parallel region serves the whole edge. */
+ * the convolutions run first (each into its BN's buffer, which for cell ops
+ * holds the conv output y: xhat = (y - mean) * rstd is recomputed wherever
+ * it is needed, never stored), then for every channel (256 KB at stage 1, so
+ * its operands stay in L2) the BN statistics are formed and the weighted
+ * sum is built tile by tile in an L1 buffer and added to the destination
+ * once.  One parallel region serves the whole edge. */
+
+#define EDGE_TILE 1024 /* floats of the per-thread L1 tile */
 
 typedef struct edge_terms {
     int nsrc, nbn;
     const float *src[2];   /* skip: the input, pool: avgpool3(input) */
     float scf[2];
     int src_op[2];
-    ws_bn *bn[2];          /* conv 1x1 / 3x3 BNs */
-    float *y[2];           /* their conv outputs (forward) / dconv (backward) */
+    ws_bn *bn[2];          /* conv 1x1 / 3x3 BNs; bn->xhat holds the conv output */
     float bcf[2];
     int bn_op[2];
+    float *dy[2];          /* backward: dL/d(conv output), scr_a / scr_b */
     ws_convop *conv[2];
 } edge_terms;
 
@@ -285,18 +288,17 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         }
         ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
         int K = o == WS_OP_CONV1X1 ? 1 : 3;
-        float *y = o == WS_OP_CONV1X1 ? net->scr_a : net->scr_b;
         WS_ASSERT(op->present);
         if (fwd) {
             if (!*relu_used) {
                 ws_relu_forward(relu, in, (size_t)Cc * B * H * W);
                 *relu_used = 1;
             }
-            ws_conv2d_forward(y, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
+            ws_conv2d_forward(op->bn.xhat, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         }
         t->conv[t->nbn] = op;
         t->bn[t->nbn] = &op->bn;
-        t->y[t->nbn] = y;
+        t->dy[t->nbn] = o == WS_OP_CONV1X1 ? net->scr_a : net->scr_b;
         t->bn_op[t->nbn] = o;
         t->bcf[t->nbn++] = coef[k];
     }
@@ -320,25 +322,16 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     }
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < Cc; ch++) {
-        float *o = dst + (size_t)ch * M;
-        int fresh = first;
-        for (int s = 0; s < t.nsrc; s++) {
-            const float *x = t.src[s] + (size_t)ch * M;
-            float c = t.scf[s];
-            if (fresh)
-                for (size_t i = 0; i < M; i++) o[i] = c * x[i];
-            else
-                for (size_t i = 0; i < M; i++) o[i] += c * x[i];
-            fresh = 0;
-        }
+        float sc[2], sh[2]; /* conv term k = sc * y + sh (BN and coefficient folded) */
+        const float *y[2];
         for (int k = 0; k < t.nbn; k++) {
             ws_bn *bn = t.bn[k];
-            const float *y = t.y[k] + (size_t)ch * M;
+            y[k] = bn->xhat + (size_t)ch * M;
             float muf, rs;
             if (batch[k]) {
-                double s, unused;
-                run_sums(y, NULL, M, &s, &unused);
-                double mu = s / (double)M, v = run_sqdev(y, (float)mu, M);
+                double su, unused;
+                run_sums(y[k], NULL, M, &su, &unused);
+                double mu = su / (double)M, v = run_sqdev(y[k], (float)mu, M);
                 double var = v / (double)M;
                 rs = (float)(1.0 / sqrt(var + BN_EPS));
                 muf = (float)mu;
@@ -354,21 +347,26 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
             bn->mean[ch] = muf;
             bn->rstd[ch] = rs;
             float gs = t.bcf[k] * (bn->g ? bn->g[ch] : 1.0f);
-            float bs = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f);
-            float *xh = bn->xhat + (size_t)ch * M;
-            if (fresh)
-                for (size_t i = 0; i < M; i++) {
-                    float h = (y[i] - muf) * rs;
-                    xh[i] = h;
-                    o[i] = gs * h + bs;
-                }
-            else
-                for (size_t i = 0; i < M; i++) {
-                    float h = (y[i] - muf) * rs;
-                    xh[i] = h;
-                    o[i] += gs * h + bs;
-                }
-            fresh = 0;
+            sc[k] = gs * rs;
+            sh[k] = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f) - sc[k] * muf;
+        }
+        float *o = dst + (size_t)ch * M;
+        float tile[EDGE_TILE];
+        for (size_t i0 = 0; i0 < M; i0 += EDGE_TILE) {
+            size_t n = M - i0 < EDGE_TILE ? M - i0 : EDGE_TILE;
+            if (first) memset(tile, 0, n * sizeof *tile);
+            else memcpy(tile, o + i0, n * sizeof *tile);
+            for (int s = 0; s < t.nsrc; s++) {
+                const float *x = t.src[s] + (size_t)ch * M + i0;
+                float c = t.scf[s];
+                for (size_t i = 0; i < n; i++) tile[i] += c * x[i];
+            }
+            for (int k = 0; k < t.nbn; k++) {
+                const float *yk = y[k] + i0;
+                float a = sc[k], b = sh[k];
+                for (size_t i = 0; i < n; i++) tile[i] += a * yk[i] + b;
+            }
+            memcpy(o + i0, tile, n * sizeof *tile);
         }
     }
 }
@@ -376,7 +374,9 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
 /* Backward of edge_forward given d = dL/d(dst) (Cc channels): dskip +=
  * coef d (skip), dpool += coef d (pool); each conv's input gradient into
  * drelu and, when net->wgrad, its weight and BN gradients.  g[o] receives
- * <d, op_o(in)> (when arch). */
+ * <d, op_o(in)> (when arch).  With xhat = (y - mu) rs: <d, xhat> =
+ * rs (<d, y> - mu sum d), and the BN input gradient
+ * c rs g (d - mean d - xhat mean(d xhat)) is A d + B y + C0 per channel. */
 static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
                           int nops, const float *d, const float *in, const float *relu,
                           const float *pool, float *dskip, float *drelu, float *dpool, int Cc,
@@ -396,8 +396,12 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
     for (int ch = 0; ch < Cc; ch++) {
         const float *dy = d + (size_t)ch * M;
         double sd = 0.0, sdx[2] = {0.0, 0.0}, unused;
-        for (int k = 0; k < t.nbn; k++)
-            run_sums(dy, t.bn[k]->xhat + (size_t)ch * M, M, &sd, &sdx[k]);
+        for (int k = 0; k < t.nbn; k++) {
+            const ws_bn *bn = t.bn[k];
+            double sdy;
+            run_sums(dy, bn->xhat + (size_t)ch * M, M, &sd, &sdy);
+            sdx[k] = (double)bn->rstd[ch] * (sdy - (double)bn->mean[ch] * sd);
+        }
         if (t.nbn == 0) run_sums(dy, NULL, M, &sd, &unused);
         p[ch] = sd;
         for (int k = 0; k < t.nbn; k++) p[(size_t)(1 + k) * Cc + ch] = sdx[k];
@@ -415,11 +419,13 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
             float c = t.bcf[k];
             if (wg && bn->dg) bn->dg[ch] += (float)(c * sdx[k]);
             if (wg && bn->db) bn->db[ch] += (float)(c * sd);
-            float kk = c * bn->rstd[ch] * (bn->g ? bn->g[ch] : 1.0f);
+            float rs = bn->rstd[ch], mu = bn->mean[ch];
+            float kk = c * rs * (bn->g ? bn->g[ch] : 1.0f);
             float md = (float)(sd / (double)M), mdx = (float)(sdx[k] / (double)M);
-            const float *xh = bn->xhat + (size_t)ch * M;
-            float *o = t.y[k] + (size_t)ch * M;
-            for (size_t i = 0; i < M; i++) o[i] = kk * (dy[i] - md - xh[i] * mdx);
+            float A = kk, Bc = -kk * mdx * rs, C0 = -kk * md + kk * mdx * rs * mu;
+            const float *y = bn->xhat + (size_t)ch * M;
+            float *o = t.dy[k] + (size_t)ch * M;
+            for (size_t i = 0; i < M; i++) o[i] = A * dy[i] + Bc * y[i] + C0;
         }
     }
     if (arch) {
@@ -440,7 +446,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
     for (int k = 0; k < t.nbn; k++) {
         int K = t.bn_op[k] == WS_OP_CONV1X1 ? 1 : 3;
         ws_convop *op = t.conv[k];
-        ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.y[k], relu, op->w, B, Cc, H, W, Cc, K, 1,
+        ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.dy[k], relu, op->w, B, Cc, H, W, Cc, K, 1,
                            K / 2, net->work);
     }
 }

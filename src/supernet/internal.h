@@ -20,7 +20,9 @@ typedef struct ws_tensor_info {
 } ws_tensor_info;
 
 /* A batch norm over C channels; parameters may be NULL (affine=False) and
- * running stats NULL (not tracked). Arena: xhat (C, B*HW), mean, rstd (C). */
+ * running stats NULL (not tracked). Arena: xhat (C, B*HW), mean, rstd (C).
+ * Cell-op BNs keep their input (the conv output) in `xhat` instead and
+ * recompute xhat = (y - mean) * rstd where needed (forward.c). */
 typedef struct ws_bn {
     float *g, *b, *dg, *db;
     float *rm, *rv;
