@@ -8,7 +8,8 @@ Usage: /usr/bin/python3 bench/compare_engine.py [--threads T] [--steps S]
        [--config full|small|both] [--contiguous] [--full-arch-backward]
 wsnas runs with the environment given (make bench-compare: GOMP_SPINCOUNT=1000,
 what the wsnas CLI sets), PyTorch with libgomp's default wait policy;
-PyTorch runs channels_last unless --contiguous; its architecture step takes
+PyTorch runs channels_last with tcmalloc preloaded (issue 3's fastest form)
+unless --contiguous / --tcmalloc ''; its architecture step takes
 the gradient of alpha alone (autograd.grad), as wsnas does, unless
 --full-arch-backward (AutoDL's loss.backward()).  Measure on an idle machine.
 """
@@ -20,6 +21,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"  # libtcmalloc-minimal4
 LINE = re.compile(r"^(small|full)\s.*?weight step ([0-9.]+) s.*?DARTS-1st iteration ([0-9.]+) s"
                   r"\s+peak RSS ([0-9.]+) MB")
 
@@ -43,6 +45,8 @@ def main():
     ap.add_argument("--config", choices=["full", "small", "both"], default="both")
     ap.add_argument("--contiguous", action="store_true")
     ap.add_argument("--full-arch-backward", action="store_true")
+    ap.add_argument("--tcmalloc", default=TCMALLOC,
+                    help="allocator preloaded for PyTorch (its fastest form; '' = none)")
     a = ap.parse_args()
     if a.threads < 1 or a.steps < 1:
         sys.exit("compare_engine: --threads and --steps must be >= 1")
@@ -61,9 +65,15 @@ def main():
     # PyTorch at its own default: libgomp's spin-then-sleep (GOMP_SPINCOUNT=1000,
     # what `wsnas` uses, slows PyTorch's many small regions by about 30%)
     tenv = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    if a.tcmalloc:
+        if not os.path.exists(a.tcmalloc):
+            sys.exit(f"compare_engine: {a.tcmalloc} missing (Debian: libtcmalloc-minimal4), "
+                     "or pass --tcmalloc ''")
+        tenv["LD_PRELOAD"] = a.tcmalloc
     h2, theirs = run(tcmd, tenv)
     print(f"wsnas: {h1} (OpenMP wait: {env_note})")
-    print(f"PyTorch: {h2} (OpenMP wait: libgomp default)")
+    print(f"PyTorch: {h2} (OpenMP wait: libgomp default; "
+          f"{'LD_PRELOAD=' + a.tcmalloc if a.tcmalloc else 'glibc malloc'})")
     print()
     print("| configuration | step | wsnas | PyTorch | PyTorch / wsnas |")
     print("|---|---|---|---|---|")
