@@ -440,30 +440,32 @@ static int same_blocks(ws_net *a, ws_net *b)
            !memcmp(ma, mb, n1 * 4);
 }
 
-Test(supernet, deterministic_pc)
+/* Two identical 3-step runs at 2 threads end with the same bits. */
+static void expect_deterministic(const ws_net_config *cfg, const char *what)
 {
     ws_nn_init(2);
-    ws_net_config cfg = small_config(0, 1, NULL);
-    cfg.C = 8;
-    cfg.pc_k = 2;
-    cfg.pc_random = 1;
-    ws_net *a = train_steps(&cfg, 3, 0, NULL, 0), *b = train_steps(&cfg, 3, 0, NULL, 0);
-    cr_expect(same_blocks(a, b), "two identical partial-channel runs differ");
+    ws_net *a = train_steps(cfg, 3, 0, NULL, 0), *b = train_steps(cfg, 3, 0, NULL, 0);
+    cr_expect(same_blocks(a, b), "two identical %s runs differ", what);
     ws_net_free(a);
     ws_net_free(b);
 }
 
+Test(supernet, deterministic_pc)
+{
+    ws_net_config cfg = small_config(0, 1, NULL);
+    cfg.C = 8;
+    cfg.pc_k = 2;
+    cfg.pc_random = 1;
+    expect_deterministic(&cfg, "partial-channel");
+}
+
 Test(supernet, deterministic)
 {
-    ws_nn_init(2);
     ws_net_config cfg = small_config(0, 1, NULL);
     cfg.C = 6;
     cfg.in_size = 12;
     cfg.max_batch = 8;
-    ws_net *a = train_steps(&cfg, 3, 0, NULL, 0), *b = train_steps(&cfg, 3, 0, NULL, 0);
-    cr_expect(same_blocks(a, b), "two identical runs differ");
-    ws_net_free(a);
-    ws_net_free(b);
+    expect_deterministic(&cfg, "full-mix");
 }
 
 static char *tmp_path(const char *name)

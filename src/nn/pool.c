@@ -189,6 +189,22 @@ static void pool3_counts(float *ic, int n)
     for (int i = 0; i < n; i++) ic[i] = 1.0f / (float)pool3_count1(i, n);
 }
 
+/* Both directions of the 3x3 pool share one plane loop: backward (acc = 1)
+ * scatters dout over the same windows, accumulating into dinp. */
+static void avgpool3_planes(float *dst, const float *src, int P, int H, int W, int acc)
+{
+    float icx[POOL3_WMAX], icy[POOL3_WMAX];
+    pool3_counts(icx, W), pool3_counts(icy, H);
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++)
+#ifdef __AVX512F__
+        if (W % 16 == 0)
+            pool3_plane16(dst + (size_t)p * H * W, src + (size_t)p * H * W, H, W, icx, icy, acc);
+        else
+#endif
+            pool3_plane(dst + (size_t)p * H * W, src + (size_t)p * H * W, H, W, icx, icy, acc);
+}
+
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W)
 {
     int P = C * N;
@@ -196,16 +212,7 @@ void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int 
         avgpool3_forward_generic(out, inp, P, H, W);
         return;
     }
-    float icx[POOL3_WMAX], icy[POOL3_WMAX];
-    pool3_counts(icx, W), pool3_counts(icy, H);
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < P; p++)
-#ifdef __AVX512F__
-        if (W % 16 == 0)
-            pool3_plane16(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
-        else
-#endif
-            pool3_plane(out + (size_t)p * H * W, inp + (size_t)p * H * W, H, W, icx, icy, 0);
+    avgpool3_planes(out, inp, P, H, W, 0);
 }
 
 void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, int W)
@@ -216,16 +223,7 @@ void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, i
         avgpool3_backward_generic(dinp, dout, P, H, W);
         return;
     }
-    float icx[POOL3_WMAX], icy[POOL3_WMAX];
-    pool3_counts(icx, W), pool3_counts(icy, H);
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < P; p++)
-#ifdef __AVX512F__
-        if (W % 16 == 0)
-            pool3_plane16(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
-        else
-#endif
-            pool3_plane(dinp + (size_t)p * H * W, dout + (size_t)p * H * W, H, W, icx, icy, 1);
+    avgpool3_planes(dinp, dout, P, H, W, 1);
 }
 
 void ws_avgpool2_forward(float *out, const float *inp, int C, int N, int H, int W)
