@@ -19,7 +19,7 @@ WSNAS=${WSNAS:-build/wsnas}
 OUT=${OUT:-bench/fashion-mnist-small.h5}
 BENCH=fashion-mnist-small
 RECIPE=${RECIPE:-"dataset=fashion-mnist;train=2000;valid=1000;test=1000;subset_seed=1;size=16;C=8;N=1;epochs=4;batch=64;lr=0.1;lr_min=0;momentum=0.9;nesterov=1;wd=0.0005;augment=1;seeds=1"}
-N=${N:-807}        # random sample of N classes (prefix-stable: a larger N extends it)
+N=${N:-6466}       # random sample of N classes (prefix-stable: a larger N extends it)
 SEED=${SEED:-201}  # the sample's seed
 STEP=${STEP:-25}   # classes per step
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
