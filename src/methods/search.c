@@ -113,14 +113,29 @@ static double now_s(void)
 
 /* ---- resume check --------------------------------------------------------------- */
 
+/* The parsed manifest.json of a search directory (NULL and err set when it
+ * cannot be read; a parse failure returns NULL with err untouched, so the
+ * caller names what it expected). path receives the file name. */
+static cJSON *manifest_read(const char *dir, char *path, size_t cap, int *rc, ws_error *err)
+{
+    snprintf(path, cap, "%s/manifest.json", dir);
+    char *text = read_all(path, NULL);
+    if (!text) {
+        *rc = ws_error_set(err, WS_EIO, "%s: cannot read (not a search directory?)", path);
+        return NULL;
+    }
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    *rc = 0;
+    return root;
+}
+
 int ws_search_check_resume(const ws_search_config *cfg, const char *dir, ws_error *err)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = read_all(path, NULL);
-    if (!text) return ws_error_set(err, WS_EIO, "%s: cannot read (not a search directory?)", path);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
+    int rc0;
+    cJSON *root = manifest_read(dir, path, sizeof path, &rc0, err);
+    if (rc0) return rc0;
     const cJSON *old = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
     if (!cJSON_IsObject(old)) {
         cJSON_Delete(root);
@@ -158,11 +173,9 @@ int ws_search_check_resume(const ws_search_config *cfg, const char *dir, ws_erro
 int ws_search_load_config(const char *dir, ws_search_config *cfg, ws_error *err)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = read_all(path, NULL);
-    if (!text) return ws_error_set(err, WS_EIO, "%s: cannot read (not a search directory?)", path);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
+    int rc0;
+    cJSON *root = manifest_read(dir, path, sizeof path, &rc0, err);
+    if (rc0) return rc0;
     const cJSON *c = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "method");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "preset");
