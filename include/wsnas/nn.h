@@ -54,6 +54,10 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
 /* 0 forces im2col + GEMM for every convolution (tests compare both paths);
  * 1 (default) enables the direct kernels.  Not thread-safe: set it between steps. */
 void ws_nn_set_direct(int on);
+/* 0 makes 3x3 stride-1 convolutions use the direct kernel instead of
+ * Winograd F(2x2,3x3) (tests compare both); 1 (default) enables it where the
+ * shape fits.  Not thread-safe: set it between steps. */
+void ws_nn_set_winograd(int on);
 
 /* ---- Batch norm over (C, M) with M = N*H*W, PyTorch semantics ------------ */
 /* Training: normalise with the biased batch variance; save mean and rstd (C)

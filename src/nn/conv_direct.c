@@ -473,6 +473,7 @@ int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pa
 size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride)
 {
     size_t w = (size_t)Cout * Cin * K * K;
+    if (K == 3 && stride == 1) return ws_conv_wino_work(Cin, Cout);
     return stride == 2 ? w + (size_t)Cin * N * H * W : w;
 }
 
@@ -483,6 +484,10 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
     size_t P = (size_t)N * H * W;
     if (K == 1) {
         pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0);
+        return;
+    }
+    if (stride == 1 && ws_conv_wino_ok(Cin, H, W, Cout)) {
+        ws_conv_wino_forward(out, inp, weight, N, Cin, H, W, Cout, 0, 0, work);
         return;
     }
     /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
@@ -526,7 +531,9 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     if (stride == 1) {
         c3_taps_s1(&tp, W, 1);
         if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
-        if (dinp) {
+        if (dinp && ws_conv_wino_ok(Cout, H, W, Cin)) {
+            ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, work);
+        } else if (dinp) {
             for (int co = 0; co < Cout; co++)
                 for (int ci = 0; ci < Cin; ci++)
                     for (int t = 0; t < 9; t++)

@@ -24,4 +24,18 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                              int stride, float *work);
 
+/* Winograd F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions (conv_winograd.c). */
+#define WS_WINO_MAX_CI 64
+int ws_conv_wino_shape(int Cin, int H, int W, int Cout);
+/* ws_conv_wino_shape and ws_nn_set_winograd(1). */
+int ws_conv_wino_ok(int Cin, int H, int W, int Cout);
+/* Floats of work ws_conv_wino_forward needs (the transformed kernel). */
+size_t ws_conv_wino_work(int Cin, int Cout);
+/* out (Co,N,H,W) (+= when accumulate) = 3x3 pad-1 correlation of inp (Ci,N,H,W)
+ * with k(co,ci) = weight[co][ci] (weight (Co,Ci,3,3)), or with transposed = 1
+ * k(co,ci) = weight[ci][co] rotated by 180 degrees (weight (Ci,Co,3,3)): the
+ * input gradient of a convolution with Cin = Co, Cout = Ci. */
+void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
+                          int W, int Co, int transposed, int accumulate, float *work);
+
 #endif

@@ -1,0 +1,312 @@
+/* conv_winograd.c: 3x3 stride-1 pad-1 convolution by Winograd F(2x2,3x3) on
+ * channel-major data (C,N,H,W), AVX-512.  Each 2x2 output tile comes from a
+ * 4x4 input patch: V = B^T d B (input transform), M = sum_ci U(co,ci) . V(ci)
+ * elementwise in the 4x4 domain (U = G g G^T, the weight transform), Y =
+ * A^T M A (output transform): 16 products per tile and channel pair instead
+ * of 36, i.e. 2.25x fewer multiply-adds than the direct kernel
+ * (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks").
+ *
+ * Vectors hold 16 tiles: a "chunk" is R = 32/W tile rows of W/2 tiles each
+ * (W = 32: one tile row; 16: two; 8: four), so a 16-lane vector of a chunk
+ * is built from R patch-row segments of W pixels by even/odd lane permutes.
+ * Threads take groups of consecutive chunks (over images and tile rows); each
+ * transforms the inputs of its group for all input channels into a private
+ * buffer V, forms M for 8 output channels at a time and writes their tiles.
+ *
+ * Used for the forward pass and for dinp (a forward pass with the transposed,
+ * flipped kernel).  Determinism: every output element is summed over input
+ * channels in order, whatever the thread count. */
+#include "nn_internal.h"
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+static int g_wino = 1;
+void ws_nn_set_winograd(int on) { g_wino = on; }
+
+/* Shapes handled: W in {8,16,32}, H a multiple of 2R, Cin 8..WS_WINO_MAX_CI,
+ * Cout a multiple of 8.  Small channel counts (PC-DARTS's C/4) stay direct:
+ * the transforms would cost more than the multiply-adds saved. */
+int ws_conv_wino_shape(int Cin, int H, int W, int Cout)
+{
+#ifdef __AVX512F__
+    if (W != 8 && W != 16 && W != 32) return 0;
+    int R = 32 / W;
+    return H > 0 && H % (2 * R) == 0 && Cin >= 8 && Cin <= WS_WINO_MAX_CI && Cout >= 8 &&
+           Cout % 8 == 0;
+#else
+    (void)Cin, (void)H, (void)W, (void)Cout;
+    return 0;
+#endif
+}
+
+int ws_conv_wino_ok(int Cin, int H, int W, int Cout) { return g_wino && ws_conv_wino_shape(Cin, H, W, Cout); }
+
+size_t ws_conv_wino_work(int Cin, int Cout) { return (size_t)16 * Cin * Cout; }
+
+#ifdef __AVX512F__
+/* u[xi*4+nu] = (G g G^T)[xi][nu] for one 3x3 kernel g (row-major),
+ * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
+static void wino_kernel_transform(float u[16], const float g[9])
+{
+    float t[4][3]; /* G g */
+    for (int c = 0; c < 3; c++) {
+        t[0][c] = g[c];
+        t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+        t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+        t[3][c] = g[6 + c];
+    }
+    for (int r = 0; r < 4; r++) {
+        u[r * 4 + 0] = t[r][0];
+        u[r * 4 + 1] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+        u[r * 4 + 2] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+        u[r * 4 + 3] = t[r][2];
+    }
+}
+
+/* Chunk geometry, fixed per call. */
+typedef struct wino_geo {
+    int N, H, W, R, cpp; /* R tile rows per chunk, cpp chunks per plane */
+    size_t HW, chs;      /* plane size, channel stride N*H*W */
+    __m512i even, odd, up, down, ilo, ihi;
+    __mmask16 left, right; /* lanes whose tile has a left / right neighbour */
+} wino_geo;
+
+static void wino_geo_init(wino_geo *g, int N, int H, int W)
+{
+    g->N = N, g->H = H, g->W = W, g->R = 32 / W, g->cpp = H / (2 * g->R);
+    g->HW = (size_t)H * W, g->chs = (size_t)N * H * W;
+    int e[16], o[16], u[16], d[16], lo[16], hi[16], TW = W / 2;
+    unsigned lm = 0, rm = 0;
+    for (int l = 0; l < 16; l++) {
+        e[l] = 2 * l, o[l] = 2 * l + 1;
+        u[l] = l > 0 ? l - 1 : 0, d[l] = l < 15 ? l + 1 : 15;
+        lo[l] = (l & 1) ? 16 + l / 2 : l / 2;           /* interleave even/odd, lanes 0..7 */
+        hi[l] = (l & 1) ? 16 + 8 + l / 2 : 8 + l / 2;   /* lanes 8..15 */
+        if (l % TW != 0) lm |= 1u << l;
+        if (l % TW != TW - 1) rm |= 1u << l;
+    }
+    g->even = _mm512_loadu_si512(e), g->odd = _mm512_loadu_si512(o);
+    g->up = _mm512_loadu_si512(u), g->down = _mm512_loadu_si512(d);
+    g->ilo = _mm512_loadu_si512(lo), g->ihi = _mm512_loadu_si512(hi);
+    g->left = (__mmask16)lm, g->right = (__mmask16)rm;
+}
+
+/* Halves of a vector (AVX-512F only, no DQ). */
+static inline __m512 wino_join(__m256 a, __m256 b)
+{
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(a)),
+                                               _mm256_castps_pd(b), 1));
+}
+static inline __m256 wino_upper(__m512 v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); }
+
+/* The 32 floats lo|hi = rows y_r = y0 + 2r (r < R) of plane p, W pixels each;
+ * rows outside the plane read as zero. */
+static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0)
+{
+    const int W = g->W, H = g->H;
+    if (W == 32) {
+        int ok = y0 >= 0 && y0 < H;
+        *lo = ok ? _mm512_loadu_ps(p + (size_t)y0 * 32) : _mm512_setzero_ps();
+        *hi = ok ? _mm512_loadu_ps(p + (size_t)y0 * 32 + 16) : _mm512_setzero_ps();
+    } else if (W == 16) {
+        int y1 = y0 + 2;
+        *lo = (y0 >= 0 && y0 < H) ? _mm512_loadu_ps(p + (size_t)y0 * 16) : _mm512_setzero_ps();
+        *hi = (y1 >= 0 && y1 < H) ? _mm512_loadu_ps(p + (size_t)y1 * 16) : _mm512_setzero_ps();
+    } else { /* W == 8: four rows of 8 */
+        __m256 r[4];
+        for (int k = 0; k < 4; k++) {
+            int y = y0 + 2 * k;
+            r[k] = (y >= 0 && y < H) ? _mm256_loadu_ps(p + (size_t)y * 8) : _mm256_setzero_ps();
+        }
+        *lo = wino_join(r[0], r[1]);
+        *hi = wino_join(r[2], r[3]);
+    }
+}
+
+/* Writes (or adds to) rows y_r = y0 + 2r of plane p from lo|hi. */
+static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 lo, __m512 hi,
+                                   int accumulate)
+{
+    const int W = g->W;
+    if (W == 32) {
+        float *d = p + (size_t)y0 * 32;
+        if (accumulate) lo = _mm512_add_ps(lo, _mm512_loadu_ps(d)), hi = _mm512_add_ps(hi, _mm512_loadu_ps(d + 16));
+        _mm512_storeu_ps(d, lo), _mm512_storeu_ps(d + 16, hi);
+    } else if (W == 16) {
+        float *d0 = p + (size_t)y0 * 16, *d1 = p + (size_t)(y0 + 2) * 16;
+        if (accumulate) lo = _mm512_add_ps(lo, _mm512_loadu_ps(d0)), hi = _mm512_add_ps(hi, _mm512_loadu_ps(d1));
+        _mm512_storeu_ps(d0, lo), _mm512_storeu_ps(d1, hi);
+    } else {
+        __m256 r[4] = {_mm512_castps512_ps256(lo), wino_upper(lo), _mm512_castps512_ps256(hi),
+                       wino_upper(hi)};
+        for (int k = 0; k < 4; k++) {
+            float *d = p + (size_t)(y0 + 2 * k) * 8;
+            if (accumulate) r[k] = _mm256_add_ps(r[k], _mm256_loadu_ps(d));
+            _mm256_storeu_ps(d, r[k]);
+        }
+    }
+}
+
+/* v[xi*4+nu] (16 vectors of 16 tiles) = B^T d B for chunk (n, ty0) of plane p,
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; patch row i of tile row ty
+ * is plane row 2ty-1+i, patch column j of tile tx is pixel 2tx-1+j. */
+static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0)
+{
+    __m512 d[4][4];
+    for (int i = 0; i < 4; i++) {
+        __m512 lo, hi;
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 - 1 + i);
+        __m512 ev = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
+        __m512 od = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
+        d[i][0] = _mm512_maskz_permutexvar_ps(g->left, g->up, od);    /* 2tx-1 */
+        d[i][1] = ev;
+        d[i][2] = od;
+        d[i][3] = _mm512_maskz_permutexvar_ps(g->right, g->down, ev); /* 2tx+2 */
+    }
+    __m512 e[4][4];
+    for (int j = 0; j < 4; j++) {
+        e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[i * 4 + 0] = _mm512_sub_ps(e[i][0], e[i][2]);
+        v[i * 4 + 1] = _mm512_add_ps(e[i][1], e[i][2]);
+        v[i * 4 + 2] = _mm512_sub_ps(e[i][2], e[i][1]);
+        v[i * 4 + 3] = _mm512_sub_ps(e[i][1], e[i][3]);
+    }
+}
+
+/* Y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for 16 tiles, written as the
+ * 2x2 output pixels of chunk (ty0) in plane p. */
+static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const __m512 *m,
+                                    int accumulate)
+{
+    __m512 f[2][4];
+    for (int j = 0; j < 4; j++) {
+        f[0][j] = _mm512_add_ps(_mm512_add_ps(m[j], m[4 + j]), m[8 + j]);
+        f[1][j] = _mm512_sub_ps(_mm512_sub_ps(m[4 + j], m[8 + j]), m[12 + j]);
+    }
+    for (int a = 0; a < 2; a++) {
+        __m512 y0 = _mm512_add_ps(_mm512_add_ps(f[a][0], f[a][1]), f[a][2]); /* pixel 2tx   */
+        __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(f[a][1], f[a][2]), f[a][3]); /* pixel 2tx+1 */
+        __m512 lo = _mm512_permutex2var_ps(y0, g->ilo, y1);
+        __m512 hi = _mm512_permutex2var_ps(y0, g->ihi, y1);
+        wino_store_rows(p, g, 2 * ty0 + a, lo, hi, accumulate);
+    }
+}
+
+/* Chunks per thread work item: the input-transform buffer holds
+ * WINO_NV x 16 x Cin vectors (at most WINO_V_VECS). */
+#define WINO_NV 3
+#define WINO_OB 8
+#define WINO_V_VECS (WINO_NV * 16 * 32)
+
+/* acc[k][j] = sum_ci U[xn][ci][o0+j] * V[k][xn][ci] for NV chunks, 8 channels. */
+static inline __attribute__((always_inline)) void
+wino_product(__m512 *mo, const __m512 *V, const float *U, int Ci, int Co, int o0, int xn,
+             const int NV)
+{
+    __m512 acc[WINO_NV][WINO_OB];
+    for (int k = 0; k < WINO_NV; k++)
+        for (int j = 0; j < WINO_OB; j++) acc[k][j] = _mm512_setzero_ps();
+    const __m512 *vx[WINO_NV];
+    for (int k = 0; k < WINO_NV; k++) vx[k] = V + ((size_t)(k < NV ? k : 0) * 16 + xn) * Ci;
+    const float *u = U + (size_t)xn * Ci * Co + o0;
+    for (int ci = 0; ci < Ci; ci++) {
+        __m512 x[WINO_NV];
+        for (int k = 0; k < NV; k++) x[k] = vx[k][ci];
+        const float *w = u + (size_t)ci * Co;
+        for (int j = 0; j < WINO_OB; j++) {
+            __m512 b = _mm512_set1_ps(w[j]);
+            for (int k = 0; k < NV; k++) acc[k][j] = _mm512_fmadd_ps(b, x[k], acc[k][j]);
+        }
+    }
+    /* mo[(k*WINO_OB + j)*16 + xn] */
+    for (int k = 0; k < NV; k++)
+        for (int j = 0; j < WINO_OB; j++) mo[((size_t)k * WINO_OB + j) * 16 + xn] = acc[k][j];
+}
+
+typedef struct wino_args {
+    float *out;
+    const float *inp, *U;
+    int Ci, Co, accumulate, nv;
+    const wino_geo *g;
+} wino_args;
+
+/* One work item: chunks c0 .. c0+NV-1 (numbered n*cpp + row block). */
+static inline __attribute__((always_inline)) void wino_item(const wino_args *A, size_t c0, const int NV)
+{
+    const wino_geo *g = A->g;
+    const int Ci = A->Ci, Co = A->Co;
+    _Alignas(64) __m512 V[WINO_V_VECS];
+    _Alignas(64) __m512 mo[WINO_NV * WINO_OB * 16];
+    int n[WINO_NV], ty0[WINO_NV];
+    for (int k = 0; k < NV; k++) {
+        size_t c = c0 + (size_t)k;
+        n[k] = (int)(c / (size_t)g->cpp), ty0[k] = (int)(c % (size_t)g->cpp) * g->R;
+    }
+    for (int k = 0; k < NV; k++)
+        for (int ci = 0; ci < Ci; ci++) {
+            __m512 v[16];
+            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty0[k]);
+            for (int xn = 0; xn < 16; xn++) V[((size_t)k * 16 + xn) * Ci + ci] = v[xn];
+        }
+    for (int o0 = 0; o0 < Co; o0 += WINO_OB) {
+        _Pragma("GCC unroll 16")
+        for (int xn = 0; xn < 16; xn++) wino_product(mo, V, A->U, Ci, Co, o0, xn, NV);
+        for (int k = 0; k < NV; k++)
+            for (int j = 0; j < WINO_OB; j++)
+                wino_output_tile(A->out + (size_t)(o0 + j) * g->chs + (size_t)n[k] * g->HW, g, ty0[k],
+                                 &mo[((size_t)k * WINO_OB + j) * 16], A->accumulate);
+    }
+}
+static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
+static void wino_item_2(const wino_args *A, size_t c0) { wino_item(A, c0, 2); }
+static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
+#endif /* __AVX512F__ */
+
+void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
+                          int W, int Co, int transposed, int accumulate, float *work)
+{
+#ifdef __AVX512F__
+    WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co));
+    /* U[(xn*Ci + ci)*Co + co]; the kernel k(co,ci) is weight[co][ci] or, for
+     * dinp, weight[ci][co] rotated by 180 degrees */
+    float *U = work;
+    for (int co = 0; co < Co; co++)
+        for (int ci = 0; ci < Ci; ci++) {
+            float g[9], u[16];
+            const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
+            for (int t = 0; t < 9; t++) g[t] = transposed ? src[8 - t] : src[t];
+            wino_kernel_transform(u, g);
+            for (int xn = 0; xn < 16; xn++) U[((size_t)xn * Ci + ci) * Co + co] = u[xn];
+        }
+    wino_geo g;
+    wino_geo_init(&g, N, H, W);
+    /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
+    int nv = WINO_V_VECS / (16 * Ci);
+    if (nv > WINO_NV) nv = WINO_NV;
+    wino_args A = {out, inp, U, Ci, Co, accumulate, nv, &g};
+    size_t C = (size_t)N * g.cpp, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
+    size_t items = nfull + (rem ? 1 : 0);
+#pragma omp parallel for schedule(static)
+    for (size_t it = 0; it < items; it++) {
+        size_t c0 = it * (size_t)A.nv;
+        size_t cnt = it < nfull ? (size_t)A.nv : rem;
+        if (cnt == WINO_NV)
+            wino_item_full(&A, c0);
+        else if (cnt == 2)
+            wino_item_2(&A, c0);
+        else
+            wino_item_1(&A, c0);
+    }
+#else
+    (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
+    (void)transposed, (void)accumulate, (void)work;
+    WS_ASSERT(0 && "Winograd convolution without AVX-512");
+#endif
+}
