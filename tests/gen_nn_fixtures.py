@@ -31,7 +31,10 @@ def cm(t):
 def conv_cases(gen):
     # (N, Cin, H, W, Cout, K, stride, pad)
     cases = [(2, 3, 6, 5, 4, 3, 1, 1), (2, 3, 7, 6, 5, 3, 2, 1), (3, 4, 5, 5, 6, 1, 1, 0),
-             (2, 4, 6, 6, 3, 1, 2, 0), (2, 2, 6, 7, 3, 3, 1, 0), (1, 16, 8, 8, 16, 3, 1, 1)]
+             (2, 4, 6, 6, 3, 1, 2, 0), (2, 2, 6, 7, 3, 3, 1, 0), (1, 16, 8, 8, 16, 3, 1, 1),
+             # Winograd F(2x2,3x3) shapes (8-, 16- and 32-wide planes; the
+             # first also above)
+             (2, 8, 16, 16, 16, 3, 1, 1), (1, 16, 4, 32, 8, 3, 1, 1)]
     t = {}
     for i, (n, cin, h, w, cout, k, s, p) in enumerate(cases):
         x = f32(n, cin, h, w, gen=gen).requires_grad_()

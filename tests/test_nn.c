@@ -330,6 +330,59 @@ Test(nn, conv_direct_matches_gemm_path)
     }
 }
 
+/* Winograd F(2x2,3x3) (3x3 stride 1, planes 8, 16 or 32 wide, Cin >= 8,
+ * Cout % 8 == 0) against the direct kernel (ws_nn_set_winograd(0)) on
+ * NB201's shapes, forward and accumulated dinp; dinp of the last case
+ * (Cin 12) falls back to the direct kernel while its forward is Winograd. */
+Test(nn, conv_winograd_matches_direct)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {
+        {2, 16, 32, 32, 16, 3, 1, 1}, {3, 32, 16, 16, 32, 3, 1, 1}, {2, 64, 8, 8, 64, 3, 1, 1},
+        {2, 8, 16, 16, 16, 3, 1, 1},  {1, 16, 8, 8, 8, 3, 1, 1},    {2, 16, 12, 16, 16, 3, 1, 1},
+        {3, 16, 2, 32, 8, 3, 1, 1},   {2, 12, 16, 16, 16, 3, 1, 1},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
+        size_t no = (size_t)s.Cout * s.N * s.H * s.W;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int path = 0; path < 2; path++) {
+            y[path] = fnew(no), dx[path] = fnew(ni);
+            fill(dx[path], ni, 1.0);
+        }
+        memcpy(dx[1], dx[0], ni * sizeof(float));
+        for (int path = 0; path < 2; path++) { /* 0: direct, 1: Winograd */
+            ws_nn_set_winograd(path);
+            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
+            ws_conv2d_backward(dx[path], NULL, dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
+        }
+        ws_nn_set_winograd(1);
+        double *ry = to_d(y[0], no), *rx = to_d(dx[0], ni);
+        char what[128];
+        snprintf(what, sizeof what, "winograd vs direct N%d Cin%d %dx%d Cout%d", s.N, s.Cin, s.H,
+                 s.W, s.Cout);
+        expect_close(what, y[1], ry, no, 1e-5);
+        expect_close("winograd vs direct dinp (accumulated)", dx[1], rx, ni, 1e-5);
+        cr_expect(memcmp(y[0], y[1], no * sizeof(float)) != 0,
+                  "%s: same bits as the direct kernel (Winograd path not taken?)", what);
+        free(x), free(w), free(dy), free(work), free(ry), free(rx);
+        for (int path = 0; path < 2; path++) free(y[path]), free(dx[path]);
+    }
+}
+
+/* Winograd shapes (8-, 16- and 32-wide planes) against finite differences of
+ * the double reference. */
+Test(nn, conv_winograd_finite_differences)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {{1, 8, 8, 8, 8, 3, 1, 1}, {1, 8, 4, 16, 16, 3, 1, 1},
+                                {1, 16, 2, 32, 8, 3, 1, 1}};
+    for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
+}
+
 /* Odd input channel counts (the 3-channel stem): the direct kernels serve the
  * forward and dweight (dinp NULL); checked against the GEMM path and FD. */
 Test(nn, conv_direct_odd_cin_weight_gradient)
