@@ -11,7 +11,10 @@ Each mode file holds the loss, the logits, every weight gradient "g:<name>",
 the running statistics after the forward "b:<name>", the architecture
 gradients "dw" (6x5) and "dscale" (6) where they exist, and for the FULL mode
 also the parameters after clip + one Nesterov SGD step "s:<name>" and the
-architecture weights after one Adam step "adam_w".  Eval-mode logits after the
+architecture weights after one Adam step "adam_w".  Files that carry their own
+"x", "labels" and "p:<name>" (partial channels, and supernet_c8s16.wsfx: C=8
+on 16x16 inputs, whose 3x3 convolutions take the Winograd path) also give
+"C" and "S" or "pc_k" for the network's shape.  Eval-mode logits after the
 step check the running-statistics path.
 
 Run: /usr/bin/python3 tests/gen_supernet_fixtures.py (writes tests/fixtures/).
@@ -343,6 +346,21 @@ def main():
                "scale": leaf(0.5 + torch.rand(6, generator=gen)), "sel": [1] * 6}
         run(tag, Ppc, xp, yp, 0, 1 if seed is None else 0, mix, step=True, extra=extra, C=CPC,
             pc=pc, pc_seed=seed)
+
+    # C = 8 on a 16x16 input: the 3x3 convolutions of stages 1 and 2 (8 and 16
+    # channels, 16- and 8-wide planes) take the Winograd path of src/nn
+    CW, SW = 8, 16
+    Pw = init_params(gen, CW)
+    xw = torch.randn(B, CIN, SW, SW, generator=gen)
+    yw = torch.randint(0, K, (B,), generator=gen)
+    extra = {"x": xw, "labels": yw.double(), "C": torch.tensor([CW], dtype=torch.float64),
+             "S": torch.tensor([SW], dtype=torch.float64)}
+    for n, p_ in Pw.items():
+        extra["p:" + n] = p_
+    a = 1e-1 * torch.randn(6, 5, generator=gen)
+    mix = {"mode": "full", "w": leaf(F.softmax(a * 10, dim=1)),
+           "scale": leaf(0.5 + torch.rand(6, generator=gen)), "sel": [1] * 6}
+    run("c8s16", Pw, xw, yw, 0, 1, mix, step=True, extra=extra, C=CW)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ static void check_mode(const char *file, int mode, int affine, int track, int st
     const wsfx_tensor *tpc = wsfx_get(fx, "pc_k");
     int pc_k = tpc ? (int)tpc->data[0] : 1;
     uint64_t pc_seed = pc_k > 1 ? (uint64_t)need(fx, "pc_seed")->data[0] : 0;
-    wsfx *init = pc_k > 1 ? fx : wsfx_load("supernet_init.wsfx");
+    wsfx *init = wsfx_get(fx, "x") ? fx : wsfx_load("supernet_init.wsfx");
     cr_assert(init);
     int arch[WS_EDGES];
     if (standalone) {
@@ -146,10 +146,13 @@ static void check_mode(const char *file, int mode, int affine, int track, int st
         cfg.pc_k = pc_k;
         cfg.pc_random = pc_seed != 0;
     }
+    if (wsfx_get(fx, "C")) cfg.C = (int)need(fx, "C")->data[0];
+    if (wsfx_get(fx, "S")) cfg.in_size = (int)need(fx, "S")->data[0];
+    cr_assert(cfg.in_size <= 16);
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     cr_assert(net, "%s", err.msg);
-    float x[4 * 3 * 8 * 8];
+    float x[4 * 3 * 16 * 16];
     int labels[4];
     load_init(net, init, x, labels);
     ws_mix mix, *pm = NULL;
@@ -207,6 +210,8 @@ Test(supernet, torch_hard_st) { check_mode("supernet_hardst.wsfx", WS_MIX_HARD_S
 Test(supernet, torch_standalone) { check_mode("supernet_standalone.wsfx", 0, 1, 1, 1); }
 /* PC-DARTS partial channels: K = 4 first channels + shuffle; K = 2 random */
 Test(supernet, torch_pc_shuffle) { check_mode("supernet_pc_shuffle.wsfx", WS_MIX_FULL, 0, 1, 0); }
+/* C = 8 on 16x16 inputs: stage-1 and stage-2 3x3 convolutions run Winograd */
+Test(supernet, torch_c8s16_winograd) { check_mode("supernet_c8s16.wsfx", WS_MIX_FULL, 0, 1, 0); }
 Test(supernet, torch_pc_random) { check_mode("supernet_pc_random.wsfx", WS_MIX_FULL, 0, 0, 0); }
 
 /* ---- architecture gradient by finite differences -------------------------- */
