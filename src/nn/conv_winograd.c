@@ -277,6 +277,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* U[(xn*Ci + ci)*Co + co]; the kernel k(co,ci) is weight[co][ci] or, for
      * dinp, weight[ci][co] rotated by 180 degrees */
     float *U = work;
+#pragma omp parallel for schedule(static)
     for (int co = 0; co < Co; co++)
         for (int ci = 0; ci < Ci; ci++) {
             float g[9], u[16];
