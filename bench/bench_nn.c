@@ -111,6 +111,9 @@ int main(int argc, char **argv)
     printf("  %-34s %8.3f ms  %6.1f GFLOP/s\n", "conv3x3 s1 backward (dinp+dw)", b3, 4.0 * M * C * C * 9 / (b3 * 1e6));
     ROW("conv3x3 s1 backward dinp only", ws_conv2d_backward(dx, NULL, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     ROW("conv3x3 s1 backward dweight only", ws_conv2d_backward(NULL, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
+    ws_nn_set_winograd(0);
+    ROW("  dweight only, direct (no Winograd)", ws_conv2d_backward(NULL, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
+    ws_nn_set_winograd(1);
     ROW("conv1x1 forward", ws_conv2d_forward(y, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv1x1 backward (dinp+dw)", ws_conv2d_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv3x3 s2 16->32 forward", ws_conv2d_forward(y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
@@ -155,6 +158,11 @@ int main(int argc, char **argv)
         ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
         snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d backward", Cs, Hs, Hs);
         ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        snprintf(nm, sizeof nm, "conv3x3 s1 C%d %dx%d dweight only", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(NULL, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        ws_nn_set_winograd(0);
+        ROW("  dweight only, direct (no Winograd)", ws_conv2d_backward(NULL, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 3, 1, 1, wk));
+        ws_nn_set_winograd(1);
         snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d forward", Cs, Hs, Hs);
         ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
         snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d backward", Cs, Hs, Hs);

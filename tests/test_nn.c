@@ -373,13 +373,58 @@ Test(nn, conv_winograd_matches_direct)
     }
 }
 
+/* The Winograd weight gradient (Cin % 16 == 0) against the direct kernel
+ * (ws_nn_set_winograd(0)), accumulated onto a random dw: NB201's shapes, each
+ * product blocking (16 co x 16 ci, 8 x 32, 8 x 16), fewer chunks than slices
+ * (N 1, 8x8: one chunk), tile-row blocks across images (12 rows of 16), and
+ * Cin 8, which falls back to the direct kernel (same bits). */
+Test(nn, conv_winograd_dweight_matches_direct)
+{
+    ws_nn_init(0);
+    const conv_shape cases[] = {
+        {2, 16, 32, 32, 16, 3, 1, 1}, {3, 32, 16, 16, 32, 3, 1, 1}, {2, 64, 8, 8, 64, 3, 1, 1},
+        {3, 16, 2, 32, 8, 3, 1, 1},   {1, 16, 8, 8, 8, 3, 1, 1},    {2, 16, 12, 16, 16, 3, 1, 1},
+        {5, 32, 8, 8, 24, 3, 1, 1},   {3, 48, 16, 16, 16, 3, 1, 1}, {2, 8, 16, 16, 16, 3, 1, 1},
+        {9, 16, 16, 16, 32, 3, 1, 1},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
+        size_t no = (size_t)s.Cout * s.N * s.H * s.W;
+        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *dw[2];
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1));
+        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
+        for (int path = 0; path < 2; path++) dw[path] = fnew(nw);
+        fill(dw[0], nw, 1.0);
+        memcpy(dw[1], dw[0], nw * sizeof(float));
+        for (int path = 0; path < 2; path++) { /* 0: direct, 1: Winograd */
+            ws_nn_set_winograd(path);
+            ws_conv2d_backward(NULL, dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
+        }
+        ws_nn_set_winograd(1);
+        double *rw = to_d(dw[0], nw);
+        char what[128];
+        snprintf(what, sizeof what, "winograd vs direct dweight (accumulated) N%d Cin%d %dx%d Cout%d",
+                 s.N, s.Cin, s.H, s.W, s.Cout);
+        expect_close(what, dw[1], rw, nw, 1e-5);
+        int same = memcmp(dw[0], dw[1], nw * sizeof(float)) == 0;
+        if (s.Cin % 16 == 0)
+            cr_expect(!same, "%s: same bits as the direct kernel (Winograd path not taken?)", what);
+        else
+            cr_expect(same, "%s: the direct fallback should give the same bits", what);
+        free(x), free(w), free(dy), free(work), free(rw);
+        for (int path = 0; path < 2; path++) free(dw[path]);
+    }
+}
+
 /* Winograd shapes (8-, 16- and 32-wide planes) against finite differences of
- * the double reference. */
+ * the double reference; the Cin 16 cases take the Winograd weight gradient. */
 Test(nn, conv_winograd_finite_differences)
 {
     ws_nn_init(0);
-    const conv_shape cases[] = {{1, 8, 8, 8, 8, 3, 1, 1}, {1, 8, 4, 16, 16, 3, 1, 1},
-                                {1, 16, 2, 32, 8, 3, 1, 1}};
+    const conv_shape cases[] = {{1, 8, 8, 8, 8, 3, 1, 1},   {1, 8, 4, 16, 16, 3, 1, 1},
+                                {1, 16, 2, 32, 8, 3, 1, 1}, {2, 16, 8, 8, 8, 3, 1, 1},
+                                {1, 16, 4, 16, 8, 3, 1, 1}};
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
 

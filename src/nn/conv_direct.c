@@ -473,7 +473,10 @@ int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pa
 size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride)
 {
     size_t w = (size_t)Cout * Cin * K * K;
-    if (K == 3 && stride == 1) return ws_conv_wino_work(Cin, Cout);
+    if (K == 3 && stride == 1) {
+        size_t a = ws_conv_wino_work(Cin, Cout), b = ws_conv_wino_dweight_work(Cin, Cout);
+        return a > b ? a : b;
+    }
     return stride == 2 ? w + (size_t)Cin * N * H * W : w;
 }
 
@@ -530,7 +533,10 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     c3_taps tp;
     if (stride == 1) {
         c3_taps_s1(&tp, W, 1);
-        if (dweight) c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
+        if (dweight && ws_conv_wino_dweight_ok(Cin, H, W, Cout))
+            ws_conv_wino_dweight(dweight, dout, inp, N, Cin, H, W, Cout, work);
+        else if (dweight)
+            c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
         if (dinp && ws_conv_wino_ok(Cout, H, W, Cin)) {
             ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, work);
         } else if (dinp) {

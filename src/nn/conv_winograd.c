@@ -15,7 +15,13 @@
  *
  * Used for the forward pass and for dinp (a forward pass with the transposed,
  * flipped kernel).  Determinism: every output element is summed over input
- * channels in order, whatever the thread count. */
+ * channels in order, whatever the thread count.
+ *
+ * ws_conv_wino_dweight: the weight gradient by the same algebra.  With
+ * dM = A dY A^T per tile (the gradient of M), dU = sum over tiles dM . V and
+ * dw += G^T dU G.  dU is summed vectorised over input channels (V transposed
+ * in 16x16 blocks so a vector holds 16 channels of one tile), which keeps the
+ * accumulators free of horizontal sums; see the comment above it. */
 #include "nn_internal.h"
 
 #ifdef __AVX512F__
@@ -44,6 +50,18 @@ int ws_conv_wino_shape(int Cin, int H, int W, int Cout)
 int ws_conv_wino_ok(int Cin, int H, int W, int Cout) { return g_wino && ws_conv_wino_shape(Cin, H, W, Cout); }
 
 size_t ws_conv_wino_work(int Cin, int Cout) { return (size_t)16 * Cin * Cout; }
+
+/* Slices of chunks the weight gradient is split into (a constant, so the
+ * summation order never depends on the thread count). */
+#define WINO_DW_SLICES 8
+
+/* dweight: Cin a multiple of 16 (the transposed blocks), Cout of 8. */
+int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout)
+{
+    return g_wino && ws_conv_wino_shape(Cin, H, W, Cout) && Cin % 16 == 0 && Cout <= WS_WINO_MAX_CI;
+}
+
+size_t ws_conv_wino_dweight_work(int Cin, int Cout) { return (size_t)WINO_DW_SLICES * 16 * Cin * Cout; }
 
 #ifdef __AVX512F__
 /* u[xi*4+nu] = (G g G^T)[xi][nu] for one 3x3 kernel g (row-major),
@@ -308,6 +326,207 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
     (void)transposed, (void)accumulate, (void)work;
+    WS_ASSERT(0 && "Winograd convolution without AVX-512");
+#endif
+}
+
+/* ---- weight gradient ------------------------------------------------------
+ * Chunks (n, tile-row block) are split into WINO_DW_SLICES consecutive
+ * slices; slice s sums its chunks in order into its own partial dU_s (in
+ * work, layout [xn][co][ci]), and the slices are added in slice order before
+ * dw += G^T dU G, so the result does not depend on the thread count.  Per
+ * chunk a thread forms, in stack buffers:
+ *   Vt[xn][tile][ci]  the input transform, transposed so 16 channels of one
+ *                     tile share a vector (16x16 register transposes);
+ *   dM[xn][co][tile]  the output-gradient transform A dY A^T;
+ * and then for each xn adds the 16 rank-1 updates dM[xn][.][t] x Vt[xn][t][.]
+ * to dU_s[xn] with vector accumulators over (8 or 16 co) x (16 or 32 ci):
+ * each loaded channel vector serves 8-16 FMAs and each broadcast 1-2. */
+#ifdef __AVX512F__
+/* r[j] <- column j of the 16x16 matrix whose row i was r[i]. */
+static inline void wino_transpose16(__m512 *r)
+{
+    __m512 a[16], b[16];
+    for (int k = 0; k < 8; k++) { /* rows 2k, 2k+1 interleaved per 128-bit block */
+        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; k++) { /* b[4k+c], block q: rows 4k..4k+3 of column 4q+c */
+        __m512d x0 = _mm512_castps_pd(a[4 * k]), x1 = _mm512_castps_pd(a[4 * k + 1]);
+        __m512d x2 = _mm512_castps_pd(a[4 * k + 2]), x3 = _mm512_castps_pd(a[4 * k + 3]);
+        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(x0, x2));
+        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x0, x2));
+        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(x1, x3));
+        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(x1, x3));
+    }
+    for (int c = 0; c < 4; c++) { /* gather block q of b[c], b[4+c], b[8+c], b[12+c] */
+        __m512 e0 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x88), e1 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xDD);
+        __m512 e2 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x88);
+        __m512 e3 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_f32x4(e0, e2, 0x88);
+        r[4 + c] = _mm512_shuffle_f32x4(e1, e3, 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(e0, e2, 0xDD);
+        r[12 + c] = _mm512_shuffle_f32x4(e1, e3, 0xDD);
+    }
+}
+
+/* m[xi*4+nu] = (A dY A^T)[xi][nu] (A = [1 0; 1 1; 1 -1; 0 -1]) for the 16
+ * tiles of chunk ty0 of the output-gradient plane p. */
+static inline void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, int ty0)
+{
+    const __m512 z = _mm512_setzero_ps();
+    __m512 c[2][4];
+    for (int a = 0; a < 2; a++) {
+        __m512 lo, hi;
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 + a);
+        __m512 y0 = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
+        __m512 y1 = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
+        c[a][0] = y0, c[a][1] = _mm512_add_ps(y0, y1), c[a][2] = _mm512_sub_ps(y0, y1);
+        c[a][3] = _mm512_sub_ps(z, y1);
+    }
+    for (int nu = 0; nu < 4; nu++) {
+        m[nu] = c[0][nu];
+        m[4 + nu] = _mm512_add_ps(c[0][nu], c[1][nu]);
+        m[8 + nu] = _mm512_sub_ps(c[0][nu], c[1][nu]);
+        m[12 + nu] = _mm512_sub_ps(z, c[1][nu]);
+    }
+}
+
+/* ux[co*Ci + ci] (= when first) += sum_t mx[co*16 + t] * vx[t*Ci + ci] (one xn), blocks of
+ * OB output channels x NCV vectors of 16 input channels; tiles in order. */
+static inline __attribute__((always_inline)) void
+wino_dw_product(float *ux, const float *vx, const float *mx, int Ci, int Co, int first,
+                const int OB, const int NCV)
+{
+    for (int o0 = 0; o0 < Co; o0 += OB)
+        for (int c0 = 0; c0 < Ci; c0 += 16 * NCV) {
+            __m512 acc[16][2];
+            for (int j = 0; j < OB; j++)
+                for (int v = 0; v < NCV; v++)
+                    acc[j][v] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(ux + (size_t)(o0 + j) * Ci + c0 + 16 * v);
+            _Pragma("GCC unroll 16")
+            for (int t = 0; t < 16; t++) {
+                __m512 x[2];
+                for (int v = 0; v < NCV; v++) x[v] = _mm512_load_ps(vx + (size_t)t * Ci + c0 + 16 * v);
+                for (int j = 0; j < OB; j++) {
+                    __m512 b = _mm512_set1_ps(mx[(o0 + j) * 16 + t]);
+                    for (int v = 0; v < NCV; v++) acc[j][v] = _mm512_fmadd_ps(b, x[v], acc[j][v]);
+                }
+            }
+            for (int j = 0; j < OB; j++)
+                for (int v = 0; v < NCV; v++) _mm512_storeu_ps(ux + (size_t)(o0 + j) * Ci + c0 + 16 * v, acc[j][v]);
+        }
+}
+
+/* Out-of-line specialisations (constant blocking inside). */
+#define WINO_DW_DEF(ob, ncv)                                                                     \
+    static __attribute__((noinline)) void wino_dw_product_##ob##_##ncv(                          \
+        float *ux, const float *vx, const float *mx, int Ci, int Co, int first)                  \
+    {                                                                                             \
+        wino_dw_product(ux, vx, mx, Ci, Co, first, ob, ncv);                                          \
+    }
+WINO_DW_DEF(16, 1)
+WINO_DW_DEF(8, 2)
+WINO_DW_DEF(8, 1)
+#undef WINO_DW_DEF
+
+typedef struct wino_dw_args {
+    float *dU; /* WINO_DW_SLICES partials of 16*Co*Ci floats, [xn][co][ci] */
+    const float *dout, *inp;
+    int Ci, Co, variant; /* product blocking: 0 (16 co, 16 ci), 1 (8, 32), 2 (8, 16) */
+    size_t per_slice, nchunks;
+    const wino_geo *g;
+} wino_dw_args;
+
+static void wino_dw_slice(const wino_dw_args *A, int s)
+{
+    const wino_geo *g = A->g;
+    const int Ci = A->Ci, Co = A->Co;
+    float *dU = A->dU + (size_t)s * 16 * Ci * Co;
+    if (A->per_slice * (size_t)s >= A->nchunks) /* empty slice */
+        for (size_t i = 0; i < (size_t)16 * Ci * Co; i++) dU[i] = 0.0f;
+    _Alignas(64) float Vt[16 * 16 * WS_WINO_MAX_CI];
+    _Alignas(64) float dM[16 * WS_WINO_MAX_CI * 16];
+    _Alignas(64) __m512 tmp[16 * 16]; /* [xn][ci % 16]: one block of 16 channels */
+    size_t c0 = (size_t)s * A->per_slice, c1 = c0 + A->per_slice;
+    if (c1 > A->nchunks) c1 = A->nchunks;
+    for (size_t c = c0; c < c1; c++) {
+        int n = (int)(c / (size_t)g->cpp), ty0 = (int)(c % (size_t)g->cpp) * g->R;
+        for (int cb = 0; cb < Ci; cb += 16) {
+            for (int i = 0; i < 16; i++) {
+                __m512 v[16];
+                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0);
+                for (int xn = 0; xn < 16; xn++) tmp[xn * 16 + i] = v[xn];
+            }
+            for (int xn = 0; xn < 16; xn++) {
+                wino_transpose16(&tmp[xn * 16]);
+                for (int t = 0; t < 16; t++) _mm512_store_ps(Vt + ((size_t)xn * 16 + t) * Ci + cb, tmp[xn * 16 + t]);
+            }
+        }
+        for (int co = 0; co < Co; co++) {
+            __m512 m[16];
+            wino_grad_tile(m, A->dout + (size_t)co * g->chs + (size_t)n * g->HW, g, ty0);
+            for (int xn = 0; xn < 16; xn++) _mm512_store_ps(dM + ((size_t)xn * Co + co) * 16, m[xn]);
+        }
+        for (int xn = 0; xn < 16; xn++) {
+            float *ux = dU + (size_t)xn * Co * Ci;
+            const float *vx = Vt + (size_t)xn * 16 * Ci, *mx = dM + (size_t)xn * Co * 16;
+            if (A->variant == 0)
+                wino_dw_product_16_1(ux, vx, mx, Ci, Co, c == c0);
+            else if (A->variant == 1)
+                wino_dw_product_8_2(ux, vx, mx, Ci, Co, c == c0);
+            else
+                wino_dw_product_8_1(ux, vx, mx, Ci, Co, c == c0);
+        }
+    }
+}
+#endif /* __AVX512F__ */
+
+void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N, int Ci, int H,
+                          int W, int Co, float *work)
+{
+#ifdef __AVX512F__
+    WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co) && Ci % 16 == 0);
+    wino_geo g;
+    wino_geo_init(&g, N, H, W);
+    size_t nch = (size_t)N * g.cpp;
+    wino_dw_args A = {work, dout, inp, Ci, Co, 2, (nch + WINO_DW_SLICES - 1) / WINO_DW_SLICES, nch, &g};
+    if (Ci % 32 == 0)
+        A.variant = 1;
+    else if (Co % 16 == 0)
+        A.variant = 0;
+#pragma omp parallel for schedule(static)
+    for (int s = 0; s < WINO_DW_SLICES; s++) wino_dw_slice(&A, s);
+    /* dw[co][ci] += G^T dU G, dU the slices' sum in slice order,
+     * G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+    size_t su = (size_t)16 * Ci * Co;
+#pragma omp parallel for schedule(static)
+    for (int co = 0; co < Co; co++) {
+        float us[16][WS_WINO_MAX_CI];
+        for (int xn = 0; xn < 16; xn++) {
+            const float *p = work + ((size_t)xn * Co + co) * Ci;
+            for (int ci = 0; ci < Ci; ci++) us[xn][ci] = p[ci];
+            for (int s = 1; s < WINO_DW_SLICES; s++)
+                for (int ci = 0; ci < Ci; ci++) us[xn][ci] += p[(size_t)s * su + ci];
+        }
+        for (int ci = 0; ci < Ci; ci++) {
+            float u[16], t[3][4];
+            for (int xn = 0; xn < 16; xn++) u[xn] = us[xn][ci];
+            for (int nu = 0; nu < 4; nu++) {
+                t[0][nu] = u[nu] + 0.5f * (u[4 + nu] + u[8 + nu]);
+                t[1][nu] = 0.5f * (u[4 + nu] - u[8 + nu]);
+                t[2][nu] = 0.5f * (u[4 + nu] + u[8 + nu]) + u[12 + nu];
+            }
+            float *d = dw + ((size_t)co * Ci + ci) * 9;
+            for (int i = 0; i < 3; i++) {
+                d[i * 3 + 0] += t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+                d[i * 3 + 1] += 0.5f * (t[i][1] - t[i][2]);
+                d[i * 3 + 2] += 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+            }
+        }
+    }
+#else
+    (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)work;
     WS_ASSERT(0 && "Winograd convolution without AVX-512");
 #endif
 }

@@ -37,5 +37,14 @@ size_t ws_conv_wino_work(int Cin, int Cout);
  * input gradient of a convolution with Cin = Co, Cout = Ci. */
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
                           int W, int Co, int transposed, int accumulate, float *work);
+/* The weight gradient by Winograd: Cin % 16 == 0 on a ws_conv_wino_shape
+ * shape, and ws_nn_set_winograd(1). */
+int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout);
+/* Floats of work ws_conv_wino_dweight needs (per-slice partial sums). */
+size_t ws_conv_wino_dweight_work(int Cin, int Cout);
+/* dw (Co,Ci,3,3) += the 3x3 pad-1 weight gradient from dout (Co,N,H,W) and
+ * inp (Ci,N,H,W); the same sums whatever the thread count. */
+void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N, int Ci, int H,
+                          int W, int Co, float *work);
 
 #endif
