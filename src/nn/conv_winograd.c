@@ -425,15 +425,25 @@ wino_dw_product(float *ux, const float *vx, const float *mx, int Ci, int Co, int
     {                                                                                             \
         wino_dw_product(ux, vx, mx, Ci, Co, first, ob, ncv);                                          \
     }
-WINO_DW_DEF(16, 1)
 WINO_DW_DEF(8, 2)
 WINO_DW_DEF(8, 1)
 #undef WINO_DW_DEF
+/* NB201's square shapes Ci = Co = 16, 32, 64: all offsets constant */
+#define WINO_DW_SQ(c, ob, ncv)                                                                   \
+    static __attribute__((noinline)) void wino_dw_product_sq##c(float *ux, const float *vx,      \
+                                                                const float *mx, int first)      \
+    {                                                                                             \
+        wino_dw_product(ux, vx, mx, c, c, first, ob, ncv);                                        \
+    }
+WINO_DW_SQ(16, 16, 1)
+WINO_DW_SQ(32, 8, 2)
+WINO_DW_SQ(64, 8, 2)
+#undef WINO_DW_SQ
 
 typedef struct wino_dw_args {
     float *dU; /* WINO_DW_SLICES partials of 16*Co*Ci floats, [xn][co][ci] */
     const float *dout, *inp;
-    int Ci, Co, variant; /* product blocking: 0 (16 co, 16 ci), 1 (8, 32), 2 (8, 16) */
+    int Ci, Co, variant; /* product: 16, 32, 64 (Ci = Co, constant), 1 (8 co x 32 ci), 2 (8 x 16) */
     size_t per_slice, nchunks;
     const wino_geo *g;
 } wino_dw_args;
@@ -471,12 +481,14 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
         for (int xn = 0; xn < 16; xn++) {
             float *ux = dU + (size_t)xn * Co * Ci;
             const float *vx = Vt + (size_t)xn * 16 * Ci, *mx = dM + (size_t)xn * Co * 16;
-            if (A->variant == 0)
-                wino_dw_product_16_1(ux, vx, mx, Ci, Co, c == c0);
-            else if (A->variant == 1)
-                wino_dw_product_8_2(ux, vx, mx, Ci, Co, c == c0);
-            else
-                wino_dw_product_8_1(ux, vx, mx, Ci, Co, c == c0);
+            int first = c == c0;
+            switch (A->variant) {
+            case 16: wino_dw_product_sq16(ux, vx, mx, first); break;
+            case 32: wino_dw_product_sq32(ux, vx, mx, first); break;
+            case 64: wino_dw_product_sq64(ux, vx, mx, first); break;
+            case 1: wino_dw_product_8_2(ux, vx, mx, Ci, Co, first); break;
+            default: wino_dw_product_8_1(ux, vx, mx, Ci, Co, first); break;
+            }
         }
     }
 }
@@ -491,10 +503,10 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
     wino_geo_init(&g, N, H, W);
     size_t nch = (size_t)N * g.cpp;
     wino_dw_args A = {work, dout, inp, Ci, Co, 2, (nch + WINO_DW_SLICES - 1) / WINO_DW_SLICES, nch, &g};
-    if (Ci % 32 == 0)
+    if (Ci == Co && (Ci == 16 || Ci == 32 || Ci == 64))
+        A.variant = Ci;
+    else if (Ci % 32 == 0)
         A.variant = 1;
-    else if (Co % 16 == 0)
-        A.variant = 0;
 #pragma omp parallel for schedule(static)
     for (int s = 0; s < WINO_DW_SLICES; s++) wino_dw_slice(&A, s);
     /* dw[co][ci] += G^T dU G, dU the slices' sum in slice order,
