@@ -455,8 +455,11 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
     float *dU = A->dU + (size_t)s * 16 * Ci * Co;
     if (A->per_slice * (size_t)s >= A->nchunks) /* empty slice */
         for (size_t i = 0; i < (size_t)16 * Ci * Co; i++) dU[i] = 0.0f;
-    _Alignas(64) float Vt[16 * 16 * WS_WINO_MAX_CI];
-    _Alignas(64) float dM[16 * WS_WINO_MAX_CI * 16];
+    /* xn blocks one cache line longer than needed, so the 16 stores of one
+     * transform (one per xn) do not all map to the same L1 set at Ci = 64 */
+    const size_t ldv = (size_t)16 * Ci + 16, ldm = (size_t)16 * Co + 16;
+    _Alignas(64) float Vt[16 * (16 * WS_WINO_MAX_CI + 16)];
+    _Alignas(64) float dM[16 * (16 * WS_WINO_MAX_CI + 16)];
     _Alignas(64) __m512 tmp[16 * 16]; /* [xn][ci % 16]: one block of 16 channels */
     size_t c0 = (size_t)s * A->per_slice, c1 = c0 + A->per_slice;
     if (c1 > A->nchunks) c1 = A->nchunks;
@@ -470,17 +473,17 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
             }
             for (int xn = 0; xn < 16; xn++) {
                 wino_transpose16(&tmp[xn * 16]);
-                for (int t = 0; t < 16; t++) _mm512_store_ps(Vt + ((size_t)xn * 16 + t) * Ci + cb, tmp[xn * 16 + t]);
+                for (int t = 0; t < 16; t++) _mm512_store_ps(Vt + xn * ldv + (size_t)t * Ci + cb, tmp[xn * 16 + t]);
             }
         }
         for (int co = 0; co < Co; co++) {
             __m512 m[16];
             wino_grad_tile(m, A->dout + (size_t)co * g->chs + (size_t)n * g->HW, g, ty0);
-            for (int xn = 0; xn < 16; xn++) _mm512_store_ps(dM + ((size_t)xn * Co + co) * 16, m[xn]);
+            for (int xn = 0; xn < 16; xn++) _mm512_store_ps(dM + xn * ldm + (size_t)co * 16, m[xn]);
         }
         for (int xn = 0; xn < 16; xn++) {
             float *ux = dU + (size_t)xn * Co * Ci;
-            const float *vx = Vt + (size_t)xn * 16 * Ci, *mx = dM + (size_t)xn * Co * 16;
+            const float *vx = Vt + xn * ldv, *mx = dM + xn * ldm;
             int first = c == c0;
             switch (A->variant) {
             case 16: wino_dw_product_sq16(ux, vx, mx, first); break;
