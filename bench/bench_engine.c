@@ -160,6 +160,7 @@ int main(int argc, char **argv)
     ws_nn_init(threads);
     printf("engine: %d threads, GEMM %s, median of %d steps\n", ws_nn_threads(),
            ws_nn_gemm_name(), steps);
+    printf("convolutions: %s\n", ws_nn_conv_name());
     fflush(stdout);
     int rc = 0;
     if (strcmp(which, "full")) rc |= run("small", 8, 1, 1, 16, steps, pc_k);

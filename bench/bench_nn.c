@@ -70,6 +70,7 @@ int main(int argc, char **argv)
     ws_nn_init(threads);
     printf("nn kernels: GEMM %s, %d thread(s), median of %d (%s)\n", ws_nn_gemm_name(),
            ws_nn_threads(), g_reps, g_clock == CLOCK_MONOTONIC ? "wall ms" : "CPU ms");
+    printf("convolutions: %s\n", ws_nn_conv_name());
 
     /* GEMM throughput: square and the conv3 shape (Cout x N*H*W x Cin*9) */
     const int gs[][3] = {{1024, 1024, 1024}, {16, 65536, 144}, {144, 65536, 16}, {16, 144, 65536}};

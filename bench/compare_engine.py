@@ -30,12 +30,14 @@ def run(cmd, env=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     if p.returncode != 0:
         sys.exit(f"compare_engine: {' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}")
-    rows, head = {}, p.stdout.splitlines()[0] if p.stdout else ""
+    rows, head = {}, []
     for line in p.stdout.splitlines():
         m = LINE.match(line)
         if m:
             rows[m.group(1)] = tuple(float(m.group(i)) for i in (2, 3, 4))
-    return head, rows
+        elif not rows:
+            head.append(line)  # header lines (threads, GEMM, convolution kernels)
+    return "; ".join(head), rows
 
 
 def main():

@@ -58,6 +58,9 @@ void ws_nn_set_direct(int on);
  * Winograd F(2x2,3x3) (tests compare both); 1 (default) enables it where the
  * shape fits.  Not thread-safe: set it between steps. */
 void ws_nn_set_winograd(int on);
+/* Which convolution kernels run (for benchmark headers), given the CPU and
+ * the switches above. */
+const char *ws_nn_conv_name(void);
 
 /* ---- Batch norm over (C, M) with M = N*H*W, PyTorch semantics ------------ */
 /* Training: normalise with the biased batch variance; save mean and rstd (C)

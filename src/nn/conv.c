@@ -160,3 +160,16 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
         }
     }
 }
+
+const char *ws_nn_conv_name(void)
+{
+    static const char *const names[] = {
+        "im2col + GEMM for every shape",
+        "direct AVX-512 (1x1, 3x3 stride 1/2), 3x3 stride-1 by Winograd F(2x2,3x3) where it fits, "
+        "im2col + GEMM otherwise",
+        "direct AVX-512 (1x1, 3x3 stride 1/2), im2col + GEMM otherwise",
+    };
+    if (!ws_conv_direct_shape(16, 32, 32, 16, 3, 1, 1, 1)) return names[0]; /* no AVX-512F */
+    if (!ws_conv_direct_ok(16, 32, 32, 16, 3, 1, 1, 1)) return names[0];
+    return ws_conv_wino_ok(16, 32, 32, 16) ? names[1] : names[2];
+}
