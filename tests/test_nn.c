@@ -282,6 +282,51 @@ Test(nn, conv_matches_pytorch)
     wsfx_free(fx);
 }
 
+/* One convolution run twice, path 0 and path 1 of a kernel switch
+ * (ws_nn_set_direct or ws_nn_set_winograd, left on afterwards): outputs y,
+ * and when wanted dx and dw accumulated onto the same random pre-fill. */
+typedef struct conv_paths {
+    size_t ni, nw, no;
+    float *x, *w, *dy, *work, *y[2], *dx[2], *dw[2];
+} conv_paths;
+static void conv_run_paths(conv_paths *r, conv_shape s, void (*set)(int), int want_dx, int want_dw)
+{
+    int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+    r->ni = (size_t)s.Cin * s.N * s.H * s.W, r->nw = (size_t)s.Cout * s.Cin * s.K * s.K;
+    r->no = (size_t)s.Cout * s.N * Ho * Wo;
+    r->x = fnew(r->ni), r->w = fnew(r->nw), r->dy = fnew(r->no);
+    r->work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
+    fill(r->x, r->ni, 1.0), fill(r->w, r->nw, 0.3), fill(r->dy, r->no, 1.0);
+    for (int path = 0; path < 2; path++) {
+        r->y[path] = fnew(r->no), r->dx[path] = fnew(r->ni), r->dw[path] = fnew(r->nw);
+        if (path == 0) fill(r->dx[0], r->ni, 1.0), fill(r->dw[0], r->nw, 1.0);
+    }
+    memcpy(r->dx[1], r->dx[0], r->ni * sizeof(float));
+    memcpy(r->dw[1], r->dw[0], r->nw * sizeof(float));
+    for (int path = 0; path < 2; path++) {
+        set(path);
+        ws_conv2d_forward(r->y[path], r->x, r->w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride,
+                          s.pad, r->work);
+        if (want_dx || want_dw)
+            ws_conv2d_backward(want_dx ? r->dx[path] : NULL, want_dw ? r->dw[path] : NULL, r->dy,
+                               r->x, r->w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad,
+                               r->work);
+    }
+    set(1);
+}
+static void conv_paths_free(conv_paths *r)
+{
+    free(r->x), free(r->w), free(r->dy), free(r->work);
+    for (int path = 0; path < 2; path++) free(r->y[path]), free(r->dx[path]), free(r->dw[path]);
+}
+/* path 1 of out (y, dx or dw) against path 0, at 1e-5 of the largest value */
+static void conv_paths_close(const char *what, float *const v[2], size_t n)
+{
+    double *ref = to_d(v[0], n);
+    expect_close(what, v[1], ref, n, 1e-5);
+    free(ref);
+}
+
 /* The direct kernels against the im2col + GEMM path on NB201's shapes. */
 Test(nn, conv_direct_matches_gemm_path)
 {
@@ -300,33 +345,15 @@ Test(nn, conv_direct_matches_gemm_path)
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
-        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
-        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.K * s.K;
-        size_t no = (size_t)s.Cout * s.N * Ho * Wo;
-        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2], *dw[2];
-        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
-        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
-        for (int path = 0; path < 2; path++) {
-            y[path] = fnew(no), dx[path] = fnew(ni), dw[path] = fnew(nw);
-            fill(dx[path], ni, 1.0), fill(dw[path], nw, 1.0); /* same pre-fill, second fill differs */
-        }
-        memcpy(dx[1], dx[0], ni * sizeof(float)), memcpy(dw[1], dw[0], nw * sizeof(float));
-        for (int path = 0; path < 2; path++) {
-            ws_nn_set_direct(path);
-            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
-            ws_conv2d_backward(dx[path], dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K,
-                               s.stride, s.pad, work);
-        }
-        ws_nn_set_direct(1);
-        double *ry = to_d(y[0], no), *rx = to_d(dx[0], ni), *rw = to_d(dw[0], nw);
+        conv_paths r;
+        conv_run_paths(&r, s, ws_nn_set_direct, 1, 1);
         char what[128];
         snprintf(what, sizeof what, "direct vs gemm N%d Cin%d %dx%d Cout%d K%d", s.N, s.Cin, s.H,
                  s.W, s.Cout, s.K);
-        expect_close(what, y[1], ry, no, 1e-5);
-        expect_close("direct vs gemm dinp (accumulated)", dx[1], rx, ni, 1e-5);
-        expect_close("direct vs gemm dweight (accumulated)", dw[1], rw, nw, 1e-5);
-        free(x), free(w), free(dy), free(work), free(ry), free(rx), free(rw);
-        for (int path = 0; path < 2; path++) free(y[path]), free(dx[path]), free(dw[path]);
+        conv_paths_close(what, r.y, r.no);
+        conv_paths_close("direct vs gemm dinp (accumulated)", r.dx, r.ni);
+        conv_paths_close("direct vs gemm dweight (accumulated)", r.dw, r.nw);
+        conv_paths_free(&r);
     }
 }
 
@@ -344,32 +371,16 @@ Test(nn, conv_winograd_matches_direct)
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
-        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
-        size_t no = (size_t)s.Cout * s.N * s.H * s.W;
-        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *y[2], *dx[2];
-        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1));
-        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
-        for (int path = 0; path < 2; path++) {
-            y[path] = fnew(no), dx[path] = fnew(ni);
-            fill(dx[path], ni, 1.0);
-        }
-        memcpy(dx[1], dx[0], ni * sizeof(float));
-        for (int path = 0; path < 2; path++) { /* 0: direct, 1: Winograd */
-            ws_nn_set_winograd(path);
-            ws_conv2d_forward(y[path], x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
-            ws_conv2d_backward(dx[path], NULL, dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
-        }
-        ws_nn_set_winograd(1);
-        double *ry = to_d(y[0], no), *rx = to_d(dx[0], ni);
+        conv_paths r;
+        conv_run_paths(&r, s, ws_nn_set_winograd, 1, 0); /* path 0: direct, 1: Winograd */
         char what[128];
         snprintf(what, sizeof what, "winograd vs direct N%d Cin%d %dx%d Cout%d", s.N, s.Cin, s.H,
                  s.W, s.Cout);
-        expect_close(what, y[1], ry, no, 1e-5);
-        expect_close("winograd vs direct dinp (accumulated)", dx[1], rx, ni, 1e-5);
-        cr_expect(memcmp(y[0], y[1], no * sizeof(float)) != 0,
+        conv_paths_close(what, r.y, r.no);
+        conv_paths_close("winograd vs direct dinp (accumulated)", r.dx, r.ni);
+        cr_expect(memcmp(r.y[0], r.y[1], r.no * sizeof(float)) != 0,
                   "%s: same bits as the direct kernel (Winograd path not taken?)", what);
-        free(x), free(w), free(dy), free(work), free(ry), free(rx);
-        for (int path = 0; path < 2; path++) free(y[path]), free(dx[path]);
+        conv_paths_free(&r);
     }
 }
 
@@ -389,31 +400,18 @@ Test(nn, conv_winograd_dweight_matches_direct)
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
-        size_t ni = (size_t)s.Cin * s.N * s.H * s.W, nw = (size_t)s.Cout * s.Cin * 9;
-        size_t no = (size_t)s.Cout * s.N * s.H * s.W;
-        float *x = fnew(ni), *w = fnew(nw), *dy = fnew(no), *dw[2];
-        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1));
-        fill(x, ni, 1.0), fill(w, nw, 0.3), fill(dy, no, 1.0);
-        for (int path = 0; path < 2; path++) dw[path] = fnew(nw);
-        fill(dw[0], nw, 1.0);
-        memcpy(dw[1], dw[0], nw * sizeof(float));
-        for (int path = 0; path < 2; path++) { /* 0: direct, 1: Winograd */
-            ws_nn_set_winograd(path);
-            ws_conv2d_backward(NULL, dw[path], dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, 3, 1, 1, work);
-        }
-        ws_nn_set_winograd(1);
-        double *rw = to_d(dw[0], nw);
+        conv_paths r;
+        conv_run_paths(&r, s, ws_nn_set_winograd, 0, 1); /* path 0: direct, 1: Winograd */
         char what[128];
         snprintf(what, sizeof what, "winograd vs direct dweight (accumulated) N%d Cin%d %dx%d Cout%d",
                  s.N, s.Cin, s.H, s.W, s.Cout);
-        expect_close(what, dw[1], rw, nw, 1e-5);
-        int same = memcmp(dw[0], dw[1], nw * sizeof(float)) == 0;
+        conv_paths_close(what, r.dw, r.nw);
+        int same = memcmp(r.dw[0], r.dw[1], r.nw * sizeof(float)) == 0;
         if (s.Cin % 16 == 0)
             cr_expect(!same, "%s: same bits as the direct kernel (Winograd path not taken?)", what);
         else
             cr_expect(same, "%s: the direct fallback should give the same bits", what);
-        free(x), free(w), free(dy), free(work), free(rw);
-        for (int path = 0; path < 2; path++) free(dw[path]);
+        conv_paths_free(&r);
     }
 }
 
