@@ -221,7 +221,7 @@ static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const 
  * WINO_NV x 16 x Cin vectors (at most WINO_V_VECS). */
 #define WINO_NV 3
 #define WINO_OB 8
-#define WINO_V_VECS (WINO_NV * 16 * 32)
+#define WINO_V_VECS (2 * 16 * 64) /* NV 3 up to Cin 42, 2 up to 64 */
 
 /* acc[k][j] = sum_ci U[xn][ci][o0+j] * V[k][xn][ci] for NV chunks, 8 channels. */
 static inline __attribute__((always_inline)) void
