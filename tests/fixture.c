@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static int rd(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
 
@@ -126,4 +127,26 @@ const char *wsfx_tmp_path(const char *name)
     char *p = buf[k++ % 16];
     snprintf(p, 1024, "%s/%s", dir ? dir : "/tmp", name);
     return p;
+}
+
+int wsfx_run_cli(const char *args, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *bin = getenv("WSNAS_BIN");
+    if (!bin) {
+        fprintf(stderr, "wsfx_run_cli: WSNAS_BIN unset\n");
+        return -1;
+    }
+    char cmd[8192];
+    int len = snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
+    if (len < 0 || (size_t)len >= sizeof cmd) {
+        fprintf(stderr, "wsfx_run_cli: command longer than %zu bytes\n", sizeof cmd);
+        return -1;
+    }
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -36,5 +36,10 @@ const char *wsfx_tmp_dir(void);
 /* $WSNAS_TMP/<name> (or /tmp/<name>) in one of 16 rotating per-thread
  * buffers; tests run in parallel, so every test uses its own names. */
 const char *wsfx_tmp_path(const char *name);
+/* Runs `'$WSNAS_BIN' <args> 2>&1` (args: shell words); out receives the
+ * combined output (NUL-terminated, at most cap-1 bytes).  Returns the exit
+ * status, or -1 (with a line on stderr) when WSNAS_BIN is unset, the
+ * command is too long or it did not exit normally. */
+int wsfx_run_cli(const char *args, char *out, size_t cap);
 
 #endif

@@ -374,30 +374,16 @@ Test(eval, baseline_nb201_rea_beats_rs)
     ws_table_close(t);
 }
 
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    const char *bin = getenv("WSNAS_BIN");
-    cr_assert(bin, "WSNAS_BIN unset");
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 Test(eval, baseline_cli_bad_input)
 {
     char out[8192];
-    cr_expect_neq(run_cli("baseline /nonexistent.h5", out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli("baseline /nonexistent.h5", out, sizeof out), 0);
     cr_expect(strstr(out, "/nonexistent.h5"), "%s", out);
-    cr_expect_neq(run_cli("baseline --method bogus x.h5", out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli("baseline --method bogus x.h5", out, sizeof out), 0);
     cr_expect(strstr(out, "unknown baseline 'bogus'"), "%s", out);
-    cr_expect_neq(run_cli("baseline --budget 0 x.h5", out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli("baseline --budget 0 x.h5", out, sizeof out), 0);
     cr_expect(strstr(out, "--budget"), "%s", out);
-    cr_expect_neq(run_cli("baseline --budget-seconds 100 x.h5", out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli("baseline --budget-seconds 100 x.h5", out, sizeof out), 0);
     cr_expect(strstr(out, "--time-metric"), "%s", out);
 }
 
@@ -549,7 +535,7 @@ Test(eval, baseline_cli_time_budget_and_runs_csv)
              "baseline '%s' --search b/valid_acc_12 --time-metric b/train_seconds_12 "
              "--budget 1000 --budget-seconds 1000 --seeds 4 --runs-csv '%s'",
              table, csv);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "RS "), "%s", out);
     cr_expect(strstr(out, "REA "), "%s", out);
     FILE *f = fopen(csv, "r");
@@ -576,7 +562,7 @@ Test(eval, baseline_cli_time_budget_and_runs_csv)
     fclose(f);
     cr_expect_eq(rows, 8);
     snprintf(args, sizeof args, "baseline '%s' --search b/nope", table);
-    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli(args, out, sizeof out), 0);
     cr_expect(strstr(out, "no column b/nope"), "%s", out);
 }
 
@@ -670,12 +656,12 @@ Test(eval, eval_cli_on_a_tiny_search)
              "search --method darts --set C=4 --set N=1 --set image_size=8 --set train_size=256 "
              "--set valid_size=128 --set eval_size=64 --set batch=32 --epochs 2 --seed 3 --out '%s'",
              run);
-    int st = run_cli(args, out, sizeof out);
+    int st = wsfx_run_cli(args, out, sizeof out);
     if (st != 0 && strstr(out, "fashion")) cr_skip_test("Fashion-MNIST unavailable: %s", out);
     cr_assert_eq(st, 0, "%s", out);
     snprintf(args, sizeof args, "eval '%s' --table '%s' --sample 30 --images 100 --batch 50", run,
              table);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "30 architectures"), "%s", out);
     cr_expect(strstr(out, "100 held-out images, BN batch"), "%s", out);
     cr_expect(strstr(out, "kendall_tau_b"), "%s", out);
@@ -691,7 +677,7 @@ Test(eval, eval_cli_on_a_tiny_search)
     for (size_t i = 0; i < n1; i++) lines += first[i] == '\n';
     cr_expect_eq(lines, 31);
     /* deterministic: the same command gives the same file */
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     f = fopen(pairs, "r");
     char second[64 * 1024];
     size_t n2 = fread(second, 1, sizeof second - 1, f);
@@ -703,20 +689,20 @@ Test(eval, eval_cli_on_a_tiny_search)
              "eval '%s/checkpoint.bin' --table '%s' --sample 10 --images 64 --bn recalibrate "
              "--calib-images 64 --out '%s/p2.csv'",
              run, table, run);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "(64 calibration images)"), "%s", out);
     /* the report reads the pairs */
     snprintf(args, sizeof args, "report --no-plots --out-results '%s/res' '%s'", run, run);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "rank correlation darts seed 3: n 30"), "%s", out);
     /* bad input: one line, non-zero */
     snprintf(args, sizeof args, "eval '%s/nowhere' --table '%s'", run, table);
-    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli(args, out, sizeof out), 0);
     cr_expect(strstr(out, "nowhere"), "%s", out);
     snprintf(args, sizeof args, "eval '%s' --table '%s' --bn fast", run, table);
-    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli(args, out, sizeof out), 0);
     cr_expect(strstr(out, "BN mode 'fast'"), "%s", out);
     snprintf(args, sizeof args, "eval '%s' --table '%s' --truth cifar10/nope", run, table);
-    cr_expect_neq(run_cli(args, out, sizeof out), 0);
+    cr_expect_neq(wsfx_run_cli(args, out, sizeof out), 0);
     cr_expect(strstr(out, "no column cifar10/nope"), "%s", out);
 }

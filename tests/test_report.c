@@ -66,21 +66,6 @@ static int exists(const char *p)
     return access(p, F_OK) == 0;
 }
 
-/* Runs the CLI; returns the exit status and the output (stdout+stderr). */
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    const char *bin = getenv("WSNAS_BIN");
-    cr_assert(bin, "WSNAS_BIN unset");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int count_lines(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -150,7 +135,7 @@ Test(report, true_accuracies_from_nb201_table)
     const char *table = wsfx_tmp_path("rep_nb201.h5");
     char args[4096], out[16384];
     snprintf(args, sizeof args, "table import --preset nb201 '%s' -o '%s'", csv, table);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     const char *base = wsfx_tmp_path("rep_table");
     rm_rf(base);
     /* darts ends in the all-skip cell (1835) both seeds, gaea in 6111 (the C10 optimum) */
@@ -160,7 +145,7 @@ Test(report, true_accuracies_from_nb201_table)
     snprintf(args, sizeof args,
              "report --table '%s' --out-results '%s/res' --out-plots '%s/plots' '%s' '%s' '%s'",
              table, base, base, a, b, c);
-    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "54.30±0.00"), "DARTS all-skip C10 test not in the summary:\n%s", out);
     cr_expect(strstr(out, "94.37±0.00"), "gaea at the C10 optimum not in the summary:\n%s", out);
     char p[1300];
@@ -265,7 +250,7 @@ static void expect_refused(const char *base, const char *dirs, const char *expec
     char args[4096], out[8192];
     snprintf(args, sizeof args, "report --out-results '%s/res' --out-plots '%s/plots' %s", base,
              base, dirs);
-    int st = run_cli(args, out, sizeof out);
+    int st = wsfx_run_cli(args, out, sizeof out);
     cr_expect_neq(st, 0, "accepted: %s", dirs);
     cr_expect(strstr(out, expect), "expected '%s' in: %s", expect, out);
     int lines = 0;
