@@ -393,6 +393,11 @@ Test(methods, config_errors)
     cr_expect_neq(ws_config_apply_json(&cfg, "{\"epochs\": \"3\"}", "c.json", &err), 0);
     cr_expect_neq(ws_config_apply_json(&cfg, "{\"dataset\": \"mnist9\"}", "c.json", &err), 0);
     cr_expect(strstr(err.msg, "not one of"), "%s", err.msg);
+    cr_expect_eq(ws_config_apply_json(&cfg, "{\"label\": \"gaea-darts-erm\"}", "l.json", &err), 0,
+                 "%s", err.msg);
+    cr_expect_str_eq(cfg.label, "gaea-darts-erm");
+    cr_expect_neq(ws_config_apply_json(&cfg, "{\"label\": \"a b\"}", "l.json", &err), 0);
+    cr_expect(strstr(err.msg, "key 'label'"), "%s", err.msg);
     cr_expect_neq(ws_config_apply_json(&cfg, "{\"epochs\": 3,\n\"lr\": }", "d.json", &err), 0);
     cr_expect(strstr(err.msg, "d.json:2: invalid JSON"), "%s", err.msg);
     cr_expect_neq(ws_config_apply_json(&cfg, "{\"method\": \"gdas\"}", "e.json", &err), 0);

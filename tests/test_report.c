@@ -126,6 +126,40 @@ Test(report, entropy_only_without_table)
     cr_expect(!exists(p));
 }
 
+/* A suite variant's runs (config "label") are reported under its name, so
+ * two configurations of one method sit side by side. */
+Test(report, variants_grouped_by_label)
+{
+    const char *base = wsfx_tmp_path("rep_label");
+    rm_rf(base);
+    const char *a = make_run(base, "a", "gaea-darts", 1,
+                             "\"label\": \"gaea-darts-erm\", \"single_level\": true", 3, 100, -1);
+    const char *b = make_run(base, "b", "gaea-darts", 1,
+                             "\"label\": \"gaea-darts-bilevel\", \"single_level\": false", 3, 200,
+                             -1);
+    const char *c = make_run(base, "c", "gaea-darts", 1, "\"label\": \"bad,name\"", 3, 200, -1);
+    char res[1200], plots[1200], p[1300], line[1024];
+    snprintf(res, sizeof res, "%s/results", base);
+    snprintf(plots, sizeof plots, "%s/plots", base);
+    const char *dirs[] = {a, b, c};
+    ws_report_options o = ws_report_options_default();
+    o.results_dir = res;
+    o.plots_dir = plots;
+    ws_error err = {0};
+    cr_assert_eq(ws_report_run(dirs, 2, &o, NULL, &err), 0, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/runs.csv", res);
+    FILE *f = fopen(p, "r");
+    cr_assert(f);
+    cr_assert(fgets(line, sizeof line, f) && fgets(line, sizeof line, f));
+    cr_expect(!strncmp(line, "gaea-darts-erm,1,", 17), "%s", line);
+    cr_assert(fgets(line, sizeof line, f));
+    cr_expect(!strncmp(line, "gaea-darts-bilevel,1,", 21), "%s", line);
+    fclose(f);
+    /* a label a CSV cannot carry is refused by name */
+    cr_expect_neq(ws_report_run(dirs + 2, 1, &o, NULL, &err), 0);
+    cr_expect(strstr(err.msg, "config.label"), "%s", err.msg);
+}
+
 Test(report, true_accuracies_from_nb201_table)
 {
     const char *shd = wsfx_shared_dir();

@@ -386,6 +386,53 @@ Test(tablebuild, suite_parse_and_argv)
     ws_suite_free(s);
 }
 
+/* Variants: a method under its own name and keys; --runs-dir moves every run. */
+Test(tablebuild, suite_variants_and_relocation)
+{
+    const char *json =
+        "{\"name\": \"v\", \"table\": \"tb.h5\", \"runs_dir\": \"RUNS\",\n"
+        " \"datasets\": [\"cifar10\"], \"methods\": [\"darts\", \"gaea-darts-erm\"],\n"
+        " \"seeds\": [1], \"variants\": {\"gaea-darts-erm\": {\"method\": \"gaea-darts\",\n"
+        "   \"config\": {\"single_level\": true}}}}";
+    ws_suite *s = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_suite_parse(json, "v.json", &s, &err), 0, "%s", err.msg);
+    const ws_suite_run *r = ws_suite_run_at(s, 1);
+    cr_expect_str_eq(r->method, "gaea-darts");
+    cr_expect_str_eq(r->label, "gaea-darts-erm");
+    cr_expect_str_eq(r->dir, "RUNS/cifar10/gaea-darts-erm/seed1");
+    char **av = ws_bench_argv(s, "/bin/wsnas", "search", 1, &err);
+    cr_assert(av, "%s", err.msg);
+    cr_expect_str_eq(av[3], "gaea-darts");
+    ws_bench_argv_free(av);
+    cr_assert_eq(ws_suite_relocate(s, "/elsewhere/runs", &err), 0, "%s", err.msg);
+    cr_expect_str_eq(ws_suite_run_at(s, 0)->dir, "/elsewhere/runs/cifar10/darts/seed1");
+    cr_expect_str_eq(ws_suite_run_at(s, 1)->done, "/elsewhere/runs/cifar10/gaea-darts-erm/seed1.done");
+    ws_suite_free(s);
+    const struct {
+        const char *variants, *methods, *want;
+    } bad[] = {
+        {"{\"darts\": {\"method\": \"darts\"}}", "[\"darts\"]", "may not take a method's name"},
+        {"{\"x\": {\"method\": \"dart\"}}", "[\"x\"]", "'variants.x.method': expected a known"},
+        {"{\"x\": {\"method\": \"darts\", \"cfg\": {}}}", "[\"x\"]", "unknown key 'cfg'"},
+        {"{\"x\": {\"method\": \"darts\", \"config\": {\"label\": \"y\"}}}", "[\"x\"]",
+         "'label' is the variant's name"},
+        {"{\"a b\": {\"method\": \"darts\"}}", "[\"darts\"]", "name 'a b'"},
+        {"{\"x\": {\"method\": \"darts\"}}", "[\"y\"]", "unknown name 'y'"},
+    };
+    for (size_t i = 0; i < WS_ARRAY_LEN(bad); i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "{\"name\": \"v\", \"table\": \"t\", \"runs_dir\": \"r\", \"datasets\": "
+                 "[\"cifar10\"], \"seeds\": [1], \"methods\": %s, \"variants\": %s}",
+                 bad[i].methods, bad[i].variants);
+        s = NULL;
+        cr_expect_neq(ws_suite_parse(text, "bad.json", &s, &err), 0, "accepted: %s", text);
+        cr_expect(strstr(err.msg, bad[i].want), "message '%s' lacks '%s'", err.msg, bad[i].want);
+        ws_suite_free(s);
+    }
+}
+
 Test(tablebuild, suite_validation_errors)
 {
     const struct {
@@ -483,6 +530,17 @@ Test(tablebuild, runner_pool_resume_and_failure)
     cr_expect_eq(system(cmd), 0, "expected 6 searches, 5 evals, no report");
     snprintf(cmd, sizeof cmd, "grep -q '\"a\":.*2' '%s/runs/fashion-mnist/gdas/seed1.json'", dir);
     cr_expect_eq(system(cmd), 0, "method_config did not override config");
+    /* each finished search was evaluated at once: a part-way report covers 5 of 6 */
+    snprintf(cmd, sizeof cmd, ": > '%s'", calls);
+    cr_assert_eq(system(cmd), 0);
+    int n_done = -1;
+    cr_assert_eq(ws_bench_report_finished(s, &o, &n_done, &err), 0, "%s", err.msg);
+    cr_expect_eq(n_done, 5);
+    snprintf(cmd, sizeof cmd,
+             "test $(wc -l < '%s') = 1 && grep -q '^1 report .*gdas/seed1 .*gdas/seed3$' '%s' && "
+             "! grep -q 'gdas/seed2' '%s'",
+             calls, calls, calls);
+    cr_expect_eq(system(cmd), 0, "report-finished: expected one report over the 5 finished runs");
     /* 2: run again: only the failed run resumes (--resume), then the report */
     snprintf(cmd, sizeof cmd, "rm '%s/fail' && : > '%s'", dir, calls);
     cr_assert_eq(system(cmd), 0);

@@ -20,6 +20,11 @@
  *   "config": {...},                      search config for every run (passed
  *                                         as --config; the search checks keys)
  *   "method_config": {"gdas": {...}},     per-method keys over "config"
+ *   "variants": {"gaea-darts-erm":        a method under its own name with its
+ *       {"method": "gaea-darts",          own keys over "config" and
+ *        "config": {"single_level": true}}}  "method_config"; "methods" may name
+ *                                         it; the search records it as config
+ *                                         key "label" and reports group by it
  *   "search_args": ["--epochs", "3"],     extra arguments of every search
  *   "eval": true | false,                 run `wsnas eval` per run (default true)
  *   "train_missing": true | false,        train the derived architectures that
@@ -33,7 +38,7 @@
  * {table_bench} {results_dir} {plots_dir} {checkpoint}.
  * Paths are relative to the current directory.
  *
- * Run i lives in <runs_dir>/<dataset>/<method>/seed<seed>/ (the search's
+ * Run i lives in <runs_dir>/<dataset>/<method or variant>/seed<seed>/ (the search's
  * --out); beside it seed<seed>.json (the resolved config), seed<seed>.log
  * (the subprocesses' output), seed<seed>.searched (the search finished) and
  * seed<seed>.done (search and eval finished; the run is skipped).  A run
@@ -59,6 +64,7 @@
 
 typedef struct ws_suite_run {
     char method[32], dataset[32];
+    char label[32];                 /* the "methods" entry: the method or a variant name */
     uint32_t seed;
     char dir[WS_BENCH_PATH_MAX];    /* the search's --out */
     char config[WS_BENCH_PATH_MAX]; /* resolved config JSON */
@@ -72,6 +78,10 @@ typedef struct ws_suite ws_suite;
 /* Parses and validates a suite (`what` names it in errors: "FILE: key 'x': ..."). */
 int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error *err);
 int ws_suite_load(const char *path, ws_suite **out, ws_error *err);
+/* Moves every run under `runs_dir` instead of the suite's (`wsnas bench
+ * --runs-dir`, WSNAS_RUNS_DIR): long campaigns keep their runs outside the
+ * work tree. */
+int ws_suite_relocate(ws_suite *s, const char *runs_dir, ws_error *err);
 void ws_suite_free(ws_suite *s);
 const char *ws_suite_name(const ws_suite *s);
 int ws_suite_jobs(const ws_suite *s);
@@ -101,6 +111,11 @@ typedef struct ws_bench_opts {
 
 /* Runs the suite.  *failed = failed runs (the report is skipped if any). */
 int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_error *err);
+
+/* `wsnas report` over the runs that finished (search and eval) so far, for
+ * a suite committed part-way; *n_done = how many (0: nothing written). */
+int ws_bench_report_finished(const ws_suite *s, const ws_bench_opts *o, int *n_done,
+                             ws_error *err);
 
 /* The argv (NULL-terminated, malloc'd strings) of step "search", "eval" or
  * "report" for run i (i ignored for the report); for tests and --dry-run. */

@@ -24,6 +24,8 @@ typedef struct ws_search_config {
     /* what */
     char method[32];   /* rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts */
     char preset[16];   /* paper | cpu */
+    char label[32];    /* the name reports group this run under (a suite variant such as
+                          gaea-darts-erm); "" = the method.  [A-Za-z0-9._-] only */
     char dataset[32];  /* fashion-mnist | cifar10 */
     char data_dir[512];/* "" = the dataset's default directory */
     char split_file[512]; /* cifar10: NB201 cifar-split.txt; "" = seeded random halves */

@@ -60,25 +60,47 @@ static int write_atomic(const char *path, const char *text, ws_error *err)
     return 0;
 }
 
-/* config merged with method_config[method] (keys of the latter win). */
-static int write_run_config(const ws_suite *s, const ws_suite_run *r, ws_error *err)
+/* Sets every key of `over` in `cfg` (its values win); 0 or WS_ENOMEM. */
+static int merge_keys(cJSON *cfg, const cJSON *over)
 {
-    const cJSON *base = cJSON_GetObjectItemCaseSensitive(s->root, "config");
-    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(s->root, "method_config");
-    const cJSON *over = mc ? cJSON_GetObjectItemCaseSensitive(mc, r->method) : NULL, *it;
-    cJSON *cfg = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
-    if (!cfg) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    const cJSON *it;
     cJSON_ArrayForEach(it, over)
     {
         cJSON *dup = cJSON_Duplicate(it, 1);
-        if (!dup) {
-            cJSON_Delete(cfg);
-            return ws_error_set(err, WS_ENOMEM, "out of memory");
-        }
+        if (!dup) return WS_ENOMEM;
         if (cJSON_GetObjectItemCaseSensitive(cfg, it->string))
             cJSON_ReplaceItemInObjectCaseSensitive(cfg, it->string, dup);
         else
             cJSON_AddItemToObject(cfg, it->string, dup);
+    }
+    return 0;
+}
+
+/* config, then method_config[method], then a variant's config and its name
+ * as "label" (later keys win). */
+static int write_run_config(const ws_suite *s, const ws_suite_run *r, ws_error *err)
+{
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(s->root, "config");
+    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(s->root, "method_config");
+    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(s->root, "variants");
+    const cJSON *var = strcmp(r->label, r->method) && vs
+                           ? cJSON_GetObjectItemCaseSensitive(vs, r->label)
+                           : NULL;
+    cJSON *cfg = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
+    int bad = !cfg || merge_keys(cfg, mc ? cJSON_GetObjectItemCaseSensitive(mc, r->method) : NULL);
+    if (!bad && var) {
+        cJSON *lb = cJSON_CreateString(r->label);
+        bad = merge_keys(cfg, cJSON_GetObjectItemCaseSensitive(var, "config")) || !lb;
+        if (!bad && cJSON_GetObjectItemCaseSensitive(cfg, "label"))
+            cJSON_ReplaceItemInObjectCaseSensitive(cfg, "label", lb);
+        else if (!bad)
+            cJSON_AddItemToObject(cfg, "label", lb);
+        else
+            cJSON_Delete(lb);
+    }
+    if (bad) {
+        cJSON_Delete(cfg);
+        return ws_error_set(err, WS_ENOMEM, "out of memory");
     }
     char *text = cJSON_Print(cfg);
     cJSON_Delete(cfg);
@@ -147,7 +169,7 @@ static int expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, ch
     const struct {
         const char *key, *val;
     } subs[] = {
-        {"{method}", r ? r->method : NULL},   {"{seed}", r ? seed : NULL},
+        {"{method}", r ? r->label : NULL},   {"{seed}", r ? seed : NULL},
         {"{dataset}", r ? r->dataset : NULL}, {"{run_dir}", r ? r->dir : NULL},
         {"{checkpoint}", r ? ckpt : NULL},    {"{table}", s->table_used},
         {"{table_bench}", s->table_bench ? s->table_bench : ""},
@@ -308,6 +330,7 @@ static double now_s(const struct timespec *t0)
 typedef struct slot {
     pid_t pid;
     int run;
+    const char *step; /* "search" or "eval" */
 } slot;
 
 typedef struct pool_ctx {
@@ -340,13 +363,39 @@ static int prepare_search(const ws_suite_run *r, ws_error *err)
     return 0;
 }
 
+/* Starts `step` of run i in slot j (the search's config first). */
+static int start_step(pool_ctx *pc, slot *sl, int i, const char *step, ws_error *err)
+{
+    const ws_suite *s = pc->s;
+    const ws_suite_run *r = &s->runs[i];
+    int rc = 0;
+    if (!strcmp(step, "search")) {
+        rc = write_run_config(s, r, err);
+        if (!rc) rc = parent_dir(r->log, err);
+        if (!rc) rc = prepare_search(r, err);
+    }
+    char **argv = rc ? NULL : ws_bench_argv(s, pc->o->wsnas, step, i, err);
+    if (!rc && !argv) rc = err ? err->code : WS_ENOMEM;
+    pid_t pid = rc ? -1 : spawn(argv, r->log, s->threads, err);
+    ws_bench_argv_free(argv);
+    if (!rc && pid < 0) rc = err ? err->code : WS_EIO;
+    if (rc) return rc;
+    *sl = (slot){pid, i, step};
+    emit(pc, WS_BENCH_START, i, step);
+    return 0;
+}
+
 /* Runs `step` ("search" or "eval") for the runs `mine` that lack their
- * marker, `jobs` at a time; writes the marker of each success. */
+ * marker, `jobs` at a time; writes the marker of each success.  Without
+ * train_missing a finished search is evaluated at once in its slot, so a
+ * long suite's finished runs are complete (`--report-finished`) before the
+ * last search ends. */
 static int run_pool(pool_ctx *pc, const char *step, const int *mine, int n_mine, int jobs,
                     int *nfail, ws_error *err)
 {
     const ws_suite *s = pc->s;
     int is_search = !strcmp(step, "search");
+    int eval_at_once = is_search && s->eval && !s->train_missing;
     slot *slots = calloc((size_t)jobs, sizeof *slots);
     if (!slots) return ws_error_set(err, WS_ENOMEM, "out of memory");
     int rc = 0, next = 0, running = 0;
@@ -359,53 +408,55 @@ static int run_pool(pool_ctx *pc, const char *step, const int *mine, int n_mine,
             int i = mine[next++];
             const ws_suite_run *r = &s->runs[i];
             const char *marker = is_search ? r->searched : r->done;
-            if (file_exists(r->done) || file_exists(marker) ||
-                (!is_search && !file_exists(r->searched))) {
+            const char *first = step;
+            if (eval_at_once && file_exists(r->searched) && !file_exists(r->done))
+                first = "eval"; /* searched before, never evaluated */
+            else if (file_exists(r->done) || file_exists(marker) ||
+                     (!is_search && !file_exists(r->searched))) {
                 /* finished before, or its search failed (counted there) */
                 pc->ev.done++;
                 if (file_exists(r->done) || file_exists(marker)) emit(pc, WS_BENCH_SKIP, i, step);
                 j--; /* the slot is still free */
                 continue;
             }
-            if (is_search) {
-                rc = write_run_config(s, r, err);
-                if (!rc) rc = parent_dir(r->log, err);
-                if (!rc) rc = prepare_search(r, err);
-            }
-            char **argv = rc ? NULL : ws_bench_argv(s, pc->o->wsnas, step, i, err);
-            if (!rc && !argv) rc = err ? err->code : WS_ENOMEM;
-            pid_t pid = rc ? -1 : spawn(argv, r->log, s->threads, err);
-            ws_bench_argv_free(argv);
-            if (!rc && pid < 0) rc = err ? err->code : WS_EIO;
+            rc = start_step(pc, &slots[j], i, first, err);
             if (rc) break;
-            slots[j] = (slot){pid, i};
             running++;
             pc->ev.running = running;
-            emit(pc, WS_BENCH_START, i, step);
         }
         if (rc || running == 0) continue;
         int reaped = 0;
-        for (int j = 0; j < jobs; j++) {
+        for (int j = 0; !rc && j < jobs; j++) {
             if (slots[j].pid <= 0) continue;
             int st = 0;
             pid_t w = waitpid(slots[j].pid, &st, WNOHANG);
             if (w == 0) continue;
             reaped = 1;
             int ok = w == slots[j].pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-            const ws_suite_run *r = &s->runs[slots[j].run];
+            int i = slots[j].run;
+            const ws_suite_run *r = &s->runs[i];
+            int was_search = !strcmp(slots[j].step, "search");
             slots[j].pid = 0;
+            if (!ok) {
+                running--;
+                pc->ev.running = running;
+                pc->ev.done++;
+                (*nfail)++;
+                pc->ev.failed = *nfail;
+                emit(pc, WS_BENCH_FAIL, i, slots[j].step);
+                continue;
+            }
+            rc = write_atomic(was_search ? r->searched : r->done, "done\n", err);
+            if (!rc && was_search && !s->eval) rc = write_atomic(r->done, "done\n", err);
+            if (rc) break;
+            emit(pc, WS_BENCH_FINISH, i, slots[j].step);
+            if (was_search && eval_at_once) {
+                rc = start_step(pc, &slots[j], i, "eval", err);
+                continue;
+            }
             running--;
             pc->ev.running = running;
             pc->ev.done++;
-            if (!ok) {
-                (*nfail)++;
-                pc->ev.failed = *nfail;
-                emit(pc, WS_BENCH_FAIL, slots[j].run, step);
-                continue;
-            }
-            rc = write_atomic(is_search ? r->searched : r->done, "done\n", err);
-            if (!rc && is_search && !s->eval) rc = write_atomic(r->done, "done\n", err);
-            emit(pc, WS_BENCH_FINISH, slots[j].run, step);
         }
         if (!reaped) {
             struct timespec ts = {0, 50 * 1000 * 1000};
@@ -676,5 +727,31 @@ int ws_bench_run(const ws_suite *s, const ws_bench_opts *o, int *failed, ws_erro
         ws_bench_argv_free(argv);
         if (!rc) emit(&pc, WS_BENCH_REPORT, -1, "report");
     }
+    return rc;
+}
+
+int ws_bench_report_finished(const ws_suite *s, const ws_bench_opts *o, int *n_done,
+                             ws_error *err)
+{
+    *n_done = 0;
+    char **argv = ws_bench_argv(s, o->wsnas, "report", 0, err);
+    if (!argv) return err ? err->code : WS_ENOMEM;
+    int n = 0;
+    while (argv[n]) n++;
+    /* the run directories are the last n_runs arguments: drop the unfinished */
+    int w = n - s->n_runs;
+    for (int k = 0; k < s->n_runs; k++) {
+        char *dir = argv[n - s->n_runs + k];
+        if (file_exists(s->runs[k].done)) {
+            argv[w++] = dir;
+            (*n_done)++;
+        } else {
+            free(dir);
+        }
+    }
+    argv[w] = NULL;
+    int rc = *n_done ? run_wait(argv, NULL, s->threads, err)
+                     : ws_error_set(err, WS_EINVAL, "suite '%s': no run has finished yet", s->name);
+    ws_bench_argv_free(argv);
     return rc;
 }

@@ -135,6 +135,95 @@ static int check_args(const cJSON *root, const char *key, const char *what, ws_e
     return 0;
 }
 
+static int name_chars_ok(const char *p)
+{
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* "variants": {"NAME": {"method": "M", "config": {...}}}: a method under its
+ * own name with its own config keys (e.g. gaea-darts ERM and bilevel). */
+static int check_variants(const cJSON *root, const char *what, ws_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variants"), *it;
+    if (!v) return 0;
+    if (!cJSON_IsObject(v))
+        return ws_error_set(err, WS_EINVAL, "%s: key 'variants': expected an object", what);
+    cJSON_ArrayForEach(it, v)
+    {
+        const char *n = it->string;
+        if (!n[0] || strlen(n) >= 32 || !name_chars_ok(n))
+            return ws_error_set(err, WS_EINVAL,
+                                "%s: key 'variants': name '%s': expected 1..31 of A-Z a-z 0-9 . _ -",
+                                what, n);
+        if (in_list(n, known_methods, WS_ARRAY_LEN(known_methods)))
+            return ws_error_set(err, WS_EINVAL,
+                                "%s: key 'variants.%s': a variant may not take a method's name",
+                                what, n);
+        if (!cJSON_IsObject(it))
+            return ws_error_set(err, WS_EINVAL, "%s: key 'variants.%s': expected an object", what,
+                                n);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, it)
+        {
+            if (strcmp(f->string, "method") && strcmp(f->string, "config"))
+                return ws_error_set(err, WS_EINVAL,
+                                    "%s: key 'variants.%s': unknown key '%s' (expected method, "
+                                    "config)",
+                                    what, n, f->string);
+        }
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "method");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "config");
+        if (!cJSON_IsString(m) || !in_list(m->valuestring, known_methods, WS_ARRAY_LEN(known_methods)))
+            return ws_error_set(err, WS_EINVAL,
+                                "%s: key 'variants.%s.method': expected a known method name", what,
+                                n);
+        if (c && !cJSON_IsObject(c))
+            return ws_error_set(err, WS_EINVAL, "%s: key 'variants.%s.config': expected an object",
+                                what, n);
+        if (c && cJSON_GetObjectItemCaseSensitive(c, "label"))
+            return ws_error_set(err, WS_EINVAL,
+                                "%s: key 'variants.%s.config': 'label' is the variant's name", what,
+                                n);
+    }
+    return 0;
+}
+
+/* The base method of a "methods" entry: itself, or its variant's method. */
+static const char *entry_method(const cJSON *root, const char *name)
+{
+    if (in_list(name, known_methods, WS_ARRAY_LEN(known_methods))) return name;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    const cJSON *var = v ? cJSON_GetObjectItemCaseSensitive(v, name) : NULL;
+    const cJSON *m = var ? cJSON_GetObjectItemCaseSensitive(var, "method") : NULL;
+    return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+static int check_method_names(const cJSON *root, const cJSON *methods, const char *what,
+                              ws_error *err)
+{
+    const cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, methods)
+    {
+        if (!entry_method(root, it->valuestring)) {
+            char list[256] = "";
+            for (size_t k = 0; k < WS_ARRAY_LEN(known_methods); k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                         known_methods[k]);
+            return ws_error_set(err, WS_EINVAL,
+                                "%s: key 'methods'[%d]: unknown name '%s' (expected %s, or a name "
+                                "of 'variants')",
+                                what, i, it->valuestring, list);
+        }
+        i++;
+    }
+    return 0;
+}
+
 static int path_join(char *buf, const char *fmt_dir, const char *dataset, const char *method,
                      uint32_t seed, const char *suffix, const char *what, ws_error *err)
 {
@@ -143,6 +232,38 @@ static int path_join(char *buf, const char *fmt_dir, const char *dataset, const 
     if (w < 0 || w >= WS_BENCH_PATH_MAX)
         return ws_error_set(err, WS_EINVAL, "%s: runs_dir too long", what);
     return 0;
+}
+
+/* Paths of every run under `runs_dir` (and the table copy of train_missing). */
+static int suite_layout(ws_suite *s, const char *runs_dir, const char *what, ws_error *err)
+{
+    int rc = 0;
+    if (runs_dir != s->runs_dir_buf)
+        snprintf(s->runs_dir_buf, sizeof s->runs_dir_buf, "%s", runs_dir);
+    s->runs_dir = s->runs_dir_buf;
+    {
+        int w = s->train_missing
+                    ? snprintf(s->table_used, sizeof s->table_used, "%s/table.h5", s->runs_dir)
+                    : snprintf(s->table_used, sizeof s->table_used, "%s", s->table);
+        if (w < 0 || (size_t)w >= sizeof s->table_used)
+            rc = ws_error_set(err, WS_EINVAL, "%s: runs_dir or table path too long", what);
+    }
+    for (int i = 0; i < s->n_runs && !rc; i++) {
+        ws_suite_run *r = &s->runs[i];
+        static const char *const suffix[] = {"", ".json", ".log", ".searched", ".done"};
+        char *dst[] = {r->dir, r->config, r->log, r->searched, r->done};
+        for (size_t k = 0; k < WS_ARRAY_LEN(suffix) && !rc; k++)
+            rc = path_join(dst[k], runs_dir, r->dataset, r->label, r->seed, suffix[k], what, err);
+    }
+    return rc;
+}
+
+int ws_suite_relocate(ws_suite *s, const char *runs_dir, ws_error *err)
+{
+    if (!runs_dir[0]) return ws_error_set(err, WS_EINVAL, "runs directory: expected a path");
+    if (strlen(runs_dir) > 512)
+        return ws_error_set(err, WS_EINVAL, "runs directory: longer than 512 characters");
+    return suite_layout(s, runs_dir, s->name, err);
 }
 
 int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error *err)
@@ -171,7 +292,7 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     static const char *const keys[] = {
         "name",     "description", "table",       "table_bench", "runs_dir", "results_dir",
         "plots_dir", "jobs",       "threads",     "datasets",    "methods",  "seeds",
-        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args", "train_missing"};
+        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args", "train_missing", "variants"};
     if (!cJSON_IsObject(root)) rc = ws_error_set(err, WS_EINVAL, "%s: expected a JSON object", what);
     const cJSON *it;
     if (!rc)
@@ -182,21 +303,16 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
                                   "%s: unknown key '%s' (expected one of name, description, "
                                   "table, table_bench, runs_dir, results_dir, plots_dir, jobs, "
                                   "threads, datasets, methods, seeds, config, method_config, "
-                                  "search_args, eval, eval_args, report_args, train_missing)",
+                                  "search_args, eval, eval_args, report_args, train_missing, variants)",
                                   what, it->string);
                 break;
             }
         }
     const char *desc = NULL;
     if (!rc) rc = get_string(root, "name", 1, &s->name, what, err);
-    if (!rc)
-        for (const char *p = s->name; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                  *p == '.' || *p == '_' || *p == '-')) {
-                rc = ws_error_set(err, WS_EINVAL, "%s: key 'name': '%s' may use only A-Z a-z 0-9 . _ -",
-                                  what, s->name);
-                break;
-            }
+    if (!rc && !name_chars_ok(s->name))
+        rc = ws_error_set(err, WS_EINVAL, "%s: key 'name': '%s' may use only A-Z a-z 0-9 . _ -",
+                          what, s->name);
     if (!rc) rc = get_string(root, "description", 0, &desc, what, err);
     if (!rc) rc = get_string(root, "table", 1, &s->table, what, err);
     if (!rc) rc = get_string(root, "table_bench", 0, &s->table_bench, what, err);
@@ -209,9 +325,9 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     if (!rc)
         rc = get_names(root, "datasets", known_datasets, WS_ARRAY_LEN(known_datasets), &datasets,
                        what, err);
-    if (!rc)
-        rc = get_names(root, "methods", known_methods, WS_ARRAY_LEN(known_methods), &methods, what,
-                       err);
+    if (!rc) rc = check_variants(root, what, err);
+    if (!rc) rc = get_names(root, "methods", NULL, 0, &methods, what, err);
+    if (!rc) rc = check_method_names(root, methods, what, err);
     if (!rc) {
         seeds = cJSON_GetObjectItemCaseSensitive(root, "seeds");
         if (!seeds)
@@ -269,13 +385,6 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
         else
             s->train_missing = cJSON_IsTrue(v);
     }
-    if (!rc) {
-        int w = s->train_missing
-                    ? snprintf(s->table_used, sizeof s->table_used, "%s/table.h5", s->runs_dir)
-                    : snprintf(s->table_used, sizeof s->table_used, "%s", s->table);
-        if (w < 0 || (size_t)w >= sizeof s->table_used)
-            rc = ws_error_set(err, WS_EINVAL, "%s: runs_dir or table path too long", what);
-    }
     if (!rc && s->train_missing && !s->table_bench)
         rc = ws_error_set(err, WS_EINVAL, "%s: key 'train_missing' needs 'table_bench'", what);
     if (!rc) rc = check_args(root, "search_args", what, err);
@@ -293,23 +402,12 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
             if (rc) break;
             ws_suite_run *r = &s->runs[s->n_runs++];
             snprintf(r->dataset, sizeof r->dataset, "%s", d->valuestring);
-            snprintf(r->method, sizeof r->method, "%s", m->valuestring);
+            snprintf(r->method, sizeof r->method, "%s", entry_method(root, m->valuestring));
+            snprintf(r->label, sizeof r->label, "%s", m->valuestring);
             r->seed = (uint32_t)sd->valuedouble;
-            rc = path_join(r->dir, s->runs_dir, r->dataset, r->method, r->seed, "", what, err);
-            if (!rc)
-                rc = path_join(r->config, s->runs_dir, r->dataset, r->method, r->seed, ".json",
-                               what, err);
-            if (!rc)
-                rc = path_join(r->log, s->runs_dir, r->dataset, r->method, r->seed, ".log", what,
-                               err);
-            if (!rc)
-                rc = path_join(r->searched, s->runs_dir, r->dataset, r->method, r->seed,
-                               ".searched", what, err);
-            if (!rc)
-                rc = path_join(r->done, s->runs_dir, r->dataset, r->method, r->seed, ".done", what,
-                               err);
         }
     }
+    if (!rc) rc = suite_layout(s, s->runs_dir, what, err);
     if (rc) {
         ws_suite_free(s);
         return rc;

@@ -25,6 +25,10 @@ static void bench_usage(FILE *f)
                "  -j, --jobs N     parallel subprocesses (default: the suite's \"jobs\")\n"
                "  --dry-run        print the commands of every run and the report, run nothing\n"
                "  --no-report      skip `wsnas report`\n"
+               "  --report-finished  only `wsnas report` over the runs finished so far (a\n"
+               "                   suite committed part-way); prints how many of all\n"
+               "  --runs-dir DIR   keep the runs under DIR instead of the suite's runs_dir\n"
+               "                   (default: $WSNAS_RUNS_DIR if set), e.g. outside the work tree\n"
                "  --wsnas PATH     the binary run for search/eval/report (default: this one)\n"
                "  -h, --help       this help\n");
 }
@@ -47,7 +51,7 @@ static void on_event(void *ctx, const ws_suite *s, const ws_bench_event *e)
     if (r)
         fprintf(stderr, "%s[%3d/%d done, %d running, %d failed, %5.0f s, ETA %4.0f s] %-6s %s %s seed %u%s%s\n",
                 rank, e->done, e->total, e->running, e->failed, e->elapsed, eta, e->step,
-                kinds[e->kind], r->method, (unsigned)r->seed,
+                kinds[e->kind], r->label, (unsigned)r->seed,
                 e->kind == WS_BENCH_FAIL ? ": see " : "", e->kind == WS_BENCH_FAIL ? r->log : "");
     else if (e->kind == WS_BENCH_TRAIN)
         fprintf(stderr, "%s[%5.0f s] training the derived architectures the table lacks\n", rank,
@@ -64,12 +68,14 @@ int ws_cmd_bench(int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},
         {"no-report", no_argument, NULL, 'R'},
         {"wsnas", required_argument, NULL, 'w'},
+        {"runs-dir", required_argument, NULL, 'D'},
+        {"report-finished", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long jobs = 0;
-    const char *wsnas = NULL;
-    int dry = 0, no_report = 0, c;
+    const char *wsnas = NULL, *runs_dir = getenv("WSNAS_RUNS_DIR");
+    int dry = 0, no_report = 0, finished = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
         switch (c) {
@@ -79,6 +85,8 @@ int ws_cmd_bench(int argc, char **argv)
         case 'n': dry = 1; break;
         case 'R': no_report = 1; break;
         case 'w': wsnas = optarg; break;
+        case 'D': runs_dir = optarg; break;
+        case 'F': finished = 1; break;
         case 'h': bench_usage(stdout); return 0;
         default: bench_usage(stderr); return 2;
         }
@@ -91,6 +99,10 @@ int ws_cmd_bench(int argc, char **argv)
     ws_error err = {0};
     ws_suite *s = NULL;
     if (ws_suite_load(argv[optind], &s, &err)) return ws_cli_fail("bench", &err);
+    if (runs_dir && runs_dir[0] && ws_suite_relocate(s, runs_dir, &err)) {
+        ws_suite_free(s);
+        return ws_cli_fail("bench", &err);
+    }
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
@@ -117,6 +129,16 @@ int ws_cmd_bench(int argc, char **argv)
         }
         ws_suite_free(s);
         return 0;
+    }
+    if (finished) {
+        ws_bench_opts o = {.wsnas = self};
+        int n_done = 0;
+        int frc = ws_bench_report_finished(s, &o, &n_done, &err);
+        if (!frc)
+            printf("wsnas bench: suite '%s': report over %d of %d runs finished\n",
+                   ws_suite_name(s), n_done, ws_suite_run_count(s));
+        ws_suite_free(s);
+        return frc ? ws_cli_fail("bench", &err) : 0;
     }
     int rc = ws_par_init(&err);
     view v = {isatty(2), ws_par_rank(), ws_par_size()};

@@ -5,6 +5,7 @@
 #include "wsnas/config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -41,6 +42,7 @@ struct key {
 static const struct key keys[] = {
     KS(method, "rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts"),
     KS(preset, "paper cpu"),
+    KS(label, NULL),
     KS(dataset, "fashion-mnist cifar10"),
     KS(data_dir, NULL),
     KS(split_file, NULL),
@@ -172,6 +174,12 @@ static int key_store_num(ws_search_config *cfg, const struct key *k, double v, c
 static int key_store_str(ws_search_config *cfg, const struct key *k, const char *v,
                          const char *source, ws_error *err)
 {
+    if (!strcmp(k->name, "label"))
+        for (const char *p = v; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+                return ws_error_set(err, WS_EINVAL,
+                                    "%s: key 'label': '%s' may use only A-Z a-z 0-9 . _ -", source,
+                                    v);
     if (k->choices && !choice_ok(k->choices, v))
         return ws_error_set(err, WS_EINVAL, "%s: key '%s': '%s' is not one of: %s", source,
                             k->name, v, k->choices);

@@ -186,6 +186,14 @@ int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *
         return ws_error_set(err, WS_EFORMAT, "%s: \"method\": expected a string", path);
     if ((rc = check_label(path, "method", m->valuestring, err))) return rc;
     snprintf(r->method, sizeof r->method, "%s", m->valuestring);
+    /* a suite variant (config "label") is reported under its own name */
+    const cJSON *lb = cJSON_IsObject(cf) ? cJSON_GetObjectItemCaseSensitive(cf, "label") : NULL;
+    if (lb && !cJSON_IsString(lb))
+        return ws_error_set(err, WS_EFORMAT, "%s: \"config.label\": expected a string", path);
+    if (lb && lb->valuestring[0]) {
+        if ((rc = check_label(path, "config.label", lb->valuestring, err))) return rc;
+        snprintf(r->method, sizeof r->method, "%s", lb->valuestring);
+    }
     if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble != floor(s->valuedouble) ||
         s->valuedouble > 9007199254740992.0)
         return ws_error_set(err, WS_EFORMAT, "%s: \"seed\": expected an integer >= 0", path);
