@@ -3,7 +3,8 @@
 #   make run    the main job (see README)
 #   make test   the test suite, then again under ASan+UBSan (build-asan/)
 #   make bench  speed benchmarks (bench/)
-#   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch), with ratios
+#   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch) on every
+#                        configuration (full, c16s16, c8s16, c4s16, small), with ratios
 # Switches: DEBUG=1 (-O0 -g), SAN=1 (ASan+UBSan), NO_OMP=1, BUILD=dir.
 
 SHELL   := /bin/bash

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """compare_engine.py: runs build/bench/bench_engine and bench/torch_engine.py
 (Debian's PyTorch) on the same configurations, thread count and number of
-steps, one after the other, and prints both side by side with the ratio
-PyTorch time / wsnas time (> 1: wsnas faster) as a Markdown table.
+steps, and prints both side by side with the ratio PyTorch time / wsnas time
+(> 1: wsnas faster) as a Markdown table.  Each configuration runs in its own
+pair of processes, wsnas then PyTorch, so peak RSS is the configuration's own
+and a change of machine load between configurations hits both sides.
 
 Usage: /usr/bin/python3 bench/compare_engine.py [--threads T] [--steps S]
-       [--config full|small|both] [--contiguous] [--full-arch-backward]
+       [--config all|both|NAME[,NAME...]] [--contiguous] [--full-arch-backward]
 wsnas runs with the environment given (make bench-compare: GOMP_SPINCOUNT=1000,
 what the wsnas CLI sets), PyTorch with libgomp's default wait policy;
 PyTorch runs channels_last with tcmalloc preloaded (issue 3's fastest form)
@@ -18,12 +20,19 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"  # libtcmalloc-minimal4
-LINE = re.compile(r"^(small|full)\s.*?weight step ([0-9.]+) s.*?DARTS-1st iteration ([0-9.]+) s"
-                  r"\s+peak RSS ([0-9.]+) MB")
+CONFIGS = ["small", "c4s16", "c8s16", "c16s16", "full"]  # bench_engine.c's order
+# (row label, pattern in a result line, unit)
+FIELDS = [("weight step", r"weight step ([0-9.]+) s", "s"),
+          ("DARTS-1st iteration", r"DARTS-1st iteration ([0-9.]+) s", "s"),
+          ("GDAS iteration (single path)", r"GDAS iteration ([0-9.]+) s", "s"),
+          ("RS-WS step (single path)", r"RS-WS step ([0-9.]+) s", "s"),
+          ("peak RSS", r"peak RSS ([0-9.]+) MB", "MB")]
+LINE = re.compile(r"^(\w+)\s+(C=\d+ N=\d+ B=\d+ \d+x\d+x\d+)\s")
 
 
 def run(cmd, env=None):
@@ -34,17 +43,40 @@ def run(cmd, env=None):
     for line in p.stdout.splitlines():
         m = LINE.match(line)
         if m:
-            rows[m.group(1)] = tuple(float(m.group(i)) for i in (2, 3, 4))
+            vals = {}
+            for label, pat, _ in FIELDS:
+                f = re.search(pat, line)
+                if f:
+                    vals[label] = float(f.group(1))
+            rows[m.group(1)] = (m.group(2), vals)
         elif not rows:
             head.append(line)  # header lines (threads, GEMM, convolution kernels)
     return "; ".join(head), rows
+
+
+def configs(s):
+    if s == "all":
+        return CONFIGS
+    if s == "both":
+        s = "small,full"
+    names = s.split(",")
+    for n in names:
+        if n not in CONFIGS:
+            sys.exit(f"compare_engine: --config '{n}': expected all, both or a list of "
+                     f"{' '.join(CONFIGS)}")
+    return [n for n in CONFIGS if n in names]
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--config", choices=["full", "small", "both"], default="both")
+    ap.add_argument("--config", default="all")
     ap.add_argument("--contiguous", action="store_true")
     ap.add_argument("--full-arch-backward", action="store_true")
     ap.add_argument("--tcmalloc", default=TCMALLOC,
@@ -52,18 +84,15 @@ def main():
     a = ap.parse_args()
     if a.threads < 1 or a.steps < 1:
         sys.exit("compare_engine: --threads and --steps must be >= 1")
+    names = configs(a.config)
     exe = os.path.join(ROOT, "build", "bench", "bench_engine")
     if not os.access(exe, os.X_OK):
         sys.exit(f"compare_engine: {exe} missing: run `make bench` first")
-    common = ["--threads", str(a.threads), "--steps", str(a.steps), "--config", a.config]
     env_note = ", ".join(f"{k}={os.environ[k]}" for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
                          if k in os.environ) or "libgomp default"
-    h1, ours = run([exe] + common)
-    tcmd = [sys.executable, os.path.join(HERE, "torch_engine.py")] + common
-    if not a.contiguous:
-        tcmd.append("--channels-last")
+    tflags = [] if a.contiguous else ["--channels-last"]
     if a.full_arch_backward:
-        tcmd.append("--full-arch-backward")
+        tflags.append("--full-arch-backward")
     # PyTorch at its own default: libgomp's spin-then-sleep (GOMP_SPINCOUNT=1000,
     # what `wsnas` uses, slows PyTorch's many small regions by about 30%)
     tenv = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
@@ -72,20 +101,38 @@ def main():
             sys.exit(f"compare_engine: {a.tcmalloc} missing (Debian: libtcmalloc-minimal4), "
                      "or pass --tcmalloc ''")
         tenv["LD_PRELOAD"] = a.tcmalloc
-    h2, theirs = run(tcmd, tenv)
+    load0, t0 = loadavg(), time.time()
+    ours, theirs, h1, h2 = {}, {}, "", ""
+    for n in names:
+        common = ["--threads", str(a.threads), "--steps", str(a.steps), "--config", n]
+        h1, r1 = run([exe] + common)
+        h2, r2 = run([sys.executable, os.path.join(HERE, "torch_engine.py")] + common + tflags,
+                     tenv)
+        ours.update(r1)
+        theirs.update(r2)
     print(f"wsnas: {h1} (OpenMP wait: {env_note})")
     print(f"PyTorch: {h2} (OpenMP wait: libgomp default; "
           f"{'LD_PRELOAD=' + a.tcmalloc if a.tcmalloc else 'glibc malloc'})")
+    print(f"load average {load0} at the start, {loadavg()} at the end "
+          f"({time.time() - t0:.0f} s)")
     print()
     print("| configuration | step | wsnas | PyTorch | PyTorch / wsnas |")
     print("|---|---|---|---|---|")
-    for name in ("full", "small"):
-        if name not in ours or name not in theirs:
+    for n in names:
+        if n not in ours or n not in theirs:
             continue
-        (w1, d1, m1), (w2, d2, m2) = ours[name], theirs[name]
-        print(f"| {name} | weight step | {w1:.4f} s | {w2:.4f} s | {w2 / w1:.2f}x |")
-        print(f"| {name} | DARTS-1st iteration | {d1:.4f} s | {d2:.4f} s | {d2 / d1:.2f}x |")
-        print(f"| {name} | peak RSS | {m1:.0f} MB | {m2:.0f} MB | {m2 / m1:.2f}x |")
+        shape, v1 = ours[n]
+        v2 = theirs[n][1]
+        first = True
+        for label, _, unit in FIELDS:
+            if label not in v1 or label not in v2:
+                continue
+            x1, x2 = v1[label], v2[label]
+            fmt = "{:.0f}" if unit == "MB" else "{:.4f}"
+            cfg = f"{n} {shape}" if first else n
+            first = False
+            print(f"| {cfg} | {label} | {fmt.format(x1)} {unit} | {fmt.format(x2)} {unit} | "
+                  f"{x2 / x1:.2f}x |")
 
 
 if __name__ == "__main__":
