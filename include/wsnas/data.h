@@ -130,6 +130,44 @@ int ws_split_stratified(const ws_dataset *d, const ws_index_list *from, int size
 int ws_split_fashion_mnist(const ws_dataset *train_set, ws_index_list *train,
                            ws_index_list *valid, ws_error *err);
 
+/* ---- one data path: dataset, train/valid/test index lists -------------------
+ * Every consumer (wsnas search, eval, table build, proxy) loads and splits
+ * its data through ws_data_load, so that they cannot drift apart:
+ *   train set   fashion-mnist: Debian's (or dir); mnist, cifar10: dir;
+ *   halves      fashion-mnist: ws_split_fashion_mnist; cifar10 with a split
+ *               file: its "train" / "valid" keys (NB201's cifar-split.txt),
+ *               in file order; otherwise (cifar10, mnist) halves of the
+ *               training set with seed WS_FASHION_SPLIT_SEED (201): by
+ *               ws_split_random (WS_HALVES_RANDOM, the search's) or by
+ *               ws_split_stratified (WS_HALVES_STRATIFIED, table builds');
+ *   subsets     train_size / valid_size > 0 and smaller than the half: a
+ *               class-balanced subset (ws_split_stratified, subset_seed) of
+ *               it; otherwise the whole half, in order;
+ *   test        test_size > 0: the test set and a class-balanced subset of
+ *               test_size images (subset_seed; all of them when test_size
+ *               is the set's size); test_size = 0: no test set. */
+enum ws_halves { WS_HALVES_RANDOM = 0, WS_HALVES_STRATIFIED };
+
+typedef struct ws_data_spec {
+    const char *dataset;        /* fashion-mnist | mnist | cifar10 */
+    const char *dir;            /* NULL or "": fashion-mnist only (Debian's) */
+    const char *split_file;     /* cifar10 only; NULL or "": halves */
+    int halves;                 /* enum ws_halves */
+    int train_size, valid_size; /* 0 = the whole half */
+    int test_size;              /* 0 = no test set */
+    uint64_t subset_seed;
+} ws_data_spec;
+
+typedef struct ws_data {
+    ws_dataset *train_set;      /* train and valid index into it */
+    ws_dataset *test_set;       /* NULL when test_size = 0 */
+    ws_index_list train, valid, test;
+} ws_data;
+
+/* Loads as described above; on error *out is empty (nothing to free). */
+int ws_data_load(const ws_data_spec *spec, ws_data *out, ws_error *err);
+void ws_data_free(ws_data *d); /* NULL-safe; leaves *d empty */
+
 /* ---- preprocessing ---------------------------------------------------------- */
 
 /* Per image, in this order:

@@ -59,38 +59,29 @@ static int load_config(const char *dir, const char *data_dir, ws_search_config *
     return rc;
 }
 
-/* As the search driver's data_load: the dataset, its train/valid split and
- * the subsets, and the transform without augmentation. */
+/* The search's own data (the one data path of data.h, with the search
+ * driver's choices: random halves, subsets with its fixed seed) and the
+ * transform without augmentation. */
 static int load_data(const ws_search_config *cfg, ws_dataset **d, ws_index_list *train,
                      ws_index_list *valid, ws_transform *tf, ws_error *err)
 {
-    int rc;
-    if (!strcmp(cfg->dataset, "fashion-mnist")) {
-        rc = ws_dataset_load_fashion_mnist(cfg->data_dir[0] ? cfg->data_dir : NULL, 1, d, err);
-        if (!rc) rc = ws_split_fashion_mnist(*d, train, valid, err);
-    } else {
-        const char *dir = cfg->data_dir[0] ? cfg->data_dir : "../shared/cifar10";
-        rc = ws_dataset_load_cifar10(dir, 1, d, err);
-        if (!rc && cfg->split_file[0]) {
-            rc = ws_split_load_nb201(cfg->split_file, "train", train, err);
-            if (!rc) rc = ws_split_load_nb201(cfg->split_file, "valid", valid, err);
-        } else if (!rc) {
-            rc = ws_split_random((*d)->n, (*d)->n / 2, SEARCH_DATA_SEED, train, valid, err);
-        }
-    }
-    ws_index_list *lists[2] = {train, valid};
-    int sizes[2] = {cfg->train_size, cfg->valid_size};
-    for (int k = 0; k < 2 && !rc; k++) {
-        if (sizes[k] <= 0 || sizes[k] >= lists[k]->n) continue;
-        ws_index_list out = {0};
-        rc = ws_subset_stratified(*d, lists[k], sizes[k], SEARCH_DATA_SEED, &out, err);
-        if (!rc) {
-            ws_index_list_free(lists[k]);
-            *lists[k] = out;
-        }
-    }
-    if (!rc) rc = ws_transform_default((*d)->name, cfg->image_size, 0, *d, tf, err);
-    return rc;
+    int cifar = strcmp(cfg->dataset, "fashion-mnist") != 0;
+    ws_data_spec spec = {.dataset = cfg->dataset,
+                         .dir = cfg->data_dir[0] ? cfg->data_dir
+                                : cifar            ? "../shared/cifar10"
+                                                   : NULL,
+                         .split_file = cfg->split_file,
+                         .halves = WS_HALVES_RANDOM,
+                         .train_size = cfg->train_size,
+                         .valid_size = cfg->valid_size,
+                         .subset_seed = SEARCH_DATA_SEED};
+    ws_data data;
+    int rc = ws_data_load(&spec, &data, err);
+    if (rc) return rc;
+    *d = data.train_set;
+    *train = data.train;
+    *valid = data.valid;
+    return ws_transform_default((*d)->name, cfg->image_size, 0, *d, tf, err);
 }
 
 /* The first n images of `idx` (no augmentation) into x, y. */

@@ -230,37 +230,26 @@ static int join_valid_into_train(search_data *sd, ws_error *err)
     return 0;
 }
 
-static int subset(const ws_dataset *d, ws_index_list *l, int size, ws_error *err)
-{
-    if (size <= 0 || size >= l->n) return 0;
-    ws_index_list out = {0};
-    int rc = ws_subset_stratified(d, l, size, DATA_SEED, &out, err);
-    if (rc) return rc;
-    ws_index_list_free(l);
-    *l = out;
-    return 0;
-}
-
 static int data_load(const ws_search_config *cfg, search_data *sd, ws_error *err)
 {
     memset(sd, 0, sizeof *sd);
-    int rc;
-    if (!strcmp(cfg->dataset, "fashion-mnist")) {
-        rc = ws_dataset_load_fashion_mnist(cfg->data_dir[0] ? cfg->data_dir : NULL, 1, &sd->d, err);
-        if (!rc) rc = ws_split_fashion_mnist(sd->d, &sd->train, &sd->valid, err);
-    } else {
-        const char *dir = cfg->data_dir[0] ? cfg->data_dir : "../shared/cifar10";
-        rc = ws_dataset_load_cifar10(dir, 1, &sd->d, err);
-        if (!rc && cfg->split_file[0]) {
-            rc = ws_split_load_nb201(cfg->split_file, "train", &sd->train, err);
-            if (!rc) rc = ws_split_load_nb201(cfg->split_file, "valid", &sd->valid, err);
-        } else if (!rc) {
-            rc = ws_split_random(sd->d->n, sd->d->n / 2, DATA_SEED, &sd->train, &sd->valid, err);
-        }
-    }
-    if (!rc) rc = subset(sd->d, &sd->train, cfg->train_size, err);
-    if (!rc) rc = subset(sd->d, &sd->valid, cfg->valid_size, err);
-    if (!rc && erm_uses_all(cfg)) rc = join_valid_into_train(sd, err);
+    int cifar = strcmp(cfg->dataset, "fashion-mnist") != 0;
+    ws_data_spec spec = {.dataset = cfg->dataset,
+                         .dir = cfg->data_dir[0] ? cfg->data_dir
+                                : cifar            ? "../shared/cifar10"
+                                                   : NULL,
+                         .split_file = cfg->split_file,
+                         .halves = WS_HALVES_RANDOM,
+                         .train_size = cfg->train_size,
+                         .valid_size = cfg->valid_size,
+                         .subset_seed = DATA_SEED};
+    ws_data d;
+    int rc = ws_data_load(&spec, &d, err);
+    if (rc) return rc;
+    sd->d = d.train_set;
+    sd->train = d.train;
+    sd->valid = d.valid;
+    if (erm_uses_all(cfg)) rc = join_valid_into_train(sd, err);
     if (!rc) rc = ws_transform_default(sd->d->name, cfg->image_size, cfg->augment, sd->d, &sd->tf, err);
     if (rc) data_free(sd);
     return rc;

@@ -35,26 +35,6 @@ void ws_build_trainer_free(ws_build_trainer *t)
     free(t);
 }
 
-static int load_data(ws_build_trainer *t, const char *dir, ws_error *err)
-{
-    const char *ds = t->recipe.dataset;
-    int rc;
-    if (!strcmp(ds, "fashion-mnist")) {
-        rc = ws_dataset_load_fashion_mnist(dir, 1, &t->train_set, err);
-        if (!rc) rc = ws_dataset_load_fashion_mnist(dir, 0, &t->test_set, err);
-    } else if (!dir) {
-        return ws_error_set(err, WS_EINVAL, "dataset %s: a data directory is needed (--data)",
-                            ds);
-    } else if (!strcmp(ds, "mnist")) {
-        rc = ws_dataset_load_mnist(dir, 1, &t->train_set, err);
-        if (!rc) rc = ws_dataset_load_mnist(dir, 0, &t->test_set, err);
-    } else {
-        rc = ws_dataset_load_cifar10(dir, 1, &t->train_set, err);
-        if (!rc) rc = ws_dataset_load_cifar10(dir, 0, &t->test_set, err);
-    }
-    return rc;
-}
-
 int ws_build_trainer_alloc(const ws_build_recipe *r, const char *data_dir,
                            ws_build_trainer **out, ws_error *err)
 {
@@ -64,31 +44,26 @@ int ws_build_trainer_alloc(const ws_build_recipe *r, const char *data_dir,
     ws_build_trainer *t = calloc(1, sizeof *t);
     if (!t) return ws_error_set(err, WS_ENOMEM, "out of memory");
     t->recipe = *r;
-    ws_index_list half_train = {0}, half_valid = {0};
-    rc = load_data(t, data_dir, err);
-    /* train/valid halves of the training set, then the recipe's subsets */
-    if (!rc && !strcmp(r->dataset, "fashion-mnist"))
-        rc = ws_split_fashion_mnist(t->train_set, &half_train, &half_valid, err);
-    else if (!rc)
-        rc = ws_split_stratified(t->train_set, NULL, t->train_set->n / 2, WS_FASHION_SPLIT_SEED,
-                                 &half_train, &half_valid, err);
-    if (!rc && (r->train_n > half_train.n || r->valid_n > half_valid.n || r->test_n > t->test_set->n))
-        rc = ws_error_set(err, WS_ERANGE,
-                          "recipe subsets train=%d valid=%d test=%d exceed the %s splits (%d, %d, "
-                          "%d)",
-                          r->train_n, r->valid_n, r->test_n, r->dataset, half_train.n,
-                          half_valid.n, t->test_set->n);
-    if (!rc)
-        rc = ws_split_stratified(t->train_set, &half_train, r->train_n, r->subset_seed,
-                                 &t->train_idx, NULL, err);
-    if (!rc)
-        rc = ws_split_stratified(t->train_set, &half_valid, r->valid_n, r->subset_seed,
-                                 &t->valid_idx, NULL, err);
-    if (!rc)
-        rc = ws_split_stratified(t->test_set, NULL, r->test_n, r->subset_seed, &t->test_idx,
-                                 NULL, err);
-    ws_index_list_free(&half_train);
-    ws_index_list_free(&half_valid);
+    /* the one data path: halves by stratified split (seed 201; Fashion-MNIST's
+     * own), then the recipe's class-balanced subsets (subset_seed) */
+    ws_data_spec spec = {.dataset = r->dataset, .dir = data_dir,
+                         .halves = WS_HALVES_STRATIFIED, .train_size = r->train_n,
+                         .valid_size = r->valid_n, .test_size = r->test_n,
+                         .subset_seed = r->subset_seed};
+    ws_data d;
+    rc = ws_data_load(&spec, &d, err);
+    if (!rc) {
+        t->train_set = d.train_set;
+        t->test_set = d.test_set;
+        t->train_idx = d.train;
+        t->valid_idx = d.valid;
+        t->test_idx = d.test;
+        if (r->train_n > t->train_idx.n || r->valid_n > t->valid_idx.n)
+            rc = ws_error_set(err, WS_ERANGE,
+                              "recipe subsets train=%d valid=%d exceed the %s splits (%d, %d)",
+                              r->train_n, r->valid_n, r->dataset, t->train_idx.n,
+                              t->valid_idx.n);
+    }
     if (!rc) rc = ws_transform_default(t->train_set->name, r->in_size, r->augment, t->train_set,
                                        &t->tf, err);
     t->eval_batch = r->batch > 256 ? r->batch : 256;
