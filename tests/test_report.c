@@ -227,6 +227,44 @@ Test(report, true_accuracies_from_nb201_table)
         snprintf(p, sizeof p, "%s/plots/%s", base, pngs[i]);
         cr_expect(is_png(p), "%s is not a PNG", p);
     }
+    /* the published rows beside ours, in the paper's layout */
+    const char *fxd = getenv("WSNAS_FIXTURES");
+    cr_assert(fxd);
+    char pub[1300];
+    snprintf(pub, sizeof pub, "%s/../../bench/published/nb201-cifar10.csv", fxd);
+    snprintf(args, sizeof args,
+             "report --table '%s' --published '%s' --out-results '%s/res2' --no-plots '%s' '%s' "
+             "'%s'",
+             table, pub, base, a, b, c);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "%s", out);
+    snprintf(p, sizeof p, "%s/res2/nb201_table.md", base);
+    char *md = NULL;
+    cr_assert_eq(ws_file_read_text(p, &md, &err), 0, "%s", err.msg);
+    const char *dv1 = strstr(md, "| DARTS-V1 | | 39.77±0.00 | 54.30±0.00 |");
+    cr_expect(dv1, "no published DARTS-V1 row:\n%s", md);
+    const char *ours = dv1 ? strstr(dv1, "\n| wsnas darts | 2 |") : NULL;
+    cr_expect(ours && ours < strstr(dv1, "DARTS-V2"), "wsnas darts does not follow DARTS-V1:\n%s",
+              md);
+    cr_expect(ours && strstr(ours, "54.30±0.00 |"), "%s", md);
+    cr_expect(strstr(md, "| wsnas gaea | 1 |"), "an unmapped method is not listed:\n%s", md);
+    free(md);
+    /* a damaged published file is refused by line and column, nothing written */
+    snprintf(p, sizeof p, "%s/bad-pub.csv", base);
+    f = fopen(p, "w");
+    cr_assert(f);
+    fprintf(f, "row,ours,c10_valid_mean,c10_valid_std,c10_test_mean,c10_test_std,c100_valid_mean,"
+               "c100_valid_std,c100_test_mean,c100_test_std,in16_valid_mean,in16_valid_std,"
+               "in16_test_mean,in16_test_std,search_s,source\n"
+               "X,darts,1,0,150,0,,,,,,,,,,paper\n");
+    fclose(f);
+    snprintf(args, sizeof args,
+             "report --table '%s' --published '%s' --out-results '%s/res3' --no-plots '%s'", table,
+             p, base, a);
+    cr_expect_neq(wsfx_run_cli(args, out, sizeof out), 0);
+    cr_expect(strstr(out, "bad-pub.csv:2: column 'c10_test_mean': 150 is out of range"), "%s",
+              out);
+    snprintf(p, sizeof p, "%s/res3/runs.csv", base);
+    cr_expect(!exists(p), "a refused report wrote %s", p);
 }
 
 Test(report, rank_correlation_of_eval_pairs_matches_scipy)

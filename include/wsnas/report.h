@@ -38,6 +38,9 @@
  *   oneshot.csv     method,seed,arch_index,oneshot,true
  *   rank_corr.csv   method,seed,n,kendall_tau_b,spearman_rho,pearson_r,
  *                   p_at_1,p_at_5,p_at_10,p_at_50
+ *   with published rows (--published):
+ *   nb201_table.csv source,row,method,runs,label,mean,std,search_s
+ *   nb201_table.md  the paper's layout, published rows beside ours
  * plots/ (gnuplot, pngcairo): entropy.png; with a table trajectory.png and
  * final.png; with pairs oneshot.png.
  * Every input is read and checked before anything is written: a damaged
@@ -57,6 +60,9 @@ typedef struct ws_report_options {
                                 cifar10/test_acc_200 if present, else the
                                 first summary column */
     const char *gnuplot;     /* the program to run; NULL = "gnuplot" */
+    const char *published;   /* published rows (format: src/report/published.h) printed
+                                beside ours in the paper's layout (nb201_table.csv/.md);
+                                needs table_path; NULL = none */
 } ws_report_options;
 
 ws_report_options ws_report_options_default(void);

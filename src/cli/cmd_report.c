@@ -21,6 +21,8 @@ static void report_usage(FILE *f)
             "  --table FILE        tabular benchmark for true accuracies, oracle and regret\n"
             "                      (default: none; then only entropies and logs)\n"
             "  --plot-metric B/M   accuracy shown in the plots (default cifar10/test_acc_200)\n"
+            "  --published FILE    published rows (e.g. bench/published/nb201-cifar10.csv)\n"
+            "                      beside ours in the paper's layout: nb201_table.csv/.md\n"
             "  -h, --help          this help\n");
 }
 
@@ -30,6 +32,7 @@ int ws_cmd_report(int argc, char **argv)
         {"out-results", required_argument, 0, 'r'}, {"out-plots", required_argument, 0, 'p'},
         {"no-plots", no_argument, 0, 'n'},          {"table", required_argument, 0, 't'},
         {"plot-metric", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
+        {"published", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     ws_report_options o = ws_report_options_default();
     int c;
@@ -50,6 +53,9 @@ int ws_cmd_report(int argc, char **argv)
             break;
         case 'm':
             o.plot_metric = optarg;
+            break;
+        case 'P':
+            o.published = optarg;
             break;
         case 'h':
             report_usage(stdout);

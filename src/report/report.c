@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "published.h"
 #include "rundir.h"
 #include "wsnas/eval.h"
 #include "wsnas/stats.h"
@@ -262,6 +263,9 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
     outset *os = calloc(1, sizeof *os);
     plotter *pl = calloc(1, sizeof *pl);
     double *rc_vals = NULL; /* rank correlations per run: n, tau, rho, r, P@K.. */
+    ws_published *pub = NULL;
+    double *search_s = NULL; /* per method: mean search seconds */
+    char machine[96] = "";
     if (!runs || !os || !pl) {
         rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
         goto done;
@@ -350,6 +354,19 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
             if ((rc = ws_stats_top_k_overlap(R->pair_oneshot, R->pair_true, R->n_pairs,
                                              ws_stats_topk_fracs[k], &v[4 + k], NULL, err)))
                 goto done;
+    }
+    if (opt->published) {
+        if (!sum) {
+            rc = ws_error_set(err, WS_EINVAL, "--published %s needs --table", opt->published);
+            goto done;
+        }
+        if ((rc = ws_published_load(opt->published, &pub, err))) goto done;
+        search_s = calloc((size_t)sum->n_methods, sizeof *search_s);
+        if (!search_s) {
+            rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
+            goto done;
+        }
+        ws_published_search_seconds(runs, n_dirs, sum, search_s, machine, sizeof machine);
     }
     int any_pairs = 0, any_weights = runs[0].weights != NULL;
     for (int r = 0; r < n_dirs; r++) any_pairs |= runs[r].pairs != NULL;
@@ -455,6 +472,14 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
                 for (int k = 1; k < 4 + WS_STATS_TOPK_COUNT; k++) fprintf(f, ",%.17g", v[k]);
                 fprintf(f, "\n");
             }
+            if ((rc = out_close(f, os, err))) goto fail;
+        }
+        if (pub) {
+            if (!(f = out_open(os, D, "nb201_table.csv", err))) goto fail;
+            ws_published_write_csv(pub, sum, search_s, f);
+            if ((rc = out_close(f, os, err))) goto fail;
+            if (!(f = out_open(os, D, "nb201_table.md", err))) goto fail;
+            ws_published_write_md(pub, sum, search_s, machine, f);
             if ((rc = out_close(f, os, err))) goto fail;
         }
     }
@@ -636,6 +661,11 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
                         (unsigned long long)runs[r].seed, runs[r].n_epochs, runs[r].final_arch,
                         runs[r].entropy[runs[r].n_epochs - 1]);
         }
+        if (pub) {
+            fprintf(out, "\n");
+            ws_published_write_md(pub, sum, search_s, machine, out);
+            fprintf(out, "\n");
+        }
         for (int r = 0; r < n_dirs; r++) {
             if (!runs[r].pairs) continue;
             const double *v = rc_vals + (size_t)r * (4 + WS_STATS_TOPK_COUNT);
@@ -654,6 +684,8 @@ done:
     free(pl);
     free(os);
     free(rc_vals);
+    free(search_s);
+    ws_published_free(pub);
     free(epochs);
     free(M.of_run);
     ws_eval_summary_free(sum);
