@@ -393,7 +393,8 @@ Test(tablebuild, suite_variants_and_relocation)
         "{\"name\": \"v\", \"table\": \"tb.h5\", \"runs_dir\": \"RUNS\",\n"
         " \"datasets\": [\"cifar10\"], \"methods\": [\"darts\", \"gaea-darts-erm\"],\n"
         " \"seeds\": [1], \"variants\": {\"gaea-darts-erm\": {\"method\": \"gaea-darts\",\n"
-        "   \"config\": {\"single_level\": true}}}}";
+        "   \"config\": {\"single_level\": true}}},\n"
+        " \"method_eval_args\": {\"gaea-darts-erm\": [\"--all-iso\"]}}";
     ws_suite *s = NULL;
     ws_error err = {0};
     cr_assert_eq(ws_suite_parse(json, "v.json", &s, &err), 0, "%s", err.msg);
@@ -404,6 +405,16 @@ Test(tablebuild, suite_variants_and_relocation)
     char **av = ws_bench_argv(s, "/bin/wsnas", "search", 1, &err);
     cr_assert(av, "%s", err.msg);
     cr_expect_str_eq(av[3], "gaea-darts");
+    ws_bench_argv_free(av);
+    av = ws_bench_argv(s, "/bin/wsnas", "eval", 1, &err);
+    cr_assert(av, "%s", err.msg);
+    int n_av = 0;
+    while (av[n_av]) n_av++;
+    cr_expect_str_eq(av[n_av - 1], "--all-iso", "method_eval_args not appended");
+    ws_bench_argv_free(av);
+    av = ws_bench_argv(s, "/bin/wsnas", "eval", 0, &err);
+    cr_assert(av, "%s", err.msg);
+    for (char **q = av; *q; q++) cr_expect_str_neq(*q, "--all-iso", "darts got gaea's eval args");
     ws_bench_argv_free(av);
     cr_assert_eq(ws_suite_relocate(s, "/elsewhere/runs", &err), 0, "%s", err.msg);
     cr_expect_str_eq(ws_suite_run_at(s, 0)->dir, "/elsewhere/runs/cifar10/darts/seed1");
@@ -419,6 +430,10 @@ Test(tablebuild, suite_variants_and_relocation)
          "'label' is the variant's name"},
         {"{\"a b\": {\"method\": \"darts\"}}", "[\"darts\"]", "name 'a b'"},
         {"{\"x\": {\"method\": \"darts\"}}", "[\"y\"]", "unknown name 'y'"},
+        {"{\"x\": {\"method\": \"darts\"}}, \"method_eval_args\": {\"gdas\": []}", "[\"x\"]",
+         "'gdas' is not in 'methods'"},
+        {"{\"x\": {\"method\": \"darts\"}}, \"method_eval_args\": {\"x\": [1]}", "[\"x\"]",
+         "key 'x'[0]: expected a string"},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(bad); i++) {
         char text[1024];

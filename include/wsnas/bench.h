@@ -33,6 +33,8 @@
  *                                         `wsnas table build --archs-file` adds
  *                                         them, and eval/report use the copy
  *   "eval_args": [...], "report_args": [...]  extra arguments
+ *   "method_eval_args": {"rs-ws": ["--all-iso"]}  eval arguments after eval_args
+ *                                         for one "methods" entry
  * }
  * Strings in *_args may use {method} {seed} {dataset} {run_dir} {table}
  * {table_bench} {results_dir} {plots_dir} {checkpoint}.

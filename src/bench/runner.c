@@ -198,10 +198,11 @@ static int expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, ch
     return 0;
 }
 
-static int push_extra(argv_buf *a, const ws_suite *s, const ws_suite_run *r, const char *key,
-                      ws_error *err)
+/* Pushes the expanded strings of array `obj`[key]. */
+static int push_extra_from(argv_buf *a, const ws_suite *s, const ws_suite_run *r,
+                           const cJSON *obj, const char *key, ws_error *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->root, key), *it;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
     char buf[4096];
     cJSON_ArrayForEach(it, v)
     {
@@ -210,6 +211,12 @@ static int push_extra(argv_buf *a, const ws_suite *s, const ws_suite_run *r, con
         push(a, buf);
     }
     return 0;
+}
+
+static int push_extra(argv_buf *a, const ws_suite *s, const ws_suite_run *r, const char *key,
+                      ws_error *err)
+{
+    return push_extra_from(a, s, r, s->root, key, err);
 }
 
 static int dir_exists(const char *p)
@@ -259,6 +266,9 @@ char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int
         push(&a, "--table");
         push(&a, s->table_used);
         rc = push_extra(&a, s, r, "eval_args", err);
+        const cJSON *me = cJSON_GetObjectItemCaseSensitive(s->root, "method_eval_args");
+        if (!rc && me && cJSON_GetObjectItemCaseSensitive(me, r->label))
+            rc = push_extra_from(&a, s, r, me, r->label, err);
     } else if (!strcmp(step, "report")) {
         push(&a, "report");
         push(&a, "--table");

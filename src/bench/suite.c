@@ -292,7 +292,8 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     static const char *const keys[] = {
         "name",     "description", "table",       "table_bench", "runs_dir", "results_dir",
         "plots_dir", "jobs",       "threads",     "datasets",    "methods",  "seeds",
-        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args", "train_missing", "variants"};
+        "config",   "method_config", "search_args", "eval",      "eval_args", "report_args", "train_missing", "variants",
+        "method_eval_args"};
     if (!cJSON_IsObject(root)) rc = ws_error_set(err, WS_EINVAL, "%s: expected a JSON object", what);
     const cJSON *it;
     if (!rc)
@@ -303,7 +304,8 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
                                   "%s: unknown key '%s' (expected one of name, description, "
                                   "table, table_bench, runs_dir, results_dir, plots_dir, jobs, "
                                   "threads, datasets, methods, seeds, config, method_config, "
-                                  "search_args, eval, eval_args, report_args, train_missing, variants)",
+                                  "search_args, eval, eval_args, report_args, train_missing, variants, "
+                                  "method_eval_args)",
                                   what, it->string);
                 break;
             }
@@ -390,6 +392,29 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     if (!rc) rc = check_args(root, "search_args", what, err);
     if (!rc) rc = check_args(root, "eval_args", what, err);
     if (!rc) rc = check_args(root, "report_args", what, err);
+    if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "method_eval_args"))) {
+        if (!cJSON_IsObject(v))
+            rc = ws_error_set(err, WS_EINVAL, "%s: key 'method_eval_args': expected an object",
+                              what);
+        cJSON_ArrayForEach(it, v)
+        {
+            if (rc) break;
+            const cJSON *m;
+            int listed = 0;
+            cJSON_ArrayForEach(m, methods) listed |= !strcmp(m->valuestring, it->string);
+            char key[64];
+            snprintf(key, sizeof key, "method_eval_args.%.40s", it->string);
+            if (!listed)
+                rc = ws_error_set(err, WS_EINVAL,
+                                  "%s: key 'method_eval_args': '%s' is not in 'methods'", what,
+                                  it->string);
+            else if (!cJSON_IsArray(it))
+                rc = ws_error_set(err, WS_EINVAL, "%s: key '%s': expected an array of strings",
+                                  what, key);
+            else
+                rc = check_args(v, it->string, what, err);
+        }
+    }
     /* runs: dataset-major, then method, then seed */
     if (!rc) {
         int n = cJSON_GetArraySize(datasets) * cJSON_GetArraySize(methods) *
