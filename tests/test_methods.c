@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "fixture.h"
+#include "robust_util.h"
 #include "wsnas/config.h"
 #include "wsnas/method.h"
 #include "wsnas/supernet.h"
@@ -502,28 +503,6 @@ Test(methods, cli_bad_input_clear_errors)
     cr_expect_eq(system(cmd), 0);
 }
 
-/* Drops the wall-time columns (the last two of epochs.csv). */
-static void strip_wall(char *csv)
-{
-    char *w = csv;
-    for (char *line = csv; *line;) {
-        char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        int commas = 0;
-        size_t cut = len;
-        for (size_t i = len; i > 0; i--)
-            if (line[i - 1] == ',' && ++commas == 2) {
-                cut = i - 1;
-                break;
-            }
-        memmove(w, line, cut);
-        w += cut;
-        *w++ = '\n';
-        line += len + (nl ? 1 : 0);
-    }
-    *w = '\0';
-}
-
 Test(methods, kill_and_resume_identical)
 {
     const char *bin = getenv("WSNAS_BIN"), *tmp = wsfx_tmp_dir();
@@ -562,7 +541,7 @@ Test(methods, kill_and_resume_identical)
             snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
             char *fa = slurp(pa), *fb = slurp(pb);
             cr_assert(fa && fb, "%s missing", files[i]);
-            if (i == 0) strip_wall(fa), strip_wall(fb);
+            if (i == 0) rb_strip_wall(fa), rb_strip_wall(fb);
             if (i != 2)
                 cr_expect_str_eq(fa, fb, "%s %s differs after resume", methods[mi], files[i]);
             free(fa), free(fb);
@@ -973,7 +952,7 @@ Test(methods, sigkill_mid_run_then_resume_identical)
         snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
         char *fa = slurp(pa), *fb = slurp(pb);
         cr_assert(fa && fb, "%s missing", files[i]);
-        if (i == 0) strip_wall(fa), strip_wall(fb);
+        if (i == 0) rb_strip_wall(fa), rb_strip_wall(fb);
         cr_expect_str_eq(fa, fb, "%s differs after kill and resume", files[i]);
         free(fa), free(fb);
     }

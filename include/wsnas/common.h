@@ -40,6 +40,14 @@ void ws_error_clear(ws_error *err);
 int ws_file_read_text(const char *path, char **out, ws_error *err);
 /* Copies src to dst byte for byte; on failure dst is removed. */
 int ws_file_copy(const char *src, const char *dst, ws_error *err);
+/* Puts a finished temporary file in place durably: fsync(tmp), rename(tmp,
+ * dst), fsync of dst's directory.  On failure tmp is removed and dst is
+ * the old file (or absent). */
+int ws_file_commit(const char *tmp, const char *dst, ws_error *err);
+/* Writes n bytes to path through path.tmp and ws_file_commit. */
+int ws_file_write_atomic(const char *path, const void *data, size_t n, ws_error *err);
+/* fsync of the directory that holds path (after a rename or a create). */
+int ws_file_sync_dir(const char *path, ws_error *err);
 const char *ws_status_name(int code);
 
 /* Internal invariant; stays on in release builds (unlike assert). */

@@ -93,6 +93,9 @@ int ws_config_peek(const char *path, char method[32], char preset[16], ws_error 
  * a fixed order, numbers printed exactly (%.17g), so two equal configs give
  * identical text. NULL on allocation failure. */
 char *ws_config_to_json(const ws_search_config *cfg);
+/* FNV-1a 64 of ws_config_to_json(cfg): what a checkpoint records of the
+ * configuration it belongs to.  WS_ENOMEM if the text cannot be built. */
+int ws_config_digest(const ws_search_config *cfg, uint64_t *digest);
 /* Number of keys and their names (for --help). */
 int ws_config_key_count(void);
 const char *ws_config_key_name(int i);

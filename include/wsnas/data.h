@@ -248,5 +248,10 @@ int ws_batcher_side(const ws_batcher *b);      /* S of x */
 size_t ws_batcher_state_size(const ws_batcher *b);
 int ws_batcher_state_save(const ws_batcher *b, void *buf);
 int ws_batcher_state_load(ws_batcher *b, const void *buf, size_t size, ws_error *err);
+/* 0 if the state's generators are those of b's seed a plausible number of
+ * draws on (ws_pcg32_distance): a resumed run's check that the state is its
+ * own (ws_batcher_state_load itself takes any seed's state). */
+int ws_batcher_state_check_seed(const ws_batcher *b, const void *buf, size_t size,
+                                ws_error *err);
 
 #endif

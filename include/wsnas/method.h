@@ -74,6 +74,9 @@ typedef struct ws_method_ctx {
     /* outputs */
     float loss;             /* weight-step loss */
     int correct;            /* weight-step top-1 hits */
+    double grad_norm;       /* weight-gradient norm before clipping (0 without
+                               clipping); the driver's divergence guard reads
+                               it with the loss */
 } ws_method_ctx;
 
 /* ---- the interface -------------------------------------------------------- */

@@ -44,6 +44,11 @@ double ws_pcg32_double(ws_pcg32 *rng);
 double ws_pcg32_normal(ws_pcg32 *rng);
 /* Exp(1): -log(1 - U), U in [0,1), so never infinite. */
 double ws_pcg32_exponential(ws_pcg32 *rng);
+/* How many ws_pcg32_next calls take `from` to `to` (same inc), modulo 2^64:
+ * a resumed generator must be a plausible number of draws past the one its
+ * seed gives (a generator of another seed is ~2^63 draws away). */
+uint64_t ws_pcg32_distance(const ws_pcg32 *from, const ws_pcg32 *to);
+#define WS_PCG32_PLAUSIBLE_DRAWS (1ull << 40) /* more than any run draws */
 /* Fisher-Yates shuffle of a[0..n-1] (i from n-1 down, j = bounded(i+1)). */
 void ws_pcg32_shuffle_u32(ws_pcg32 *rng, uint32_t *a, uint32_t n);
 

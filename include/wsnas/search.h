@@ -12,10 +12,25 @@
  *                     (softmax(alpha), or theta for GAEA; RS-WS: its uniform
  *                     sampling distribution);
  *   checkpoint.bin    network, optimiser, method and data-iterator state after
- *                     the last finished epoch (ws_ckpt format).
+ *                     the last finished epoch (ws_ckpt container version 2:
+ *                     named entries plus a "search.meta" record of method,
+ *                     seed, config digest and epochs; src/methods/search_ckpt.c).
+ * The manifest's "status" is running, stopped (--stop-after-epoch), complete
+ * or diverged (with "divergence": epoch, step and what was not finite).
  * Resuming continues from checkpoint.bin; rows of epochs at or after the
  * checkpoint's are rewritten, so the files end identical to an uninterrupted
- * run apart from the wall-time columns and the manifest's times. */
+ * run apart from the wall-time columns and the manifest's times.  Before
+ * anything is written the checkpoint is checked field by field against the
+ * manifest's configuration (method, seed, config digest; every counter,
+ * architecture parameter, optimiser and generator state in range; the
+ * legacy version-1 checkpoints of earlier wsnas by their method id,
+ * generator streams and network shape), and the per-epoch files must hold
+ * every epoch it has.  A run killed before its first checkpoint (manifest
+ * "running", no checkpoint.bin) resumes from epoch 0.  A NaN or infinite
+ * loss or gradient norm (checked every step), or weight, BN statistic,
+ * momentum or architecture parameter (checked every epoch before the
+ * checkpoint) stops the run: the last good checkpoint stays, the manifest
+ * says "diverged" and the error names the epoch and step. */
 #ifndef WSNAS_SEARCH_H
 #define WSNAS_SEARCH_H
 
@@ -49,6 +64,13 @@ int ws_search_check_resume(const ws_search_config *cfg, const char *out_dir, ws_
 /* The configuration recorded in out_dir/manifest.json (for `--resume DIR`
  * without options). */
 int ws_search_load_config(const char *out_dir, ws_search_config *cfg, ws_error *err);
+/* 0 if the checkpoint read from `path` belongs to a search with config cfg:
+ * its recorded method, seed and config digest (version 2), or for the
+ * legacy version 1 the method id and the seed's generator streams.
+ * Errors name the file and what differs. */
+struct ws_ckpt;
+int ws_search_ckpt_verify(const struct ws_ckpt *ck, const char *path,
+                          const ws_search_config *cfg, ws_error *err);
 /* Runs (or resumes) the search. */
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
 

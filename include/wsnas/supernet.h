@@ -159,9 +159,21 @@ void ws_ckpt_free(ws_ckpt *ck);
 int ws_ckpt_put(ws_ckpt *ck, const char *name, const void *data, size_t bytes, ws_error *err);
 /* Returns WS_ENOTFOUND if absent, WS_EFORMAT if the size differs. */
 int ws_ckpt_get(const ws_ckpt *ck, const char *name, void *data, size_t bytes, ws_error *err);
-int ws_ckpt_write(const ws_ckpt *ck, const char *path, ws_error *err); /* tmp + rename */
+/* path.tmp, fsync, rename, fsync of the directory; the container version
+ * is the one read (a new checkpoint: the current one). */
+int ws_ckpt_write(const ws_ckpt *ck, const char *path, ws_error *err);
 int ws_ckpt_read(ws_ckpt *ck, const char *path, ws_error *err);
+/* Container version of the file read (1 or 2; 2 for a new checkpoint). */
+unsigned ws_ckpt_version(const ws_ckpt *ck);
+/* Entries in order: count, and name and size of entry i (NULL past the end). */
+size_t ws_ckpt_count(const ws_ckpt *ck);
+const char *ws_ckpt_entry(const ws_ckpt *ck, size_t i, size_t *bytes);
 int ws_net_save(ws_net *net, ws_ckpt *ck, ws_error *err);
+/* Checks the network config, every tensor's size and values (finite;
+ * running variances >= 0) before copying anything into net. */
 int ws_net_load(ws_net *net, const ws_ckpt *ck, ws_error *err);
+/* WS_ERANGE naming the first non-finite parameter, buffer or momentum
+ * value (a diverged run), else 0. */
+int ws_net_check_finite(const ws_net *net, ws_error *err);
 
 #endif

@@ -67,11 +67,12 @@ static int write_runs_csv(const char *path, const ws_table *t, const ws_eval_col
         }
         fprintf(f, "\n");
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
         remove(tmp);
         return ws_error_set(err, WS_EIO, "%s: write failed", path);
     }
-    return 0;
+    return ws_file_commit(tmp, path, err);
 }
 
 int ws_cmd_baseline(int argc, char **argv)

@@ -1,10 +1,14 @@
 /* file.c: whole-file reads for the small text inputs wsnas parses (JSON
- * manifests, configs, specs, CSVs) and whole-file copies (the start of an
- * atomic table rewrite): one checked loop each instead of a copy per module. */
+ * manifests, configs, specs, CSVs), whole-file copies (the start of an
+ * atomic table rewrite) and the durable replace every writer ends with
+ * (fsync the temporary file, rename it over the old one, fsync the
+ * directory): one checked loop each instead of a copy per module. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wsnas/common.h"
 
@@ -63,4 +67,58 @@ int ws_file_copy(const char *src, const char *dst, ws_error *err)
         rc = ws_error_set(err, WS_EIO, "%s: write failed: %s", dst, strerror(errno));
     if (rc) remove(dst);
     return rc;
+}
+
+/* fsync of an existing file or directory by path. */
+static int sync_path(const char *path, int dir, ws_error *err)
+{
+    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) return ws_error_set(err, WS_EIO, "%s: cannot open to sync: %s", path, strerror(errno));
+    int bad = fsync(fd) != 0 && errno != EINVAL; /* some file systems cannot sync directories */
+    int e = errno;
+    close(fd);
+    if (bad) return ws_error_set(err, WS_EIO, "%s: fsync failed: %s", path, strerror(e));
+    return 0;
+}
+
+int ws_file_sync_dir(const char *path, ws_error *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return ws_error_set(err, WS_EINVAL, "%.60s...: path too long", path);
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return sync_path(dir, 1, err);
+}
+
+int ws_file_commit(const char *tmp, const char *dst, ws_error *err)
+{
+    int rc = sync_path(tmp, 0, err);
+    if (!rc && rename(tmp, dst) != 0)
+        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", dst, tmp, strerror(errno));
+    if (rc) {
+        remove(tmp);
+        return rc;
+    }
+    return ws_file_sync_dir(dst, err);
+}
+
+int ws_file_write_atomic(const char *path, const void *data, size_t n, ws_error *err)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return ws_error_set(err, WS_EINVAL, "%.60s...: path too long", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    int ok = fwrite(data, 1, n, f) == n;
+    ok &= fflush(f) == 0;
+    int e = errno;
+    ok &= fclose(f) == 0;
+    if (!ok) {
+        remove(tmp);
+        return ws_error_set(err, WS_EIO, "%s: write failed: %s", tmp, strerror(e ? e : errno));
+    }
+    return ws_file_commit(tmp, path, err);
 }

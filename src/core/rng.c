@@ -72,3 +72,21 @@ void ws_pcg32_shuffle_u32(ws_pcg32 *rng, uint32_t *a, uint32_t n)
         a[j] = t;
     }
 }
+
+uint64_t ws_pcg32_distance(const ws_pcg32 *from, const ws_pcg32 *to)
+{
+    /* Bit by bit from the bottom: bit k of the step count decides bit k of
+     * the state once the lower bits agree, and 2^k steps of the LCG are
+     * one step of the LCG with multiplier mult^(2^k) and increment
+     * inc (1 + mult + ... + mult^(2^k - 1)). */
+    uint64_t cur = from->state, mult = PCG_MULT, plus = from->inc, n = 0;
+    for (uint64_t bit = 1; bit && cur != to->state; bit <<= 1) {
+        if ((cur & bit) != (to->state & bit)) {
+            cur = cur * mult + plus;
+            n |= bit;
+        }
+        plus = (mult + 1) * plus;
+        mult *= mult;
+    }
+    return n;
+}

@@ -5,6 +5,7 @@
 #include "wsnas/data.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +92,7 @@ struct ws_batcher {
     int C, S, in, k, off;        /* resize: data side in -> S; factor k, pad offset off */
     float scale[3], shift[3];    /* x = v * scale + shift, v in 0..255 */
     ws_pcg32 order, aug, pair;   /* DATA_ORDER, AUGMENT, VALID_PAIR */
+    ws_pcg32 origin[3];          /* the three as the seed gave them (resume checks) */
     uint32_t *perm;              /* (n) current epoch's order */
     long epoch;                  /* epochs completed */
     int pos, have_perm;          /* next position in perm */
@@ -174,6 +176,7 @@ ws_batcher *ws_batcher_alloc(const ws_dataset *d, const ws_index_list *idx, int 
     ws_pcg32_stream(&b->order, seed, WS_STREAM_DATA_ORDER);
     ws_pcg32_stream(&b->aug, seed, WS_STREAM_AUGMENT);
     ws_pcg32_stream(&b->pair, seed, WS_STREAM_VALID_PAIR);
+    b->origin[0] = b->order, b->origin[1] = b->aug, b->origin[2] = b->pair;
     return b;
 }
 
@@ -424,5 +427,25 @@ int ws_batcher_state_load(ws_batcher *b, const void *buf, size_t size, ws_error 
     b->order = (ws_pcg32){h.rng[0], h.rng[1]};
     b->aug = (ws_pcg32){h.rng[2], h.rng[3]};
     b->pair = (ws_pcg32){h.rng[4], h.rng[5]};
+    return 0;
+}
+
+int ws_batcher_state_check_seed(const ws_batcher *b, const void *buf, size_t size, ws_error *err)
+{
+    state_head h;
+    if (size < sizeof h)
+        return ws_error_set(err, WS_EFORMAT, "batcher state: %zu bytes, expected %zu", size,
+                            ws_batcher_state_size(b));
+    memcpy(&h, buf, sizeof h);
+    static const char *const name[3] = {"data order", "augmentation", "pairing"};
+    for (int k = 0; k < 3; k++) {
+        ws_pcg32 g = {h.rng[2 * k], h.rng[2 * k + 1]};
+        if (g.inc != b->origin[k].inc ||
+            ws_pcg32_distance(&b->origin[k], &g) > WS_PCG32_PLAUSIBLE_DRAWS)
+            return ws_error_set(err, WS_EINVAL,
+                                "batcher state: byte %zu: the %s generator is not one of this "
+                                "batcher's seed (saved by a run with another seed?)",
+                                offsetof(state_head, rng) + 16 * (size_t)k, name[k]);
+    }
     return 0;
 }

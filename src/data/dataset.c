@@ -392,9 +392,9 @@ int ws_dataset_save_wsimg(const ws_dataset *d, const ws_index_list *idx, const c
         ok = fputc(lab, f) != EOF && fwrite(d->pixels + (size_t)j * px, 1, px, f) == px;
     }
     if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
         remove(tmp);
         return ws_error_set(err, WS_EIO, "%s: write failed", path);
     }
-    return 0;
+    return ws_file_commit(tmp, path, err);
 }

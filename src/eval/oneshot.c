@@ -97,9 +97,9 @@ int ws_oneshot_write_pairs(const char *path, const ws_space *sp, const int *arch
         fprintf(f, "%d,%s,%.17g,%.17g\n", archs[i], s, oneshot[i], truth[i]);
     }
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+    if (fclose(f) != 0 || bad) {
         remove(tmp);
         return ws_error_set(err, WS_EIO, "%s: write failed", path);
     }
-    return 0;
+    return ws_file_commit(tmp, path, err);
 }

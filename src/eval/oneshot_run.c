@@ -13,6 +13,7 @@
 #include "wsnas/config.h"
 #include "wsnas/data.h"
 #include "wsnas/eval.h"
+#include "wsnas/search.h"
 #include "wsnas/stats.h"
 #include "wsnas/supernet.h"
 
@@ -136,8 +137,10 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
     if (o->images < 1 || o->batch < 1 || (o->bn_mode == WS_BN_RECALIBRATE && o->calib_images < 1))
         return ws_error_set(err, WS_ERANGE, "images, batch and calibration images must be >= 1");
     ws_search_config cfg;
-    int rc = load_config(dir, o->data_dir, &cfg, err);
+    int rc = load_config(dir, NULL, &cfg, err);
     if (rc) return rc;
+    ws_search_config recorded = cfg; /* what the checkpoint must belong to */
+    if (o->data_dir) snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", o->data_dir);
     snprintf(res->method, sizeof res->method, "%s", cfg.method);
     snprintf(res->dataset, sizeof res->dataset, "%s", cfg.dataset);
     res->seed = cfg.seed;
@@ -181,7 +184,13 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
         rc = net ? ws_error_set(err, WS_ENOMEM, "eval: out of memory") : err->code;
         goto out;
     }
-    if ((rc = ws_ckpt_read(ck, ckpt, err)) || (rc = ws_net_load(net, ck, err))) goto out;
+    if ((rc = ws_ckpt_read(ck, ckpt, err)) ||
+        (rc = ws_search_ckpt_verify(ck, ckpt, &recorded, err)))
+        goto out;
+    if ((rc = ws_net_load(net, ck, err))) {
+        ws_error_prefix(err, "%s", ckpt);
+        goto out;
+    }
     const ws_space *sp = ws_table_space(t);
     int n = 0;
     if (o->sample_mode == WS_ONESHOT_FILLED) {

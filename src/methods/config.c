@@ -466,3 +466,15 @@ char *ws_config_to_json(const ws_search_config *cfg)
     cJSON_Delete(o);
     return s;
 }
+
+int ws_config_digest(const ws_search_config *cfg, uint64_t *digest)
+{
+    char *text = ws_config_to_json(cfg);
+    if (!text) return WS_ENOMEM;
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64 offset basis */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    free(text);
+    *digest = h;
+    return 0;
+}

@@ -2,6 +2,7 @@
 #ifndef WSNAS_METHODS_INTERNAL_H
 #define WSNAS_METHODS_INTERNAL_H
 
+#include "wsnas/data.h"
 #include "wsnas/method.h"
 
 /* Zero grads, forward on the weight batch with mix, backward, clip, SGD.
@@ -29,5 +30,29 @@ void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx);   /* the three GAEA
 void ws_darts_mix_(const ws_method_state *st, ws_mix *mix);
 /* Adam on alpha (and beta for PC) from mixing-weight gradients. */
 void ws_darts_adam_(ws_method_state *st, const ws_search_config *cfg, const ws_mix_grad *g);
+
+/* ---- the search driver's checkpoint (search_ckpt.c) ----------------------- */
+/* Counters of the run saved with the network and the method state. */
+typedef struct ws_search_run_state {
+    int32_t next_epoch; /* epochs finished */
+    int32_t best_epoch; /* best supernet valid accuracy so far (-1: none yet) */
+    double best_valid;
+    ws_arch best_arch;
+} ws_search_run_state;
+/* Adds the search's entries (format in search_ckpt.c) to ck, which already
+ * holds the network's. */
+int ws_search_ckpt_save_(ws_ckpt *ck, const ws_search_config *cfg, const ws_method_state *st,
+                         const ws_search_run_state *rs, const ws_batcher *wb,
+                         const ws_batcher *ab, ws_error *err);
+/* The checks of ws_search_ckpt_load_ that need no network or data (made
+ * before the data is loaded, so that a bad checkpoint is refused at once). */
+int ws_search_ckpt_precheck_(const ws_ckpt *ck, const char *path, const ws_search_config *cfg,
+                             ws_error *err);
+/* Checks a checkpoint read from `path` (version 2, or the legacy version 1)
+ * field by field against cfg (steps = iterations per epoch) and only then
+ * loads net, st, rs and the two batchers.  Errors name the file once. */
+int ws_search_ckpt_load_(const ws_ckpt *ck, const char *path, const ws_search_config *cfg,
+                         int steps, ws_net *net, ws_method_state *st, ws_search_run_state *rs,
+                         ws_batcher *wb, ws_batcher *ab, ws_error *err);
 
 #endif

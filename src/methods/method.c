@@ -137,13 +137,15 @@ void ws_method_weight_step_(ws_method_state *st, ws_method_ctx *ctx, const ws_mi
     ctx->loss = ws_net_forward(ctx->net, ctx->x, ctx->y, ctx->B, mix, 1, &correct);
     ctx->correct = correct;
     ws_net_backward(ctx->net, NULL);
+    ctx->grad_norm = 0;
     if (cfg->grad_clip > 0) {
         /* AutoDL quirk (methods.md 2.2): the clip norm includes the stale
          * architecture gradient; only the weights are stepped here. */
         float stale[WS_ARCH_N];
         memcpy(stale, st->darch_last, sizeof stale);
-        ws_net_clip_grad_norm(ctx->net, cfg->grad_clip, cfg->clip_includes_arch ? stale : NULL,
-                              cfg->clip_includes_arch ? WS_ARCH_N : 0);
+        ctx->grad_norm =
+            ws_net_clip_grad_norm(ctx->net, cfg->grad_clip, cfg->clip_includes_arch ? stale : NULL,
+                                  cfg->clip_includes_arch ? WS_ARCH_N : 0);
     }
     ws_net_sgd_step(ctx->net, &ctx->sgd);
 }

@@ -26,74 +26,130 @@
 
 static char *read_all(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 14, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n - 1, f);
-        if (n + 1 < cap) break;
-        char *nb = realloc(b, cap *= 2);
-        if (!nb) free(b);
-        b = nb;
-    }
-    fclose(f);
-    if (!b) return NULL;
-    b[n] = '\0';
-    if (len) *len = n;
-    return b;
+    char *text = NULL;
+    if (ws_file_read_text(path, &text, NULL)) return NULL;
+    if (len) *len = strlen(text);
+    return text;
 }
 
-static int write_atomic(const char *path, const char *text, size_t n, ws_error *err)
+/* The leading epoch of a CSV row ("12,..."), or -1 if it has none. */
+static long row_epoch(const char *line)
 {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    int ok = fwrite(text, 1, n, f) == n;
-    ok &= fflush(f) == 0;
-    ok &= fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return ws_error_set(err, WS_EIO, "%s: write failed: %s", path, strerror(errno));
-    }
-    return 0;
+    long v = 0;
+    const char *p = line;
+    if (*p < '0' || *p > '9') return -1;
+    while (*p >= '0' && *p <= '9' && v < 100000000) v = v * 10 + (*p++ - '0');
+    return *p == ',' ? v : -1;
 }
 
-/* Rewrites a CSV keeping the header and the rows whose leading epoch is
- * below `epoch`, then appends `rows`. */
-static int csv_update(const char *path, const char *header, int epoch, const char *rows,
-                      ws_error *err)
+/* Reads a per-epoch CSV written by this driver and returns (malloc'd, in
+ * *kept) its header and the rows of epochs below `epoch`.  It must have
+ * this header, `per_epoch` rows of each epoch 0..epoch-1 in order, rows of
+ * no epoch beyond `epoch` (a kill between this file and the checkpoint
+ * leaves rows of `epoch` itself) and the header's field count on every
+ * row.  A missing file is empty (an error if epoch > 0). */
+static int csv_kept(const char *path, const char *header, int per_epoch, int epoch, char **kept,
+                    size_t *klen, ws_error *err)
 {
-    size_t len = 0, hl = strlen(header), rl = strlen(rows);
+    *kept = NULL;
+    size_t len = 0, hl = strlen(header);
+    int fields = 1;
+    for (const char *q = header; *q && *q != '\n'; q++) fields += *q == ',';
     char *old = read_all(path, &len);
-    size_t cap = hl + len + rl + 2;
-    char *out = malloc(cap), *w = out;
+    if (!old && epoch > 0)
+        return ws_error_set(err, WS_EFORMAT, "%s: missing, but the checkpoint has %d epochs",
+                            path, epoch);
+    char *out = malloc(hl + len + 1), *w = out;
     if (!out) {
         free(old);
         return ws_error_set(err, WS_ENOMEM, "out of memory");
     }
     memcpy(w, header, hl), w += hl;
-    if (old) {
-        char *line = strchr(old, '\n');
-        if (strncmp(old, header, hl)) {
-            free(old), free(out);
-            return ws_error_set(err, WS_EFORMAT, "%s: unexpected header (not written by this "
-                                "version?)", path);
+    int rc = 0;
+    if (old && strncmp(old, header, hl))
+        rc = ws_error_set(err, WS_EFORMAT, "%s:1: expected the header '%.*s'", path,
+                          (int)hl - 1, header);
+    long want = 0, have = 0, lineno = 1;
+    for (char *line = old ? old + hl : NULL; !rc && line && *line; lineno++) {
+        char *nl = strchr(line, '\n');
+        if (!nl) {
+            rc = ws_error_set(err, WS_EFORMAT, "%s:%ld: last line has no newline (truncated)",
+                              path, lineno + 1);
+            break;
         }
-        for (line = line ? line + 1 : NULL; line && *line;) {
-            char *nl = strchr(line, '\n');
-            size_t ll = nl ? (size_t)(nl - line) + 1 : strlen(line);
-            if (atoi(line) < epoch) memcpy(w, line, ll), w += ll;
-            line += ll;
+        size_t ll = (size_t)(nl - line) + 1;
+        long e = row_epoch(line);
+        int f = 1;
+        for (const char *q = line; q < nl; q++) f += *q == ',';
+        if (e < 0 || f != fields)
+            rc = ws_error_set(err, WS_EFORMAT, "%s:%ld: expected %d fields starting with the "
+                              "epoch", path, lineno + 1, fields);
+        else if (e < epoch) {
+            if (e != want)
+                rc = ws_error_set(err, WS_EFORMAT, "%s:%ld: epoch %ld, expected %ld (rows of "
+                                  "every epoch in order)", path, lineno + 1, e, want);
+            else if (++have == per_epoch)
+                want++, have = 0;
+            memcpy(w, line, ll), w += ll;
+        } else if (e > epoch) {
+            rc = ws_error_set(err, WS_EFORMAT, "%s:%ld: epoch %ld, but the checkpoint has only "
+                              "%d epochs", path, lineno + 1, e, epoch);
         }
-        free(old);
+        line += ll;
     }
-    memcpy(w, rows, rl), w += rl;
-    int rc = write_atomic(path, out, (size_t)(w - out), err);
+    if (!rc && want < epoch)
+        rc = ws_error_set(err, WS_EFORMAT, "%s: %ld complete epochs, but the checkpoint has %d "
+                          "(expected %d rows per epoch)", path, want, epoch, per_epoch);
+    free(old);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    *kept = out;
+    *klen = (size_t)(w - out);
+    return 0;
+}
+
+/* Rewrites a CSV keeping the header and the rows of epochs below `epoch`
+ * (checked as csv_kept does), then appends `rows`. */
+static int csv_update(const char *path, const char *header, int per_epoch, int epoch,
+                      const char *rows, ws_error *err)
+{
+    char *kept = NULL;
+    size_t kl = 0, rl = strlen(rows);
+    int rc = csv_kept(path, header, per_epoch, epoch, &kept, &kl, err);
+    if (rc) return rc;
+    char *out = realloc(kept, kl + rl + 1);
+    if (!out) {
+        free(kept);
+        return ws_error_set(err, WS_ENOMEM, "out of memory");
+    }
+    memcpy(out + kl, rows, rl);
+    rc = ws_file_write_atomic(path, out, kl + rl, err);
     free(out);
     return rc;
+}
+
+#define EPOCHS_HEADER                                                                            \
+    "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_ops,wall_s,images_per_s\n"
+#define WEIGHTS_HEADER "epoch,edge,op,weight\n"
+#define EDGES_HEADER "epoch,edge,weight\n"
+
+/* The per-epoch files of dir hold every epoch below `epoch` (resume). */
+static int csv_check_all(const char *dir, int pc, int epoch, ws_error *err)
+{
+    static const char *const name[3] = {"epochs.csv", "arch_weights.csv", "edge_weights.csv"};
+    static const char *const header[3] = {EPOCHS_HEADER, WEIGHTS_HEADER, EDGES_HEADER};
+    static const int per[3] = {1, WS_EDGES * WS_OP_COUNT, WS_EDGES};
+    for (int k = 0; k < (pc ? 3 : 2); k++) {
+        char path[1100], *kept = NULL;
+        size_t kl;
+        snprintf(path, sizeof path, "%s/%s", dir, name[k]);
+        int rc = csv_kept(path, header[k], per[k], epoch, &kept, &kl, err);
+        free(kept);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 static void iso_time(char *buf, size_t n)
@@ -296,9 +352,19 @@ static void rsws_select(ws_method_state *st, const ws_search_config *cfg, ws_net
 
 /* ---- manifest ------------------------------------------------------------------- */
 
-static int manifest_write(const ws_search_config *cfg, const char *dir, const char *status,
-                          const char *start, const char *end, int epochs_done, int resumes,
-                          const char *final_arch, const char *best_arch, int best_epoch,
+/* What the manifest says about the run beyond its configuration. */
+typedef struct run_record {
+    const char *status;   /* running, stopped, complete, diverged */
+    char start[64];
+    const char *end;      /* NULL: not finished */
+    int epochs_done, resumes;
+    const char *final_arch, *best_arch; /* NULL: none */
+    int best_epoch;
+    const char *diverged; /* what went non-finite, with div_epoch/div_step */
+    int div_epoch, div_step;
+} run_record;
+
+static int manifest_write(const ws_search_config *cfg, const char *dir, const run_record *rr,
                           const search_data *sd, ws_error *err)
 {
     char *cj = ws_config_to_json(cfg);
@@ -319,11 +385,11 @@ static int manifest_write(const ws_search_config *cfg, const char *dir, const ch
     cJSON_AddStringToObject(ver, "cjson", cJSON_Version());
     cJSON_AddStringToObject(ver, "compiler", __VERSION__);
     cJSON_AddStringToObject(root, "host", host);
-    cJSON_AddStringToObject(root, "start_time", start);
-    cJSON_AddStringToObject(root, "end_time", end ? end : "");
-    cJSON_AddStringToObject(root, "status", status);
-    cJSON_AddNumberToObject(root, "epochs_done", epochs_done);
-    cJSON_AddNumberToObject(root, "resumes", resumes);
+    cJSON_AddStringToObject(root, "start_time", rr->start);
+    cJSON_AddStringToObject(root, "end_time", rr->end ? rr->end : "");
+    cJSON_AddStringToObject(root, "status", rr->status);
+    cJSON_AddNumberToObject(root, "epochs_done", rr->epochs_done);
+    cJSON_AddNumberToObject(root, "resumes", rr->resumes);
     cJSON *data = cJSON_AddObjectToObject(root, "data");
     cJSON_AddStringToObject(data, "dataset", sd->d->name);
     cJSON_AddNumberToObject(data, "train_images", sd->train.n);
@@ -332,10 +398,16 @@ static int manifest_write(const ws_search_config *cfg, const char *dir, const ch
     cJSON_AddStringToObject(data, "train_images_are",
                             erm_uses_all(cfg) ? "train and valid splits (ERM on all)"
                                               : "train split");
-    cJSON_AddStringToObject(root, "final_arch", final_arch ? final_arch : "");
-    if (best_arch) {
-        cJSON_AddStringToObject(root, "best_valid_arch", best_arch);
-        cJSON_AddNumberToObject(root, "best_valid_epoch", best_epoch);
+    cJSON_AddStringToObject(root, "final_arch", rr->final_arch ? rr->final_arch : "");
+    if (rr->best_arch) {
+        cJSON_AddStringToObject(root, "best_valid_arch", rr->best_arch);
+        cJSON_AddNumberToObject(root, "best_valid_epoch", rr->best_epoch);
+    }
+    if (rr->diverged) {
+        cJSON *d = cJSON_AddObjectToObject(root, "divergence");
+        cJSON_AddNumberToObject(d, "epoch", rr->div_epoch);
+        cJSON_AddNumberToObject(d, "step", rr->div_step);
+        cJSON_AddStringToObject(d, "what", rr->diverged);
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -343,41 +415,231 @@ static int manifest_write(const ws_search_config *cfg, const char *dir, const ch
     char path[1100];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     size_t n = strlen(text);
-    text[n] = '\0';
     char *t2 = realloc(text, n + 2);
     if (!t2) {
         free(text);
         return ws_error_set(err, WS_ENOMEM, "out of memory");
     }
     t2[n] = '\n', t2[n + 1] = '\0';
-    int rc = write_atomic(path, t2, n + 1, err);
+    int rc = ws_file_write_atomic(path, t2, n + 1, err);
     free(t2);
     return rc;
 }
 
-/* Reads start_time/resumes back on resume. */
-static void manifest_peek(const char *dir, char *start, size_t n, int *resumes)
+/* On resume: start_time, resumes, status and epochs_done of the manifest
+ * (whose config ws_search_check_resume has compared already). */
+static int manifest_peek(const char *dir, run_record *rr, char *status, size_t ns, ws_error *err)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = read_all(path, NULL);
-    cJSON *root = text ? cJSON_Parse(text) : NULL;
-    free(text);
+    int rc = 0;
+    cJSON *root = manifest_read(dir, path, sizeof path, &rc, err);
+    if (rc) return rc;
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "start_time");
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "resumes");
-    if (cJSON_IsString(s)) snprintf(start, n, "%s", s->valuestring);
-    if (cJSON_IsNumber(r)) *resumes = r->valueint;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
+    const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "epochs_done");
+    if (!cJSON_IsString(s) || strlen(s->valuestring) >= sizeof rr->start || !cJSON_IsNumber(r) ||
+        r->valuedouble < 0 || r->valuedouble > 1e6 || r->valuedouble != floor(r->valuedouble) ||
+        !cJSON_IsString(st) || !cJSON_IsNumber(ed) || ed->valuedouble < 0 ||
+        ed->valuedouble > 100000 || ed->valuedouble != floor(ed->valuedouble))
+        rc = ws_error_set(err, WS_EFORMAT,
+                          "%s: expected \"start_time\", \"status\" (strings), \"resumes\" and "
+                          "\"epochs_done\" (integers >= 0) as wsnas search writes them",
+                          path);
+    if (!rc) {
+        snprintf(rr->start, sizeof rr->start, "%s", s->valuestring);
+        rr->resumes = (int)r->valuedouble;
+        rr->epochs_done = (int)ed->valuedouble;
+        snprintf(status, ns, "%s", st->valuestring);
+    }
     cJSON_Delete(root);
+    return rc;
 }
 
 /* ---- the run -------------------------------------------------------------------- */
 
-typedef struct run_state { /* counters saved in the checkpoint */
-    int32_t next_epoch;
-    int32_t best_epoch;
-    double best_valid;
-    ws_arch best_arch;
-} run_state;
+/* Everything one search holds in memory. */
+typedef struct search_run {
+    search_data sd;
+    ws_batcher *wb, *ab, *eb;
+    ws_net *net, *net_copy;
+    ws_method_state st;
+    ws_search_run_state rs;
+    float *x, *xa, *scratch;
+    int *y, *ya;
+    char *rows;
+    int id, maxb, steps;
+} search_run;
+
+static void run_free(search_run *R)
+{
+    free(R->x), free(R->xa), free(R->y), free(R->ya), free(R->scratch), free(R->rows);
+    ws_net_free(R->net_copy);
+    ws_net_free(R->net);
+    ws_batcher_free(R->eb);
+    ws_batcher_free(R->ab);
+    ws_batcher_free(R->wb);
+    data_free(&R->sd);
+}
+
+/* Data, batchers, network and buffers; nothing on disk. */
+static int run_alloc(const ws_search_config *cfg, search_run *R, ws_error *err)
+{
+    memset(R, 0, sizeof *R);
+    int rc = data_load(cfg, &R->sd, err);
+    if (rc) { /* data_load freed what it had */
+        memset(&R->sd, 0, sizeof R->sd);
+        return rc;
+    }
+    search_data *sd = &R->sd;
+    R->id = ws_method_lookup(cfg->method);
+    const ws_index_list *arch_idx = cfg->single_level ? &sd->train : &sd->valid;
+    ws_net_config nc = {.C = cfg->C, .N = cfg->N, .in_channels = sd->d->channels,
+                        .in_size = cfg->image_size, .classes = sd->d->classes,
+                        .cell_bn_affine = 0, .cell_bn_track = cfg->cell_bn_track,
+                        .standalone = 0, .pc_k = cfg->pc_k,
+                        .pc_random = !strcmp(cfg->pc_sample, "random")};
+    int maxb = cfg->batch;
+    if (EVAL_CHUNK > maxb) maxb = EVAL_CHUNK;
+    if (R->id == WS_METHOD_RSWS && cfg->select_batch > maxb) maxb = cfg->select_batch;
+    nc.max_batch = R->maxb = maxb;
+    const size_t img = (size_t)sd->d->channels * (size_t)cfg->image_size * cfg->image_size;
+    R->wb = ws_batcher_alloc(sd->d, &sd->train, cfg->batch, &sd->tf, cfg->augment, cfg->seed,
+                             err);
+    R->ab = R->wb ? ws_batcher_alloc(sd->d, arch_idx, cfg->batch, &sd->tf, cfg->augment,
+                                     cfg->seed + 1, err)
+                  : NULL;
+    R->eb = R->ab ? ws_batcher_alloc(sd->d, &sd->valid, EVAL_CHUNK, &sd->tf, 0, cfg->seed + 2,
+                                     err)
+                  : NULL;
+    R->net = R->eb ? ws_net_alloc(&nc, err) : NULL;
+    R->net_copy = R->net && R->id == WS_METHOD_DARTS2 ? ws_net_alloc(&nc, err) : NULL;
+    if (!R->net || (R->id == WS_METHOD_DARTS2 && !R->net_copy)) {
+        if (!err || !err->code) ws_error_set(err, WS_ENOMEM, "cannot build the search");
+        return err ? err->code : WS_ENOMEM;
+    }
+    size_t np = 0;
+    ws_net_params(R->net, &np);
+    R->x = malloc(sizeof(float) * (size_t)maxb * img);
+    R->xa = malloc(sizeof(float) * (size_t)maxb * img);
+    R->y = malloc(sizeof(int) * (size_t)maxb);
+    R->ya = malloc(sizeof(int) * (size_t)maxb);
+    R->scratch = R->id == WS_METHOD_DARTS2 ? malloc(sizeof(float) * np) : NULL;
+    R->rows = malloc(1 << 16);
+    if (!R->x || !R->xa || !R->y || !R->ya || !R->rows || (R->id == WS_METHOD_DARTS2 && !R->scratch))
+        return ws_error_set(err, WS_ENOMEM, "out of memory");
+    ws_pcg32 init;
+    ws_pcg32_stream(&init, cfg->seed, WS_STREAM_INIT);
+    ws_net_init(R->net, &init);
+    if (R->net_copy) ws_net_init(R->net_copy, &init);
+    if ((rc = ws_method_init(&R->st, cfg, cfg->seed, err))) return rc;
+    memset(&R->rs, 0, sizeof R->rs);
+    R->rs.best_epoch = -1, R->rs.best_valid = -1;
+    R->steps = ws_batcher_batches_per_epoch(R->wb);
+    return 0;
+}
+
+/* Resume, before the data is loaded: the manifest's record and the
+ * checkpoint, read and checked as far as it can be without the network
+ * (*ck stays NULL when the run was killed before its first checkpoint: it
+ * starts again from epoch 0).  Nothing is written. */
+static int resume_prepare(const ws_search_config *cfg, const char *dir, const char *ckpt_path,
+                          run_record *rr, ws_ckpt **ck, ws_error *err)
+{
+    char status[32] = "";
+    *ck = NULL;
+    int rc = manifest_peek(dir, rr, status, sizeof status, err);
+    if (rc) return rc;
+    rr->resumes++;
+    if (access(ckpt_path, F_OK) != 0) {
+        if (rr->epochs_done > 0 || (strcmp(status, "running") && strcmp(status, "diverged")))
+            return ws_error_set(err, WS_EIO,
+                                "%s: no checkpoint to resume from, but %s/manifest.json records "
+                                "status '%s' after %d epochs (restore the checkpoint, or start "
+                                "over in another --out)",
+                                ckpt_path, dir, status, rr->epochs_done);
+        return 0;
+    }
+    if (!(*ck = ws_ckpt_alloc())) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    rc = ws_ckpt_read(*ck, ckpt_path, err);
+    if (!rc) rc = ws_search_ckpt_precheck_(*ck, ckpt_path, cfg, err);
+    return rc;
+}
+
+/* Resume, once network and batchers exist: the rest of the checkpoint's
+ * checks, the load, and the per-epoch files it continues. */
+static int resume_load(const ws_search_config *cfg, const char *dir, const char *ckpt_path,
+                       const ws_ckpt *ck, search_run *R, ws_error *err)
+{
+    int rc = ck ? ws_search_ckpt_load_(ck, ckpt_path, cfg, R->steps, R->net, &R->st, &R->rs,
+                                       R->wb, R->ab, err)
+                : 0;
+    if (!rc) rc = csv_check_all(dir, ws_method_is_pc(R->id), R->rs.next_epoch, err);
+    return rc;
+}
+
+/* One epoch's rows of epochs.csv, arch_weights.csv (and edge_weights.csv). */
+static int epoch_records(const char *dir, search_run *R, int epoch, const char *line,
+                         ws_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    int rc = csv_update(path, EPOCHS_HEADER, 1, epoch, line, err);
+    if (rc) return rc;
+    float p[WS_EDGES][WS_OP_COUNT];
+    ws_method_weights(&R->st, p);
+    size_t off = 0;
+    for (int e = 0; e < WS_EDGES; e++)
+        for (int op = 0; op < WS_OP_COUNT; op++)
+            off += (size_t)snprintf(R->rows + off, (1 << 16) - off, "%d,%d,%s,%.9g\n", epoch, e,
+                                    ws_op_names[op], (double)p[e][op]);
+    snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
+    if ((rc = csv_update(path, WEIGHTS_HEADER, WS_EDGES * WS_OP_COUNT, epoch, R->rows, err)))
+        return rc;
+    if (!ws_method_is_pc(R->id)) return 0;
+    ws_mix emix; /* PC-DARTS edge normalisation weights */
+    ws_method_eval_mix(&R->st, &emix);
+    off = 0;
+    for (int e = 0; e < WS_EDGES; e++)
+        off += (size_t)snprintf(R->rows + off, (1 << 16) - off, "%d,%d,%.9g\n", epoch, e,
+                                (double)emix.edge_scale[e]);
+    snprintf(path, sizeof path, "%s/edge_weights.csv", dir);
+    return csv_update(path, EDGES_HEADER, WS_EDGES, epoch, R->rows, err);
+}
+
+/* Checkpoint: everything the next epoch depends on, after checking that
+ * the weights and architecture parameters are finite. */
+static int epoch_checkpoint(const ws_search_config *cfg, const char *ckpt_path, search_run *R,
+                            ws_error *err)
+{
+    ws_ckpt *ck = ws_ckpt_alloc();
+    if (!ck) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    int rc = ws_net_save(R->net, ck, err);
+    if (!rc) rc = ws_search_ckpt_save_(ck, cfg, &R->st, &R->rs, R->wb, R->ab, err);
+    if (!rc) rc = ws_ckpt_write(ck, ckpt_path, err);
+    ws_ckpt_free(ck);
+    return rc;
+}
+
+/* What is not finite after an epoch (weights, BN statistics, momentum,
+ * architecture parameters), into what[]; 0 if everything is. */
+static int epoch_diverged(const search_run *R, char *what, size_t n)
+{
+    ws_error e = {0};
+    if (ws_net_check_finite(R->net, &e)) {
+        snprintf(what, n, "%.300s", e.msg);
+        return 1;
+    }
+    const float *a = &R->st.a[0][0];
+    for (int i = 0; i < WS_ARCH_N + WS_EDGES; i++) {
+        float v = i < WS_ARCH_N ? a[i] : R->st.beta[i - WS_ARCH_N];
+        if (!isfinite(v)) {
+            snprintf(what, n, "architecture parameter %d is %g", i, (double)v);
+            return 1;
+        }
+    }
+    return 0;
+}
 
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error *err)
 {
@@ -388,8 +650,6 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
     snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.bin", dir);
     if (o->resume) {
         if ((rc = ws_search_check_resume(cfg, dir, err))) return rc;
-        if (access(ckpt_path, R_OK) != 0)
-            return ws_error_set(err, WS_EIO, "%s: no checkpoint to resume from", ckpt_path);
     } else {
         snprintf(path, sizeof path, "%s/manifest.json", dir);
         if (access(path, F_OK) == 0)
@@ -397,118 +657,52 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
                                 "%s already holds a search (use --resume %s, or another --out)",
                                 dir, dir);
     }
-    search_data sd;
-    if ((rc = data_load(cfg, &sd, err))) return rc;
-    const int id = ws_method_lookup(cfg->method);
-    const ws_index_list *arch_idx = cfg->single_level ? &sd.train : &sd.valid;
-    ws_net_config nc = {.C = cfg->C, .N = cfg->N, .in_channels = sd.d->channels,
-                        .in_size = cfg->image_size, .classes = sd.d->classes,
-                        .cell_bn_affine = 0, .cell_bn_track = cfg->cell_bn_track,
-                        .standalone = 0, .pc_k = cfg->pc_k,
-                        .pc_random = !strcmp(cfg->pc_sample, "random")};
-    int maxb = cfg->batch;
-    if (EVAL_CHUNK > maxb) maxb = EVAL_CHUNK;
-    if (id == WS_METHOD_RSWS && cfg->select_batch > maxb) maxb = cfg->select_batch;
-    nc.max_batch = maxb;
-    const int S = cfg->image_size, CH = sd.d->channels;
-    ws_batcher *wb = ws_batcher_alloc(sd.d, &sd.train, cfg->batch, &sd.tf, cfg->augment,
-                                      cfg->seed, err);
-    ws_batcher *ab = wb ? ws_batcher_alloc(sd.d, arch_idx, cfg->batch, &sd.tf, cfg->augment,
-                                           cfg->seed + 1, err) : NULL;
-    ws_batcher *eb = ab ? ws_batcher_alloc(sd.d, &sd.valid, EVAL_CHUNK, &sd.tf, 0, cfg->seed + 2,
-                                           err) : NULL;
-    ws_net *net = eb ? ws_net_alloc(&nc, err) : NULL;
-    ws_net *net_copy = net && id == WS_METHOD_DARTS2 ? ws_net_alloc(&nc, err) : NULL;
+    search_run R;
+    run_record rr = {.status = "running", .best_epoch = -1};
+    iso_time(rr.start, sizeof rr.start);
     ws_ckpt *ck = NULL;
-    size_t np = 0;
-    float *x = NULL, *xa = NULL, *scratch = NULL;
-    int *y = NULL, *ya = NULL;
-    char *rows = NULL;
-    if (!net || (id == WS_METHOD_DARTS2 && !net_copy)) {
-        if (!err || !err->code) ws_error_set(err, WS_ENOMEM, "cannot build the search");
-        rc = err ? err->code : WS_ENOMEM;
-        goto done;
-    }
+    memset(&R, 0, sizeof R);
+    if (o->resume && (rc = resume_prepare(cfg, dir, ckpt_path, &rr, &ck, err))) goto done;
+    if ((rc = run_alloc(cfg, &R, err))) goto done;
+    if (o->resume && (rc = resume_load(cfg, dir, ckpt_path, ck, &R, err))) goto done;
+    ws_ckpt_free(ck);
+    ck = NULL;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* only once the inputs are good */
         rc = ws_error_set(err, WS_EIO, "%s: cannot create: %s", dir, strerror(errno));
         goto done;
     }
-    ws_net_params(net, &np);
-    x = malloc(sizeof(float) * (size_t)maxb * CH * S * S);
-    xa = malloc(sizeof(float) * (size_t)maxb * CH * S * S);
-    y = malloc(sizeof(int) * (size_t)maxb);
-    ya = malloc(sizeof(int) * (size_t)maxb);
-    scratch = id == WS_METHOD_DARTS2 ? malloc(sizeof(float) * np) : NULL;
-    rows = malloc(1 << 16);
-    if (!x || !xa || !y || !ya || !rows || (id == WS_METHOD_DARTS2 && !scratch)) {
-        rc = ws_error_set(err, WS_ENOMEM, "out of memory");
-        goto done;
-    }
-    ws_pcg32 init;
-    ws_pcg32_stream(&init, cfg->seed, WS_STREAM_INIT);
-    ws_net_init(net, &init);
-    if (net_copy) ws_net_init(net_copy, &init);
-    ws_method_state st;
-    if ((rc = ws_method_init(&st, cfg, cfg->seed, err))) goto done;
-    run_state rs;
-    memset(&rs, 0, sizeof rs); /* padding too: the blob is compared byte for byte */
-    rs.best_epoch = -1, rs.best_valid = -1;
-    const size_t wbs = ws_batcher_state_size(wb), abs_ = ws_batcher_state_size(ab);
-    void *bstate = malloc(wbs > abs_ ? wbs : abs_);
-    if (!bstate) {
-        rc = ws_error_set(err, WS_ENOMEM, "out of memory");
-        goto done;
-    }
-    char start[64] = "", now[64];
-    int resumes = 0;
-    iso_time(start, sizeof start);
-    ck = ws_ckpt_alloc();
-    if (!ck) {
-        free(bstate);
-        rc = ws_error_set(err, WS_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (o->resume) {
-        manifest_peek(dir, start, sizeof start, &resumes);
-        resumes++;
-        if ((rc = ws_ckpt_read(ck, ckpt_path, err)) || (rc = ws_net_load(net, ck, err)) ||
-            (rc = ws_ckpt_get(ck, "search.run", &rs, sizeof rs, err)) ||
-            (rc = ws_ckpt_get(ck, "search.method", &st, sizeof st, err)) ||
-            (rc = ws_ckpt_get(ck, "search.batcher_w", bstate, wbs, err)) ||
-            (rc = ws_batcher_state_load(wb, bstate, wbs, err)) ||
-            (rc = ws_ckpt_get(ck, "search.batcher_a", bstate, abs_, err)) ||
-            (rc = ws_batcher_state_load(ab, bstate, abs_, err))) {
-            ws_error_prefix(err, "%s", ckpt_path);
-            free(bstate);
-            goto done;
-        }
-    }
-    if ((rc = manifest_write(cfg, dir, "running", start, NULL, rs.next_epoch, resumes, NULL, NULL,
-                             -1, &sd, err))) {
-        free(bstate);
-        goto done;
-    }
+    rr.epochs_done = R.rs.next_epoch;
+    if ((rc = manifest_write(cfg, dir, &rr, &R.sd, err))) goto done;
     const int lr_epochs = cfg->lr_epochs ? cfg->lr_epochs : cfg->epochs;
-    const int eval_n = cfg->eval_size > 0 && cfg->eval_size < sd.valid.n ? cfg->eval_size
-                                                                          : sd.valid.n;
-    const int steps = ws_batcher_batches_per_epoch(wb);
+    const int eval_n = cfg->eval_size > 0 && cfg->eval_size < R.sd.valid.n ? cfg->eval_size
+                                                                            : R.sd.valid.n;
+    const int steps = R.steps, id = R.id;
     int stopped = 0;
-    for (int epoch = rs.next_epoch; epoch < cfg->epochs; epoch++) {
+    char what[400] = "";
+    for (int epoch = R.rs.next_epoch; epoch < cfg->epochs; epoch++) {
         const double t0 = now_s();
         const double lr = ws_cosine_lr(cfg->lr, cfg->lr_min, epoch, lr_epochs);
-        ws_method_epoch_begin(&st, cfg, epoch);
-        ws_method_ctx ctx = {.net = net, .net_copy = net_copy, .cfg = cfg, .x = x, .y = y,
-                             .xa = xa, .ya = ya, .lr = (float)lr, .scratch = scratch};
+        ws_method_epoch_begin(&R.st, cfg, epoch);
+        ws_method_ctx ctx = {.net = R.net, .net_copy = R.net_copy, .cfg = cfg, .x = R.x,
+                             .y = R.y, .xa = R.xa, .ya = R.ya, .lr = (float)lr,
+                             .scratch = R.scratch};
         ctx.sgd = (ws_sgd){.lr = (float)lr, .momentum = (float)cfg->momentum,
                            .weight_decay = (float)cfg->weight_decay, .nesterov = cfg->nesterov};
         double loss_sum = 0;
         long hits = 0, seen = 0;
         ws_search_progress pr = {.epoch = epoch, .epochs = cfg->epochs, .steps = steps, .lr = lr};
         for (int s = 0; s < steps; s++) {
-            ctx.B = ws_batcher_next(wb, x, y);
+            ctx.B = ws_batcher_next(R.wb, R.x, R.y);
             if (ctx.B <= 0) break;
-            if (ws_method_uses_arch_batch(id)) ctx.Ba = ws_batcher_random(ab, xa, ya);
-            ws_method_step(&st, &ctx);
+            if (ws_method_uses_arch_batch(id)) ctx.Ba = ws_batcher_random(R.ab, R.xa, R.ya);
+            ws_method_step(&R.st, &ctx);
+            /* divergence guard: the loss and the clip norm are computed anyway */
+            if (!isfinite(ctx.loss) || !isfinite(ctx.grad_norm)) {
+                snprintf(what, sizeof what, "%s = %g", isfinite(ctx.loss) ? "gradient norm"
+                         : "loss", isfinite(ctx.loss) ? ctx.grad_norm : (double)ctx.loss);
+                rr.div_epoch = epoch, rr.div_step = s + 1;
+                break;
+            }
             loss_sum += (double)ctx.loss * ctx.B;
             hits += ctx.correct, seen += ctx.B;
             if (o->progress) {
@@ -521,68 +715,33 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
                 o->progress(&pr, o->user);
             }
         }
+        if (!what[0] && epoch_diverged(&R, what, sizeof what))
+            rr.div_epoch = epoch, rr.div_step = steps;
+        if (what[0]) break;
         /* end of epoch: selection / supernet accuracy, entropy, derived arch */
-        if (id == WS_METHOD_RSWS) rsws_select(&st, cfg, net, eb, x, y);
+        if (id == WS_METHOD_RSWS) rsws_select(&R.st, cfg, R.net, R.eb, R.x, R.y);
         ws_mix emix;
-        ws_method_eval_mix(&st, &emix);
-        const double vacc = eval_acc(net, eb, &emix, eval_n, x, y);
+        ws_method_eval_mix(&R.st, &emix);
+        const double vacc = eval_acc(R.net, R.eb, &emix, eval_n, R.x, R.y);
         float p[WS_EDGES][WS_OP_COUNT];
-        ws_method_weights(&st, p);
+        ws_method_weights(&R.st, p);
         const double ent = ws_arch_entropy(&p[0][0]);
         ws_arch a;
-        ws_method_derive(&st, &a);
-        char astr[WS_ARCH_STR_MAX], digits[WS_EDGES + 1];
+        ws_method_derive(&R.st, &a);
+        char astr[WS_ARCH_STR_MAX], digits[WS_EDGES + 1], line[1024];
         ws_arch_format(&a, astr);
         ws_arch_digits(&a, digits);
-        if (vacc > rs.best_valid) rs.best_valid = vacc, rs.best_epoch = epoch, rs.best_arch = a;
+        if (vacc > R.rs.best_valid) R.rs.best_valid = vacc, R.rs.best_epoch = epoch, R.rs.best_arch = a;
         const double wall = now_s() - t0;
         const double tacc = seen ? 100.0 * (double)hits / (double)seen : 0;
         const double tloss = seen ? loss_sum / (double)seen : 0;
-        float tau = (id == WS_METHOD_GDAS || id == WS_METHOD_GAEA_GDAS) ? st.tau : 0.0f;
-        snprintf(rows, 1 << 16, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s,%s,%.3f,%.1f\n", epoch, lr,
-                 (double)tau, tloss, tacc, vacc, ent, astr, digits, wall,
+        float tau = (id == WS_METHOD_GDAS || id == WS_METHOD_GAEA_GDAS) ? R.st.tau : 0.0f;
+        snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s,%s,%.3f,%.1f\n", epoch,
+                 lr, (double)tau, tloss, tacc, vacc, ent, astr, digits, wall,
                  wall > 0 ? seen / wall : 0.0);
-        snprintf(path, sizeof path, "%s/epochs.csv", dir);
-        rc = csv_update(path,
-                        "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_ops,"
-                        "wall_s,images_per_s\n",
-                        epoch, rows, err);
-        if (rc) break;
-        size_t off = 0;
-        for (int e = 0; e < WS_EDGES; e++)
-            for (int op = 0; op < WS_OP_COUNT; op++)
-                off += (size_t)snprintf(rows + off, (1 << 16) - off, "%d,%d,%s,%.9g\n", epoch, e,
-                                        ws_op_names[op], (double)p[e][op]);
-        snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
-        if ((rc = csv_update(path, "epoch,edge,op,weight\n", epoch, rows, err))) break;
-        if (ws_method_is_pc(id)) { /* PC-DARTS edge normalisation weights */
-            float scale[WS_EDGES];
-            ws_method_eval_mix(&st, &emix);
-            memcpy(scale, emix.edge_scale, sizeof scale);
-            off = 0;
-            for (int e = 0; e < WS_EDGES; e++)
-                off += (size_t)snprintf(rows + off, (1 << 16) - off, "%d,%d,%.9g\n", epoch, e,
-                                        (double)scale[e]);
-            snprintf(path, sizeof path, "%s/edge_weights.csv", dir);
-            if ((rc = csv_update(path, "epoch,edge,weight\n", epoch, rows, err))) break;
-        }
-        /* checkpoint: everything the next epoch depends on */
-        rs.next_epoch = epoch + 1;
-        ws_ckpt_free(ck);
-        ck = ws_ckpt_alloc();
-        if (!ck) {
-            rc = ws_error_set(err, WS_ENOMEM, "out of memory");
-            break;
-        }
-        if ((rc = ws_net_save(net, ck, err)) ||
-            (rc = ws_ckpt_put(ck, "search.run", &rs, sizeof rs, err)) ||
-            (rc = ws_ckpt_put(ck, "search.method", &st, sizeof st, err)))
-            break;
-        ws_batcher_state_save(wb, bstate);
-        if ((rc = ws_ckpt_put(ck, "search.batcher_w", bstate, wbs, err))) break;
-        ws_batcher_state_save(ab, bstate);
-        if ((rc = ws_ckpt_put(ck, "search.batcher_a", bstate, abs_, err))) break;
-        if ((rc = ws_ckpt_write(ck, ckpt_path, err))) break;
+        if ((rc = epoch_records(dir, &R, epoch, line, err))) break;
+        R.rs.next_epoch = epoch + 1;
+        if ((rc = epoch_checkpoint(cfg, ckpt_path, &R, err))) break;
         if (o->progress) {
             pr.epoch_done = 1, pr.step = steps;
             pr.loss = tloss, pr.train_acc = tacc, pr.valid_acc = vacc, pr.entropy = ent;
@@ -596,28 +755,36 @@ int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error
             break;
         }
     }
-    free(bstate);
-    if (!rc) {
+    if (!rc && what[0]) { /* the last good checkpoint stays; the manifest says why */
+        rr.status = "diverged";
+        rr.diverged = what;
+        rr.epochs_done = R.rs.next_epoch;
+        rc = manifest_write(cfg, dir, &rr, &R.sd, err);
+        if (!rc)
+            rc = ws_error_set(err, WS_ERANGE,
+                              "%s: training diverged in epoch %d (from 0, as in epochs.csv) at "
+                              "step %d of %d (%s); stopped: the last good checkpoint (%d epochs) "
+                              "is kept and manifest.json says \"diverged\"",
+                              dir, rr.div_epoch, rr.div_step, steps, what, (int)R.rs.next_epoch);
+    } else if (!rc) {
         ws_arch a;
-        ws_method_derive(&st, &a);
-        char astr[WS_ARCH_STR_MAX], bstr[WS_ARCH_STR_MAX];
+        ws_method_derive(&R.st, &a);
+        char astr[WS_ARCH_STR_MAX], bstr[WS_ARCH_STR_MAX], now[64];
         ws_arch_format(&a, astr);
-        ws_arch_format(&rs.best_arch, bstr);
+        ws_arch_format(&R.rs.best_arch, bstr);
         iso_time(now, sizeof now);
         /* GAEA bilevel answers with the best-valid epoch's genotype (2.5) */
-        int best = ws_method_is_gaea(id) && !cfg->single_level && rs.best_epoch >= 0;
-        rc = manifest_write(cfg, dir, stopped ? "stopped" : "complete", start,
-                            stopped ? NULL : now, rs.next_epoch, resumes, astr,
-                            best ? bstr : NULL, rs.best_epoch, &sd, err);
+        int best = ws_method_is_gaea(id) && !cfg->single_level && R.rs.best_epoch >= 0;
+        rr.status = stopped ? "stopped" : "complete";
+        rr.end = stopped ? NULL : now;
+        rr.epochs_done = R.rs.next_epoch;
+        rr.final_arch = astr;
+        rr.best_arch = best ? bstr : NULL;
+        rr.best_epoch = R.rs.best_epoch;
+        rc = manifest_write(cfg, dir, &rr, &R.sd, err);
     }
 done:
     ws_ckpt_free(ck);
-    free(x), free(xa), free(y), free(ya), free(scratch), free(rows);
-    ws_net_free(net_copy);
-    ws_net_free(net);
-    ws_batcher_free(eb);
-    ws_batcher_free(ab);
-    ws_batcher_free(wb);
-    data_free(&sd);
+    run_free(&R);
     return rc;
 }

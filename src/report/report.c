@@ -81,14 +81,14 @@ static void out_abort(outset *o)
     for (int i = 0; i < o->n; i++) remove(o->tmp[i]);
 }
 
+/* Every output is complete before the first rename (each ws_file_commit
+ * fsyncs its file, renames it and fsyncs the directory). */
 static int out_commit(outset *o, ws_error *err)
 {
     for (int i = 0; i < o->n; i++)
-        if (rename(o->tmp[i], o->dst[i]) != 0) {
-            int e = errno;
+        if (ws_file_commit(o->tmp[i], o->dst[i], err)) {
             out_abort(o);
-            return ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", o->dst[i],
-                                o->tmp[i], strerror(e));
+            return err ? err->code : WS_EIO;
         }
     return 0;
 }

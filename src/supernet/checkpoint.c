@@ -1,8 +1,10 @@
 /* checkpoint.c: checkpoint files of named blobs, and the network's part.
  *
- * File layout (version 1, all integers little endian):
+ * File layout (all integers little endian):
  *   magic    8 bytes  "WSNASCK\0"
- *   version  u32      1
+ *   version  u32      2 (1 is read and rewritten too: the same container; search
+ *                     checkpoints of version 1 hold raw structs, see
+ *                     src/methods/search_ckpt.c)
  *   count    u32      number of entries
  *   count entries, each:
  *     name_len u32      1..255
@@ -18,9 +20,12 @@
  *   "<tensor name>"  float32 data of every parameter and buffer (names and
  *                    shapes in supernet.h; PyTorch's row-major order)
  *   "momentum/<parameter name>"  float32 SGD momentum of each parameter
+ * and ws_net_load refuses non-finite values and negative running variances.
  * Callers add their own blobs (arch parameters, Adam state, rng, counters).
- * Files are written to path.tmp and renamed over path. */
+ * Files are written to path.tmp, fsynced and renamed over path (and the
+ * directory fsynced). */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
@@ -28,7 +33,8 @@
 #include "internal.h"
 
 #define CK_MAGIC "WSNASCK"
-#define CK_VERSION 1u
+#define CK_VERSION 2u
+#define CK_VERSION_MIN 1u
 #define CK_NAME_MAX 255
 
 typedef struct ck_entry {
@@ -40,9 +46,25 @@ typedef struct ck_entry {
 struct ws_ckpt {
     ck_entry *e;
     size_t n, cap;
+    unsigned version; /* of the file read; CK_VERSION for a new one */
 };
 
-ws_ckpt *ws_ckpt_alloc(void) { return calloc(1, sizeof(ws_ckpt)); }
+ws_ckpt *ws_ckpt_alloc(void)
+{
+    ws_ckpt *ck = calloc(1, sizeof(ws_ckpt));
+    if (ck) ck->version = CK_VERSION;
+    return ck;
+}
+
+unsigned ws_ckpt_version(const ws_ckpt *ck) { return ck->version; }
+size_t ws_ckpt_count(const ws_ckpt *ck) { return ck->n; }
+
+const char *ws_ckpt_entry(const ws_ckpt *ck, size_t i, size_t *bytes)
+{
+    if (i >= ck->n) return NULL;
+    if (bytes) *bytes = ck->e[i].size;
+    return ck->e[i].name;
+}
 
 static void ck_clear(ws_ckpt *ck)
 {
@@ -165,7 +187,7 @@ int ws_ckpt_write(const ws_ckpt *ck, const char *path, ws_error *err)
     int ok = 1;
     unsigned char hdr[16];
     memcpy(hdr, CK_MAGIC, 8);
-    put_u32(hdr + 8, CK_VERSION);
+    put_u32(hdr + 8, ck->version); /* a checkpoint read keeps its version */
     put_u32(hdr + 12, (uint32_t)ck->n);
     ok &= fwrite(hdr, 1, 16, f) == 16;
     for (size_t i = 0; i < ck->n && ok; i++) {
@@ -189,14 +211,9 @@ int ws_ckpt_write(const ws_ckpt *ck, const char *path, ws_error *err)
         free(tmp);
         return WS_EIO;
     }
-    if (rename(tmp, path) != 0) {
-        ws_error_set(err, WS_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return WS_EIO;
-    }
+    int rc = ws_file_commit(tmp, path, err);
     free(tmp);
-    return 0;
+    return rc;
 }
 
 int ws_ckpt_read(ws_ckpt *ck, const char *path, ws_error *err)
@@ -225,11 +242,12 @@ int ws_ckpt_read(ws_ckpt *ck, const char *path, ws_error *err)
         goto done;
     }
     uint32_t ver = get_u32(buf + 8), count = get_u32(buf + 12);
-    if (ver != CK_VERSION) {
-        rc = ws_error_set(err, WS_EFORMAT, "%s: offset 8: checkpoint version %u, expected %u", path,
-                          ver, CK_VERSION);
+    if (ver < CK_VERSION_MIN || ver > CK_VERSION) {
+        rc = ws_error_set(err, WS_EFORMAT, "%s: offset 8: checkpoint version %u, expected %u..%u",
+                          path, ver, CK_VERSION_MIN, CK_VERSION);
         goto done;
     }
+    ck->version = ver;
     size_t off = 16;
     for (uint32_t i = 0; i < count; i++) {
         if (size - off < 4) goto trunc;
@@ -331,6 +349,25 @@ int ws_net_save(ws_net *net, ws_ckpt *ck, ws_error *err)
     return rc;
 }
 
+/* The entry `name` holds n finite floats (and none negative if nonneg). */
+static int entry_check_floats(const ws_ckpt *ck, const char *name, size_t n, int nonneg,
+                              ws_error *err)
+{
+    const ck_entry *e = ck_find(ck, name);
+    if (!e || e->size != n * sizeof(float))
+        return ws_ckpt_get(ck, name, NULL, n * sizeof(float), err);
+    for (size_t k = 0; k < n; k++) {
+        float v;
+        memcpy(&v, e->data + k * sizeof v, sizeof v);
+        if (!isfinite(v) || (nonneg && v < 0))
+            return ws_error_set(err, WS_EFORMAT,
+                                "checkpoint: entry '%s' element %zu is %g, expected a finite%s "
+                                "number",
+                                name, k, (double)v, nonneg ? " non-negative" : "");
+    }
+    return 0;
+}
+
 int ws_net_load(ws_net *net, const ws_ckpt *ck, ws_error *err)
 {
     int32_t v[16], want[16];
@@ -349,15 +386,12 @@ int ws_net_load(ws_net *net, const ws_ckpt *ck, ws_error *err)
     char nm[WS_TENSOR_NAME_MAX + 16];
     for (size_t i = 0; i < net->n_tensors; i++) { /* check everything before writing */
         const ws_tensor_info *t = &net->tensors[i];
-        const ck_entry *e = ck_find(ck, t->name);
-        if (!e || e->size != t->numel * sizeof(float))
-            return ws_ckpt_get(ck, t->name, NULL, t->numel * sizeof(float), err);
+        const size_t L = strlen(t->name), V = strlen(".running_var");
+        const int var = L > V && !strcmp(t->name + L - V, ".running_var");
+        int rc2 = entry_check_floats(ck, t->name, t->numel, var, err);
         snprintf(nm, sizeof nm, "momentum/%s", t->name);
-        if (!t->is_buffer) {
-            e = ck_find(ck, nm);
-            if (!e || e->size != t->numel * sizeof(float))
-                return ws_ckpt_get(ck, nm, NULL, t->numel * sizeof(float), err);
-        }
+        if (!rc2 && !t->is_buffer) rc2 = entry_check_floats(ck, nm, t->numel, 0, err);
+        if (rc2) return rc2;
     }
     for (size_t i = 0; i < net->n_tensors; i++) {
         const ws_tensor_info *t = &net->tensors[i];
@@ -366,6 +400,22 @@ int ws_net_load(ws_net *net, const ws_ckpt *ck, ws_error *err)
         if (!t->is_buffer) {
             snprintf(nm, sizeof nm, "momentum/%s", t->name);
             ws_ckpt_get(ck, nm, net->momentum + t->off, t->numel * sizeof(float), NULL);
+        }
+    }
+    return 0;
+}
+
+int ws_net_check_finite(const ws_net *net, ws_error *err)
+{
+    for (size_t i = 0; i < net->n_tensors; i++) {
+        const ws_tensor_info *t = &net->tensors[i];
+        const float *base = t->is_buffer ? net->buffers : net->params;
+        for (int pass = 0; pass < (t->is_buffer ? 1 : 2); pass++) {
+            const float *v = (pass ? net->momentum : base) + t->off;
+            for (size_t k = 0; k < t->numel; k++)
+                if (!isfinite(v[k]))
+                    return ws_error_set(err, WS_ERANGE, "%s%s element %zu is %g",
+                                        pass ? "momentum of " : "", t->name, k, (double)v[k]);
         }
     }
     return 0;

@@ -391,9 +391,8 @@ static int state_write(const build_state *s, const char *out, const char *base, 
     free(col);
     int crc = ws_h5_close(f, tmp, rc ? NULL : err);
     if (!rc) rc = crc;
-    if (!rc && rename(tmp, out))
-        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", out, tmp, strerror(errno));
-    if (rc) remove(tmp);
+    if (!rc) return ws_file_commit(tmp, out, err);
+    remove(tmp);
     return rc;
 }
 

@@ -323,9 +323,8 @@ static int table_modify(const char *path, const table_mod *mod, ws_error *err)
     }
     int crc = ws_h5_close(f, tmp, rc ? NULL : err);
     if (!rc) rc = crc;
-    if (!rc && rename(tmp, path))
-        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
-    if (rc) remove(tmp);
+    if (!rc) return ws_file_commit(tmp, path, err);
+    remove(tmp);
     return rc;
 }
 
@@ -336,9 +335,8 @@ int ws_table_create(const char *path, ws_error *err)
     int rc = ws_table_tmp_path(path, tmp, sizeof tmp, err);
     if (!rc) rc = ws_h5_create(tmp, &f, err);
     if (!rc) rc = ws_h5_close(f, tmp, err);
-    if (!rc && rename(tmp, path))
-        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
-    if (rc) remove(tmp);
+    if (!rc) return ws_file_commit(tmp, path, err);
+    remove(tmp);
     return rc;
 }
 

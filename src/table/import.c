@@ -839,9 +839,8 @@ int ws_table_import_run(ws_table_import *im, const char *const *inputs, int n_in
         if (!rc && !im->allow_missing) rc = check_missing(&in[k], sp, err);
     }
     if (!rc) rc = write_table(im, in, tmp, out, err);
-    if (!rc && rename(tmp, out))
-        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", out, tmp, strerror(errno));
-    if (rc) remove(tmp);
+    if (!rc) rc = ws_file_commit(tmp, out, err);
+    else remove(tmp);
 done:
     for (int k = 0; in && k < n_inputs; k++) input_free(&in[k]);
     free(in);

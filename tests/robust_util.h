@@ -1,0 +1,34 @@
+/* robust_util.h: helpers of the damaged-input, kill and fuzz tests
+ * (test_robust.c, test_fuzz.c): running the CLI with stderr apart, digests
+ * of whole directories (to assert that a refusal changed nothing),
+ * copies, and the comparison of two search directories. */
+#ifndef WSNAS_TESTS_ROBUST_UTIL_H
+#define WSNAS_TESTS_ROBUST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Runs `'$WSNAS_BIN' <args>` (shell words) with stdout to /dev/null and
+ * stderr into err (NUL-terminated); returns the exit status, 128 + signal
+ * if it was killed, -1 if it could not run. */
+int rb_run(const char *args, char *err, size_t cap);
+/* Number of lines of s (a last line without newline counts). */
+int rb_lines(const char *s);
+/* FNV-1a 64 over the sorted names, sizes and contents of the files in dir
+ * and its subdirectories (0 if dir cannot be read). */
+uint64_t rb_dir_digest(const char *dir);
+/* rm -rf dst; cp -r src dst (test scratch only); 0 on success. */
+int rb_copy_dir(const char *src, const char *dst);
+int rb_rm_rf(const char *path);
+/* Whole file (NUL-terminated; *len may be NULL); NULL if absent. */
+char *rb_slurp(const char *path, size_t *len);
+int rb_write(const char *path, const void *data, size_t n);
+/* Drops the last two comma-separated fields of every line (the wall-time
+ * columns of epochs.csv), in place. */
+void rb_strip_wall(char *csv);
+/* 1 if the two search directories hold the same epochs.csv (wall-time
+ * columns aside), arch_weights.csv, edge_weights.csv (if any) and
+ * checkpoint.bin, byte for byte; else 0 and a line on stderr. */
+int rb_same_search(const char *a, const char *b);
+
+#endif
