@@ -214,12 +214,12 @@ static int parse_meta(const ws_ckpt *ck, const char *path, ckpt_meta *m, ws_erro
         return ws_error_set(err, WS_EFORMAT, "%s: no valid 'search.meta' entry (expected %zu.."
                             "255 bytes of text)", path, sizeof META_MAGIC);
     text[n] = '\0';
-    char magic[40] = "", method[40] = "", hex[24] = "", tail[4] = "";
+    char magic[40] = "", method[32] = "", hex[24] = "", tail[4] = "";
     unsigned long long seed = 0;
     long ep = -1;
     int used = 0;
     if (strlen(text) != n ||
-        sscanf(text, "%39[^\n]\nmethod %39[a-z0-9-]\nseed %llu\nconfig_digest %23[0-9a-f]\n"
+        sscanf(text, "%39[^\n]\nmethod %31[a-z0-9-]\nseed %llu\nconfig_digest %23[0-9a-f]\n"
                      "epochs_done %ld\n%n",
                magic, method, &seed, hex, &ep, &used) != 5 ||
         (size_t)used != n || strcmp(magic, META_MAGIC) || strlen(hex) != 16 ||
