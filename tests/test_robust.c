@@ -189,7 +189,7 @@ static void legacy_to_v2(const char *dir)
         put(out, name, buf, n);
         free(buf);
     }
-    uint64_t digest = 0;
+    uint64_t digest = 0; /* FNV-1a 64 of the compact config JSON (no later keys at default) */
     cr_assert_eq(ws_config_digest(&cfg, &digest), 0);
     char meta[256];
     snprintf(meta, sizeof meta,

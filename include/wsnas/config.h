@@ -93,9 +93,14 @@ int ws_config_peek(const char *path, char method[32], char preset[16], ws_error 
  * a fixed order, numbers printed exactly (%.17g), so two equal configs give
  * identical text. NULL on allocation failure. */
 char *ws_config_to_json(const ws_search_config *cfg);
-/* FNV-1a 64 of ws_config_to_json(cfg): what a checkpoint records of the
- * configuration it belongs to.  WS_ENOMEM if the text cannot be built. */
+/* FNV-1a 64 of the configuration as compact JSON (ws_config_to_json, less
+ * the keys of ws_config_key_is_later_default): what a checkpoint records of
+ * the configuration it belongs to.  WS_ENOMEM if the text cannot be built. */
 int ws_config_digest(const ws_search_config *cfg, uint64_t *digest);
+/* 1 if `name` is a key added after runs were first recorded (config.c's
+ * list) and cfg has its neutral default: a recorded run without the key
+ * matches (resume, report), and the digest leaves it out. */
+int ws_config_key_is_later_default(const ws_search_config *cfg, const char *name);
 /* Number of keys and their names (for --help). */
 int ws_config_key_count(void);
 const char *ws_config_key_name(int i);

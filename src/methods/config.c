@@ -467,9 +467,41 @@ char *ws_config_to_json(const ws_search_config *cfg)
     return s;
 }
 
+/* Keys added after runs were first recorded: manifests and checkpoints of
+ * earlier versions lack them.  Each has a neutral default, the behaviour
+ * from before it existed.  A recorded run without such a key resumes when
+ * the key has that default now, and the key stays out of the config digest
+ * while it has it, so that older runs remain resumable.  Every key added
+ * from now on belongs here. */
+static const char *const later_keys[] = {"label"};
+
+int ws_config_key_is_later_default(const ws_search_config *cfg, const char *name)
+{
+    int later = 0;
+    for (size_t i = 0; i < WS_ARRAY_LEN(later_keys); i++) later |= !strcmp(name, later_keys[i]);
+    const struct key *k = later ? key_find(name) : NULL;
+    ws_search_config def;
+    if (!k || ws_config_preset(cfg->method, cfg->preset, &def, NULL)) return 0;
+    const char *a = (const char *)cfg + k->off, *b = (const char *)&def + k->off;
+    switch (k->type) {
+    case K_STR: return !strcmp(a, b);
+    case K_INT:
+    case K_BOOL: return *(const int *)a == *(const int *)b;
+    case K_U64: return *(const uint64_t *)a == *(const uint64_t *)b;
+    default: return *(const double *)a == *(const double *)b;
+    }
+}
+
 int ws_config_digest(const ws_search_config *cfg, uint64_t *digest)
 {
     char *text = ws_config_to_json(cfg);
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    for (size_t i = 0; o && i < WS_ARRAY_LEN(later_keys); i++)
+        if (ws_config_key_is_later_default(cfg, later_keys[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(o, later_keys[i]);
+    text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
     if (!text) return WS_ENOMEM;
     uint64_t h = 14695981039346656037ull; /* FNV-1a 64 offset basis */
     for (const unsigned char *p = (const unsigned char *)text; *p; p++)

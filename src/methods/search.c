@@ -207,6 +207,7 @@ int ws_search_check_resume(const ws_search_config *cfg, const char *dir, ws_erro
     int rc = 0;
     for (const cJSON *it = mine->child; it && !rc; it = it->next) {
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(old, it->string);
+        if (!o && ws_config_key_is_later_default(cfg, it->string)) continue; /* older record */
         if (!o || !cJSON_Compare(it, o, 1)) {
             char *a = cJSON_PrintUnformatted(it), *b = o ? cJSON_PrintUnformatted(o) : NULL;
             rc = ws_error_set(err, WS_EINVAL,
