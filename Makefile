@@ -81,8 +81,11 @@ $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
 
 # Fast pass: the suite in the normal build.  Tests find the binary, the
 # fixtures and ../shared through environment variables.
+# Python for the tool tests: Debian's interpreter (its python3-* packages), else python3.
+PYTHON  ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 TEST_ENV = OMP_WAIT_POLICY=passive WSNAS_BIN=$(abspath $(BIN)) WSNAS_FIXTURES=$(abspath tests/fixtures) \
-           WSNAS_SHARED=$(abspath ../shared) WSNAS_TMP=$(abspath $(BUILD)/tmp)
+           WSNAS_SHARED=$(abspath ../shared) WSNAS_TMP=$(abspath $(BUILD)/tmp) \
+           WSNAS_ROOT=$(abspath .) WSNAS_PYTHON=$(PYTHON)
 test-fast: $(TESTBIN)
 	@mkdir -p $(BUILD)/tmp
 	$(TEST_ENV) $(TESTBIN) -j2 $(TESTARGS)

@@ -129,6 +129,25 @@ const char *wsfx_tmp_path(const char *name)
     return p;
 }
 
+int wsfx_run_sh(const char *cmd, char *out, size_t cap)
+{
+    out[0] = '\0';
+    char full[8400];
+    int len = snprintf(full, sizeof full, "%s 2>&1", cmd);
+    if (len < 0 || (size_t)len >= sizeof full) {
+        fprintf(stderr, "wsfx_run_sh: command longer than %zu bytes\n", sizeof full);
+        return -1;
+    }
+    FILE *p = popen(full, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    while (fgetc(p) != EOF) {
+    }
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int wsfx_run_cli(const char *args, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -138,15 +157,29 @@ int wsfx_run_cli(const char *args, char *out, size_t cap)
         return -1;
     }
     char cmd[8192];
-    int len = snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
+    int len = snprintf(cmd, sizeof cmd, "'%s' %s", bin, args);
     if (len < 0 || (size_t)len >= sizeof cmd) {
         fprintf(stderr, "wsfx_run_cli: command longer than %zu bytes\n", sizeof cmd);
         return -1;
     }
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return wsfx_run_sh(cmd, out, cap);
+}
+
+const char *wsfx_python(void)
+{
+    const char *s = getenv("WSNAS_PYTHON");
+    return s && s[0] ? s : "python3";
+}
+
+int wsfx_python_has(const char *modules)
+{
+    char cmd[1024], out[256];
+    snprintf(cmd, sizeof cmd, "'%s' -c 'import %s' >/dev/null", wsfx_python(), modules);
+    return wsfx_run_sh(cmd, out, sizeof out) == 0;
+}
+
+const char *wsfx_root(void)
+{
+    const char *s = getenv("WSNAS_ROOT");
+    return s && s[0] ? s : NULL;
 }

@@ -41,5 +41,14 @@ const char *wsfx_tmp_path(const char *name);
  * status, or -1 (with a line on stderr) when WSNAS_BIN is unset, the
  * command is too long or it did not exit normally. */
 int wsfx_run_cli(const char *args, char *out, size_t cap);
+/* Runs the shell command `cmd 2>&1` the same way (status, combined output). */
+int wsfx_run_sh(const char *cmd, char *out, size_t cap);
+/* The Python interpreter for tool tests: $WSNAS_PYTHON (the Makefile sets
+ * Debian's /usr/bin/python3 when present) or python3; and whether it
+ * imports `modules` (comma-separated). */
+const char *wsfx_python(void);
+int wsfx_python_has(const char *modules);
+/* The repository root ($WSNAS_ROOT), or NULL. */
+const char *wsfx_root(void);
 
 #endif

@@ -1024,14 +1024,14 @@ Test(data, imagenet16_converter_matches_autodl_filtering)
 {
     const char *fx = getenv("WSNAS_FIXTURES");
     if (!fx) cr_skip_test("WSNAS_FIXTURES unset");
-    if (system("python3 -c 'import pickle, struct' >/dev/null 2>&1") != 0)
-        cr_skip_test("python3 absent");
+    if (!wsfx_python_has("pickle, struct"))
+        cr_skip_test("python3 absent: ImageNet16 converter test skipped");
     char out[512], cmd[2048], got[700], want[700];
     tmp_path(out, sizeof out, "in16_out");
     snprintf(cmd, sizeof cmd,
-             "python3 '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
+             "'%s' '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
              "--no-md5 --partial >/dev/null",
-             fx, fx, out);
+             wsfx_python(), fx, fx, out);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     /* The expected files were written with numpy by tests/make_data_in16_fixture.py,
      * following AutoDL's ImageNet16 class (keep labels 1..120, target L - 1). */
@@ -1061,8 +1061,8 @@ Test(data, imagenet16_converter_matches_autodl_filtering)
     }
     /* Without --no-md5 the fake files are refused. */
     snprintf(cmd, sizeof cmd,
-             "python3 '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
+             "'%s' '%s/../../bench/tools/imagenet16_to_wsnas.py' '%s/data_in16' '%s' "
              "--partial >/dev/null 2>&1",
-             fx, fx, out);
+             wsfx_python(), fx, fx, out);
     cr_expect_neq(system(cmd), 0);
 }

@@ -2,8 +2,8 @@
 """imagenet16_to_wsnas.py: convert the official ImageNet16 pickles to the wsnas
 image layout (include/wsnas/data.h) read by ws_dataset_load_imagenet16.
 
-Standard library only: the pickles hold numpy arrays, which are rebuilt here
-from their pickled state without importing numpy.
+Standard library only: the pickles hold numpy arrays, which stubpickle.py
+rebuilds from their pickled state without importing numpy.
 
 Input (the "Downsampled ImageNet 16x16" release used by NAS-Bench-201):
   SRC/train_data_batch_1 .. train_data_batch_10, SRC/val_data
@@ -24,12 +24,12 @@ Usage: imagenet16_to_wsnas.py SRC OUT [--classes 120] [--no-md5] [--partial]
   --partial  accept fewer than 10 training batches (tests)
 """
 import argparse
-import codecs
 import hashlib
 import os
-import pickle
 import struct
 import sys
+
+from stubpickle import Array, ConvertError, load as stub_load
 
 # md5 of the official files (as listed in AutoDL's ImageNet16 class).
 OFFICIAL_MD5 = {
@@ -50,89 +50,6 @@ PIXELS = CHANNELS * SIDE * SIDE
 MAGIC, VERSION = b"WSNASIMG", 1
 
 
-class ConvertError(Exception):
-    pass
-
-
-# ---- numpy stand-ins for the unpickler --------------------------------------
-
-class DType:
-    """numpy.dtype(obj, align, copy); only the type string matters here."""
-
-    def __init__(self, obj="u1", align=False, copy=True):
-        self.obj = obj if isinstance(obj, str) else str(obj)
-        self.byteorder = "<"
-
-    def __setstate__(self, state):
-        if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">", "|", "="):
-            self.byteorder = "<" if state[1] in ("|", "=") else state[1]
-
-    def struct_code(self):
-        codes = {"u1": "B", "i1": "b", "u2": "H", "i2": "h", "u4": "I", "i4": "i",
-                 "u8": "Q", "i8": "q", "f4": "f", "f8": "d", "b1": "?"}
-        key = self.obj.lstrip("<>|=")
-        if key not in codes:
-            raise ConvertError("unsupported array dtype %r" % self.obj)
-        return codes[key]
-
-
-class Array:
-    """A numpy.ndarray rebuilt from its pickled state: shape, dtype, raw bytes."""
-
-    def __init__(self, *args):
-        self.shape, self.dtype, self.raw, self.fortran = (0,), DType(), b"", False
-
-    def __setstate__(self, state):
-        if len(state) == 5:
-            _, shape, dtype, fortran, raw = state
-        elif len(state) == 4:
-            shape, dtype, fortran, raw = state
-        else:
-            raise ConvertError("unexpected ndarray state of length %d" % len(state))
-        if isinstance(raw, str):  # Python 2 pickle read with encoding='latin1'
-            raw = raw.encode("latin1")
-        if isinstance(raw, list):
-            raise ConvertError("object arrays are not supported")
-        self.shape, self.dtype, self.fortran, self.raw = tuple(shape), dtype, fortran, bytes(raw)
-
-    def values(self):
-        code = self.dtype.struct_code()
-        n = len(self.raw) // struct.calcsize(code)
-        return list(struct.unpack(self.dtype.byteorder + str(n) + code, self.raw))
-
-
-def _reconstruct(cls, shape, typecode):
-    return Array()
-
-
-def _frombuffer(buf, dtype, shape, order):
-    a = Array()
-    a.shape, a.dtype, a.raw = tuple(shape), dtype, bytes(buf)
-    return a
-
-
-def _scalar(dtype, raw=None):
-    if isinstance(raw, str):
-        raw = raw.encode("latin1")
-    a = Array()
-    a.dtype, a.raw = dtype, raw
-    return a.values()[0]
-
-
-class StubUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        if module.split(".")[0] == "numpy":
-            table = {"_reconstruct": _reconstruct, "ndarray": Array, "dtype": DType,
-                     "scalar": _scalar, "_frombuffer": _frombuffer}
-            if name in table:
-                return table[name]
-        if module == "_codecs" and name == "encode":  # bytes in Python 3 protocol-2 pickles
-            return codecs.encode
-        if module in ("builtins", "__builtin__") and name in ("list", "dict", "tuple", "int"):
-            return getattr(__import__("builtins"), name)
-        raise ConvertError("unexpected object %s.%s in the pickle" % (module, name))
-
-
 # ---- conversion ---------------------------------------------------------------
 
 def md5_of(path):
@@ -146,12 +63,7 @@ def md5_of(path):
 def load_batch(path):
     """(pixels bytes of n*768, labels list) from one pickle."""
     with open(path, "rb") as f:
-        try:
-            entry = StubUnpickler(f, encoding="latin1").load()
-        except ConvertError:
-            raise
-        except Exception as e:  # truncated or not a pickle
-            raise ConvertError("%s: cannot unpickle: %s" % (path, e))
+        entry = stub_load(f, path, encoding="latin1")
     if not isinstance(entry, dict) or "data" not in entry or "labels" not in entry:
         raise ConvertError("%s: expected a dict with 'data' and 'labels'" % path)
     data, labels = entry["data"], entry["labels"]
