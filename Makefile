@@ -1,7 +1,8 @@
 # wsnas: C11 benchmarking harness for weight-sharing NAS on NAS-Bench-201.
 #   make        install missing Debian packages, build build/wsnas
 #   make run    the main job (see README)
-#   make test   the test suite, then again under ASan+UBSan (build-asan/)
+#   make test   the test suite, then again under ASan+UBSan (build-asan/); the last
+#               line is "N passed, N failed, N skipped", skipped tests are listed with why
 #   make bench  speed benchmarks (bench/)
 #   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch) on every
 #                        configuration (full, c16s16, c8s16, c4s16, small), with ratios
@@ -58,6 +59,11 @@ $(DEPS_OK): .ci/install-deps
 	@bash .ci/install-deps
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_OK)
+# What the tests need besides (python3, python3-torch, h5py, pandas), once per build dir.
+TEST_DEPS_OK := $(BUILD)/.test-deps-ok
+$(TEST_DEPS_OK): .ci/install-deps
+	@bash .ci/install-deps --tests
+	@mkdir -p $(@D) && touch $@
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)
@@ -86,15 +92,21 @@ PYTHON  ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 TEST_ENV = OMP_WAIT_POLICY=passive WSNAS_BIN=$(abspath $(BIN)) WSNAS_FIXTURES=$(abspath tests/fixtures) \
            WSNAS_SHARED=$(abspath ../shared) WSNAS_TMP=$(abspath $(BUILD)/tmp) \
            WSNAS_ROOT=$(abspath .) WSNAS_PYTHON=$(PYTHON)
-test-fast: $(TESTBIN)
+# Each pass writes its TAP log and ends with what it skipped and why and one
+# line "PASS: N passed, N failed, N skipped" (tests/tap-summary.sh).
+PASS    ?= normal
+test-fast: $(TESTBIN) $(TEST_DEPS_OK)
 	@mkdir -p $(BUILD)/tmp
-	$(TEST_ENV) $(TESTBIN) -j2 $(TESTARGS)
+	@rm -f $(BUILD)/tests.tap
+	$(TEST_ENV) $(TESTBIN) -j2 --tap=$(BUILD)/tests.tap $(TESTARGS); st=$$?; \
+	  bash tests/tap-summary.sh $(PASS) $(BUILD)/tests.tap; exit $$st
 
 test-asan: $(DEPS_OK)
-	CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 test-fast
+	CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 PASS=asan test-fast
 
+# The suite twice (normal build, then ASan+UBSan); the last line counts both.
 test: test-fast test-asan
-	@echo "make test: normal and ASan+UBSan suites passed"
+	@bash tests/tap-summary.sh --total $(BUILD)/tests.tap build-asan/tests.tap
 
 run: $(BIN)
 	$(BIN) bench bench/default.json
