@@ -4,8 +4,10 @@
  * them; each converter's CSV + spec goes through `wsnas table import` and
  * every value is compared with the API's, every other value must be NaN.
  * Bad inputs (a pickle naming os.system, a truncated file, missing or
- * misplaced architectures) give one line and no output.  Skips (saying so)
- * when python3, or python3-torch for the .pth, is absent. */
+ * misplaced architectures) give one line and no output.  Also runs the
+ * README's h5py/pandas snippet and checks its output against the table and
+ * results/summary.csv.  Skips (saying so) when python3, or python3-torch for
+ * the .pth, or h5py/pandas for the snippet, is absent. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -262,4 +264,105 @@ Test(tools, nats_converter_checks_meta_archs_against_the_records)
     cr_assert_eq(wsfx_run_sh(cmd, out_buf, sizeof out_buf), 0, "%s", out_buf);
     expect_refused(args, "meta.pickle.pbz2: meta_archs: expected a list of 15625 architecture "
                    "strings", prefix);
+}
+
+/* ---- the README's h5py/pandas snippet ------------------------------------------- */
+
+/* The ```python block after `marker` in README.md, written to `path`. */
+static void extract_snippet(const char *marker, const char *path)
+{
+    char readme[700], line[1024];
+    snprintf(readme, sizeof readme, "%s/README.md", wsfx_root());
+    FILE *f = fopen(readme, "r"), *o = fopen(path, "w");
+    cr_assert(f && o, "%s / %s", readme, path);
+    int state = 0, n = 0; /* 0 before the marker, 1 before the fence, 2 inside */
+    while (fgets(line, sizeof line, f) && state < 3) {
+        if (state == 0 && strstr(line, marker)) state = 1;
+        else if (state == 1 && !strncmp(line, "```python", 9)) state = 2;
+        else if (state == 2 && !strncmp(line, "```", 3)) state = 3;
+        else if (state == 2) n += fputs(line, o) >= 0;
+    }
+    fclose(f);
+    fclose(o);
+    cr_assert_eq(state, 3, "README.md: no ```python block after '%s'", marker);
+    cr_assert_gt(n, 5);
+}
+
+/* mean and std (the column named std*) of `metric` for `method` in summary.csv. */
+static int summary_row(const char *csv, const char *method, const char *metric, double *mean,
+                       double *std)
+{
+    FILE *f = fopen(csv, "r");
+    cr_assert(f, "%s", csv);
+    char line[2048];
+    int c_mean = -1, c_std = -1, c_method = -1, c_metric = -1, found = 0;
+    cr_assert(fgets(line, sizeof line, f));
+    line[strcspn(line, "\r\n")] = '\0';
+    int c = 0;
+    for (char *tok = strtok(line, ","); tok; tok = strtok(NULL, ","), c++) {
+        if (!strcmp(tok, "mean")) c_mean = c;
+        if (!strncmp(tok, "std", 3) && c_std < 0) c_std = c;
+        if (!strcmp(tok, "method")) c_method = c;
+        if (!strcmp(tok, "metric")) c_metric = c;
+    }
+    cr_assert(c_mean >= 0 && c_std >= 0 && c_method >= 0 && c_metric >= 0, "%s: header", csv);
+    while (!found && fgets(line, sizeof line, f)) {
+        char *field[32];
+        int n = 0;
+        for (char *p = line, *q; n < 32; p = q + 1) {
+            field[n++] = p;
+            if (!(q = strchr(p, ','))) break;
+            *q = '\0';
+        }
+        if (n > c_std && n > c_mean && !strcmp(field[c_method], method) &&
+            !strcmp(field[c_metric], metric)) {
+            *mean = strtod(field[c_mean], NULL);
+            *std = strtod(field[c_std], NULL);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+Test(tools, readme_h5py_pandas_snippet)
+{
+    need_python("h5py, numpy, pandas",
+                "python3-h5py or python3-pandas absent: README snippet test skipped");
+    const char *py = wsfx_tmp_path("readme_snippet.py");
+    extract_snippet("<!-- snippet: read-table-and-results -->", py);
+    char cmd[2048], table[700], summary[700];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' '%s'", wsfx_root(), wsfx_python(), py);
+    cr_assert_eq(wsfx_run_sh(cmd, out_buf, sizeof out_buf), 0, "%s:\n%s", cmd, out_buf);
+    snprintf(table, sizeof table, "%s/bench/fashion-mnist-small.h5", wsfx_root());
+    snprintf(summary, sizeof summary, "%s/results/summary.csv", wsfx_root());
+    ws_table *t = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(table, &t, &err), 0, "%s", err.msg);
+    int best = -1;
+    double best_v = 0;
+    cr_assert_eq(ws_table_oracle(t, "fashion-mnist-small", "test_acc_4", &best, &best_v, &err), 0,
+                 "%s", err.msg);
+    char want[512], arch[WS_ARCH_STR_MAX];
+    ws_arch a = ws_space_arch(ws_table_space(t), best);
+    ws_arch_format(&a, arch);
+    snprintf(want, sizeof want, "best test_acc_4: %.2f at index %d %s\n", best_v, best, arch);
+    cr_expect(strstr(out_buf, want), "expected '%s' in:\n%s", want, out_buf);
+    ws_table_close(t);
+    /* one line per method, equal to results/summary.csv's mean and std (ddof 0) */
+    int methods = 0;
+    for (char *line = strstr(out_buf, "\n"); line && line[1]; line = strchr(line + 1, '\n')) {
+        char method[64];
+        double m, s, want_m, want_s;
+        int seeds;
+        if (sscanf(line + 1, "%63s %lf ± %lf over %d seeds", method, &m, &s, &seeds) != 4)
+            continue;
+        methods++;
+        cr_assert(summary_row(summary, method, "test_acc_4", &want_m, &want_s),
+                  "%s: no row for %s", summary, method);
+        cr_expect(fabs(m - want_m) < 0.006 && fabs(s - want_s) < 0.006,
+                  "%s: snippet %.2f ± %.2f, summary.csv %.4f ± %.4f", method, m, s, want_m,
+                  want_s);
+    }
+    cr_expect_geq(methods, 2, "no method lines in:\n%s", out_buf);
 }
