@@ -214,6 +214,63 @@ Test(eval, summary_oracle_regret_nb201)
     ws_table_close(t);
 }
 
+/* Per-seed copies of a mean metric are no summary column; a time or cost
+ * has no optimal row or regret (NaN, printed "-"); std is labelled ddof=0. */
+Test(eval, summary_drops_seed_copies_and_costs_have_no_optimum)
+{
+    const char *path = wsfx_tmp_path("eval_costs.h5");
+    remove(path);
+    ws_error err = {0};
+    static double v[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) v[i] = 10.0 + i % 50;
+    cr_assert_eq(ws_table_create(path, &err), 0, "%s", err.msg);
+    const char *unit_s[] = {"unit", "s", NULL}, *unit_m[] = {"unit", "M", NULL};
+    static const char *const names[] = {"test_acc_4", "test_acc_4_seed1", "test_acc_4_seed2",
+                                        "train_seconds_4", "other_seed1", "size"};
+    for (int k = 0; k < 6; k++)
+        cr_assert_eq(ws_table_write_column(path, "b", names[k], v,
+                                           k == 3 ? unit_s : k == 5 ? unit_m : NULL, &err),
+                     0, "%s", err.msg);
+    ws_table *t = NULL;
+    cr_assert_eq(ws_table_open(path, &t, &err), 0, "%s", err.msg);
+    ws_eval_column cols[8];
+    int n = ws_eval_default_columns(t, cols, 8);
+    cr_assert_eq(n, 4, "%d columns", n);
+    const char *want[] = {"b/other_seed1", "b/size", "b/test_acc_4", "b/train_seconds_4"};
+    for (int c = 0; c < 4; c++) cr_expect_str_eq(cols[c].label, want[c]);
+    cr_expect(ws_eval_metric_has_optimum(t, "b", "test_acc_4"));
+    cr_expect(!ws_eval_metric_has_optimum(t, "b", "train_seconds_4"));
+    cr_expect(!ws_eval_metric_has_optimum(t, "b", "size"), "unit M");
+    ws_eval_run runs[] = {{"m", 1, 3}, {"m", 2, 10}};
+    ws_eval_summary *s = NULL;
+    cr_assert_eq(ws_eval_summarize(t, cols, 4, runs, 2, &s, &err), 0, "%s", err.msg);
+    cr_expect_float_eq(s->oracle[2], 59.0, 0);
+    cr_expect_float_eq(s->regret[2], 59.0 - 16.5, 1e-12);
+    cr_expect_float_eq(s->std[2], 3.5, 1e-12, "population std of 13 and 20");
+    for (int c = 1; c < 4; c += 2) {
+        cr_expect(isnan(s->oracle[c]) && isnan(s->regret[c]), "%s has an optimum", want[c]);
+        cr_expect_eq(s->oracle_index[c], -1);
+        cr_expect_float_eq(s->mean[c], 16.5, 1e-12);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ws_eval_summary_print(s, f);
+    fclose(f);
+    cr_expect(strstr(buf, "ddof=0"), "%s", buf);
+    const char *opt = strstr(buf, "optimal");
+    cr_assert(opt, "%s", buf);
+    double o[4];
+    char dash1[4], dash2[4];
+    cr_expect_eq(sscanf(opt, "optimal %lf %3s %lf %3s", &o[0], dash1, &o[2], dash2), 4, "%s",
+                 opt);
+    cr_expect_str_eq(dash1, "-");
+    cr_expect_str_eq(dash2, "-");
+    free(buf);
+    ws_eval_summary_free(s);
+    ws_table_close(t);
+}
+
 Test(eval, summary_missing_value_and_lower_is_better)
 {
     const char *path = wsfx_tmp_path("eval_small.h5");

@@ -27,9 +27,14 @@ typedef struct ws_eval_column {
  *   C10 valid  = cifar10-valid/valid_acc_200   C10 test  = cifar10/test_acc_200
  *   C100 valid = cifar100/valid_acc_200        C100 test = cifar100/test_acc_200
  *   IN16 valid = ImageNet16-120/valid_acc_200  IN16 test = ImageNet16-120/test_acc_200
- * otherwise every benchmark/metric of the table (label "bench/metric").
+ * otherwise every benchmark/metric of the table (label "bench/metric")
+ * except per-seed copies "<m>_seed<k>" of a metric <m> the benchmark has.
  * Writes up to cap columns; returns how many there are (may exceed cap). */
 int ws_eval_default_columns(const ws_table *t, ws_eval_column *cols, int cap);
+/* 0 for times and costs, whose best value is no target (unit attribute s,
+ * count, M, MFLOPs or MB, or a name with seconds, time, latency, flops,
+ * params or seeds), 1 otherwise. */
+int ws_eval_metric_has_optimum(const ws_table *t, const char *bench, const char *metric);
 /* Every benchmark/metric of the table, in table order (same contract). */
 int ws_eval_all_columns(const ws_table *t, ws_eval_column *cols, int cap);
 
@@ -44,7 +49,9 @@ typedef struct ws_eval_run {
  * and population std (ddof = 0, as NB201's visualize.py) of the table value
  * of each run's architecture, and the regret = oracle - mean (for metrics
  * where lower is better: mean - oracle, so regret >= 0 always).  The oracle
- * is the best value of the column (ties: smallest index). */
+ * is the best value of the column (ties: smallest index); for a metric
+ * without an optimum (ws_eval_metric_has_optimum) oracle and regret are NaN
+ * and oracle_index -1. */
 typedef struct ws_eval_summary {
     int n_cols;
     ws_eval_column *cols;

@@ -32,8 +32,10 @@
  *   with a table:
  *   trajectory.csv  method,seed,epoch,arch_index,benchmark,metric,value
  *   final.csv       method,seed,arch_index,benchmark,metric,value
- *   summary.csv     method,benchmark,metric,label,runs,mean,std,oracle,
- *                   oracle_index,regret
+ *   summary.csv     method,benchmark,metric,label,runs,mean,std_ddof0,oracle,
+ *                   oracle_index,regret  (std: population, ddof = 0, as
+ *                   NB201; oracle, oracle_index and regret empty for a
+ *                   time or cost, ws_eval_metric_has_optimum)
  *   with eval_pairs.csv:
  *   oneshot.csv     method,seed,arch_index,oneshot,true
  *   rank_corr.csv   method,seed,n,kendall_tau_b,spearman_rho,pearson_r,

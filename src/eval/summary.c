@@ -1,6 +1,8 @@
 /* summary.c: final accuracies of derived architectures from a tabular
  * benchmark: per-method mean ± std over seeds, the oracle row and regret,
- * printed in the NB201 paper's layout (methods.md §4). */
+ * printed in the NB201 paper's layout (methods.md §4).  Default columns
+ * leave out per-seed copies of a mean metric; times and costs get no
+ * oracle or regret. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +44,49 @@ int ws_eval_all_columns(const ws_table *t, ws_eval_column *cols, int cap)
     return n;
 }
 
+/* 1 if `metric` is "<m>_seed<k>" and the benchmark also has <m> (the mean). */
+static int is_seed_copy(const ws_table *t, const char *bench, const char *metric)
+{
+    const char *p = strstr(metric, "_seed");
+    if (!p || !p[5]) return 0;
+    for (const char *q = p + 5; *q; q++)
+        if (*q < '0' || *q > '9') return 0;
+    char mean[WS_TABLE_NAME_MAX];
+    snprintf(mean, sizeof mean, "%.*s", (int)(p - metric), metric);
+    return ws_table_column(t, bench, mean) != NULL;
+}
+
+int ws_eval_metric_has_optimum(const ws_table *t, const char *bench, const char *metric)
+{
+    static const char *const cost_units[] = {"s", "count", "M", "MFLOPs", "MB"};
+    static const char *const cost_words[] = {"seconds", "time", "latency", "flops", "params",
+                                             "seeds"};
+    const char *unit = ws_table_metric_attr(t, bench, metric, "unit");
+    for (size_t i = 0; unit && i < sizeof cost_units / sizeof *cost_units; i++)
+        if (!strcmp(unit, cost_units[i])) return 0;
+    for (size_t i = 0; i < sizeof cost_words / sizeof *cost_words; i++)
+        if (strstr(metric, cost_words[i])) return 0;
+    return 1;
+}
+
 int ws_eval_default_columns(const ws_table *t, ws_eval_column *cols, int cap)
 {
     int have = 1;
     for (int i = 0; i < 6; i++)
         if (!ws_table_column(t, paper_cols[i].bench, paper_cols[i].metric)) have = 0;
-    if (!have) return ws_eval_all_columns(t, cols, cap);
+    if (!have) {
+        int n = 0;
+        for (int b = 0; b < ws_table_benchmark_count(t); b++) {
+            const char *bench = ws_table_benchmark_name(t, b);
+            for (int m = 0; m < ws_table_metric_count(t, bench); m++) {
+                const char *metric = ws_table_metric_name(t, bench, m);
+                if (is_seed_copy(t, bench, metric)) continue;
+                if (n < cap) set_col(&cols[n], bench, metric, NULL);
+                n++;
+            }
+        }
+        return n;
+    }
     for (int i = 0; i < 6 && i < cap; i++)
         set_col(&cols[i], paper_cols[i].bench, paper_cols[i].metric, paper_cols[i].label);
     return 6;
@@ -112,7 +151,16 @@ int ws_eval_summarize(const ws_table *t, const ws_eval_column *cols, int n_cols,
     int rc = 0;
     for (int c = 0; c < n_cols && !rc; c++) {
         const ws_eval_column *col = &cols[c];
-        rc = ws_table_oracle(t, col->bench, col->metric, &s->oracle_index[c], &s->oracle[c], err);
+        int optimum = ws_eval_metric_has_optimum(t, col->bench, col->metric);
+        if (!ws_table_column(t, col->bench, col->metric)) {
+            rc = ws_error_set(err, WS_ENOTFOUND, "summary: no metric %s/%s in the table",
+                              col->bench, col->metric);
+            break;
+        }
+        s->oracle[c] = NAN, s->oracle_index[c] = -1;
+        if (optimum)
+            rc = ws_table_oracle(t, col->bench, col->metric, &s->oracle_index[c], &s->oracle[c],
+                                 err);
         if (rc) break;
         int higher = ws_table_higher_is_better(t, col->bench, col->metric);
         for (int m = 0; m < s->n_methods && !rc; m++) {
@@ -127,7 +175,9 @@ int ws_eval_summarize(const ws_table *t, const ws_eval_column *cols, int n_cols,
             if (rc) break;
             size_t at = (size_t)m * nc + (size_t)c;
             ws_stats_mean_std(vals, k, &s->mean[at], &s->std[at]);
-            s->regret[at] = higher ? s->oracle[c] - s->mean[at] : s->mean[at] - s->oracle[c];
+            s->regret[at] = !optimum ? NAN
+                            : higher ? s->oracle[c] - s->mean[at]
+                                     : s->mean[at] - s->oracle[c];
         }
     }
     free(vals);
@@ -143,6 +193,15 @@ nomem:
     free(which);
     ws_eval_summary_free(s);
     return ws_error_set(err, WS_ENOMEM, "summary: out of memory");
+}
+
+/* A number right-aligned in w columns, "-" for NaN (no optimum). */
+static void print_num(FILE *f, int w, double v)
+{
+    if (isnan(v))
+        fprintf(f, " %*s", w, "-");
+    else
+        fprintf(f, " %*.2f", w, v);
 }
 
 void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
@@ -163,14 +222,17 @@ void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
         fprintf(f, "\n");
     }
     fprintf(f, "%-24s %5s", "optimal", "");
-    for (int c = 0; c < s->n_cols; c++) fprintf(f, " %*.2f", w, s->oracle[c]);
+    for (int c = 0; c < s->n_cols; c++) print_num(f, w, s->oracle[c]);
     fprintf(f, "\n");
     for (int m = 0; m < s->n_methods; m++) {
         char name[WS_EVAL_METHOD_MAX + 16];
         snprintf(name, sizeof name, "regret %.17s", s->method[m]);
         fprintf(f, "%-24.24s %5s", name, "");
         for (int c = 0; c < s->n_cols; c++)
-            fprintf(f, " %*.2f", w, s->regret[(size_t)m * (size_t)s->n_cols + (size_t)c]);
+            print_num(f, w, s->regret[(size_t)m * (size_t)s->n_cols + (size_t)c]);
         fprintf(f, "\n");
     }
+    fprintf(f, "(mean±std over each method's seeds, std with ddof=0 as NB201; optimal = the best "
+               "value in the table, regret its distance to the mean; - = a time or cost, no "
+               "optimum)\n");
 }

@@ -439,14 +439,19 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
             if ((rc = out_close(f, os, err))) goto fail;
             f = out_open(os, D, "summary.csv", err);
             if (!f) goto fail;
-            fprintf(f, "method,benchmark,metric,label,runs,mean,std,oracle,oracle_index,regret\n");
+            fprintf(f, "method,benchmark,metric,label,runs,mean,std_ddof0,oracle,oracle_index,"
+                       "regret\n");
             for (int m = 0; m < sum->n_methods; m++)
                 for (int c = 0; c < n_cols; c++) {
                     size_t at = (size_t)m * (size_t)n_cols + (size_t)c;
-                    fprintf(f, "%s,%s,%s,%s,%d,%.17g,%.17g,%.17g,%d,%.17g\n", sum->method[m],
-                            cols[c].bench, cols[c].metric, cols[c].label, sum->n_runs[m],
-                            sum->mean[at], sum->std[at], sum->oracle[c], sum->oracle_index[c],
-                            sum->regret[at]);
+                    fprintf(f, "%s,%s,%s,%s,%d,%.17g,%.17g,", sum->method[m], cols[c].bench,
+                            cols[c].metric, cols[c].label, sum->n_runs[m], sum->mean[at],
+                            sum->std[at]);
+                    if (isnan(sum->oracle[c])) /* a time or cost: no optimum */
+                        fprintf(f, ",,\n");
+                    else
+                        fprintf(f, "%.17g,%d,%.17g\n", sum->oracle[c], sum->oracle_index[c],
+                                sum->regret[at]);
                 }
             if ((rc = out_close(f, os, err))) goto fail;
         }
