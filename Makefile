@@ -6,7 +6,7 @@
 #   make bench  speed benchmarks (bench/)
 #   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch) on every
 #                        configuration (full, c16s16, c8s16, c4s16, small), with ratios
-# Switches: DEBUG=1 (-O0 -g), SAN=1 (ASan+UBSan), NO_OMP=1, BUILD=dir.
+# Switches: DEBUG=1 (-O0 -g), SAN=1 (ASan+UBSan), NO_OMP=1, BUILD=dir, V=1 (show commands).
 
 SHELL   := /bin/bash
 BUILD   ?= build
@@ -34,6 +34,15 @@ endif
 ifneq ($(NO_OMP),1)
   CFLAGS  += -fopenmp
   LDFLAGS += -fopenmp
+endif
+
+# Quiet build: one short line per step; V=1 prints the commands.
+ifeq ($(V),1)
+  Q :=
+  say = @:
+else
+  Q := @
+  say = @printf '  %-5s %s\n'
 endif
 
 DEPS_OK := $(BUILD)/.deps-ok
@@ -67,23 +76,39 @@ $(TEST_DEPS_OK): .ci/install-deps
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PC_CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) $(PC_CFLAGS) -c $< -o $@
 
 # Criterion's macros define functions without prototypes.
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(PC_CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes $(PC_CFLAGS) -c $< -o $@
+
+# `wsnas --version`: git describe and the flags, rewritten only when they change.
+GIT_DESCRIBE := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+.PHONY: FORCE
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define WS_GIT_DESCRIBE "%s"\n#define WS_BUILD_CC "%s"\n#define WS_BUILD_CFLAGS "%s"\n#define WS_BUILD_LDFLAGS "%s"\n' \
+	  '$(GIT_DESCRIBE)' '$(CC)' '$(CFLAGS)' '$(LDFLAGS) $(LDLIBS)' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/src/cli/main.o: $(BUILD)/version.h
+$(BUILD)/src/cli/main.o: PC_CFLAGS += -I$(BUILD)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(PC_LIBS) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(PC_LIBS) $(LDLIBS) -o $@
 
 $(TESTBIN): $(TEST_OBJ) $(LIB) $(BIN)
-	$(CC) $(LDFLAGS) $(TEST_OBJ) $(LIB) $(PC_LIBS) -lcriterion $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS) $(TEST_OBJ) $(LIB) $(PC_LIBS) -lcriterion $(LDLIBS) -o $@
 
 # Fast pass: the suite in the normal build.  Tests find the binary, the
 # fixtures and ../shared through environment variables.
@@ -98,11 +123,11 @@ PASS    ?= normal
 test-fast: $(TESTBIN) $(TEST_DEPS_OK)
 	@mkdir -p $(BUILD)/tmp
 	@rm -f $(BUILD)/tests.tap
-	$(TEST_ENV) $(TESTBIN) -j2 --tap=$(BUILD)/tests.tap $(TESTARGS); st=$$?; \
+	$(Q)$(TEST_ENV) $(TESTBIN) -j2 --tap=$(BUILD)/tests.tap $(TESTARGS); st=$$?; \
 	  bash tests/tap-summary.sh $(PASS) $(BUILD)/tests.tap; exit $$st
 
 test-asan: $(DEPS_OK)
-	CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 PASS=asan test-fast
+	$(Q)CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 PASS=asan test-fast
 
 # The suite twice (normal build, then ASan+UBSan); the last line counts both.
 test: test-fast test-asan
@@ -121,7 +146,8 @@ clean:
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; GOMP_SPINCOUNT=1000 $$b || exit 1; done
 # The engine side by side with PyTorch (Debian's python3-torch), with ratios.

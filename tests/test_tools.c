@@ -138,51 +138,48 @@ static void import_and_check(const char *dir, const char *prefix)
     check_table(dir, h5);
 }
 
+/* Writes the fixture `format` in $WSNAS_TMP/<name>, converts `input` (in
+ * it) with `script` into <dir>/out.csv + .json, imports and checks it;
+ * returns the directory. */
+static const char *convert_fixture(const char *name, const char *format, const char *script,
+                                   const char *input)
+{
+    const char *d = fresh_dir(name);
+    char args[4096], prefix[600];
+    snprintf(args, sizeof args, "'%s' --format %s", d, format);
+    cr_assert_eq(run_py("tests/make_nb201_api_fixture.py", args), 0, "%s", out_buf);
+    snprintf(prefix, sizeof prefix, "%s/out", d);
+    snprintf(args, sizeof args, "'%s/%s' -o '%s' --allow-missing", d, input, prefix);
+    cr_assert_eq(run_py(script, args), 0, "%s", out_buf);
+    cr_expect(strstr(out_buf, "4 architectures, 144 metrics"), "%s", out_buf);
+    import_and_check(d, prefix);
+    return d;
+}
+
 Test(tools, nats_simple_dir_to_table)
 {
     need_python("bz2, pickle", "python3 absent: NATS-Bench converter test skipped");
-    const char *d = fresh_dir("tools_nats");
-    char args[4096], prefix[600];
-    snprintf(args, sizeof args, "'%s' --format nats", d);
-    cr_assert_eq(run_py("tests/make_nb201_api_fixture.py", args), 0, "%s", out_buf);
-    snprintf(prefix, sizeof prefix, "%s/out", d);
-    snprintf(args, sizeof args, "'%s/NATS-tss-v1_0-3ffb9-simple' -o '%s' --allow-missing", d,
-             prefix);
-    cr_assert_eq(run_py("bench/tools/nats_to_wsnas.py", args), 0, "%s", out_buf);
-    cr_expect(strstr(out_buf, "4 architectures, 144 metrics"), "%s", out_buf);
-    import_and_check(d, prefix);
+    convert_fixture("tools_nats", "nats", "bench/tools/nats_to_wsnas.py",
+                    "NATS-tss-v1_0-3ffb9-simple");
 }
 
 Test(tools, nats_benchmark_file_to_table)
 {
     need_python("bz2, pickle", "python3 absent: NATS-Bench converter test skipped");
-    const char *d = fresh_dir("tools_natsfile");
-    char args[4096], prefix[600];
-    snprintf(args, sizeof args, "'%s' --format nats-file", d);
-    cr_assert_eq(run_py("tests/make_nb201_api_fixture.py", args), 0, "%s", out_buf);
-    snprintf(prefix, sizeof prefix, "%s/out", d);
-    snprintf(args, sizeof args, "'%s/NATS-tss-v1_0-3ffb9.pickle.pbz2' -o '%s' --allow-missing", d,
-             prefix);
-    cr_assert_eq(run_py("bench/tools/nats_to_wsnas.py", args), 0, "%s", out_buf);
-    import_and_check(d, prefix);
+    convert_fixture("tools_natsfile", "nats-file", "bench/tools/nats_to_wsnas.py",
+                    "NATS-tss-v1_0-3ffb9.pickle.pbz2");
 }
 
 Test(tools, nb201_pth_to_table)
 {
     need_python("torch, numpy", "python3-torch absent: NB201 .pth converter test skipped");
-    const char *d = fresh_dir("tools_pth");
-    char args[4096], prefix[600];
-    snprintf(args, sizeof args, "'%s' --format pth", d);
-    cr_assert_eq(run_py("tests/make_nb201_api_fixture.py", args), 0, "%s", out_buf);
-    snprintf(prefix, sizeof prefix, "%s/out", d);
-    snprintf(args, sizeof args, "'%s/NAS-Bench-201-v1_1-096897.pth' -o '%s' --allow-missing", d,
-             prefix);
-    cr_assert_eq(run_py("bench/tools/nb201_pth_to_wsnas.py", args), 0, "%s", out_buf);
-    import_and_check(d, prefix);
+    const char *d = convert_fixture("tools_pth", "pth", "bench/tools/nb201_pth_to_wsnas.py",
+                                    "NAS-Bench-201-v1_1-096897.pth");
+    char args[4096];
     /* without --allow-missing the 15,621 absent architectures are an error */
     snprintf(args, sizeof args, "'%s/NAS-Bench-201-v1_1-096897.pth' -o '%s/x'", d, d);
     cr_expect_eq(run_py("bench/tools/nb201_pth_to_wsnas.py", args), 1, "%s", out_buf);
-    cr_expect(strstr(out_buf, "15621 of 15625 architectures missing from arch2infos (first: 2)"),
+    cr_expect(strstr(out_buf, "15621 of 15625 architectures in arch2infos missing (first: 2)"),
               "%s", out_buf);
 }
 

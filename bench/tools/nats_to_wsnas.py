@@ -23,7 +23,6 @@ Usage:
 Every value is get_more_info(i, dataset, hp, is_random=False)[key] or
 get_cost_info(i, dataset, hp)[key] for hp 12 and 200 (see nb201_api.py).
 """
-import argparse
 import bz2
 import os
 import sys
@@ -99,46 +98,19 @@ def read_file(path):
     return archs, rows, missing, "architectures in arch2infos"
 
 
-def convert(src, out, allow_missing, release, progress):
+def convert(src, out, allow_missing, release):
     if os.path.isdir(src):
-        archs, rows, missing, what = read_dir(src, progress)
+        archs, rows, missing, what = read_dir(src, progress=True)
     else:
         archs, rows, missing, what = read_file(src)
-    if missing and not allow_missing:
-        raise ConvertError("%s: %d of %d %s missing (first: %s); --allow-missing keeps them "
-                           "as NaN" % (src, len(missing), nb201_api.ARCH_COUNT, what, missing[0]))
-    if not rows:
-        raise ConvertError("%s: no architecture" % src)
+    nb201_api.check_rows(src, rows, missing, what, allow_missing)
     source = os.path.basename(os.path.normpath(src))
     ncols = nb201_api.write_outputs(out, archs, rows, release, source, TOOL, bool(missing))
     return len(rows), ncols
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(
-        description="NATS-Bench topology benchmark -> CSV + spec for wsnas table import")
-    ap.add_argument("src", help="NATS-tss-v1_0-3ffb9-simple/ or NATS-tss-v1_0-3ffb9.pickle.pbz2")
-    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.csv, OUT.json")
-    ap.add_argument("--allow-missing", action="store_true",
-                    help="architectures without a file become NaN rows (default: an error)")
-    ap.add_argument("--release", default=None,
-                    help="release name stored with the table (default: from DIR's name)")
-    ap.add_argument("--quiet", action="store_true", help="no progress lines")
-    a = ap.parse_args(argv)
-    if not os.path.exists(a.src):
-        print("nats_to_wsnas: %s: no such file or directory" % a.src, file=sys.stderr)
-        return 1
-    base = os.path.basename(os.path.normpath(a.src))
-    release = a.release or base.replace("-simple", "").replace(".pickle.pbz2", "")
-    try:
-        n, ncols = convert(a.src, a.out, a.allow_missing, release, not a.quiet)
-    except (ConvertError, OSError) as e:
-        print("nats_to_wsnas: %s" % e, file=sys.stderr)
-        return 1
-    print("%s.csv, %s.json: %d architectures, %d metrics; next: wsnas table import --spec "
-          "%s.json %s.csv -o TABLE.h5" % (a.out, a.out, n, ncols, a.out, a.out))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(nb201_api.main(
+        sys.argv[1:], TOOL, "NATS-Bench topology benchmark -> CSV + spec for wsnas table import",
+        "NATS-tss-v1_0-3ffb9-simple/ or NATS-tss-v1_0-3ffb9.pickle.pbz2", convert,
+        lambda base: base.replace("-simple", "").replace(".pickle.pbz2", "")))

@@ -21,9 +21,11 @@ reproduced operation for operation (same sums, same order).  METRICS maps
 each key to a wsnas metric name; README.md ("Importing the official NB201 /
 NATS-Bench files") has the table with the splits.
 """
+import argparse
 import json
 import math
 import os
+import sys
 
 from stubpickle import ConvertError
 
@@ -378,3 +380,37 @@ def write_outputs(out, meta_archs, rows, release, source, tool, allow_missing):
     _write_atomic(out + ".csv", "\n".join(lines) + "\n")
     _write_atomic(out + ".json", json.dumps(spec, indent=1, sort_keys=True) + "\n")
     return len(cols)
+
+
+def check_rows(src, rows, missing, what, allow_missing):
+    """The converters' common end checks: missing architectures, none at all."""
+    if missing and not allow_missing:
+        raise ConvertError("%s: %d of %d %s missing (first: %s); --allow-missing keeps them "
+                           "as NaN" % (src, len(missing), ARCH_COUNT, what, missing[0]))
+    if not rows:
+        raise ConvertError("%s: no architecture" % src)
+
+
+def main(argv, tool, description, src_help, convert, default_release):
+    """The converters' command line: SRC -o OUT [--allow-missing] [--release]."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("src", help=src_help)
+    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.csv, OUT.json")
+    ap.add_argument("--allow-missing", action="store_true",
+                    help="absent architectures become NaN rows (default: an error)")
+    ap.add_argument("--release", default=None,
+                    help="release name stored with the table (default: from SRC's name)")
+    a = ap.parse_args(argv)
+    name = os.path.basename(tool).rsplit(".py", 1)[0]
+    if not os.path.exists(a.src):
+        print("%s: %s: no such file or directory" % (name, a.src), file=sys.stderr)
+        return 1
+    release = a.release or default_release(os.path.basename(os.path.normpath(a.src)))
+    try:
+        n, ncols = convert(a.src, a.out, a.allow_missing, release)
+    except (ConvertError, OSError) as e:
+        print("%s: %s" % (name, e), file=sys.stderr)
+        return 1
+    print("%s.csv, %s.json: %d architectures, %d metrics; next: wsnas table import --spec "
+          "%s.json %s.csv -o TABLE.h5" % (a.out, a.out, n, ncols, a.out, a.out))
+    return 0

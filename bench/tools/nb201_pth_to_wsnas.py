@@ -18,7 +18,6 @@ Usage:
   build/wsnas table import --spec OUT.json OUT.csv -o build/nb201.h5
 v1.0's 12-epoch results cover cifar10-valid only; its other hp=12 columns are NaN.
 """
-import argparse
 import os
 import sys
 
@@ -72,40 +71,14 @@ def convert(path, out, allow_missing, release):
     if extra:
         raise ConvertError("%s: arch2infos has key %r, expected indices 0..%d"
                            % (path, extra[0], nb201_api.ARCH_COUNT - 1))
-    if missing and not allow_missing:
-        raise ConvertError("%s: %d of %d architectures missing from arch2infos (first: %d); "
-                           "--allow-missing keeps them as NaN"
-                           % (path, len(missing), nb201_api.ARCH_COUNT, missing[0]))
-    if not rows:
-        raise ConvertError("%s: arch2infos is empty" % path)
+    nb201_api.check_rows(path, rows, missing, "architectures in arch2infos", allow_missing)
     ncols = nb201_api.write_outputs(out, archs, rows, release, os.path.basename(path), TOOL,
                                     bool(missing))
     return len(rows), ncols
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(
-        description="NAS-Bench-201 .pth release -> CSV + spec for wsnas table import")
-    ap.add_argument("pth", help="NAS-Bench-201-v1_1-096897.pth (or v1_0-e61699)")
-    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.csv, OUT.json")
-    ap.add_argument("--allow-missing", action="store_true",
-                    help="architectures absent from arch2infos become NaN rows")
-    ap.add_argument("--release", default=None,
-                    help="release name stored with the table (default: the file name)")
-    a = ap.parse_args(argv)
-    if not os.path.isfile(a.pth):
-        print("nb201_pth_to_wsnas: %s: no such file" % a.pth, file=sys.stderr)
-        return 1
-    release = a.release or os.path.basename(a.pth).rsplit(".pth", 1)[0]
-    try:
-        n, ncols = convert(a.pth, a.out, a.allow_missing, release)
-    except (ConvertError, OSError) as e:
-        print("nb201_pth_to_wsnas: %s" % e, file=sys.stderr)
-        return 1
-    print("%s.csv, %s.json: %d architectures, %d metrics; next: wsnas table import --spec "
-          "%s.json %s.csv -o TABLE.h5" % (a.out, a.out, n, ncols, a.out, a.out))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(nb201_api.main(
+        sys.argv[1:], TOOL, "NAS-Bench-201 .pth release -> CSV + spec for wsnas table import",
+        "NAS-Bench-201-v1_1-096897.pth (or v1_0-e61699)", convert,
+        lambda base: base.rsplit(".pth", 1)[0]))

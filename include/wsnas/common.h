@@ -49,6 +49,12 @@ int ws_file_write_atomic(const char *path, const void *data, size_t n, ws_error 
 /* fsync of the directory that holds path (after a rename or a create). */
 int ws_file_sync_dir(const char *path, ws_error *err);
 const char *ws_status_name(int code);
+/* Edits (insert, delete, substitute, swap two neighbours) from a to b
+ * (99 for names over 63 characters). */
+int ws_edit_distance(const char *a, const char *b);
+/* The candidate nearest to `name` if it is close (at most 2 edits and fewer
+ * than half the longer name's length), else NULL: "did you mean". */
+const char *ws_suggest(const char *name, const char *const *cands, int n);
 
 /* Internal invariant; stays on in release builds (unlike assert). */
 #define WS_ASSERT(cond)                                                       \
@@ -61,5 +67,8 @@ const char *ws_status_name(int code);
     } while (0)
 
 #define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The release of wsnas (`wsnas --version` adds git describe). */
+#define WS_VERSION "0.9.0"
 
 #endif

@@ -71,6 +71,9 @@ typedef struct ws_search_config {
 /* Method names in order (ws_method_id of method.h uses the same order). */
 extern const char *const ws_method_names[];
 int ws_method_lookup(const char *name); /* index, or -1 */
+/* WS_EINVAL "unknown method 'x'" with the nearest name when it is close,
+ * else the list of methods. */
+int ws_method_unknown(const char *name, ws_error *err);
 
 /* Defaults for `method` under `preset` ("paper" or "cpu"). Unknown method or
  * preset: WS_EINVAL naming the known ones. */
@@ -101,8 +104,13 @@ int ws_config_digest(const ws_search_config *cfg, uint64_t *digest);
  * list) and cfg has its neutral default: a recorded run without the key
  * matches (resume, report), and the digest leaves it out. */
 int ws_config_key_is_later_default(const ws_search_config *cfg, const char *name);
-/* Number of keys and their names (for --help). */
+/* Number of keys, their names, one line of meaning, the type and range as
+ * text ("int 1..100000", "real 0..10", "bool 0|1", "paper|cpu", "text"), and
+ * the value of key i in a config as text (for wsnas search --list-keys). */
 int ws_config_key_count(void);
 const char *ws_config_key_name(int i);
+const char *ws_config_key_doc(int i);
+void ws_config_key_type(int i, char *buf, size_t n);
+void ws_config_key_value(const ws_search_config *cfg, int i, char *buf, size_t n);
 
 #endif

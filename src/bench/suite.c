@@ -104,6 +104,11 @@ static int get_names(const cJSON *root, const char *key, const char *const *allo
             for (size_t k = 0; k < n_allowed; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
                          allowed[k]);
+            const char *near = ws_suggest(it->valuestring, allowed, (int)n_allowed);
+            if (near)
+                return ws_error_set(err, WS_EINVAL,
+                                    "%s: key '%s'[%d]: unknown name '%s' (did you mean '%s'?)",
+                                    what, key, i, it->valuestring, near);
             return ws_error_set(err, WS_EINVAL, "%s: key '%s'[%d]: unknown name '%s' (expected %s)",
                                 what, key, i, it->valuestring, list);
         }
@@ -299,6 +304,12 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
     if (!rc)
         cJSON_ArrayForEach(it, root)
         {
+            const char *near = ws_suggest(it->string, keys, (int)WS_ARRAY_LEN(keys));
+            if (!in_list(it->string, keys, WS_ARRAY_LEN(keys)) && near) {
+                rc = ws_error_set(err, WS_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", what,
+                                  it->string, near);
+                break;
+            }
             if (!in_list(it->string, keys, WS_ARRAY_LEN(keys))) {
                 rc = ws_error_set(err, WS_EINVAL,
                                   "%s: unknown key '%s' (expected one of name, description, "

@@ -16,8 +16,29 @@ int ws_cmd_eval(int argc, char **argv);
 int ws_cmd_search(int argc, char **argv);
 int ws_cmd_bench(int argc, char **argv);
 
+struct option;
+
+/* Names the running subcommand ("search", "table import") for the prefix
+ * "wsnas CMD:" of every message; ws_cli_prog() is "wsnas CMD". */
+void ws_cli_set_command(const char *cmd);
+const char *ws_cli_prog(void);
+/* "wsnas CMD: <message>" on stderr. */
+void ws_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "wsnas CMD: <message> (try 'wsnas CMD --help')" on stderr; returns 2. */
+int ws_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getopt_long, but a bad option prints one usage error (unknown option with
+ * the nearest long option when close, missing value, value not taken) and
+ * returns '?'. */
+int ws_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *lo);
+/* Moves the arguments that are negative numbers ("-1", "-0.5") and not an
+ * option's value to the end of argv, and returns the argc to give getopt:
+ * they stay positional values (argv[optind..argc) with the full argc)
+ * instead of being read as options. */
+int ws_cli_hold_negatives(int argc, char **argv, const char *shortopts,
+                          const struct option *lo);
 /* Strict number parsing for options: the whole string must be a number in
- * [lo, hi]; on failure prints "wsnas: --opt: expected ..." and returns nonzero. */
+ * [lo, hi]; on failure prints "wsnas CMD: --opt: expected ..." and returns
+ * nonzero. */
 int ws_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
 int ws_cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
 /* Prints "wsnas <cmd>: <message>" for a failed library call; returns 1. */

@@ -41,7 +41,8 @@ int ws_cmd_arch(int argc, char **argv)
     int c;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int nopt = ws_cli_hold_negatives(argc, argv, "h", opts); /* `wsnas arch -1`: an index */
+    while ((c = ws_cli_getopt(nopt, argv, "h", opts)) != -1) {
         const char *name = NULL;
         long lo = 1, hi = 4096;
         int *dst = NULL;
@@ -54,16 +55,14 @@ int ws_cmd_arch(int argc, char **argv)
         case 'a': name = "--cell-affine", dst = &m.cell_bn_affine, lo = 0, hi = 1; break;
         case 'b': name = "--conv-bias", dst = &m.conv_bias, lo = 0, hi = 1; break;
         case 'h': arch_usage(stdout); return 0;
-        default: arch_usage(stderr); return 2;
+        default: return 2;
         }
         if (ws_cli_parse_long(name, optarg, lo, hi, &v)) return 2;
         *dst = (int)v;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "wsnas arch: expected one architecture string or index\n");
-        arch_usage(stderr);
-        return 2;
-    }
+    if (optind != argc - 1)
+        return ws_cli_usage_error("expected one architecture string or index, got %d",
+                                  argc - optind);
     ws_error err = {0};
     if (ws_macro_check(&m, &err)) return ws_cli_fail("arch", &err);
     ws_space *sp = ws_space_alloc();

@@ -37,7 +37,7 @@ static int split_bm(const char *opt, const char *s, char *bench, char *metric)
     const char *slash = strrchr(s, '/');
     if (!slash || slash == s || !slash[1] || (size_t)(slash - s) >= WS_TABLE_NAME_MAX ||
         strlen(slash + 1) >= WS_TABLE_NAME_MAX) {
-        fprintf(stderr, "wsnas baseline: %s: expected BENCH/METRIC, got '%s'\n", opt, s);
+        ws_cli_usage_error("%s: expected BENCH/METRIC, got '%s'", opt, s);
         return 1;
     }
     memcpy(bench, s, (size_t)(slash - s));
@@ -95,7 +95,7 @@ int ws_cmd_baseline(int argc, char **argv)
     ws_error err = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'm': {
             int m;
@@ -138,20 +138,13 @@ int ws_cmd_baseline(int argc, char **argv)
         case 'h':
             baseline_usage(stdout);
             return 0;
-        default:
-            baseline_usage(stderr);
-            return 2;
+        default: return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "wsnas baseline: expected one table file\n");
-        baseline_usage(stderr);
-        return 2;
-    }
-    if (cfg.budget_seconds > 0 && !time_b[0]) {
-        fprintf(stderr, "wsnas baseline: --budget-seconds needs --time-metric\n");
-        return 2;
-    }
+    if (optind != argc - 1)
+        return ws_cli_usage_error("expected one table file, got %d arguments", argc - optind);
+    if (cfg.budget_seconds > 0 && !time_b[0])
+        return ws_cli_usage_error("--budget-seconds needs --time-metric");
     if (n_methods == 0) {
         methods[n_methods++] = WS_BASELINE_RS;
         methods[n_methods++] = WS_BASELINE_REA;

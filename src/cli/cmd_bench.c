@@ -77,7 +77,7 @@ int ws_cmd_bench(int argc, char **argv)
     const char *wsnas = NULL, *runs_dir = getenv("WSNAS_RUNS_DIR");
     int dry = 0, no_report = 0, finished = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "j:h", opts)) != -1) {
         switch (c) {
         case 'j':
             if (ws_cli_parse_long("--jobs", optarg, 1, 64, &jobs)) return 2;
@@ -88,14 +88,11 @@ int ws_cmd_bench(int argc, char **argv)
         case 'D': runs_dir = optarg; break;
         case 'F': finished = 1; break;
         case 'h': bench_usage(stdout); return 0;
-        default: bench_usage(stderr); return 2;
+        default: return 2;
         }
     }
-    if (argc - optind != 1) {
-        fprintf(stderr, "wsnas bench: expected one SUITE.json\n");
-        bench_usage(stderr);
-        return 2;
-    }
+    if (argc - optind != 1)
+        return ws_cli_usage_error("expected one SUITE.json, got %d arguments", argc - optind);
     ws_error err = {0};
     ws_suite *s = NULL;
     if (ws_suite_load(argv[optind], &s, &err)) return ws_cli_fail("bench", &err);

@@ -53,15 +53,14 @@ int ws_cmd_eval(int argc, char **argv)
     long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 't': table = optarg; break;
         case 'T': {
             const char *slash = strrchr(optarg, '/');
             if (!slash || slash == optarg || !slash[1] ||
                 (size_t)(slash - optarg) >= sizeof bench || strlen(slash + 1) >= sizeof metric) {
-                fprintf(stderr, "wsnas eval: --truth: expected BENCH/METRIC, got '%s'\n", optarg);
-                return 2;
+                return ws_cli_usage_error("--truth: expected BENCH/METRIC, got '%s'", optarg);
             }
             memcpy(bench, optarg, (size_t)(slash - optarg));
             bench[slash - optarg] = '\0';
@@ -102,14 +101,11 @@ int ws_cmd_eval(int argc, char **argv)
         case 'd': o.data_dir = optarg; break;
         case 'o': o.out_pairs = optarg; break;
         case 'h': eval_usage(stdout); return 0;
-        default: eval_usage(stderr); return 2;
+        default: return 2;
         }
     }
-    if (optind != argc - 1 || !table) {
-        fprintf(stderr, "wsnas eval: expected one run directory (or checkpoint) and --table\n");
-        eval_usage(stderr);
-        return 2;
-    }
+    if (optind != argc - 1 || !table)
+        return ws_cli_usage_error("expected one run directory (or checkpoint) and --table");
     o.run = argv[optind];
     ws_table *t = NULL;
     if (ws_table_open(table, &t, &err)) return ws_cli_fail("eval", &err);

@@ -37,7 +37,7 @@ int ws_cmd_report(int argc, char **argv)
     ws_report_options o = ws_report_options_default();
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'r':
             o.results_dir = optarg;
@@ -60,16 +60,10 @@ int ws_cmd_report(int argc, char **argv)
         case 'h':
             report_usage(stdout);
             return 0;
-        default:
-            report_usage(stderr);
-            return 2;
+        default: return 2;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "wsnas report: expected at least one run directory\n");
-        report_usage(stderr);
-        return 2;
-    }
+    if (optind >= argc) return ws_cli_usage_error("expected at least one run directory");
     ws_error err = {0};
     if (ws_report_run((const char *const *)(argv + optind), argc - optind, &o, stdout, &err))
         return ws_cli_fail("report", &err);

@@ -35,10 +35,32 @@ static void search_usage(FILE *f)
             "  --out DIR             output directory (must not hold a search)\n"
             "  --resume DIR          continue DIR's search from its last checkpoint\n"
             "  --stop-after-epoch K  stop after K epochs (for resume tests)\n"
-            "  -h, --help            this help\n\nconfig keys:");
-    for (int i = 0; i < ws_config_key_count(); i++)
-        fprintf(f, "%s%s", i % 6 ? " " : "\n  ", ws_config_key_name(i));
-    fprintf(f, "\n");
+            "  --list-keys           every config key: type, default per preset (for\n"
+            "                        --method M, default darts) and meaning\n"
+            "  -h, --help            this help\n");
+}
+
+/* --list-keys: key, type, the cpu and paper defaults of `method`, meaning. */
+static int list_keys(const char *method)
+{
+    ws_search_config cpu, paper;
+    ws_error err = {0};
+    const char *m = method ? method : "darts";
+    if (ws_config_preset(m, "cpu", &cpu, &err) || ws_config_preset(m, "paper", &paper, &err))
+        return ws_cli_fail("search", &err);
+    printf("config keys of wsnas search (--set KEY=VALUE, --config FILE.json), with the defaults "
+           "of method %s%s\n\n",
+           m, method ? "" : " (--method M for another)");
+    printf("%-19s %-30s %s\n", "key", "type", "default: cpu preset | paper preset");
+    for (int i = 0; i < ws_config_key_count(); i++) {
+        char type[128], vc[600], vp[600];
+        ws_config_key_type(i, type, sizeof type);
+        ws_config_key_value(&cpu, i, vc, sizeof vc);
+        ws_config_key_value(&paper, i, vp, sizeof vp);
+        printf("%-19s %-30s %s | %s\n    %s\n", ws_config_key_name(i), type, vc, vp,
+               ws_config_key_doc(i));
+    }
+    return 0;
 }
 
 typedef struct progress_ctx {
@@ -73,25 +95,22 @@ int ws_cmd_search(int argc, char **argv)
         {"data-dir", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
         {"resume", required_argument, NULL, 'r'},   {"stop-after-epoch", required_argument, NULL, 'k'},
         {"single-level", no_argument, NULL, 'L'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"list-keys", no_argument, NULL, 'K'},      {NULL, 0, NULL, 0}};
     const char *method = NULL, *dataset = NULL, *preset = NULL, *config = NULL, *out = NULL,
                *resume = NULL, *data_dir = NULL;
     const char *sets[64];
-    int nsets = 0, single = 0;
+    int nsets = 0, single = 0, keys = 0;
     long seed = -1, epochs = -1, threads = -1, stop = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'm': method = optarg; break;
         case 'd': dataset = optarg; break;
         case 'p': preset = optarg; break;
         case 'c': config = optarg; break;
         case 's':
-            if (nsets == 64) {
-                fprintf(stderr, "wsnas search: more than 64 --set options\n");
-                return 2;
-            }
+            if (nsets == 64) return ws_cli_usage_error("more than 64 --set options");
             sets[nsets++] = optarg;
             break;
         case 'S':
@@ -110,22 +129,15 @@ int ws_cmd_search(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'r': resume = optarg; break;
         case 'L': single = 1; break;
+        case 'K': keys = 1; break;
         case 'h': search_usage(stdout); return 0;
-        default: search_usage(stderr); return 2;
+        default: return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "wsnas search: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (out && resume) {
-        fprintf(stderr, "wsnas search: give --out DIR or --resume DIR, not both\n");
-        return 2;
-    }
-    if (!out && !resume) {
-        fprintf(stderr, "wsnas search: --out DIR (or --resume DIR) is required\n");
-        return 2;
-    }
+    if (optind < argc) return ws_cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (keys) return list_keys(method);
+    if (out && resume) return ws_cli_usage_error("give --out DIR or --resume DIR, not both");
+    if (!out && !resume) return ws_cli_usage_error("--out DIR (or --resume DIR) is required");
     ws_error err = {0};
     ws_search_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -138,11 +150,9 @@ int ws_cmd_search(int argc, char **argv)
         if (config && ws_config_peek(config, fmethod, fpreset, &err))
             return ws_cli_fail("search", &err);
         if (!method) method = fmethod[0] ? fmethod : NULL;
-        if (!method) {
-            fprintf(stderr, "wsnas search: --method is required (rs-ws darts darts2 gdas "
-                            "gaea-darts gaea-gdas pc-darts gaea-pc-darts)\n");
-            return 2;
-        }
+        if (!method)
+            return ws_cli_usage_error("--method is required (rs-ws darts darts2 gdas "
+                                      "gaea-darts gaea-gdas pc-darts gaea-pc-darts)");
         if (!preset) preset = fpreset[0] ? fpreset : "cpu";
         if (ws_config_preset(method, preset, &cfg, &err)) return ws_cli_fail("search", &err);
         if (config && ws_config_apply_file(&cfg, config, &err)) return ws_cli_fail("search", &err);

@@ -68,7 +68,7 @@ static int cmd_import(int argc, char **argv)
         return ws_cli_fail("table import", &err);
     }
     optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while (!rc && (c = ws_cli_getopt(argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'p': rc = ws_table_import_preset(im, optarg, &err); break;
@@ -100,15 +100,13 @@ static int cmd_import(int argc, char **argv)
             ws_table_import_free(im);
             return 0;
         default:
-            import_usage(stderr);
             ws_table_import_free(im);
             return 2;
         }
     }
     if (!rc && !out) {
         ws_table_import_free(im);
-        fprintf(stderr, "wsnas table import: missing -o OUT.h5\n");
-        return 2;
+        return ws_cli_usage_error("missing -o OUT.h5");
     }
     if (!rc)
         rc =
@@ -141,7 +139,8 @@ static int parse_args(int argc, char **argv, const char *sub, int npos, table_ar
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int nopt = ws_cli_hold_negatives(argc, argv, "h", opts); /* query T.h5 -1: an index */
+    while ((c = ws_cli_getopt(nopt, argv, "h", opts)) != -1) {
         switch (c) {
         case 'b': ta->bench = optarg; break;
         case 'm': ta->metric = optarg; break;
@@ -149,19 +148,14 @@ static int parse_args(int argc, char **argv, const char *sub, int npos, table_ar
         case 'T': ta->train_missing = 1; break;
         case 'D': ta->data = optarg; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return 2;
         }
     }
-    if ((ta->train_missing || ta->data) && strcmp(sub, "query")) {
-        fprintf(stderr, "wsnas table %s: --train-missing and --data belong to 'table query'\n",
-                sub);
-        return 2;
-    }
-    if (argc - optind != npos) {
-        fprintf(stderr, "wsnas table %s: expected %d argument%s\n", sub, npos, npos > 1 ? "s" : "");
-        usage(stderr);
-        return 2;
-    }
+    if ((ta->train_missing || ta->data) && strcmp(sub, "query"))
+        return ws_cli_usage_error("--train-missing and --data belong to 'table query'");
+    if (argc - optind != npos)
+        return ws_cli_usage_error("expected %d argument%s, got %d", npos, npos > 1 ? "s" : "",
+                                  argc - optind);
     for (int i = 0; i < npos; i++) ta->pos[i] = argv[optind + i];
     return -1;
 }
@@ -250,10 +244,7 @@ static int cmd_query(int argc, char **argv)
     table_args ta = {0};
     int prc = parse_args(argc, argv, "query", 2, &ta, query_usage);
     if (prc >= 0) return prc;
-    if (ta.train_missing && !ta.bench) {
-        fprintf(stderr, "wsnas table query: --train-missing needs --bench\n");
-        return 2;
-    }
+    if (ta.train_missing && !ta.bench) return ws_cli_usage_error("--train-missing needs --bench");
     ws_table *t = NULL;
     ws_error err = {0};
     if (ws_table_open(ta.pos[0], &t, &err)) return ws_cli_fail("table query", &err);
@@ -525,7 +516,7 @@ static int cmd_build(int argc, char **argv)
     long sample = 0, sample_seed = 0, limit = 0;
     if (!archs) return 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "o:qh", opts)) != -1) {
         int bad = 0;
         switch (c) {
         case 'o': out = optarg; break;
@@ -546,8 +537,7 @@ static int cmd_build(int argc, char **argv)
             char tail = 0;
             if (sscanf(optarg, "%d/%d%c", &shard_i, &shard_k, &tail) != 2 || shard_k < 1 ||
                 shard_i < 0 || shard_i >= shard_k) {
-                fprintf(stderr, "wsnas table build: --shard '%s': expected I/K with 0 <= I < K\n",
-                        optarg);
+                ws_cli_usage_error("--shard '%s': expected I/K with 0 <= I < K", optarg);
                 bad = 1;
             }
             break;
@@ -559,7 +549,6 @@ static int cmd_build(int argc, char **argv)
         default: bad = 2; break;
         }
         if (bad) {
-            if (bad == 2) build_usage(stderr);
             free(archs);
             return 2;
         }
@@ -571,8 +560,8 @@ static int cmd_build(int argc, char **argv)
                           : nset != 1 ? "give exactly one of --arch/--archs-file, --sample, --all"
                                       : NULL;
     if (problem) {
-        fprintf(stderr, "wsnas table build: %s%s%s\n", problem, optind < argc ? " " : "",
-                optind < argc ? argv[optind] : "");
+        ws_cli_usage_error("%s%s%s", problem, optind < argc ? " " : "",
+                           optind < argc ? argv[optind] : "");
         free(archs);
         return 2;
     }
@@ -648,19 +637,18 @@ static int cmd_merge(int argc, char **argv)
     const char *out = NULL, *bench = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'b': bench = optarg; break;
         case 'h': merge_usage(stdout); return 0;
-        default: merge_usage(stderr); return 2;
+        default: return 2;
         }
     }
-    if (!out || !bench || optind >= argc) {
-        fprintf(stderr, "wsnas table merge: %s\n",
-                !out ? "missing -o OUT.h5" : !bench ? "missing --bench NAME" : "no input tables");
-        return 2;
-    }
+    if (!out || !bench || optind >= argc)
+        return ws_cli_usage_error("%s", !out     ? "missing -o OUT.h5"
+                                        : !bench ? "missing --bench NAME"
+                                                 : "no input tables");
     ws_error err = {0};
     if (ws_table_merge(out, bench, (const char *const *)(argv + optind), argc - optind, &err))
         return ws_cli_fail("table merge", &err);
@@ -669,22 +657,28 @@ static int cmd_merge(int argc, char **argv)
 
 int ws_cmd_table(int argc, char **argv)
 {
-    if (argc < 2) {
-        table_usage(stderr);
-        return 2;
-    }
+    if (argc < 2)
+        return ws_cli_usage_error("expected a subcommand: import info query oracle build merge");
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
         table_usage(stdout);
         return 0;
     }
-    if (!strcmp(sub, "import")) return cmd_import(argc - 1, argv + 1);
-    if (!strcmp(sub, "info")) return cmd_info(argc - 1, argv + 1);
-    if (!strcmp(sub, "query")) return cmd_query(argc - 1, argv + 1);
-    if (!strcmp(sub, "oracle")) return cmd_oracle(argc - 1, argv + 1);
-    if (!strcmp(sub, "build")) return cmd_build(argc - 1, argv + 1);
-    if (!strcmp(sub, "merge")) return cmd_merge(argc - 1, argv + 1);
-    fprintf(stderr, "wsnas table: unknown subcommand '%s'\n", sub);
-    table_usage(stderr);
-    return 2;
+    static const struct {
+        const char *name, *prog;
+        ws_cmd_fn fn;
+    } subs[] = {{"import", "table import", cmd_import}, {"info", "table info", cmd_info},
+                {"query", "table query", cmd_query},    {"oracle", "table oracle", cmd_oracle},
+                {"build", "table build", cmd_build},    {"merge", "table merge", cmd_merge}};
+    const char *names[WS_ARRAY_LEN(subs)];
+    for (size_t i = 0; i < WS_ARRAY_LEN(subs); i++) {
+        names[i] = subs[i].name;
+        if (!strcmp(sub, subs[i].name)) {
+            ws_cli_set_command(subs[i].prog);
+            return subs[i].fn(argc - 1, argv + 1);
+        }
+    }
+    const char *near = ws_suggest(sub, names, (int)WS_ARRAY_LEN(subs));
+    if (near) return ws_cli_usage_error("unknown subcommand '%s'; did you mean '%s'?", sub, near);
+    return ws_cli_usage_error("unknown subcommand '%s'", sub);
 }

@@ -1,10 +1,138 @@
-/* util.c: strict number parsing and error printing shared by subcommands. */
+/* util.c: what every subcommand shares: the "wsnas CMD:" prefix of its
+ * messages, one-line usage errors ("... (try 'wsnas CMD --help')"), option
+ * parsing with "did you mean", negative numbers kept as values, and strict
+ * number parsing. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+
+static char g_prog[96] = "wsnas";
+
+void ws_cli_set_command(const char *cmd)
+{
+    snprintf(g_prog, sizeof g_prog, "wsnas%s%s", cmd ? " " : "", cmd ? cmd : "");
+}
+
+const char *ws_cli_prog(void)
+{
+    return g_prog;
+}
+
+void ws_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", g_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ws_cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", g_prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (try '%s --help')\n", g_prog);
+    va_end(ap);
+    return 2;
+}
+
+/* The long option named exactly `name` (n characters), or the only one it
+ * abbreviates; NULL if none or several. */
+static const struct option *long_option(const struct option *lo, const char *name, size_t n)
+{
+    const struct option *hit = NULL;
+    int hits = 0;
+    for (; lo && lo->name; lo++) {
+        if (strlen(lo->name) == n && !strncmp(lo->name, name, n)) return lo;
+        if (!strncmp(lo->name, name, n)) hit = lo, hits++;
+    }
+    return hits == 1 ? hit : NULL;
+}
+
+int ws_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *lo)
+{
+    char so[64];
+    snprintf(so, sizeof so, ":%s", shortopts);
+    opterr = 0;
+    int c = getopt_long(argc, argv, so, lo, NULL);
+    if (c != '?' && c != ':') return c;
+    const char *tok = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "";
+    char name[80];
+    if (!strncmp(tok, "--", 2))
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(tok, "="), tok);
+    else
+        snprintf(name, sizeof name, "-%c", optopt ? optopt : '?');
+    if (c == ':') {
+        ws_cli_usage_error("option '%s' needs a value", name);
+        return '?';
+    }
+    const struct option *o = name[1] == '-' ? long_option(lo, name + 2, strlen(name + 2)) : NULL;
+    if (o && o->has_arg == no_argument && strchr(tok, '=')) {
+        ws_cli_usage_error("option '%s' takes no value", name);
+        return '?';
+    }
+    const char *names[128];
+    int n = 0;
+    for (const struct option *p = lo; p && p->name && n < 128; p++) names[n++] = p->name;
+    const char *near = name[1] == '-' ? ws_suggest(name + 2, names, n) : NULL;
+    if (near)
+        ws_cli_usage_error("unknown option '%s'; did you mean '--%s'?", name, near);
+    else
+        ws_cli_usage_error("unknown option '%s'", name);
+    return '?';
+}
+
+/* "-1", "-2.5", "-.5", "-1e3": a negative number, not an option. */
+static int is_negative_number(const char *s)
+{
+    if (s[0] != '-' || !((s[1] >= '0' && s[1] <= '9') || s[1] == '.')) return 0;
+    char *end = NULL;
+    strtod(s, &end);
+    return end && end != s && !*end;
+}
+
+/* Whether `prev` is an option whose value is the next argument. */
+static int takes_next(const char *prev, const char *shortopts, const struct option *lo)
+{
+    if (!strncmp(prev, "--", 2)) {
+        if (strchr(prev, '=')) return 0;
+        const struct option *o = long_option(lo, prev + 2, strlen(prev + 2));
+        return o && o->has_arg == required_argument;
+    }
+    if (prev[0] != '-' || !prev[1] || prev[2]) return 0;
+    const char *p = strchr(shortopts, prev[1]);
+    return p && p[1] == ':';
+}
+
+int ws_cli_hold_negatives(int argc, char **argv, const char *shortopts,
+                          const struct option *lo)
+{
+    char *held[256];
+    int nh = 0, w = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            while (i < argc) argv[w++] = argv[i++];
+            break;
+        }
+        if (nh < 256 && is_negative_number(argv[i]) &&
+            !(i > 1 && takes_next(argv[i - 1], shortopts, lo))) {
+            held[nh++] = argv[i];
+            continue;
+        }
+        argv[w++] = argv[i];
+    }
+    for (int k = 0; k < nh; k++) argv[w++] = held[k];
+    return argc - nh;
+}
 
 int ws_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
@@ -12,11 +140,11 @@ int ws_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *ou
     errno = 0;
     long v = strtol(s, &end, 10);
     if (!s[0] || errno || !end || *end) {
-        fprintf(stderr, "wsnas: %s: expected an integer, got '%s'\n", opt, s);
+        ws_cli_error("%s: expected an integer, got '%s'", opt, s);
         return 1;
     }
     if (v < lo || v > hi) {
-        fprintf(stderr, "wsnas: %s: %ld is out of range [%ld, %ld]\n", opt, v, lo, hi);
+        ws_cli_error("%s: %ld is out of range [%ld, %ld]", opt, v, lo, hi);
         return 1;
     }
     *out = v;
@@ -29,11 +157,11 @@ int ws_cli_parse_double(const char *opt, const char *s, double lo, double hi, do
     errno = 0;
     double v = strtod(s, &end);
     if (!s[0] || errno || !end || *end || !isfinite(v)) {
-        fprintf(stderr, "wsnas: %s: expected a number, got '%s'\n", opt, s);
+        ws_cli_error("%s: expected a number, got '%s'", opt, s);
         return 1;
     }
     if (v < lo || v > hi) {
-        fprintf(stderr, "wsnas: %s: %g is out of range [%g, %g]\n", opt, v, lo, hi);
+        ws_cli_error("%s: %g is out of range [%g, %g]", opt, v, lo, hi);
         return 1;
     }
     *out = v;

@@ -206,7 +206,9 @@ static int load_cifar(const char *dir, const char *const *files, int nfiles,
     for (int f = 0; f < nfiles && !rc; f++) {
         snprintf(path[f], sizeof path[f], "%s/%s", dir, files[f]);
         if (!ws_data_file_exists(path[f])) {
-            rc = ws_error_set(err, WS_EIO, "%s: missing file %s (expected the %s binary version)",
+            rc = ws_error_set(err, WS_EIO,
+                              "%s: missing file %s (expected the %s binary version there; "
+                              "--data-dir DIR or the data_dir key chooses the directory)",
                               dir, files[f], fmt->name);
             break;
         }

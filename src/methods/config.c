@@ -24,6 +24,21 @@ int ws_method_lookup(const char *name)
     return -1;
 }
 
+int ws_method_unknown(const char *name, ws_error *err)
+{
+    int n = 0;
+    while (ws_method_names[n]) n++;
+    const char *near = ws_suggest(name, ws_method_names, n);
+    char list[256] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " " : "",
+                 ws_method_names[i]);
+    if (near)
+        return ws_error_set(err, WS_EINVAL, "unknown method '%s' (did you mean '%s'?)", name,
+                            near);
+    return ws_error_set(err, WS_EINVAL, "unknown method '%s' (expected one of: %s)", name, list);
+}
+
 enum key_type { K_INT, K_DBL, K_STR, K_BOOL, K_U64 };
 
 struct key {
@@ -32,65 +47,110 @@ struct key {
     size_t off, size; /* size: string capacity */
     double lo, hi;
     const char *choices; /* K_STR: space-separated allowed values, or NULL = any */
+    const char *doc;     /* one line of meaning (wsnas search --list-keys) */
 };
 
-#define KI(n, lo, hi) {#n, K_INT, offsetof(ws_search_config, n), 0, lo, hi, NULL}
-#define KB(n) {#n, K_BOOL, offsetof(ws_search_config, n), 0, 0, 1, NULL}
-#define KD(n, lo, hi) {#n, K_DBL, offsetof(ws_search_config, n), 0, lo, hi, NULL}
-#define KS(n, ch) {#n, K_STR, offsetof(ws_search_config, n), sizeof(((ws_search_config *)0)->n), 0, 0, ch}
+#define KI(n, lo, hi, d) {#n, K_INT, offsetof(ws_search_config, n), 0, lo, hi, NULL, d}
+#define KB(n, d) {#n, K_BOOL, offsetof(ws_search_config, n), 0, 0, 1, NULL, d}
+#define KD(n, lo, hi, d) {#n, K_DBL, offsetof(ws_search_config, n), 0, lo, hi, NULL, d}
+#define KS(n, ch, d)                                                                            \
+    {#n, K_STR, offsetof(ws_search_config, n), sizeof(((ws_search_config *)0)->n), 0, 0, ch, d}
 
+/* clang-format off */
 static const struct key keys[] = {
-    KS(method, "rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts"),
-    KS(preset, "paper cpu"),
-    KS(label, NULL),
-    KS(dataset, "fashion-mnist cifar10"),
-    KS(data_dir, NULL),
-    KS(split_file, NULL),
-    KI(image_size, 8, 32),
-    KI(train_size, 0, 10000000),
-    KI(valid_size, 0, 10000000),
-    KI(eval_size, 0, 10000000),
-    KB(augment),
-    KI(batch, 1, 4096),
-    KI(C, 1, 256),
-    KI(N, 1, 16),
-    KB(cell_bn_track),
-    KI(pc_k, 1, 16),
-    KS(pc_sample, "shuffle random"),
-    KI(epochs, 1, 100000),
-    KI(lr_epochs, 0, 100000),
-    KD(lr, 0, 10),
-    KD(lr_min, 0, 10),
-    KD(momentum, 0, 0.999999),
-    KD(weight_decay, 0, 1),
-    KB(nesterov),
-    KD(grad_clip, 0, 1e9),
-    KB(clip_includes_arch),
-    KB(single_level),
-    KS(erm_data, "auto train all"),
-    KD(arch_lr, 0, 10),
-    KD(arch_beta1, 0, 0.999999),
-    KD(arch_beta2, 0, 0.999999999),
-    KD(arch_eps, 1e-20, 1),
-    KD(arch_weight_decay, 0, 10),
-    KD(arch_init_std, 0, 10),
-    KD(eg_eta, 0, 100),
-    KD(eg_floor, 1e-12, 0.05),
-    KD(entropic_reg, 0, 100),
-    KB(exclude_none),
-    KI(warmup_epochs, 0, 100000),
-    KD(tau_max, 1e-6, 1e6),
-    KD(tau_min, 1e-6, 1e6),
-    KI(select_k, 1, 15625),
-    KI(select_batch, 1, 100000),
-    {"seed", K_U64, offsetof(ws_search_config, seed), 0, 0, 9007199254740991.0, NULL},
-    KI(threads, 1, 256),
+    KS(method, "rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts",
+       "the search method (update rules, order and defaults: methods.md 2)"),
+    KS(preset, "paper cpu", "the defaults: paper = the published setup, cpu = a small CPU setup"),
+    KS(label, NULL, "the name reports group this run under (a suite variant; \"\" = the method)"),
+    KS(dataset, "fashion-mnist cifar10", "the images searched on"),
+    KS(data_dir, NULL, "dataset directory (\"\" = the dataset's default)"),
+    KS(split_file, NULL, "cifar10: NB201's train/valid halves file (\"\" = seeded random halves)"),
+    KI(image_size, 8, 32, "network input side in pixels (images are resized to it)"),
+    KI(train_size, 0, 10000000, "images of the weight-training split used (0 = all)"),
+    KI(valid_size, 0, 10000000, "images of the architecture (valid) split used (0 = all)"),
+    KI(eval_size, 0, 10000000, "valid images scored for the supernet accuracy per epoch (0 = all)"),
+    KB(augment, "random crop and horizontal flip on the search batches"),
+    KI(batch, 1, 4096, "images per step (weight and architecture batches)"),
+    KI(C, 1, 256, "channels of the first stage of the supernet (x2, x4 in later stages)"),
+    KI(N, 1, 16, "cells per stage"),
+    KB(cell_bn_track, "cell BNs keep running statistics (0: batch statistics always)"),
+    KI(pc_k, 1, 16, "partial channels K: each edge runs its ops on C/K channels (1 = off)"),
+    KS(pc_sample, "shuffle random", "which C/K channels: shuffle (the PC-DARTS code), random (the paper)"),
+    KI(epochs, 1, 100000, "search epochs"),
+    KI(lr_epochs, 0, 100000, "cosine learning-rate horizon in epochs (0 = epochs)"),
+    KD(lr, 0, 10, "weight learning rate at the start (SGD, cosine per epoch)"),
+    KD(lr_min, 0, 10, "weight learning rate at the end of the cosine"),
+    KD(momentum, 0, 0.999999, "SGD momentum of the weights"),
+    KD(weight_decay, 0, 1, "L2 weight decay of the weights"),
+    KB(nesterov, "Nesterov momentum"),
+    KD(grad_clip, 0, 1e9, "clip the weight-gradient norm at this value (0 = no clipping)"),
+    KB(clip_includes_arch, "the clipped norm also counts the architecture gradients (AutoDL's quirk)"),
+    KB(single_level, "ERM: both updates on training data (0: bilevel, architecture on valid)"),
+    KS(erm_data, "auto train all", "ERM's training images: train split, all (train + valid), auto"),
+    KD(arch_lr, 0, 10, "Adam learning rate of the architecture logits"),
+    KD(arch_beta1, 0, 0.999999, "Adam beta1 of the architecture logits"),
+    KD(arch_beta2, 0, 0.999999999, "Adam beta2 of the architecture logits"),
+    KD(arch_eps, 1e-20, 1, "Adam epsilon of the architecture logits"),
+    KD(arch_weight_decay, 0, 10, "weight decay of the architecture logits"),
+    KD(arch_init_std, 0, 10, "architecture logits start as this std times N(0,1)"),
+    KD(eg_eta, 0, 100, "GAEA: exponentiated-gradient step size on the simplex"),
+    KD(eg_floor, 1e-12, 0.05, "GAEA: lower bound of every simplex weight"),
+    KD(entropic_reg, 0, 100, "GAEA: entropic regulariser beta (sum theta ln(theta K))"),
+    KB(exclude_none, "remove 'none' from the op set"),
+    KI(warmup_epochs, 0, 100000, "epochs of weight training before architecture updates start"),
+    KD(tau_max, 1e-6, 1e6, "GDAS: Gumbel-softmax temperature at the first epoch (linear decay)"),
+    KD(tau_min, 1e-6, 1e6, "GDAS: Gumbel-softmax temperature at the last epoch"),
+    KI(select_k, 1, 15625, "RS-WS: architectures sampled at selection, the best one is kept"),
+    KI(select_batch, 1, 100000, "RS-WS: held-out images that score each sampled architecture"),
+    {"seed", K_U64, offsetof(ws_search_config, seed), 0, 0, 9007199254740991.0, NULL,
+     "random seed (every stream: init, data order, augmentation, sampling)"},
+    KI(threads, 1, 256, "OpenMP threads"),
 };
+/* clang-format on */
 
 int ws_config_key_count(void) { return (int)WS_ARRAY_LEN(keys); }
 const char *ws_config_key_name(int i)
 {
     return i >= 0 && i < (int)WS_ARRAY_LEN(keys) ? keys[i].name : NULL;
+}
+
+const char *ws_config_key_doc(int i)
+{
+    return i >= 0 && i < (int)WS_ARRAY_LEN(keys) ? keys[i].doc : NULL;
+}
+
+void ws_config_key_type(int i, char *buf, size_t n)
+{
+    WS_ASSERT(i >= 0 && i < (int)WS_ARRAY_LEN(keys));
+    const struct key *k = &keys[i];
+    switch (k->type) {
+    case K_INT: snprintf(buf, n, "int %.0f..%.0f", k->lo, k->hi); break;
+    case K_U64: snprintf(buf, n, "int %.0f..2^53-1", k->lo); break;
+    case K_BOOL: snprintf(buf, n, "bool 0|1"); break;
+    case K_DBL: snprintf(buf, n, "real %g..%g", k->lo, k->hi); break;
+    default:
+        if (k->choices) {
+            snprintf(buf, n, "%s", k->choices);
+            for (char *p = buf; *p; p++)
+                if (*p == ' ') *p = '|';
+        } else {
+            snprintf(buf, n, "text");
+        }
+    }
+}
+
+void ws_config_key_value(const ws_search_config *cfg, int i, char *buf, size_t n)
+{
+    WS_ASSERT(i >= 0 && i < (int)WS_ARRAY_LEN(keys));
+    const struct key *k = &keys[i];
+    const char *base = (const char *)cfg + k->off;
+    switch (k->type) {
+    case K_STR: snprintf(buf, n, "%s", base[0] ? base : "\"\""); break;
+    case K_BOOL:
+    case K_INT: snprintf(buf, n, "%d", *(const int *)base); break;
+    case K_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)base); break;
+    default: snprintf(buf, n, "%g", *(const double *)base); break;
+    }
 }
 
 static const struct key *key_find(const char *name)
@@ -100,39 +160,21 @@ static const struct key *key_find(const char *name)
     return NULL;
 }
 
-/* Levenshtein distance (short strings) for "did you mean". */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 63 || nb > 63) return 99;
-    int d[64][64];
-    for (size_t i = 0; i <= na; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= nb; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= na; i++)
-        for (size_t j = 1; j <= nb; j++) {
-            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[na][nb];
-}
-
 static int unknown_key(const char *source, const char *name, ws_error *err)
 {
-    const char *best = NULL;
-    int bd = 4;
+    const char *names[WS_ARRAY_LEN(keys)], *best = NULL;
     for (size_t i = 0; i < WS_ARRAY_LEN(keys); i++) {
-        int dd = edit_distance(name, keys[i].name);
+        names[i] = keys[i].name;
         size_t kl = strlen(keys[i].name);
-        if (kl >= 3 && !strncmp(name, keys[i].name, kl)) dd = 1; /* "batchsize" -> "batch" */
-        if (dd < bd) bd = dd, best = keys[i].name;
+        if (kl >= 3 && !strncmp(name, keys[i].name, kl)) best = keys[i].name; /* batchsize */
     }
+    if (!best) best = ws_suggest(name, names, (int)WS_ARRAY_LEN(keys));
     if (best)
         return ws_error_set(err, WS_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", source,
                             name, best);
-    return ws_error_set(err, WS_EINVAL, "%s: unknown key '%s' (see wsnas search --help for keys)",
-                        source, name);
+    return ws_error_set(err, WS_EINVAL,
+                        "%s: unknown key '%s' (wsnas search --list-keys lists them)", source,
+                        name);
 }
 
 static int choice_ok(const char *choices, const char *v)
@@ -194,11 +236,7 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
                      ws_error *err)
 {
     int m = ws_method_lookup(method);
-    if (m < 0)
-        return ws_error_set(err, WS_EINVAL,
-                            "unknown method '%s' (expected one of: rs-ws darts darts2 gdas "
-                            "gaea-darts gaea-gdas pc-darts gaea-pc-darts)",
-                            method);
+    if (m < 0) return ws_method_unknown(method, err);
     int paper = !strcmp(preset, "paper");
     if (!paper && strcmp(preset, "cpu"))
         return ws_error_set(err, WS_EINVAL, "unknown preset '%s' (expected paper or cpu)", preset);
@@ -416,8 +454,7 @@ int ws_config_set(ws_search_config *cfg, const char *assignment, ws_error *err)
 
 int ws_config_validate(const ws_search_config *c, ws_error *err)
 {
-    if (ws_method_lookup(c->method) < 0)
-        return ws_error_set(err, WS_EINVAL, "unknown method '%s'", c->method);
+    if (ws_method_lookup(c->method) < 0) return ws_method_unknown(c->method, err);
     if (c->tau_min > c->tau_max)
         return ws_error_set(err, WS_ERANGE, "tau_min %g > tau_max %g", c->tau_min, c->tau_max);
     if (c->lr_min > c->lr)

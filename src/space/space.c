@@ -243,7 +243,7 @@ int ws_space_lookup(const ws_space *sp, const char *s, int *index, ws_error *err
 {
     if (!s || !*s)
         return ws_error_set(err, WS_EINVAL, "expected an architecture string or index, got ''");
-    if (s[0] >= '0' && s[0] <= '9') {
+    if ((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')) {
         char *end = NULL;
         errno = 0;
         long v = strtol(s, &end, 10);

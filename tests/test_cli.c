@@ -1,0 +1,180 @@
+/* test_cli.c: the wsnas binary's manners: --version, usage errors as one
+ * line "wsnas CMD: ... (try 'wsnas CMD --help')" with exit 2, "did you mean"
+ * only for close names (commands, subcommands, options, methods, keys),
+ * negative numbers read as values where an index is expected, and
+ * `search --list-keys` (type, cpu and paper defaults, meaning per key). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "wsnas/config.h"
+
+static char out[1 << 16];
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static int run(const char *args)
+{
+    int st = wsfx_run_cli(args, out, sizeof out);
+    if (st < 0) cr_skip_test("WSNAS_BIN unset");
+    return st;
+}
+
+Test(cli, version)
+{
+    cr_assert_eq(run("--version"), 0, "%s", out);
+    cr_expect(!strncmp(out, "wsnas " WS_VERSION " (git ", 10 + strlen(WS_VERSION)), "%s", out);
+    cr_expect(strstr(out, "CFLAGS") && strstr(out, "-std=c11"), "%s", out);
+    cr_expect(strstr(out, "GEMM: BLIS "), "%s", out);
+    cr_expect(strstr(out, "convolutions: "), "%s", out);
+}
+
+/* Every usage error: exit 2, one line, the command's prefix, the hint. */
+Test(cli, usage_errors_are_one_line)
+{
+    static const struct {
+        const char *args, *prog, *says;
+    } cases[] = {
+        {"serach", "wsnas", "unknown command 'serach'; did you mean 'search'?"},
+        {"zzzzzz", "wsnas", "unknown command 'zzzzzz'"},
+        {"search --out", "wsnas search", "option '--out' needs a value"},
+        {"search --ot x", "wsnas search", "unknown option '--ot'; did you mean '--out'?"},
+        {"search --help=1", "wsnas search", "option '--help' takes no value"},
+        {"search --method darts", "wsnas search", "--out DIR (or --resume DIR) is required"},
+        {"search --out a --resume b", "wsnas search", "give --out DIR or --resume DIR, not both"},
+        {"search --method darts --out d extra", "wsnas search", "unexpected argument 'extra'"},
+        {"arch", "wsnas arch", "expected one architecture string or index, got 0"},
+        {"arch 1 2", "wsnas arch", "expected one architecture string or index, got 2"},
+        {"arch --Cx 3 1", "wsnas arch", "unknown option '--Cx'"},
+        {"table", "wsnas table", "expected a subcommand: import info query oracle build merge"},
+        {"table quer x", "wsnas table", "unknown subcommand 'quer'; did you mean 'query'?"},
+        {"table import x.csv", "wsnas table import", "missing -o OUT.h5"},
+        {"table query x.h5", "wsnas table query", "expected 2 arguments, got 1"},
+        {"table info", "wsnas table info", "expected 1 argument, got 0"},
+        {"table merge -o x", "wsnas table merge", "missing --bench NAME"},
+        {"table build -o x --bench b --all --shard 3/2", "wsnas table build",
+         "--shard '3/2': expected I/K with 0 <= I < K"},
+        {"baseline", "wsnas baseline", "expected one table file, got 0 arguments"},
+        {"baseline --budgett 3 t.h5", "wsnas baseline",
+         "unknown option '--budgett'; did you mean '--budget'?"},
+        {"report", "wsnas report", "expected at least one run directory"},
+        {"eval", "wsnas eval", "expected one run directory (or checkpoint) and --table"},
+        {"bench", "wsnas bench", "expected one SUITE.json, got 0 arguments"},
+        {"bench --jobs", "wsnas bench", "option '--jobs' needs a value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int st = run(cases[i].args);
+        char want[512];
+        snprintf(want, sizeof want, "%s: %s (try '%s --help')\n", cases[i].prog, cases[i].says,
+                 cases[i].prog);
+        cr_expect_eq(st, 2, "wsnas %s: exit %d", cases[i].args, st);
+        cr_expect_str_eq(out, want, "wsnas %s", cases[i].args);
+        cr_expect_eq(lines(out), 1, "wsnas %s: %d lines", cases[i].args, lines(out));
+    }
+}
+
+/* Other failures carry the command's prefix too, and suggest only close names. */
+Test(cli, messages_prefix_and_suggestions)
+{
+    static const struct {
+        const char *args, *starts;
+        int status;
+    } cases[] = {
+        {"search --method dartz --out d", "wsnas search: unknown method 'dartz' (did you mean "
+                                          "'darts'?)",
+         1},
+        {"search --method zzz --out d", "wsnas search: unknown method 'zzz' (expected one of: "
+                                        "rs-ws darts",
+         1},
+        {"search --method darts --out d --set epoch=3",
+         "wsnas search: --set: unknown key 'epoch' (did you mean 'epochs'?)", 1},
+        {"search --method darts --out d --set foo=1",
+         "wsnas search: --set: unknown key 'foo' (wsnas search --list-keys lists them)", 1},
+        {"search --method darts --out d --seed x",
+         "wsnas search: --seed: expected an integer, got 'x'", 2},
+        {"arch --C 0 1", "wsnas arch: --C: 0 is out of range [1, 4096]", 2},
+        {"table info /nonexistent.h5", "wsnas table info: /nonexistent.h5: cannot open", 1},
+        {"search --method darts --preset paper --data-dir /nonexistent --out d --epochs 1",
+         "wsnas search: /nonexistent: missing file data_batch_1.bin (expected the cifar10 binary "
+         "version there; --data-dir DIR or the data_dir key chooses the directory)",
+         1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[600];
+        snprintf(args, sizeof args, "%s", cases[i].args);
+        /* the output directory must not exist: use one under WSNAS_TMP */
+        char *d = strstr(args, " --out d");
+        if (d) snprintf(d, args + sizeof args - d, " --out '%s'%s", wsfx_tmp_path("cli_none"),
+                        strstr(cases[i].args, " --out d") + 8);
+        int st = run(args);
+        cr_expect_eq(st, cases[i].status, "wsnas %s: exit %d\n%s", args, st, out);
+        cr_expect(!strncmp(out, cases[i].starts, strlen(cases[i].starts)),
+                  "wsnas %s:\n%s\nexpected it to start with\n%s", args, out, cases[i].starts);
+        cr_expect_eq(lines(out), 1, "wsnas %s: %s", args, out);
+    }
+    /* close means close: no suggestion for names far from every candidate */
+    cr_expect_eq(ws_suggest("foo", (const char *const[]){"C", "N", "lr"}, 3), NULL);
+    cr_expect_eq(ws_suggest("C", (const char *const[]){"N"}, 1), NULL);
+    cr_expect_str_eq(ws_suggest("serach", (const char *const[]){"search", "bench"}, 2), "search");
+    cr_expect_str_eq(ws_suggest("gaea_darts", ws_method_names, 8), "gaea-darts");
+    cr_expect_eq(ws_edit_distance("ab", "ba"), 1, "a swap is one edit");
+    cr_expect_eq(ws_edit_distance("kitten", "sitting"), 3);
+}
+
+/* Where an index is expected a negative number is a value (out of range),
+ * not an unknown option; as an option's value it is that option's. */
+Test(cli, negative_numbers_are_values)
+{
+    cr_expect_eq(run("arch -1"), 1, "%s", out);
+    cr_expect_str_eq(out, "wsnas arch: architecture index -1 is out of range 0..15624\n");
+    cr_expect_eq(run("arch --C 8 -20"), 1, "%s", out);
+    cr_expect_str_eq(out, "wsnas arch: architecture index -20 is out of range 0..15624\n");
+    cr_expect_eq(run("arch --C -1 5"), 2, "%s", out);
+    cr_expect_str_eq(out, "wsnas arch: --C: -1 is out of range [1, 4096]\n");
+    cr_expect_eq(run("arch -- 7"), 0, "%s", out);
+    cr_expect(strstr(out, "index        7\n"), "%s", out);
+    const char *root = wsfx_root();
+    if (!root) cr_skip_test("WSNAS_ROOT unset");
+    char args[800];
+    snprintf(args, sizeof args, "table query '%s/bench/fashion-mnist-small.h5' -5", root);
+    cr_expect_eq(run(args), 1, "%s", out);
+    cr_expect_str_eq(out, "wsnas table query: architecture index -5 is out of range 0..15624\n");
+}
+
+Test(cli, search_list_keys)
+{
+    cr_assert_eq(run("search --list-keys --method gaea-darts"), 0, "%s", out);
+    int n = ws_config_key_count();
+    cr_expect_eq(lines(out), 3 + 2 * n, "%d lines for %d keys", lines(out), n);
+    for (int i = 0; i < n; i++) {
+        char want[256];
+        snprintf(want, sizeof want, "\n%s ", ws_config_key_name(i));
+        const char *at = strstr(out, want);
+        cr_expect(at, "key %s not listed", ws_config_key_name(i));
+        const char *doc = ws_config_key_doc(i);
+        cr_expect(doc && strlen(doc) > 8, "key %s: no meaning", ws_config_key_name(i));
+        if (at && doc) {
+            const char *nl = strchr(at + 1, '\n');
+            cr_expect(nl && !strncmp(nl + 1, "    ", 4) && !strncmp(nl + 5, doc, strlen(doc)),
+                      "key %s: meaning not on the next line", ws_config_key_name(i));
+        }
+    }
+    /* defaults per preset: GAEA-DARTS runs 25 epochs at C=24 in the paper preset */
+    cr_expect(strstr(out, "\nepochs              int 1..100000                  10 | 25\n"), "%s",
+              out);
+    cr_expect(strstr(out, "\nC                   int 1..256                     8 | 24\n"), "%s",
+              out);
+    cr_expect(strstr(out, "defaults of method gaea-darts\n"), "%s", out);
+    cr_assert_eq(run("search --list-keys"), 0);
+    cr_expect(strstr(out, "defaults of method darts (--method M for another)"), "%s", out);
+    cr_expect(strstr(out, "\nepochs              int 1..100000                  10 | 50\n"), "%s",
+              out);
+    cr_expect_eq(run("search --list-keys --method dartz"), 1);
+    cr_expect(strstr(out, "did you mean 'darts'"), "%s", out);
+}
