@@ -554,20 +554,22 @@ Test(eval, oneshot_pipeline_on_nb201_proxy)
         }
     }
     const char *path = wsfx_tmp_path("eval_pairs_test.csv");
-    cr_assert_eq(ws_oneshot_write_pairs(path, sp, archs, proxy, truth, 3, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(ws_oneshot_write_pairs(path, sp, archs, proxy, truth, 3, "cifar10-valid/valid_acc_200",
+                                        &err),
+                 0, "%s", err.msg);
     FILE *f = fopen(path, "r");
     cr_assert(f);
     char line[512];
     cr_assert(fgets(line, sizeof line, f));
-    cr_expect_str_eq(line, "arch_index,arch,oneshot,true\n");
+    cr_expect_str_eq(line, "arch_index,arch,oneshot,true,truth\n");
     cr_assert(fgets(line, sizeof line, f));
     int idx;
     cr_expect_eq(sscanf(line, "%d,", &idx), 1);
     cr_expect_eq(idx, archs[0]);
+    cr_expect(strstr(line, ",cifar10-valid/valid_acc_200\n"), "%s", line);
     fclose(f);
     cr_expect_eq(ws_oneshot_write_pairs("/nonexistent/dir/p.csv", sp, archs, proxy, truth, 3,
-                                        &err),
+                                        "b/m", &err),
                  WS_EIO);
     ws_table_close(t);
 }

@@ -474,3 +474,108 @@ Test(report, search_driver_layout)
     snprintf(p, sizeof p, "%s/entropy.csv", res);
     cr_expect_eq(count_lines(p), 1 + 2 * 2);
 }
+
+/* The gnuplot scripts the report writes, captured by a stand-in gnuplot that
+ * copies each script to DIR/NAME.gp and writes a PNG signature to the output. */
+static const char *fake_gnuplot(const char *base, const char *cap)
+{
+    static __thread char path[1300];
+    snprintf(path, sizeof path, "%s/fake-gnuplot.sh", base);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "#!/bin/sh\nmkdir -p '%s' && cp \"$1\" '%s'/$(basename \"$1\") || exit 1\n"
+               "out=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\")\n"
+               "printf '\\211PNG\\r\\n\\032\\n' > \"$out\"\n",
+            cap, cap);
+    fclose(f);
+    chmod(path, 0755);
+    return path;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    char p[1400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    char *text = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_file_read_text(p, &text, &err), 0, "%s", err.msg);
+    return text;
+}
+
+/* Labelled axes with units, fitted y ranges, entropy over its named ceiling
+ * ln K (4 when none is excluded), one colour per method, tau per method. */
+Test(report, plots_read_at_a_glance)
+{
+    const char *base = wsfx_tmp_path("rep_plots");
+    rm_rf(base);
+    mkdir(base, 0777);
+    const char *table = wsfx_tmp_path("rep_plots.h5");
+    ws_error err = {0};
+    static double v[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) v[i] = 60.0 + (i % 200) * 0.1; /* 60..79.9 */
+    const char *unit[] = {"unit", "%", NULL};
+    cr_assert_eq(ws_table_create(table, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_write_column(table, "b", "test_acc_4", v, unit, &err), 0, "%s",
+                 err.msg);
+    const char *d[3] = {
+        make_run(base, "d1", "darts", 1, "\"epochs\": 3", 3, 100, -1),
+        make_run(base, "d2", "darts", 2, "\"epochs\": 3", 3, 110, -1),
+        make_run(base, "g1", "gaea-darts", 1, "\"epochs\": 3, \"exclude_none\": true", 3, 120, -1)};
+    for (int r = 0; r < 3; r++) {
+        char text[512] = "arch_index,arch,oneshot,true,truth\n";
+        for (int i = 0; i < 5; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text),
+                     "%d,x,%d,%d,b/test_acc_4\n", i, 10 * i + r, i % 3);
+        write_text(d[r], "eval_pairs.csv", text);
+    }
+    char res[1300], plots[1300], cap[1300];
+    snprintf(res, sizeof res, "%s/results", base);
+    snprintf(plots, sizeof plots, "%s/plots", base);
+    snprintf(cap, sizeof cap, "%s/scripts", base);
+    ws_report_options o = ws_report_options_default();
+    o.results_dir = res, o.plots_dir = plots, o.table_path = table, o.plot_metric = "b/test_acc_4";
+    o.gnuplot = fake_gnuplot(base, cap);
+    cr_assert_eq(ws_report_run(d, 3, &o, NULL, &err), 0, "%s", err.msg);
+    /* entropy: normalised by ln K, K named per method, the range fitted */
+    char *e = slurp(cap, "entropy.gp");
+    cr_expect(strstr(e, "set ylabel \"mean edge entropy / ln K  (1 = uniform)\""), "%s", e);
+    cr_expect(strstr(e, "'darts (K = 5)'") && strstr(e, "'gaea-darts (K = 4)'"), "%s", e);
+    cr_expect(strstr(e, "ln 4 = 1.386") && strstr(e, "ln 5 = 1.609"), "%s", e);
+    double lo, hi;
+    const char *yr = strstr(e, "set yrange [");
+    cr_assert(yr && sscanf(yr, "set yrange [%lf:%lf]", &lo, &hi) == 2, "%s", e);
+    /* darts' entropies 1.5..1.3 / ln 5, gaea's 1.5..1.3 / ln 4 */
+    cr_expect(lo < 1.3 / log(5) && lo > 1.3 / log(5) - 0.1, "ylow %g", lo);
+    cr_expect(hi > 1.5 / log(4) && hi < 1.5 / log(4) + 0.1, "yhigh %g", hi);
+    free(e);
+    /* final: rotated method labels, a fitted range around the values, not from 0 */
+    char *fin = slurp(cap, "final.gp");
+    cr_expect(strstr(fin, "set xtics rotate by 30 right"), "%s", fin);
+    cr_expect(strstr(fin, "set ylabel \"b/test_acc_4 (%)\""), "%s", fin);
+    yr = strstr(fin, "set yrange [");
+    cr_assert(yr && sscanf(yr, "set yrange [%lf:%lf]", &lo, &hi) == 2, "%s", fin);
+    cr_expect(lo > 50 && hi > 79.9 && hi < 85, "final range [%g:%g]", lo, hi);
+    cr_expect(strstr(fin, "ddof=0"), "%s", fin);
+    free(fin);
+    /* trajectory: one panel per method */
+    char *tr = slurp(cap, "trajectory.gp");
+    cr_expect(strstr(tr, "set multiplot layout 1,2"), "%s", tr);
+    cr_expect(strstr(tr, "set title 'darts'") && strstr(tr, "set title 'gaea-darts'"), "%s", tr);
+    free(tr);
+    /* oneshot: the truth named, one colour and one tau per method */
+    char *os = slurp(cap, "oneshot.gp");
+    cr_expect(strstr(os, "set ylabel \"true accuracy: b/test_acc_4 (%)\""), "%s", os);
+    const char *t1 = strstr(os, "title 'darts: tau-b "), *t2 = strstr(os, "title 'gaea-darts: tau-b ");
+    cr_expect(t1 && t2, "%s", os);
+    cr_expect(strstr(os, "(2 runs)") && strstr(os, "(1 run)"), "%s", os);
+    const char *c1 = strstr(os, "lc rgb '#"), *c2 = c1 ? strstr(c1 + 1, "lc rgb '#") : NULL;
+    cr_expect(c1 && c2 && strncmp(c1, c2, 16), "one colour for both methods:\n%s", os);
+    free(os);
+    /* entropy.csv names each run's ceiling */
+    char *ec = slurp(res, "entropy.csv");
+    cr_expect(!strncmp(ec, "method,seed,epoch,entropy,entropy_max\n", 38), "%s", ec);
+    char want[64];
+    snprintf(want, sizeof want, ",%.17g\n", log(4.0));
+    cr_expect(strstr(ec, want), "no ln 4 ceiling in:\n%s", ec);
+    free(ec);
+}

@@ -152,9 +152,11 @@ typedef struct ws_oneshot_stats {
 } ws_oneshot_stats;
 int ws_oneshot_compare(const double *oneshot, const double *truth, size_t n,
                        ws_oneshot_stats *st, ws_error *err);
-/* eval_pairs.csv: arch_index,arch,oneshot,true (tmp + rename). */
+/* eval_pairs.csv: arch_index,arch,oneshot,true,truth (tmp + rename); the
+ * column truth names the true metric ("BENCH/METRIC") on every row. */
 int ws_oneshot_write_pairs(const char *path, const ws_space *sp, const int *archs,
-                           const double *oneshot, const double *truth, size_t n, ws_error *err);
+                           const double *oneshot, const double *truth, size_t n,
+                           const char *truth_name, ws_error *err);
 
 /* ---- One-shot scores with the shared weights (needs the supernet) -------- */
 struct ws_net;

@@ -28,7 +28,8 @@
  *   runs.csv        method,seed,dataset,epochs,arch_index,arch,dir
  *   epochs.csv      method,seed + the runs' epochs.csv columns
  *   arch_weights.csv method,seed + its columns (when the runs have it)
- *   entropy.csv     method,seed,epoch,entropy
+ *   entropy.csv     method,seed,epoch,entropy,entropy_max (ln K, K = the
+ *                   ops the run chooses among: 5, or 4 with exclude_none)
  *   with a table:
  *   trajectory.csv  method,seed,epoch,arch_index,benchmark,metric,value
  *   final.csv       method,seed,arch_index,benchmark,metric,value
@@ -43,8 +44,13 @@
  *   with published rows (--published):
  *   nb201_table.csv source,row,method,runs,label,mean,std,search_s
  *   nb201_table.md  the paper's layout, published rows beside ours
- * plots/ (gnuplot, pngcairo): entropy.png; with a table trajectory.png and
- * final.png; with pairs oneshot.png.
+ * plots/ (gnuplot, pngcairo), one colour per method throughout:
+ *   entropy.png     entropy / ln K per method and epoch (ceiling named)
+ *   with a table: trajectory.png (one panel per method: the plotted
+ *   metric of each epoch's architecture) and final.png (each seed and
+ *   mean ± std of the final architecture, y range fitted);
+ *   with pairs: oneshot.png (one-shot vs true accuracy, Kendall tau-b per
+ *   method in the legend, the truth metric named on the axis).
  * Every input is read and checked before anything is written: a damaged
  * input gives one error line and no output. */
 #ifndef WSNAS_REPORT_H

@@ -81,20 +81,23 @@ int ws_oneshot_compare(const double *oneshot, const double *truth, size_t n,
 }
 
 int ws_oneshot_write_pairs(const char *path, const ws_space *sp, const int *archs,
-                           const double *oneshot, const double *truth, size_t n, ws_error *err)
+                           const double *oneshot, const double *truth, size_t n,
+                           const char *truth_name, ws_error *err)
 {
+    if (strpbrk(truth_name, ",\"\n"))
+        return ws_error_set(err, WS_EINVAL, "truth metric '%s': no commas or quotes", truth_name);
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return ws_error_set(err, WS_EINVAL, "%.80s...: path too long", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open for writing: %s", tmp,
                                 strerror(errno));
-    fprintf(f, "arch_index,arch,oneshot,true\n");
+    fprintf(f, "arch_index,arch,oneshot,true,truth\n");
     for (size_t i = 0; i < n; i++) {
         char s[WS_ARCH_STR_MAX];
         ws_arch a = ws_space_arch(sp, archs[i]);
         ws_arch_format(&a, s);
-        fprintf(f, "%d,%s,%.17g,%.17g\n", archs[i], s, oneshot[i], truth[i]);
+        fprintf(f, "%d,%s,%.17g,%.17g,%s\n", archs[i], s, oneshot[i], truth[i], truth_name);
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {

@@ -217,7 +217,9 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
         snprintf(pairs, sizeof pairs, "%s", o->out_pairs);
     else
         snprintf(pairs, sizeof pairs, "%s/eval_pairs.csv", dir);
-    rc = ws_oneshot_write_pairs(pairs, sp, archs, oneshot, truth, (size_t)n, err);
+    char truth_name[2 * WS_TABLE_NAME_MAX + 2];
+    snprintf(truth_name, sizeof truth_name, "%s/%s", o->bench, o->metric);
+    rc = ws_oneshot_write_pairs(pairs, sp, archs, oneshot, truth, (size_t)n, truth_name, err);
 out:
     ws_ckpt_free(ck);
     ws_net_free(net);

@@ -204,11 +204,17 @@ static void print_num(FILE *f, int w, double v)
         fprintf(f, " %*.2f", w, v);
 }
 
+/* Width of column c: its label, at least 14. */
+static int col_width(const ws_eval_summary *s, int c)
+{
+    int w = (int)strlen(s->cols[c].label);
+    return w > 14 ? w : 14;
+}
+
 void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
 {
-    int w = 14;
     fprintf(f, "%-24s %5s", "method", "runs");
-    for (int c = 0; c < s->n_cols; c++) fprintf(f, " %*s", w, s->cols[c].label);
+    for (int c = 0; c < s->n_cols; c++) fprintf(f, " %*s", col_width(s, c), s->cols[c].label);
     fprintf(f, "\n");
     for (int m = 0; m < s->n_methods; m++) {
         fprintf(f, "%-24.24s %5d", s->method[m], s->n_runs[m]);
@@ -217,19 +223,19 @@ void ws_eval_summary_print(const ws_eval_summary *s, FILE *f)
             char cell[64];
             snprintf(cell, sizeof cell, "%.2f±%.2f", s->mean[at], s->std[at]);
             /* '±' is two bytes in UTF-8: pad one more */
-            fprintf(f, " %*s", w + 1, cell);
+            fprintf(f, " %*s", col_width(s, c) + 1, cell);
         }
         fprintf(f, "\n");
     }
     fprintf(f, "%-24s %5s", "optimal", "");
-    for (int c = 0; c < s->n_cols; c++) print_num(f, w, s->oracle[c]);
+    for (int c = 0; c < s->n_cols; c++) print_num(f, col_width(s, c), s->oracle[c]);
     fprintf(f, "\n");
     for (int m = 0; m < s->n_methods; m++) {
         char name[WS_EVAL_METHOD_MAX + 16];
         snprintf(name, sizeof name, "regret %.17s", s->method[m]);
         fprintf(f, "%-24.24s %5s", name, "");
         for (int c = 0; c < s->n_cols; c++)
-            print_num(f, w, s->regret[(size_t)m * (size_t)s->n_cols + (size_t)c]);
+            print_num(f, col_width(s, c), s->regret[(size_t)m * (size_t)s->n_cols + (size_t)c]);
         fprintf(f, "\n");
     }
     fprintf(f, "(mean±std over each method's seeds, std with ddof=0 as NB201; optimal = the best "

@@ -228,14 +228,314 @@ static int run_gnuplot(plotter *p, const char *script, ws_error *err)
     return 0;
 }
 
+/* One colour per method, the same in every plot (Okabe-Ito, then Tol's). */
+static const char *method_colour(int m)
+{
+    static const char *const c[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+                                    "#56B4E9", "#000000", "#999933", "#882255", "#44AA99"};
+    return c[m % (int)WS_ARRAY_LEN(c)];
+}
+
 static void gp_header(FILE *g, const char *png_tmp, const char *title, const char *xl,
                       const char *yl)
 {
     fprintf(g,
-            "set terminal pngcairo size 900,600 font 'DejaVu Sans,11' noenhanced\n"
+            "set terminal pngcairo size 1000,620 font 'DejaVu Sans,12' noenhanced\n"
             "set output '%s'\nset title \"%s\"\nset xlabel \"%s\"\nset ylabel \"%s\"\n"
-            "set grid\nset key outside right top\n",
+            "set grid lc rgb '#dddddd'\nset key outside right top\nset border 3\n"
+            "set xtics nomirror\nset ytics nomirror\n",
             png_tmp, title, xl, yl);
+}
+
+/* y range [lo, hi] widened by 8 % of its span on each side (at least `pad`). */
+static void gp_yrange(FILE *g, double lo, double hi, double pad)
+{
+    double p = 0.08 * (hi - lo);
+    if (p < pad) p = pad;
+    fprintf(g, "set yrange [%.10g:%.10g]\n", lo - p, hi + p);
+}
+
+/* What the plots read: the runs grouped by method, the plotted column. */
+typedef struct plot_ctx {
+    plotter *pl;
+    outset *os;
+    const char *dir;
+    const ws_rundir *runs;
+    int n_runs;
+    const methods *M;
+    const int *epochs;
+    int n_ep;
+    const double *tcol; /* the plotted metric (NULL without a table) */
+    const ws_eval_column *col;
+    double oracle; /* NaN: no optimum */
+    const double *rc_vals;
+    double lnk[64]; /* per method: the entropy ceiling ln K */
+    int k[64];      /* K = ops the method chooses among */
+    double lo_e, hi_e, lo_a, hi_a; /* ranges of mean -/+ std over the epochs */
+} plot_ctx;
+
+/* K, the ops a run's architecture weights spread over: 5, or 4 when its
+ * config excludes none; the entropy's maximum is ln K. */
+static int run_ops(const ws_rundir *r)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(r->config, "exclude_none");
+    return cJSON_IsTrue(x) ? WS_OP_COUNT - 1 : WS_OP_COUNT;
+}
+
+/* The ceiling of each method (its runs share one config). */
+static void plot_ceilings(plot_ctx *c)
+{
+    for (int r = 0; r < c->n_runs; r++) c->k[c->M->of_run[r]] = run_ops(&c->runs[r]);
+    for (int m = 0; m < c->M->n; m++) c->lnk[m] = log((double)c->k[m]);
+}
+
+/* Per method m%d.dat: epoch, entropy / ln K (mean, std), plotted accuracy
+ * (mean, std), runs; and the ranges of mean -/+ std. */
+static int plot_series(plot_ctx *c, ws_error *err)
+{
+    double *be = malloc((size_t)c->n_runs * sizeof *be), *ba = malloc((size_t)c->n_runs * sizeof *ba);
+    int rc = 0;
+    c->lo_e = c->lo_a = INFINITY, c->hi_e = c->hi_a = -INFINITY;
+    if (!be || !ba) rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
+    for (int m = 0; m < c->M->n && !rc; m++) {
+        char name[32];
+        snprintf(name, sizeof name, "m%d.dat", m);
+        FILE *f = plot_file(c->pl, name, err);
+        if (!f) {
+            rc = err->code;
+            break;
+        }
+        fprintf(f, "# epoch entropy/lnK_mean entropy/lnK_std acc_mean acc_std runs\n");
+        for (int k = 0; k < c->n_ep; k++) {
+            size_t cnt = 0;
+            for (int r = 0; r < c->n_runs; r++) {
+                int pos = c->M->of_run[r] == m ? epoch_pos(&c->runs[r], c->epochs[k]) : -1;
+                if (pos < 0) continue;
+                be[cnt] = c->runs[r].entropy[pos] / c->lnk[m];
+                ba[cnt] = c->tcol ? c->tcol[c->runs[r].arch[pos]] : 0.0;
+                cnt++;
+            }
+            if (!cnt) continue;
+            double me, se, ma, sa;
+            ws_stats_mean_std(be, cnt, &me, &se);
+            ws_stats_mean_std(ba, cnt, &ma, &sa);
+            c->lo_e = fmin(c->lo_e, me - se), c->hi_e = fmax(c->hi_e, me + se);
+            c->lo_a = fmin(c->lo_a, ma - sa), c->hi_a = fmax(c->hi_a, ma + sa);
+            fprintf(f, "%d %.10g %.10g %.10g %.10g %zu\n", c->epochs[k], me, se, ma, sa, cnt);
+        }
+        if (fclose(f) != 0) rc = ws_error_set(err, WS_EIO, "%s: write failed", name);
+    }
+    free(be);
+    free(ba);
+    return rc;
+}
+
+/* Opens the script `name`.gp for plots/`name`.png. */
+static FILE *plot_begin(plot_ctx *c, const char *name, const char *title, const char *xl,
+                        const char *yl, ws_error *err)
+{
+    char gp[80], png[80];
+    snprintf(gp, sizeof gp, "%s.gp", name);
+    snprintf(png, sizeof png, "%s.png", name);
+    FILE *g = plot_file(c->pl, gp, err);
+    if (!g) return NULL;
+    const char *tmp = out_add(c->os, c->dir, png);
+    if (!tmp) {
+        fclose(g);
+        ws_error_set(err, WS_ESTATE, "report: too many outputs");
+        return NULL;
+    }
+    gp_header(g, tmp, title, xl, yl);
+    return g;
+}
+
+static int plot_end(plot_ctx *c, FILE *g, ws_error *err)
+{
+    if (fclose(g) != 0) return ws_error_set(err, WS_EIO, "report: cannot write a plot script");
+    return run_gnuplot(c->pl, c->pl->files[c->pl->n_files - 1], err);
+}
+
+/* The x axis over the epochs: every epoch ticked when there are few. */
+static void plot_epoch_axis(const plot_ctx *c, FILE *g)
+{
+    if (c->epochs[c->n_ep - 1] - c->epochs[0] <= 20) fprintf(g, "set xtics 1\n");
+    fprintf(g, "set xrange [%d:%d]\n", c->epochs[0], c->epochs[c->n_ep - 1]);
+}
+
+/* entropy.png: entropy / ln K per method, 1 = uniform over the K ops. */
+static int plot_entropy(plot_ctx *c, ws_error *err)
+{
+    int k4 = 0, k5 = 0;
+    for (int m = 0; m < c->M->n; m++) k4 |= c->k[m] == 4, k5 |= c->k[m] == 5;
+    char title[300];
+    snprintf(title, sizeof title,
+             "Architecture entropy / its maximum ln K (mean over seeds, band ±1 std)\\nK = "
+             "ops per edge:%s%s",
+             k5 ? " 5 (ln 5 = 1.609)" : "",
+             k4 ? (k5 ? ", 4 with 'none' excluded (ln 4 = 1.386)"
+                      : " 4, 'none' excluded (ln 4 = 1.386)")
+                : "");
+    FILE *g = plot_begin(c, "entropy", title, "search epoch",
+                         "mean edge entropy / ln K  (1 = uniform)", err);
+    if (!g) return err->code;
+    plot_epoch_axis(c, g);
+    gp_yrange(g, c->lo_e, fmax(c->hi_e, 1.0), 1e-4);
+    fprintf(g, "set style fill transparent solid 0.15 noborder\nplot 1 with lines dt 2 lw 1.5 "
+               "lc rgb '#777777' title 'uniform (1)'");
+    for (int m = 0; m < c->M->n; m++)
+        fprintf(g,
+                ", '%s/m%d.dat' using 1:($2-$3):($2+$3) with filledcurves lc rgb '%s' notitle"
+                ", '' using 1:2 with linespoints lw 2 pt %d ps 1.1 dt %d lc rgb '%s' "
+                "title '%s (K = %d)'",
+                c->pl->tmpdir, m, method_colour(m), 4 + m % 10, 1 + m % 5, method_colour(m),
+                c->M->name[m], c->k[m]);
+    fprintf(g, "\n");
+    return plot_end(c, g, err);
+}
+
+/* trajectory.png: the plotted accuracy of each epoch's derived architecture,
+ * one panel per method on a common y range. */
+static int plot_trajectory(plot_ctx *c, ws_error *err)
+{
+    FILE *g = plot_file(c->pl, "trajectory.gp", err);
+    if (!g) return err->code;
+    const char *png = out_add(c->os, c->dir, "trajectory.png");
+    if (!png) {
+        fclose(g);
+        return ws_error_set(err, WS_ESTATE, "report: too many outputs");
+    }
+    int cols = c->M->n < 4 ? c->M->n : 4, rows = (c->M->n + cols - 1) / cols;
+    fprintf(g,
+            "set terminal pngcairo size %d,%d font 'DejaVu Sans,11' noenhanced\nset output '%s'\n"
+            "set grid lc rgb '#dddddd'\nset border 3\nset xtics nomirror\nset ytics nomirror\n"
+            "set style fill transparent solid 0.2 noborder\nunset key\n",
+            cols * 300 + 100, rows * 280 + 90, png);
+    plot_epoch_axis(c, g);
+    double hi = isnan(c->oracle) ? c->hi_a : fmax(c->hi_a, c->oracle);
+    gp_yrange(g, c->lo_a, hi, 0.5);
+    fprintf(g,
+            "set multiplot layout %d,%d title \"True accuracy of the architecture derived after "
+            "each epoch: %s/%s (%%) from the table\\nmean over seeds, band ±1 std (ddof=0)%s\"\n"
+            "set xlabel 'search epoch'\n",
+            rows, cols, c->col->bench, c->col->metric,
+            isnan(c->oracle) ? "" : "; dashed: the best in the table");
+    for (int m = 0; m < c->M->n; m++) {
+        fprintf(g, "set title '%s'\nset ylabel '%s'\nplot ", c->M->name[m], m % cols ? "" : "accuracy (%)");
+        if (!isnan(c->oracle))
+            fprintf(g, "%.10g with lines dt 2 lw 1.5 lc rgb 'black', ", c->oracle);
+        fprintf(g,
+                "'%s/m%d.dat' using 1:($4-$5):($4+$5) with filledcurves lc rgb '%s', '' using 1:4 "
+                "with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s'\n",
+                c->pl->tmpdir, m, method_colour(m), method_colour(m));
+    }
+    fprintf(g, "unset multiplot\n");
+    return plot_end(c, g, err);
+}
+
+/* final.png: per method the seeds' values (small) and mean ± std (large). */
+static int plot_final(plot_ctx *c, ws_error *err)
+{
+    FILE *f = plot_file(c->pl, "final.dat", err), *fs = f ? plot_file(c->pl, "seeds.dat", err) : NULL;
+    double *v = malloc((size_t)c->n_runs * sizeof *v);
+    double lo = INFINITY, hi = isnan(c->oracle) ? -INFINITY : c->oracle;
+    int rc = !f || !fs ? err->code : !v ? ws_error_set(err, WS_ENOMEM, "report: out of memory") : 0;
+    for (int m = 0; m < c->M->n && !rc; m++) {
+        long colour = strtol(method_colour(m) + 1, NULL, 16);
+        size_t cnt = 0;
+        for (int r = 0; r < c->n_runs; r++)
+            if (c->M->of_run[r] == m) v[cnt++] = c->tcol[c->runs[r].final_arch];
+        double mean, sd;
+        ws_stats_mean_std(v, cnt, &mean, &sd);
+        fprintf(f, "%d %.10g %.10g \"%s\" %ld\n", m, mean, sd, c->M->name[m], colour);
+        for (size_t i = 0; i < cnt; i++) {
+            fprintf(fs, "%d %.10g %ld\n", m, v[i], colour);
+            lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+        }
+        lo = fmin(lo, mean - sd), hi = fmax(hi, mean + sd);
+    }
+    free(v);
+    if (fs && fclose(fs) != 0 && !rc) rc = ws_error_set(err, WS_EIO, "report: cannot write seeds.dat");
+    if (f && fclose(f) != 0 && !rc) rc = ws_error_set(err, WS_EIO, "report: cannot write final.dat");
+    if (rc) return rc;
+    char title[600], yl[300];
+    snprintf(title, sizeof title,
+             "%s/%s of the final architecture per method\\n(filled: mean ± std over seeds, "
+             "ddof=0; open: each seed)",
+             c->col->bench, c->col->metric);
+    snprintf(yl, sizeof yl, "%s/%s (%%)", c->col->bench, c->col->metric);
+    FILE *g = plot_begin(c, "final", title, "", yl, err);
+    if (!g) return err->code;
+    gp_yrange(g, lo, hi, 0.5);
+    fprintf(g, "set xrange [-0.6:%f]\nset xtics rotate by 30 right\nset bmargin 6\nplot ",
+            c->M->n - 0.4);
+    if (!isnan(c->oracle))
+        fprintf(g, "%.10g with lines dt 2 lw 1.5 lc rgb 'black' title 'best in table (%.2f)', ",
+                c->oracle, c->oracle);
+    fprintf(g,
+            "'%s/seeds.dat' using 1:2:3 with points pt 6 ps 1.3 lc rgb variable title 'one seed', "
+            "'%s/final.dat' using 1:2:3:5:xtic(4) with yerrorbars pt 7 ps 2 lw 2 lc rgb variable "
+            "title 'mean ± std'\n",
+            c->pl->tmpdir, c->pl->tmpdir);
+    return plot_end(c, g, err);
+}
+
+/* oneshot.png: one-shot vs true accuracy, one colour per method, each
+ * method's Kendall tau-b (mean ± std over its runs) in the legend. */
+static int plot_oneshot(plot_ctx *c, const char *truth, ws_error *err)
+{
+    size_t total = 0;
+    for (int m = 0; m < c->M->n; m++) {
+        char name[32];
+        snprintf(name, sizeof name, "p%d.dat", m);
+        FILE *f = plot_file(c->pl, name, err);
+        if (!f) return err->code;
+        for (int r = 0; r < c->n_runs; r++) {
+            if (c->M->of_run[r] != m) continue;
+            for (size_t i = 0; i < c->runs[r].n_pairs; i++, total++)
+                fprintf(f, "%.10g %.10g\n", c->runs[r].pair_oneshot[i], c->runs[r].pair_true[i]);
+        }
+        if (fclose(f) != 0) return ws_error_set(err, WS_EIO, "report: cannot write %s", name);
+    }
+    char title[600], yl[300];
+    snprintf(title, sizeof title,
+             "One-shot vs true accuracy of the sampled architectures (%zu pairs)\\nlegend: "
+             "Kendall tau-b per method, mean ± std over its runs",
+             total);
+    snprintf(yl, sizeof yl, "true accuracy: %s (%%)", truth);
+    FILE *g = plot_begin(c, "oneshot", title,
+                         "one-shot accuracy with the supernet's shared weights (%)", yl, err);
+    if (!g) return err->code;
+    fprintf(g, "set key below horizontal maxcols 2 samplen 1\nplot ");
+    int first = 1;
+    for (int m = 0; m < c->M->n; m++) {
+        double tau[256];
+        size_t k = 0;
+        for (int r = 0; r < c->n_runs && k < 256; r++)
+            if (c->M->of_run[r] == m && c->runs[r].pairs)
+                tau[k++] = c->rc_vals[(size_t)r * (4 + WS_STATS_TOPK_COUNT) + 1];
+        if (!k) continue;
+        double mt, st;
+        ws_stats_mean_std(tau, k, &mt, &st);
+        fprintf(g, "%s'%s/p%d.dat' using 1:2 with points pt 7 ps 0.7 lc rgb '%s' title "
+                   "'%s: tau-b %.3f ± %.3f (%zu run%s)'",
+                first ? "" : ", ", c->pl->tmpdir, m, method_colour(m), c->M->name[m], mt, st, k,
+                k > 1 ? "s" : "");
+        first = 0;
+    }
+    fprintf(g, "\n");
+    return plot_end(c, g, err);
+}
+
+/* The truth metric the runs' eval_pairs.csv name (column "truth"), or a
+ * generic label for older files. */
+static const char *pairs_truth(const ws_rundir *runs, int n)
+{
+    for (int r = 0; r < n; r++) {
+        const ws_csv *c = runs[r].pairs;
+        int col = c ? ws_csv_col(c, "truth") : -1;
+        if (col >= 0 && c->n_rows) return ws_csv_cell(c, 0, col);
+    }
+    return "the table";
 }
 
 /* ---- the report ------------------------------------------------------------ */
@@ -408,11 +708,12 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
         }
         f = out_open(os, D, "entropy.csv", err);
         if (!f) goto fail;
-        fprintf(f, "method,seed,epoch,entropy\n");
+        fprintf(f, "method,seed,epoch,entropy,entropy_max\n");
         for (int r = 0; r < n_dirs; r++)
             for (int i = 0; i < runs[r].n_epochs; i++)
-                fprintf(f, "%s,%llu,%d,%.17g\n", runs[r].method, (unsigned long long)runs[r].seed,
-                        runs[r].epoch[i], runs[r].entropy[i]);
+                fprintf(f, "%s,%llu,%d,%.17g,%.17g\n", runs[r].method,
+                        (unsigned long long)runs[r].seed, runs[r].epoch[i], runs[r].entropy[i],
+                        log((double)run_ops(&runs[r])));
         if ((rc = out_close(f, os, err))) goto fail;
         if (t) {
             f = out_open(os, D, "trajectory.csv", err);
@@ -504,153 +805,17 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
             pl->tmpdir[0] = '\0';
             goto fail;
         }
-        /* per method, per epoch: mean and std of entropy and of true accuracy */
-        const double *tcol = t ? ws_table_column(t, cols[plot_col].bench, cols[plot_col].metric)
-                               : NULL;
-        double *buf_e = malloc((size_t)n_dirs * sizeof *buf_e);
-        double *buf_a = malloc((size_t)n_dirs * sizeof *buf_a);
-        if (!buf_e || !buf_a) {
-            free(buf_e);
-            free(buf_a);
-            rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
-            goto fail;
-        }
-        for (int m = 0; m < M.n && !rc; m++) {
-            char name[32];
-            snprintf(name, sizeof name, "m%d.dat", m);
-            FILE *f = plot_file(pl, name, err);
-            if (!f) {
-                rc = err->code;
-                break;
-            }
-            fprintf(f, "# epoch entropy_mean entropy_std acc_mean acc_std runs\n");
-            for (int k = 0; k < n_ep; k++) {
-                size_t cnt = 0;
-                for (int r = 0; r < n_dirs; r++) {
-                    if (M.of_run[r] != m) continue;
-                    int pos = epoch_pos(&runs[r], epochs[k]);
-                    if (pos < 0) continue;
-                    buf_e[cnt] = runs[r].entropy[pos];
-                    buf_a[cnt] = tcol ? tcol[runs[r].arch[pos]] : 0.0;
-                    cnt++;
-                }
-                if (!cnt) continue;
-                double me, se, ma, sa;
-                ws_stats_mean_std(buf_e, cnt, &me, &se);
-                ws_stats_mean_std(buf_a, cnt, &ma, &sa);
-                fprintf(f, "%d %.10g %.10g %.10g %.10g %zu\n", epochs[k], me, se, ma, sa, cnt);
-            }
-            if (fclose(f) != 0) rc = ws_error_set(err, WS_EIO, "%s: write failed", name);
-        }
-        free(buf_e);
-        free(buf_a);
-        if (rc) goto fail;
-        /* entropy.png */
-        FILE *g = plot_file(pl, "entropy.gp", err);
-        if (!g) goto fail;
-        const char *png = out_add(os, P, "entropy.png");
-        gp_header(g, png, "Entropy of the architecture weights (mean over seeds, ±1 std)",
-                  "epoch", "mean edge entropy (nats)");
-        if (epochs[n_ep - 1] - epochs[0] <= 20) fprintf(g, "set xtics 1\n");
-        fprintf(g, "set yrange [0:*]\nplot log(5) with lines dt 2 lw 2 lc rgb '#777777' title 'uniform "
-                   "over 5 ops (ln 5)'");
-        for (int m = 0; m < M.n; m++)
-            fprintf(g, ", '%s/m%d.dat' using 1:2:3 with yerrorlines title '%s'", pl->tmpdir, m,
-                    M.name[m]);
-        fprintf(g, "\n");
-        fclose(g);
-        if ((rc = run_gnuplot(pl, pl->files[pl->n_files - 1], err))) goto fail;
+        plot_ctx pc = {.pl = pl, .os = os, .dir = P, .runs = runs, .n_runs = n_dirs, .M = &M,
+                       .epochs = epochs, .n_ep = n_ep, .rc_vals = rc_vals, .oracle = NAN};
         if (t) {
-            const char *lab = cols[plot_col].label;
-            double orc = sum->oracle[plot_col];
-            g = plot_file(pl, "trajectory.gp", err);
-            if (!g) goto fail;
-            png = out_add(os, P, "trajectory.png");
-            char title[256];
-            snprintf(title, sizeof title,
-                     "True accuracy of the derived architecture (%s/%s; mean over seeds, ±1 std)",
-                     cols[plot_col].bench, cols[plot_col].metric);
-            char yl[160];
-            snprintf(yl, sizeof yl, "%s accuracy (%%)", lab);
-            gp_header(g, png, title, "epoch", yl);
-            if (epochs[n_ep - 1] - epochs[0] <= 20) fprintf(g, "set xtics 1\n");
-            fprintf(g, "plot %.10g with lines dt 2 lw 2 lc rgb 'black' title 'optimum (%.2f)'",
-                    orc, orc);
-            for (int m = 0; m < M.n; m++)
-                fprintf(g, ", '%s/m%d.dat' using 1:4:5 with yerrorlines title '%s'", pl->tmpdir,
-                        m, M.name[m]);
-            fprintf(g, "\n");
-            fclose(g);
-            if ((rc = run_gnuplot(pl, pl->files[pl->n_files - 1], err))) goto fail;
-            /* final.png: bars with error bars */
-            FILE *f = plot_file(pl, "final.dat", err);
-            if (!f) goto fail;
-            fprintf(f, "# x mean std runs method\n");
-            for (int m = 0; m < sum->n_methods; m++) {
-                size_t at = (size_t)m * (size_t)n_cols + (size_t)plot_col;
-                fprintf(f, "%d %.10g %.10g %d \"%s\"\n", m, sum->mean[at], sum->std[at],
-                        sum->n_runs[m], sum->method[m]);
-            }
-            fclose(f);
-            g = plot_file(pl, "final.gp", err);
-            if (!g) goto fail;
-            png = out_add(os, P, "final.png");
-            snprintf(title, sizeof title,
-                     "Final architecture: %s accuracy per method (mean ± std over seeds)", lab);
-            gp_header(g, png, title, "method", yl);
-            fprintf(g,
-                    "set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xrange [-0.7:%f]\n"
-                    "set yrange [0:100]\nplot '%s/final.dat' using 1:2:xtic(5) with boxes "
-                    "notitle, '' using 1:2:3 with yerrorbars lc rgb 'black' pt 0 notitle, "
-                    "%.10g with lines dt 2 lw 2 lc rgb 'black' title 'optimum (%.2f)'\n",
-                    sum->n_methods - 0.3, pl->tmpdir, orc, orc);
-            fclose(g);
-            if ((rc = run_gnuplot(pl, pl->files[pl->n_files - 1], err))) goto fail;
+            pc.col = &cols[plot_col];
+            pc.tcol = ws_table_column(t, pc.col->bench, pc.col->metric);
+            pc.oracle = sum->oracle[plot_col];
         }
-        if (any_pairs) {
-            FILE *f = plot_file(pl, "pairs.dat", err);
-            if (!f) goto fail;
-            size_t total = 0;
-            for (int r = 0; r < n_dirs; r++) total += runs[r].n_pairs;
-            double *xs = malloc((total ? total : 1) * sizeof *xs);
-            double *ys = malloc((total ? total : 1) * sizeof *ys);
-            if (!xs || !ys) {
-                free(xs);
-                free(ys);
-                fclose(f);
-                rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
-                goto fail;
-            }
-            size_t k = 0;
-            for (int r = 0; r < n_dirs; r++)
-                for (size_t i = 0; i < runs[r].n_pairs; i++) {
-                    xs[k] = runs[r].pair_oneshot[i];
-                    ys[k] = runs[r].pair_true[i];
-                    fprintf(f, "%.10g %.10g\n", xs[k], ys[k]);
-                    k++;
-                }
-            fclose(f);
-            double tau = NAN, rho = NAN;
-            rc = ws_stats_kendall_tau_b(xs, ys, total, &tau, err);
-            if (!rc) rc = ws_stats_spearman(xs, ys, total, &rho, err);
-            free(xs);
-            free(ys);
-            if (rc) goto fail;
-            g = plot_file(pl, "oneshot.gp", err);
-            if (!g) goto fail;
-            png = out_add(os, P, "oneshot.png");
-            char title[256];
-            snprintf(title, sizeof title,
-                     "One-shot vs true accuracy: Kendall tau-b = %.3f, Spearman rho = %.3f "
-                     "(n = %zu)",
-                     tau, rho, total);
-            gp_header(g, png, title, "one-shot accuracy with shared weights (%)",
-                      "true accuracy from the table (%)");
-            fprintf(g, "plot '%s/pairs.dat' using 1:2 with points pt 7 ps 0.6 notitle\n",
-                    pl->tmpdir);
-            fclose(g);
-            if ((rc = run_gnuplot(pl, pl->files[pl->n_files - 1], err))) goto fail;
-        }
+        plot_ceilings(&pc);
+        if ((rc = plot_series(&pc, err)) || (rc = plot_entropy(&pc, err))) goto fail;
+        if (t && ((rc = plot_trajectory(&pc, err)) || (rc = plot_final(&pc, err)))) goto fail;
+        if (any_pairs && (rc = plot_oneshot(&pc, pairs_truth(runs, n_dirs), err))) goto fail;
     }
     if ((rc = out_commit(os, err))) goto done;
 
