@@ -2,13 +2,17 @@
  * line "wsnas CMD: ... (try 'wsnas CMD --help')" with exit 2, "did you mean"
  * only for close names (commands, subcommands, options, methods, keys),
  * negative numbers read as values where an index is expected, and
- * `search --list-keys` (type, cpu and paper defaults, meaning per key). */
+ * `search --list-keys` (type, cpu and paper defaults, meaning per key), and
+ * `table attr` with the schema's attributes. */
 #include <criterion/criterion.h>
+#include <hdf5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
 #include "wsnas/config.h"
+#include "wsnas/table.h"
 
 static char out[1 << 16];
 
@@ -52,7 +56,7 @@ Test(cli, usage_errors_are_one_line)
         {"arch", "wsnas arch", "expected one architecture string or index, got 0"},
         {"arch 1 2", "wsnas arch", "expected one architecture string or index, got 2"},
         {"arch --Cx 3 1", "wsnas arch", "unknown option '--Cx'"},
-        {"table", "wsnas table", "expected a subcommand: import info query oracle build merge"},
+        {"table", "wsnas table", "expected a subcommand: import info query oracle build merge attr"},
         {"table quer x", "wsnas table", "unknown subcommand 'quer'; did you mean 'query'?"},
         {"table import x.csv", "wsnas table import", "missing -o OUT.h5"},
         {"table query x.h5", "wsnas table query", "expected 2 arguments, got 1"},
@@ -177,4 +181,126 @@ Test(cli, search_list_keys)
               out);
     cr_expect_eq(run("search --list-keys --method dartz"), 1);
     cr_expect(strstr(out, "did you mean 'darts'"), "%s", out);
+}
+
+/* A string attribute of an HDF5 object, or "" (caller's buffer). */
+static const char *h5_attr(const char *file, const char *obj, const char *key, char *buf,
+                           size_t n)
+{
+    buf[0] = '\0';
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return buf;
+    hid_t a = H5Aopen_by_name(f, obj, key, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0) {
+        hid_t t = H5Aget_type(a), mt = H5Tcopy(H5T_C_S1);
+        char *v = NULL;
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5T_CSET_UTF8);
+        if (H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v) >= 0 && v) {
+            snprintf(buf, n, "%s", v);
+            H5free_memory(v);
+        }
+        H5Tclose(mt);
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    H5Fclose(f);
+    return buf;
+}
+
+/* The schema's attributes on a new table; `table attr` sets attributes of a
+ * benchmark and of a metric and adds the schema's to an old table, values
+ * untouched; bad requests are one line. */
+Test(cli, table_attr_and_schema_attributes)
+{
+    const char *root = wsfx_root();
+    if (!root) cr_skip_test("WSNAS_ROOT unset");
+    char buf[512];
+    const char *fresh = wsfx_tmp_path("cli_schema.h5");
+    ws_error err = {0};
+    remove(fresh);
+    cr_assert_eq(ws_table_create(fresh, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(h5_attr(fresh, "archs/ops", "edge_order", buf, sizeof buf),
+                     "1<-0 2<-0 2<-1 3<-0 3<-1 3<-2");
+    cr_expect_str_eq(h5_attr(fresh, "archs/ops", "op_codes", buf, sizeof buf),
+                     "0=none 1=skip_connect 2=nor_conv_1x1 3=nor_conv_3x3 4=avg_pool_3x3");
+    static uint8_t mask[WS_ARCH_COUNT];
+    cr_assert_eq(ws_table_write_filled(fresh, "b", mask, &err), 0, "%s", err.msg);
+    cr_expect(strstr(h5_attr(fresh, "benchmarks/b/filled", "description", buf, sizeof buf),
+                     "not trained"),
+              "%s", buf);
+    /* an old table (written without them): attr adds them, values unchanged */
+    char src[700], cmd[2000];
+    snprintf(src, sizeof src, "%s/bench/fashion-mnist-small.h5", root);
+    const char *old = wsfx_tmp_path("cli_attr.h5");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, old);
+    cr_assert_eq(system(cmd), 0);
+    ws_table *before = NULL, *after = NULL;
+    cr_assert_eq(ws_table_open(old, &before, &err), 0, "%s", err.msg);
+    char args[2000];
+    snprintf(args, sizeof args, "table attr '%s' --schema", old);
+    cr_expect_eq(run(args), 0, "%s", out);
+    snprintf(args, sizeof args,
+             "table attr '%s' --bench fashion-mnist-small --metric train_seconds_4 unit=s "
+             "note='a b=c'", old);
+    cr_expect_eq(run(args), 0, "%s", out);
+    snprintf(args, sizeof args, "table attr '%s' --bench fashion-mnist-small description=all",
+             old);
+    cr_expect_eq(run(args), 0, "%s", out);
+    cr_assert_eq(ws_table_open(old, &after, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(ws_table_metric_attr(after, "fashion-mnist-small", "train_seconds_4", "unit"),
+                     "s");
+    cr_expect_str_eq(ws_table_metric_attr(after, "fashion-mnist-small", "train_seconds_4", "note"),
+                     "a b=c");
+    cr_expect_str_eq(ws_table_bench_attr(after, "fashion-mnist-small", "description"), "all");
+    cr_expect_str_eq(h5_attr(old, "archs/ops", "edge_order", buf, sizeof buf),
+                     "1<-0 2<-0 2<-1 3<-0 3<-1 3<-2");
+    for (int m = 0; m < ws_table_metric_count(before, "fashion-mnist-small"); m++) {
+        const char *name = ws_table_metric_name(before, "fashion-mnist-small", m);
+        const double *x = ws_table_column(before, "fashion-mnist-small", name),
+                     *y = ws_table_column(after, "fashion-mnist-small", name);
+        cr_assert(y, "%s lost", name);
+        cr_expect_eq(memcmp(x, y, WS_ARCH_COUNT * sizeof *x), 0, "%s changed", name);
+    }
+    ws_table_close(before);
+    ws_table_close(after);
+    /* the committed table (bench/fmnist-table-attrs.sh): a unit on every metric */
+    cr_assert_eq(ws_table_open(src, &before, &err), 0, "%s", err.msg);
+    for (int m = 0; m < ws_table_metric_count(before, "fashion-mnist-small"); m++) {
+        const char *name = ws_table_metric_name(before, "fashion-mnist-small", m);
+        cr_expect(ws_table_metric_attr(before, "fashion-mnist-small", name, "unit"),
+                  "%s: %s has no unit", src, name);
+    }
+    cr_expect(!strstr(ws_table_bench_attr(before, "fashion-mnist-small", "description"),
+                      "random sample"),
+              "the description still says 'random sample'");
+    ws_table_close(before);
+    /* the nb201 preset sets units too */
+    const char *sh = wsfx_shared_dir();
+    if (!sh) return;
+    const char *imp = wsfx_tmp_path("cli_preset.h5");
+    snprintf(args, sizeof args, "table import --preset nb201 '%s/nb201/nb201_merged.csv' -o '%s'",
+             sh, imp);
+    cr_assert_eq(run(args), 0, "%s", out);
+    cr_assert_eq(ws_table_open(imp, &after, &err), 0, "%s", err.msg);
+    for (int b = 0; b < ws_table_benchmark_count(after); b++) {
+        const char *bench = ws_table_benchmark_name(after, b);
+        for (int m = 0; m < ws_table_metric_count(after, bench); m++)
+            cr_expect_str_eq(ws_table_metric_attr(after, bench, ws_table_metric_name(after, bench, m),
+                                                  "unit"),
+                             "%");
+    }
+    ws_table_close(after);
+    snprintf(args, sizeof args, "table attr '%s' --bench fashion-mnist-small --metric nope u=1",
+             old);
+    cr_expect_eq(run(args), 1, "%s", out);
+    cr_expect(strstr(out, "wsnas table attr: ") && strstr(out, "no benchmark metric "
+                                                                "fashion-mnist-small/nope"),
+              "%s", out);
+    snprintf(args, sizeof args, "table attr '%s' --schema --bench b", old);
+    cr_expect_eq(run(args), 2, "%s", out);
+    snprintf(args, sizeof args, "table attr '%s' --bench b novalue", old);
+    cr_expect_eq(run(args), 2, "%s", out);
+    cr_expect(strstr(out, "'novalue': expected KEY=VALUE"), "%s", out);
 }

@@ -212,6 +212,13 @@ Test(tablebuild, build_fills_classes_and_recipe)
     ws_build_recipe_format(&r, text, sizeof text, &err);
     cr_expect_str_eq(ws_table_bench_attr(t, "toy", "recipe"), text);
     cr_expect_str_eq(ws_table_bench_attr(t, "toy", "recipe_C"), "2");
+    /* every metric says its unit */
+    for (int m = 0; m < ws_table_metric_count(t, "toy"); m++) {
+        const char *name = ws_table_metric_name(t, "toy", m),
+                   *unit = ws_table_metric_attr(t, "toy", name, "unit");
+        cr_expect(unit && !strcmp(unit, strstr(name, "seconds") ? "s" : "%"), "%s: unit %s",
+                  name, unit ? unit : "(none)");
+    }
     ws_table_close(t);
     /* no sidecar left; a second run trains nothing */
     char pf[1200];

@@ -10,11 +10,15 @@
  *   /archs/arch_str          15625 fixed-length strings (128 bytes, NUL
  *                            terminated, ASCII): the official architecture
  *                            string of index i at row i.
+ *                            Attribute description.
  *   /archs/ops               uint8 [15625][6]: op codes per edge (edge order
  *                            1<-0 2<-0 2<-1 3<-0 3<-1 3<-2; 0=none
  *                            1=skip_connect 2=nor_conv_1x1 3=nor_conv_3x3
  *                            4=avg_pool_3x3).  Readers check every row
- *                            against the official enumeration.
+ *                            against the official enumeration.  String
+ *                            attributes edge_order ("1<-0 2<-0 ..."),
+ *                            op_codes ("0=none 1=skip_connect ...") and
+ *                            description.
  *   /benchmarks/<bench>      one group per benchmark setting, e.g. cifar10,
  *                            cifar10-valid, cifar100, ImageNet16-120 or a
  *                            user-built one.  Its attributes are strings
@@ -26,14 +30,17 @@
  *                            float64 [15625], row = official index, NaN =
  *                            missing.  Names like test_acc_200,
  *                            valid_acc_200, test_acc_12, valid_acc_12,
- *                            train_seconds_200.  String attributes: `split`,
+ *                            train_seconds_200.  String attributes: `unit`
+ *                            ("%" for accuracies, "nats" for losses, "s" for
+ *                            times; every writer of wsnas sets it), `split`,
  *                            `epochs`, `source`, `description`, and
  *                            optionally `better` = "higher" | "lower" (if
  *                            absent: "lower" when the name contains "loss",
  *                            "seconds" or "time", else "higher").
  *   /benchmarks/<bench>/filled
  *                            optional uint8 [15625]: 1 where a row has been
- *                            filled (used by incremental table builds).
+ *                            filled (used by incremental table builds);
+ *                            attributes description and unit ("flag").
  *   Other datasets (non-float, not `filled`) and subgroups of a benchmark
  *   group are ignored by the reader.  Accuracies are in percent.
  *
@@ -124,6 +131,13 @@ int ws_table_write_filled(const char *path, const char *bench, const uint8_t *ma
  * creating the group if needed. */
 int ws_table_set_bench_attr(const char *path, const char *bench, const char *key,
                             const char *value, ws_error *err);
+/* Sets a string attribute of an existing metric (or of `filled`);
+ * WS_ENOTFOUND if absent.  Values are not touched. */
+int ws_table_set_metric_attr(const char *path, const char *bench, const char *metric,
+                             const char *key, const char *value, ws_error *err);
+/* Writes the schema's descriptive attributes (on /archs/arch_str,
+ * /archs/ops and every filled mask) into a table written before them. */
+int ws_table_add_schema_attrs(const char *path, ws_error *err);
 
 /* ---- Import from CSV / JSON ------------------------------------------------
  * Inputs: CSV files (header row; one architecture-string column, default

@@ -16,14 +16,15 @@
 
 static void table_usage(FILE *f)
 {
-    fprintf(f, "usage: wsnas table <import|info|query|oracle|build|merge> ...  (wsnas table <sub> "
+    fprintf(f, "usage: wsnas table <import|info|query|oracle|build|merge|attr> ...  (wsnas table <sub> "
                "--help)\n"
                "  import  build a table file from CSV / JSON inputs\n"
                "  info    list benchmarks, metrics, attributes and fill counts\n"
                "  query   all metrics of one architecture, with rank and percentile\n"
                "  oracle  the best architecture of a benchmark\n"
                "  build   train architectures from scratch into a benchmark (resumable, MPI)\n"
-               "  merge   join shards of a built benchmark\n");
+               "  merge   join shards of a built benchmark\n"
+               "  attr    set attributes of a benchmark or metric (values untouched)\n");
 }
 
 static void import_usage(FILE *f)
@@ -615,6 +616,64 @@ static int cmd_build(int argc, char **argv)
     return rc;
 }
 
+static void attr_usage(FILE *f)
+{
+    fprintf(f, "usage: wsnas table attr FILE --bench B [--metric M] KEY=VALUE...\n"
+               "       wsnas table attr FILE --schema\n"
+               "Sets string attributes of benchmark B's group, or of its metric M (or of its\n"
+               "filled mask: --metric filled); --schema adds the schema's descriptive attributes\n"
+               "(op codes and edge order on /archs/ops, descriptions on /archs/arch_str and the\n"
+               "filled masks) to a table written before them.  Values are not touched: the\n"
+               "file is copied to FILE.tmp, changed and renamed.\n"
+               "  --bench B      the benchmark\n"
+               "  --metric M     a metric of B (or filled) instead of B's group\n"
+               "  --schema       the schema attributes\n"
+               "  -h, --help     this help\n");
+}
+
+static int cmd_attr(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"bench", required_argument, NULL, 'b'},
+        {"metric", required_argument, NULL, 'm'},
+        {"schema", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *bench = NULL, *metric = NULL;
+    int c, schema = 0;
+    optind = 1;
+    while ((c = ws_cli_getopt(argc, argv, "h", opts)) != -1) {
+        switch (c) {
+        case 'b': bench = optarg; break;
+        case 'm': metric = optarg; break;
+        case 's': schema = 1; break;
+        case 'h': attr_usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (optind >= argc) return ws_cli_usage_error("expected FILE");
+    const char *path = argv[optind++];
+    if (schema && (bench || metric || optind < argc))
+        return ws_cli_usage_error("--schema takes no --bench, --metric or KEY=VALUE");
+    if (!schema && (!bench || optind >= argc))
+        return ws_cli_usage_error("expected --bench B and at least one KEY=VALUE (or --schema)");
+    ws_error err = {0};
+    if (schema)
+        return ws_table_add_schema_attrs(path, &err) ? ws_cli_fail("table attr", &err) : 0;
+    for (int i = optind; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i] || eq - argv[i] >= WS_TABLE_NAME_MAX)
+            return ws_cli_usage_error("'%s': expected KEY=VALUE", argv[i]);
+        char key[WS_TABLE_NAME_MAX];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+        int rc = metric ? ws_table_set_metric_attr(path, bench, metric, key, eq + 1, &err)
+                        : ws_table_set_bench_attr(path, bench, key, eq + 1, &err);
+        if (rc) return ws_cli_fail("table attr", &err);
+    }
+    return 0;
+}
+
 static void merge_usage(FILE *f)
 {
     fprintf(f, "usage: wsnas table merge -o OUT.h5 --bench NAME IN.h5...\n"
@@ -658,7 +717,8 @@ static int cmd_merge(int argc, char **argv)
 int ws_cmd_table(int argc, char **argv)
 {
     if (argc < 2)
-        return ws_cli_usage_error("expected a subcommand: import info query oracle build merge");
+        return ws_cli_usage_error(
+            "expected a subcommand: import info query oracle build merge attr");
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
         table_usage(stdout);
@@ -669,7 +729,8 @@ int ws_cmd_table(int argc, char **argv)
         ws_cmd_fn fn;
     } subs[] = {{"import", "table import", cmd_import}, {"info", "table info", cmd_info},
                 {"query", "table query", cmd_query},    {"oracle", "table oracle", cmd_oracle},
-                {"build", "table build", cmd_build},    {"merge", "table merge", cmd_merge}};
+                {"build", "table build", cmd_build},    {"merge", "table merge", cmd_merge},
+                {"attr", "table attr", cmd_attr}};
     const char *names[WS_ARRAY_LEN(subs)];
     for (size_t i = 0; i < WS_ARRAY_LEN(subs); i++) {
         names[i] = subs[i].name;

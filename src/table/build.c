@@ -339,10 +339,12 @@ static int state_write(const build_state *s, const char *out, const char *base, 
     /* per seed, then means */
     for (int k = 0; !rc && k < r->n_seeds; k++) {
         snprintf(text, sizeof text, "%u", (unsigned)r->seeds[k]);
-        const char *va[] = {"split", "valid", "epochs", ep, "seed", text, "source",
-                            "wsnas table build", NULL};
-        const char *ta[] = {"split", "test", "epochs", ep, "seed", text, "source",
-                            "wsnas table build", NULL};
+        const char *va[] = {"split", "valid", "epochs", ep, "seed", text, "unit", "%",
+                            "description", "top-1 accuracy on the recipe's valid images, one seed",
+                            "source", "wsnas table build", NULL};
+        const char *ta[] = {"split", "test", "epochs", ep, "seed", text, "unit", "%",
+                            "description", "top-1 accuracy on the recipe's test images, one seed",
+                            "source", "wsnas table build", NULL};
         metric_name(name, sizeof name, "valid_acc", r->epochs, &r->seeds[k]);
         rc = ws_h5_write_column(f, out, bench, name, s->valid[k], va, err);
         metric_name(name, sizeof name, "test_acc", r->epochs, &r->seeds[k]);
@@ -360,12 +362,15 @@ static int state_write(const build_state *s, const char *out, const char *base, 
             col[i] = m / r->n_seeds;
         }
         const char *a[] = {"split", which ? "test" : "valid", "epochs", ep, "seed", "mean",
+                           "unit", "%", "description",
+                           which ? "top-1 accuracy on the recipe's test images, mean over seeds"
+                                 : "top-1 accuracy on the recipe's valid images, mean over seeds",
                            "source", "wsnas table build", NULL};
         metric_name(name, sizeof name, which ? "test_acc" : "valid_acc", r->epochs, NULL);
         rc = ws_h5_write_column(f, out, bench, name, col, a, err);
     }
     if (!rc) {
-        const char *a[] = {"epochs", ep, "description",
+        const char *a[] = {"epochs", ep, "unit", "s", "description",
                            "wall seconds of one seed's training, mean over seeds", "source",
                            "wsnas table build", NULL};
         metric_name(name, sizeof name, "train_seconds", r->epochs, NULL);

@@ -71,6 +71,31 @@ static int h5_set_str_attr(hid_t obj, const char *key, const char *value, const 
     return rc;
 }
 
+/* The schema's descriptive attributes (table.h): key, value, ..., NULL. */
+static const char *const ops_attrs[] = {
+    "description", "op code of each edge of architecture i (row i)",
+    "edge_order", "1<-0 2<-0 2<-1 3<-0 3<-1 3<-2",
+    "op_codes", "0=none 1=skip_connect 2=nor_conv_1x1 3=nor_conv_3x3 4=avg_pool_3x3",
+    NULL};
+static const char *const arch_str_attrs[] = {
+    "description", "official NB201 architecture string of index i (row i)", NULL};
+static const char *const filled_attrs[] = {
+    "description", "1 where the row holds measured values, 0 where the architecture was not "
+                   "trained (its values are NaN)",
+    "unit", "flag", NULL};
+
+/* Sets string attributes (key, value, ..., NULL) on the object `name` in loc. */
+static int h5_set_attrs_on(hid_t loc, const char *name, const char *const *attrs,
+                           const char *where, ws_error *err)
+{
+    hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
+    if (o < 0) return ws_error_set(err, WS_EFORMAT, "%s: no object '%s'", where, name);
+    int rc = 0;
+    for (size_t i = 0; !rc && attrs[i]; i += 2) rc = h5_set_str_attr(o, attrs[i], attrs[i + 1], where, err);
+    H5Oclose(o);
+    return rc;
+}
+
 /* Writes a new dataset `name` in loc: `rank` dims, file type ftype, memory
  * type mtype. */
 static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t *dims, hid_t ftype,
@@ -126,7 +151,9 @@ int ws_h5_create(const char *path, hid_t *file, ws_error *err)
     }
     const hsize_t d1[1] = {WS_ARCH_COUNT}, d2[2] = {WS_ARCH_COUNT, WS_EDGES};
     if ((rc = h5_write_dataset(g, "arch_str", 1, d1, t, t, strs, path, err)) ||
-        (rc = h5_write_dataset(g, "ops", 2, d2, H5T_STD_U8LE, H5T_NATIVE_UINT8, ops, path, err)))
+        (rc = h5_write_dataset(g, "ops", 2, d2, H5T_STD_U8LE, H5T_NATIVE_UINT8, ops, path, err)) ||
+        (rc = h5_set_attrs_on(g, "arch_str", arch_str_attrs, path, err)) ||
+        (rc = h5_set_attrs_on(g, "ops", ops_attrs, path, err)))
         goto done;
     ws_h5_close_id(&g);
     if ((g = H5Gcreate2(f, "benchmarks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
@@ -270,7 +297,34 @@ int ws_h5_write_filled(hid_t file, const char *path, const char *bench, const ui
     if (!rc)
         rc =
             h5_write_dataset(g, "filled", 1, dims, H5T_STD_U8LE, H5T_NATIVE_UINT8, mask, path, err);
+    if (!rc) rc = h5_set_attrs_on(g, "filled", filled_attrs, path, err);
     ws_h5_close_id(&g);
+    return rc;
+}
+
+/* The schema's descriptive attributes on /archs and every benchmark's
+ * filled mask (for tables written before they existed). */
+static int h5_schema_attrs(hid_t file, const char *path, ws_error *err)
+{
+    int rc = h5_set_attrs_on(file, "archs/arch_str", arch_str_attrs, path, err);
+    if (!rc) rc = h5_set_attrs_on(file, "archs/ops", ops_attrs, path, err);
+    hid_t b = rc ? -1 : H5Gopen2(file, "benchmarks", H5P_DEFAULT);
+    if (!rc && b < 0) rc = ws_error_set(err, WS_EFORMAT, "%s: no /benchmarks group", path);
+    H5G_info_t info;
+    if (!rc && H5Gget_info(b, &info) < 0)
+        rc = ws_error_set(err, WS_EFORMAT, "%s: /benchmarks", path);
+    for (hsize_t i = 0; !rc && i < info.nlinks; i++) {
+        char name[WS_TABLE_NAME_MAX + 16];
+        if (H5Lget_name_by_idx(b, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, WS_TABLE_NAME_MAX,
+                               H5P_DEFAULT) < 0) {
+            rc = ws_error_set(err, WS_EFORMAT, "%s: /benchmarks entry %llu", path,
+                              (unsigned long long)i);
+            break;
+        }
+        strcat(name, "/filled");
+        if (H5Lexists(b, name, H5P_DEFAULT) > 0) rc = h5_set_attrs_on(b, name, filled_attrs, path, err);
+    }
+    ws_h5_close_id(&b);
     return rc;
 }
 
@@ -290,7 +344,7 @@ int ws_h5_set_bench_attr(hid_t file, const char *path, const char *bench, const 
 
 /* ---- atomic path-based writers ---------------------------------------------- */
 
-enum modify_kind { MOD_COLUMN, MOD_FILLED, MOD_ATTR };
+enum modify_kind { MOD_COLUMN, MOD_FILLED, MOD_ATTR, MOD_METRIC_ATTR, MOD_SCHEMA };
 
 typedef struct table_mod {
     int kind;
@@ -319,6 +373,19 @@ static int table_modify(const char *path, const table_mod *mod, ws_error *err)
         rc = ws_h5_write_column(f, path, mod->bench, mod->metric, mod->values, mod->attrs, err);
         break;
     case MOD_FILLED: rc = ws_h5_write_filled(f, path, mod->bench, mod->mask, err); break;
+    case MOD_METRIC_ATTR: {
+        char obj[2 * WS_TABLE_NAME_MAX + 16], where[2 * WS_TABLE_NAME_MAX + 600];
+        snprintf(obj, sizeof obj, "benchmarks/%s/%s", mod->bench, mod->metric);
+        snprintf(where, sizeof where, "%s: /%s", path, obj);
+        if (H5Lexists(f, "benchmarks", H5P_DEFAULT) <= 0 || H5Lexists(f, obj, H5P_DEFAULT) <= 0)
+            rc = ws_error_set(err, WS_ENOTFOUND, "%s: no benchmark metric %s/%s", path, mod->bench,
+                              mod->metric);
+        else
+            rc = h5_set_attrs_on(f, obj, (const char *const[]){mod->key, mod->value, NULL}, where,
+                                 err);
+        break;
+    }
+    case MOD_SCHEMA: rc = h5_schema_attrs(f, path, err); break;
     default: rc = ws_h5_set_bench_attr(f, path, mod->bench, mod->key, mod->value, err); break;
     }
     int crc = ws_h5_close(f, tmp, rc ? NULL : err);
@@ -351,6 +418,24 @@ int ws_table_write_column(const char *path, const char *bench, const char *metri
 int ws_table_write_filled(const char *path, const char *bench, const uint8_t *mask, ws_error *err)
 {
     table_mod m = {.kind = MOD_FILLED, .bench = bench, .mask = mask};
+    return table_modify(path, &m, err);
+}
+
+int ws_table_set_metric_attr(const char *path, const char *bench, const char *metric,
+                             const char *key, const char *value, ws_error *err)
+{
+    if (ws_table_check_name("benchmark", bench, err) || ws_table_check_name("metric", metric, err) ||
+        ws_table_check_name("attribute", key, err))
+        return WS_EINVAL;
+    if (!value) return ws_error_set(err, WS_EINVAL, "attribute '%s' has no value", key);
+    table_mod m = {.kind = MOD_METRIC_ATTR, .bench = bench, .metric = metric, .key = key,
+                   .value = value};
+    return table_modify(path, &m, err);
+}
+
+int ws_table_add_schema_attrs(const char *path, ws_error *err)
+{
+    table_mod m = {.kind = MOD_SCHEMA};
     return table_modify(path, &m, err);
 }
 
