@@ -170,11 +170,19 @@ enum ws_bn_mode {
 int ws_oneshot_parse_bn(const char *s, int *mode, ws_error *err);
 /* Top-1 accuracy (%) of each architecture with the path fixed (SINGLE mix)
  * on the held-out images x (n_images, Cin, S, S; normalised) in batches of
- * `batch` (<= the network's max_batch).  The BN buffers are restored after
- * every architecture, so the scores do not depend on the order. */
+ * `batch` (<= the network's max_batch).  The BN buffers end as they began,
+ * so the scores do not depend on the order.  Batch and running statistics
+ * on a supernet without partial channels use the forward-only scorer
+ * (ws_net_score_arch), architectures in product-rank order; the scores are
+ * the same bits as ordinary forwards give. */
 int ws_oneshot_score(struct ws_net *net, const ws_space *sp, const int *archs, int n_archs,
                      const float *x, const int *y, int n_images, int batch, int bn_mode,
                      const float *cx, const int *cy, int n_calib, double *acc, ws_error *err);
+
+/* 0 sends ws_oneshot_score through ordinary forwards in every mode (tests
+ * compare both routes); 1 (default) enables the forward-only scorer.  Not
+ * thread-safe: set it between calls. */
+void ws_oneshot_set_fast(int on);
 
 /* ---- `wsnas eval`: one search run end to end ----------------------------- */
 typedef struct ws_oneshot_opts {

@@ -127,6 +127,21 @@ int ws_net_pc_channels(const ws_net *net, int cell, int e, int *out);
 /* Logits (B, classes) of the last forward. */
 const float *ws_net_logits(const ws_net *net);
 
+/* ---- One-shot scoring (forward only) --------------------------------------- */
+/* Scoring of single-path architectures with the shared weights on one batch
+ * x (B, Cin, H, W): begin runs the stem; every score_arch then gives the
+ * same mean cross-entropy, logits (ws_net_logits) and top-1 hits as
+ * ws_net_forward(net, x, labels, B, mix, batch_stats, correct) with mix =
+ * WS_MIX_SINGLE and sel = a, but moves no BN running estimate, skips edges
+ * that cannot influence the output and reuses the first cell's nodes that
+ * the previous architecture of this batch computed from the same ops
+ * (ordering architectures by ws_arch_product_rank makes that frequent).
+ * batch_stats = 1: batch statistics in every BN; 0: running statistics where
+ * tracked.  Supernets without partial channels only; no backward after it;
+ * any ws_net_forward ends the batch. */
+void ws_net_score_begin(ws_net *net, const float *x, const int *labels, int B, int batch_stats);
+float ws_net_score_arch(ws_net *net, const ws_arch *a, int *correct);
+
 /* ---- Optimisation -------------------------------------------------------- */
 typedef struct ws_sgd {
     float lr, momentum, weight_decay;

@@ -1,14 +1,18 @@
 /* oneshot_net.c: one-shot accuracy of architectures with the shared
  * supernet weights (methods.md §3.2): the path of each architecture is
  * fixed (WS_MIX_SINGLE) and its top-1 accuracy measured on a fixed held-out
- * set, with BatchNorm in one of three modes.  The network's BN buffers are
- * restored after every architecture, so scores do not depend on order. */
+ * set, with BatchNorm in one of three modes.  Batch and running statistics
+ * use the supernet's forward-only scorer (ws_net_score_arch); recalibration
+ * runs ordinary forwards and restores the network's BN buffers after every
+ * architecture, so scores never depend on order. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "wsnas/eval.h"
 #include "wsnas/supernet.h"
 
+static int g_fast = 1;
+void ws_oneshot_set_fast(int on) { g_fast = on; }
 
 int ws_oneshot_parse_bn(const char *s, int *mode, ws_error *err)
 {
@@ -35,6 +39,52 @@ static long count_correct(ws_net *net, const ws_mix *mix, const float *x, const 
     return hits;
 }
 
+/* Positions 0..n-1 of archs in ws_arch_product_rank order (edge 1<-0
+ * outermost), so consecutive architectures share their leading ops. */
+typedef struct rank_pos {
+    int rank, pos;
+} rank_pos;
+static int rank_pos_cmp(const void *a, const void *b)
+{
+    const rank_pos *x = a, *y = b;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* Batch or running statistics without recalibration: the forward-only
+ * scorer of the supernet (ws_net_score_arch: the same hits as
+ * count_correct), batches outer, architectures in product-rank order. */
+static int score_fast(ws_net *net, const ws_space *sp, const int *archs, int n_archs,
+                      const float *x, const int *y, int n_images, int batch, int batch_stats,
+                      size_t img, double *acc, ws_error *err)
+{
+    rank_pos *ord = malloc((size_t)(n_archs ? n_archs : 1) * sizeof *ord);
+    long *hits = calloc((size_t)(n_archs ? n_archs : 1), sizeof *hits);
+    if (!ord || !hits) {
+        free(ord);
+        free(hits);
+        return ws_error_set(err, WS_ENOMEM, "one-shot: out of memory");
+    }
+    for (int a = 0; a < n_archs; a++) {
+        ws_arch ar = ws_space_arch(sp, archs[a]);
+        ord[a] = (rank_pos){ws_arch_product_rank(&ar), a};
+    }
+    qsort(ord, (size_t)n_archs, sizeof *ord, rank_pos_cmp);
+    for (int i = 0; i < n_images; i += batch) {
+        int B = n_images - i < batch ? n_images - i : batch;
+        ws_net_score_begin(net, x + (size_t)i * img, y + i, B, batch_stats);
+        for (int k = 0; k < n_archs; k++) {
+            ws_arch ar = ws_space_arch(sp, archs[ord[k].pos]);
+            int c = 0;
+            ws_net_score_arch(net, &ar, &c);
+            hits[ord[k].pos] += c;
+        }
+    }
+    for (int a = 0; a < n_archs; a++) acc[a] = 100.0 * (double)hits[a] / (double)n_images;
+    free(ord);
+    free(hits);
+    return 0;
+}
+
 int ws_oneshot_score(ws_net *net, const ws_space *sp, const int *archs, int n_archs,
                      const float *x, const int *y, int n_images, int batch, int bn_mode,
                      const float *cx, const int *cy, int n_calib, double *acc, ws_error *err)
@@ -47,6 +97,9 @@ int ws_oneshot_score(ws_net *net, const ws_space *sp, const int *archs, int n_ar
     if (bn_mode == WS_BN_RECALIBRATE && (!cx || !cy || n_calib < 1))
         return ws_error_set(err, WS_EINVAL, "one-shot: recalibration needs calibration images");
     size_t img = (size_t)cfg->in_channels * (size_t)cfg->in_size * (size_t)cfg->in_size;
+    if (bn_mode != WS_BN_RECALIBRATE && !cfg->standalone && cfg->pc_k == 1 && g_fast)
+        return score_fast(net, sp, archs, n_archs, x, y, n_images, batch,
+                          bn_mode == WS_BN_BATCH, img, acc, err);
     size_t nbuf = 0;
     float *buf = ws_net_buffers(net, &nbuf);
     float *saved = malloc((nbuf ? nbuf : 1) * sizeof *saved);

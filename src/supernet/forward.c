@@ -180,13 +180,15 @@ static double sum_all(ws_net *net, const float *a, int C, size_t M)
 }
 
 /* BN forward: batch statistics when training or when running stats are not
- * tracked (updating them only when training), else running statistics. */
-static void bn_forward(ws_bn *bn, float *out, const float *inp, const float *g, const float *b,
-                       int C, int M, int train)
+ * tracked (updating them only when training, unless net->stats_frozen),
+ * else running statistics. */
+static void bn_forward(const ws_net *net, ws_bn *bn, float *out, const float *inp,
+                       const float *g, const float *b, int C, int M, int train)
 {
     if (train || !bn->rm) {
+        int upd = train && !net->stats_frozen;
         ws_batchnorm_forward_train(out, bn->xhat, bn->mean, bn->rstd, inp, g, b,
-                                   train ? bn->rm : NULL, train ? bn->rv : NULL, BN_MOMENTUM,
+                                   upd ? bn->rm : NULL, upd ? bn->rv : NULL, BN_MOMENTUM,
                                    BN_EPS, C, M);
         bn->train_stats = 1;
     } else {
@@ -249,10 +251,49 @@ static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, i
  * holds the conv output y: xhat = (y - mean) * rstd is recomputed wherever
  * it is needed, never stored), then for every channel (256 KB at stage 1, so
  * its operands stay in L2) the BN statistics are formed and the weighted
- * sum is built tile by tile in an L1 buffer and added to the destination
- * once.  One parallel region serves the whole edge. */
+ * sum is added to the destination in one pass (edge_combine).  One
+ * parallel region serves the whole edge. */
 
-#define EDGE_TILE 1024 /* floats of the per-thread L1 tile */
+
+/* One channel of an edge's weighted sum: o[i] = (first ? 0 : o[i]) +
+ * c_0 x_0[i] + ... + (a_0 y_0[i] + b_0) + ..., added left to right with
+ * every product and sum rounded on its own (no fused multiply-add): the
+ * plain terms x_s = src[s] + ch*M with coefficients c, the conv terms y_k
+ * with a = sc[k], b = sh[k]. */
+static void edge_combine(float *o, int first, int ns, const float *const *src, const float *c,
+                         int ch, size_t M, int nb, const float *const *y, const float *a,
+                         const float *b)
+{
+    const float *x[2];
+    for (int s = 0; s < ns; s++) x[s] = src[s] + (size_t)ch * M;
+    size_t i = 0;
+#ifdef __AVX512F__
+    __m512 vc[2], va[2], vb[2];
+    for (int s = 0; s < ns; s++) vc[s] = _mm512_set1_ps(c[s]);
+    for (int k = 0; k < nb; k++) va[k] = _mm512_set1_ps(a[k]), vb[k] = _mm512_set1_ps(b[k]);
+    for (; i + 16 <= M; i += 16) {
+        __m512 v = first ? _mm512_setzero_ps() : _mm512_loadu_ps(o + i);
+        for (int s = 0; s < ns; s++)
+            v = _mm512_add_ps(v, _mm512_mul_ps(vc[s], _mm512_loadu_ps(x[s] + i)));
+        for (int k = 0; k < nb; k++)
+            v = _mm512_add_ps(v, _mm512_add_ps(_mm512_mul_ps(va[k], _mm512_loadu_ps(y[k] + i)), vb[k]));
+        _mm512_storeu_ps(o + i, v);
+    }
+#endif
+    for (; i < M; i++) {
+        float v = first ? 0.0f : o[i];
+        for (int s = 0; s < ns; s++) {
+            float p = c[s] * x[s][i];
+            v += p;
+        }
+        for (int k = 0; k < nb; k++) {
+            float p = a[k] * y[k][i];
+            p += b[k];
+            v += p;
+        }
+        o[i] = v;
+    }
+}
 
 typedef struct edge_terms {
     int nsrc, nbn;
@@ -335,7 +376,7 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
                 double var = v / (double)M;
                 rs = (float)(1.0 / sqrt(var + BN_EPS));
                 muf = (float)mu;
-                if (train && bn->rm) {
+                if (train && bn->rm && !net->stats_frozen) {
                     bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
                     double unb = M > 1 ? v / (double)(M - 1) : var;
                     bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
@@ -350,24 +391,7 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
             sc[k] = gs * rs;
             sh[k] = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f) - sc[k] * muf;
         }
-        float *o = dst + (size_t)ch * M;
-        float tile[EDGE_TILE];
-        for (size_t i0 = 0; i0 < M; i0 += EDGE_TILE) {
-            size_t n = M - i0 < EDGE_TILE ? M - i0 : EDGE_TILE;
-            if (first) memset(tile, 0, n * sizeof *tile);
-            else memcpy(tile, o + i0, n * sizeof *tile);
-            for (int s = 0; s < t.nsrc; s++) {
-                const float *x = t.src[s] + (size_t)ch * M + i0;
-                float c = t.scf[s];
-                for (size_t i = 0; i < n; i++) tile[i] += c * x[i];
-            }
-            for (int k = 0; k < t.nbn; k++) {
-                const float *yk = y[k] + i0;
-                float a = sc[k], b = sh[k];
-                for (size_t i = 0; i < n; i++) tile[i] += a * yk[i] + b;
-            }
-            memcpy(o + i0, tile, n * sizeof *tile);
-        }
+        edge_combine(dst + (size_t)ch * M, first, t.nsrc, t.src, t.scf, ch, M, t.nbn, y, sc, sh);
     }
 }
 
@@ -589,35 +613,51 @@ static double pc_edge_backward(ws_net *net, ws_cell *cell, int e, const float *d
 
 /* ---- the cell -------------------------------------------------------------- */
 
-static void cell_forward(ws_net *net, ws_cell *cell, const float *x, int train)
+void ws_cell_plan_own_(ws_cell *cell, ws_cell_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    for (int i = 1; i < 4; i++) plan->node[i] = cell->nodebuf[i];
+    for (int j = 0; j < 3; j++) plan->relu[j] = cell->relu[j], plan->pool[j] = cell->pool[j];
+    for (int e = 0; e < WS_EDGES; e++) plan->live[e] = 1;
+}
+
+void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
+                          const ws_cell_plan *pl)
 {
     const ws_mix *mix = &net->mix;
     int C = cell->C;
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     cell->node[0] = x;
-    for (int j = 0; j < 3; j++) cell->relu_used[j] = cell->pool_used[j] = 0;
+    for (int i = 1; i < 4; i++) cell->node[i] = pl->node[i];
+    for (int j = 0; j < 3; j++)
+        if (!pl->keep[j]) cell->relu_used[j] = cell->pool_used[j] = 0;
     for (int e = 0; e < WS_EDGES; e++) cell->pc_ran[e] = 0;
     for (int i = 1; i < 4; i++) {
-        float *node = cell->nodebuf[i];
-        int first = 1;
+        if (pl->keep[i]) continue;
+        float *node = pl->node[i];
+        int first = 1, any = 0;
         float scal = 0.0f;
         for (int e = 0; e < WS_EDGES; e++) {
-            if (ws_edge_dst[e] != i) continue;
+            if (ws_edge_dst[e] != i || !pl->live[e]) continue;
             int j = ws_edge_src[e];
             int ops[WS_OP_COUNT];
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
             scal += s;
+            any = 1;
             if (cell->Cp) {
                 pc_edge_forward(net, cell, e, cell->node[j], node, ops, coef, nops, train, first);
                 first = 0;
                 continue;
             }
-            edge_forward(net, cell, e, ops, coef, nops, cell->node[j], C, cell->relu[j],
-                         &cell->relu_used[j], cell->pool[j], &cell->pool_used[j], node, first,
+            edge_forward(net, cell, e, ops, coef, nops, cell->node[j], C, pl->relu[j],
+                         &cell->relu_used[j], pl->pool[j], &cell->pool_used[j], node, first,
                          train);
             if (nops) first = 0;
         }
+        int read = i == 3;
+        for (int e = 0; e < WS_EDGES; e++) read |= ws_edge_src[e] == i && pl->live[e];
+        if (!any && !read) continue; /* nothing reads node i: not computed */
         if (first || scal != 0.0f) add_scalar(node, scal, n, first);
     }
 }
@@ -689,17 +729,17 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
 
 /* ---- reduction block, stem, head ---------------------------------------- */
 
-static void red_forward(ws_net *net, ws_redblock *r, const float *x, int train)
+void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train)
 {
     int B = net->B, H = r->H, W = r->W, Ho = H / 2, Wo = W / 2;
     size_t Mo = (size_t)B * Ho * Wo;
     ws_relu_forward(r->relu_a, x, (size_t)r->Cin * B * H * W);
     ws_conv2d_forward(net->scr_a, r->relu_a, r->wa, B, r->Cin, H, W, r->Cout, 3, 2, 1, net->work);
-    bn_forward(&r->bna, r->out_a, net->scr_a, r->bna.g, r->bna.b, r->Cout, (int)Mo, train);
+    bn_forward(net, &r->bna, r->out_a, net->scr_a, r->bna.g, r->bna.b, r->Cout, (int)Mo, train);
     ws_relu_forward(r->relu_b, r->out_a, (size_t)r->Cout * Mo);
     ws_conv2d_forward(net->scr_a, r->relu_b, r->wb, B, r->Cout, Ho, Wo, r->Cout, 3, 1, 1,
                       net->work);
-    bn_forward(&r->bnb, r->out, net->scr_a, r->bnb.g, r->bnb.b, r->Cout, (int)Mo, train);
+    bn_forward(net, &r->bnb, r->out, net->scr_a, r->bnb.g, r->bnb.b, r->Cout, (int)Mo, train);
     ws_avgpool2_forward(r->pooled, x, r->Cin, B, H, W);
     ws_conv2d_forward(net->scr_a, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1, 1, 0,
                       net->work);
@@ -738,18 +778,11 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     ws_relu_backward(dx, net->scr_c, x, nin);
 }
 
-float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, const ws_mix *mix,
-                     int train, int *correct)
+void ws_net_stem_forward_(ws_net *net, const float *x, const int *labels, int B, int train)
 {
     const ws_net_config *c = &net->cfg;
     WS_ASSERT(B >= 1 && B <= c->max_batch);
-    WS_ASSERT(c->standalone || mix != NULL);
     net->B = B;
-    net->last_train = train;
-    if (mix)
-        net->mix = *mix;
-    else
-        ws_mix_init(&net->mix, WS_MIX_SINGLE);
     memcpy(net->labels, labels, (size_t)B * sizeof *labels);
     int S = c->in_size, Cin = c->in_channels;
     size_t HW = (size_t)S * S;
@@ -760,27 +793,50 @@ float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, cons
             memcpy(net->x_in + ((size_t)ch * B + b) * HW, x + ((size_t)b * Cin + ch) * HW,
                    HW * sizeof(float));
     ws_conv2d_forward(net->scr_a, net->x_in, net->stem_w, B, Cin, S, S, c->C, 3, 1, 1, net->work);
-    bn_forward(&net->stem_bn, net->stem_out, net->scr_a, net->stem_bn.g, net->stem_bn.b, c->C,
-               (int)(B * HW), train);
+    bn_forward(net, &net->stem_bn, net->stem_out, net->scr_a, net->stem_bn.g, net->stem_bn.b,
+               c->C, (int)(B * HW), train);
+}
+
+float ws_net_head_forward_(ws_net *net, const float *x, int train, int *correct)
+{
+    int B = net->B, Cf = net->Cf;
+    size_t Mf = (size_t)B * net->Hf * net->Hf;
+    bn_forward(net, &net->head_bn, net->head_bn_out, x, net->head_bn.g, net->head_bn.b, Cf,
+               (int)Mf, train);
+    ws_relu_forward(net->head_relu, net->head_bn_out, Cf * Mf);
+    ws_gap_forward(net->gap, net->head_relu, Cf, B, net->Hf, net->Hf);
+    ws_linear_forward(net->logits, net->gap, net->fc_w, net->fc_b, B, Cf, net->cfg.classes);
+    return ws_crossentropy_forward(net->probs, net->logits, net->labels, B, net->cfg.classes,
+                                   correct);
+}
+
+float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, const ws_mix *mix,
+                     int train, int *correct)
+{
+    const ws_net_config *c = &net->cfg;
+    WS_ASSERT(c->standalone || mix != NULL);
+    net->last_train = train;
+    net->stats_frozen = 0;
+    net->score.ready = 0; /* the stem and cell buffers are overwritten */
+    if (mix)
+        net->mix = *mix;
+    else
+        ws_mix_init(&net->mix, WS_MIX_SINGLE);
+    ws_net_stem_forward_(net, x, labels, B, train);
     const float *cur = net->stem_out;
     for (int k = 0; k < net->n_cells; k++) {
         if (k > 0 && k % c->N == 0) {
             ws_redblock *r = &net->red[k / c->N - 1];
-            red_forward(net, r, cur, train);
+            ws_net_red_forward_(net, r, cur, train);
             cur = r->out;
         }
-        cell_forward(net, &net->cells[k], cur, train);
+        ws_cell_plan plan;
+        ws_cell_plan_own_(&net->cells[k], &plan);
+        ws_net_cell_forward_(net, &net->cells[k], cur, train, &plan);
         cur = net->cells[k].node[3];
     }
-    int Cf = net->Cf;
-    size_t Mf = (size_t)B * net->Hf * net->Hf;
-    bn_forward(&net->head_bn, net->head_bn_out, cur, net->head_bn.g, net->head_bn.b, Cf, (int)Mf,
-               train);
-    ws_relu_forward(net->head_relu, net->head_bn_out, Cf * Mf);
-    ws_gap_forward(net->gap, net->head_relu, Cf, B, net->Hf, net->Hf);
-    ws_linear_forward(net->logits, net->gap, net->fc_w, net->fc_b, B, Cf, c->classes);
     net->have_forward = 1;
-    return ws_crossentropy_forward(net->probs, net->logits, labels, B, c->classes, correct);
+    return ws_net_head_forward_(net, cur, train, correct);
 }
 
 static void net_backward(ws_net *net, ws_mix_grad *dmix)

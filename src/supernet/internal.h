@@ -68,6 +68,14 @@ typedef struct ws_redblock {
     float *out;           /* block output */
 } ws_redblock;
 
+/* One-shot scoring state (score.c): the batch of ws_net_score_begin and what
+ * cell 0's nodes 1 and 2 hold (a code of the ops they were computed with; 0:
+ * nothing usable), so consecutive architectures that share them skip them. */
+typedef struct ws_score_state {
+    int ready, batch_stats, node0_ok;
+    int sig[3];
+} ws_score_state;
+
 struct ws_net {
     ws_net_config cfg;
     ws_tensor_info *tensors;
@@ -110,6 +118,35 @@ struct ws_net {
     int wgrad;                       /* this backward accumulates weight gradients */
     int *labels;                     /* max_batch */
     ws_mix mix;                      /* copy of the mix used */
+    int stats_frozen;                /* BN running estimates are not updated (scoring) */
+    ws_score_state score;
 };
+
+/* ---- pieces of the forward pass (forward.c), composed by ws_net_forward and
+ * by the one-shot scorer (score.c) ---------------------------------------- */
+
+/* Buffers and shortcuts of one cell's forward: nodes 1..3 are written to
+ * node[1..3], relu(node j) and avgpool3(node j) to relu[j] and pool[j];
+ * live[e] = 0 skips edge e (scoring: its term cannot reach node 3, or is
+ * exactly zero); keep[j] = 1: node j (j >= 1) already holds its value, and
+ * for every j its relu and pool as the cell's relu_used / pool_used flags
+ * say, from the previous call with this plan's buffers.  A node 1 or 2
+ * without a live edge in or out is not computed. */
+typedef struct ws_cell_plan {
+    float *node[4], *relu[3], *pool[3];
+    int live[WS_EDGES], keep[4];
+} ws_cell_plan;
+
+/* The plan of an ordinary forward: the cell's own buffers, every edge. */
+void ws_cell_plan_own_(ws_cell *cell, ws_cell_plan *plan);
+/* Input layout conversion and the stem (sets net->B and the labels). */
+void ws_net_stem_forward_(ws_net *net, const float *x, const int *labels, int B, int train);
+void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
+                          const ws_cell_plan *plan);
+void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train);
+/* Head from the last cell's output x: logits, then the mean cross-entropy. */
+float ws_net_head_forward_(ws_net *net, const float *x, int train, int *correct);
+/* Edges that can influence node 3 from node 0 in architecture a (net.c). */
+void ws_arch_live_edges_(const ws_arch *a, int live[WS_EDGES]);
 
 #endif

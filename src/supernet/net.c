@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "wsnas/nn.h"
@@ -98,7 +99,7 @@ static void layout_bn(layout_ctx *lc, ws_bn *bn, int C, size_t M, int affine, in
 }
 
 /* Edges that can influence node 3 from node 0 in architecture a. */
-static void live_edges(const ws_arch *a, int live[WS_EDGES])
+void ws_arch_live_edges_(const ws_arch *a, int live[WS_EDGES])
 {
     int from0[4] = {1, 0, 0, 0}, to3[4] = {0, 0, 0, 1};
     for (int e = 0; e < WS_EDGES; e++) /* edges sorted by destination */
@@ -153,7 +154,7 @@ static void layout(layout_ctx *lc)
             cell->C = Cs;
             cell->H = cell->W = Hs;
             if (c->standalone)
-                live_edges(&c->arch, cell->live);
+                ws_arch_live_edges_(&c->arch, cell->live);
             else
                 for (int e = 0; e < WS_EDGES; e++) cell->live[e] = 1;
             int Cc = c->pc_k > 1 ? Cs / c->pc_k : Cs; /* channels the ops see */
@@ -297,11 +298,20 @@ static int check_config(const ws_net_config *c, ws_error *err)
     return 0;
 }
 
+/* Blocks of 2 MB or more are 2 MB-aligned and asked to be backed by
+ * transparent huge pages: the activations are 1-16 MB per tensor, walked by
+ * 16-64 channel streams at once, and with 4 KB pages every stream misses the
+ * TLB each 4 KB (and the first touch costs a page fault per 4 KB). */
+#define HUGE_BYTES ((size_t)2 << 20)
 static void *alloc_floats(size_t n)
 {
     void *p = NULL;
-    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
-    memset(p, 0, (n ? n : 1) * sizeof(float));
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    if (posix_memalign(&p, bytes >= HUGE_BYTES ? HUGE_BYTES : 64, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= HUGE_BYTES) madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure is harmless */
+#endif
+    memset(p, 0, bytes);
     return p;
 }
 

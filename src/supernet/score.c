@@ -1,0 +1,103 @@
+/* score.c: forward-only passes of single-path architectures for one-shot
+ * scoring (methods.md 3.2).  ws_net_score_begin runs the stem on a batch;
+ * every ws_net_score_arch then runs one architecture (WS_MIX_SINGLE) on it and
+ * gives the same loss, logits and hits as ws_net_forward with that mix, but:
+ *   - no BN running estimate moves and nothing is kept for a backward pass;
+ *   - edges whose term cannot reach node 3 (or, with batch statistics, is
+ *     an op of an all-zero node) are skipped: they change no output bit;
+ *   - the stem, and the first cell's nodes 1 and 2 with their relu/avgpool,
+ *     are reused from the previous architecture when it computed them from
+ *     the same ops (an order that groups leading ops, e.g. by product rank,
+ *     makes that frequent);
+ *   - cells 2..N of a stage write into two alternating buffer sets instead
+ *     of their own, so the activations stay in cache longer.
+ * Every kernel, and every sum, runs as in ws_net_forward, so the results are
+ * the same bits (tests/test_supernet.c compares every isomorphism class). */
+#include <string.h>
+
+#include "internal.h"
+
+void ws_net_score_begin(ws_net *net, const float *x, const int *labels, int B, int batch_stats)
+{
+    const ws_net_config *c = &net->cfg;
+    WS_ASSERT(!c->standalone && c->pc_k == 1);
+    net->have_forward = 0; /* no backward after scoring */
+    net->stats_frozen = 1;
+    ws_net_stem_forward_(net, x, labels, B, batch_stats);
+    net->score = (ws_score_state){.ready = 1, .batch_stats = batch_stats};
+}
+
+/* Edges whose term can reach node 3 (not none, into a node that reaches
+ * node 3).  With batch statistics also only edges out of nodes that node 0
+ * reaches: any other node is zero, and so is every op of it (BN of a
+ * constant), which is not so with running statistics. */
+static void score_live(const ws_arch *a, int batch_stats, int lv[WS_EDGES])
+{
+    if (batch_stats) {
+        ws_arch_live_edges_(a, lv);
+        return;
+    }
+    int to3[4] = {0, 0, 0, 1};
+    for (int e = WS_EDGES - 1; e >= 0; e--) /* edges sorted by destination */
+        if (a->op[e] != WS_OP_NONE && to3[ws_edge_dst[e]]) to3[ws_edge_src[e]] = 1;
+    for (int e = 0; e < WS_EDGES; e++) lv[e] = a->op[e] != WS_OP_NONE && to3[ws_edge_dst[e]];
+}
+
+/* Codes of what nodes 1 and 2 of a cell hold after the forward for live
+ * edges lv (0: the node is not computed; see ws_net_cell_forward_): node 1
+ * its edge's op or 6 for zeros; node 2 both edges' ops and, when edge 2
+ * (1 -> 2) runs, node 1's code. */
+static void node_codes(const ws_arch *a, const int lv[WS_EDGES], int code[3])
+{
+    int c1 = lv[0] || lv[2] || lv[4] ? (lv[0] ? 1 + a->op[0] : 6) : 0;
+    int t1 = lv[1] ? 1 + a->op[1] : 0, t2 = lv[2] ? 1 + a->op[2] : 0;
+    code[0] = 0;
+    code[1] = c1;
+    code[2] = lv[1] || lv[2] || lv[5] ? 1 + t1 + 6 * t2 + 36 * (t2 ? c1 : 0) : 0;
+}
+
+/* The plan of cell k: cell 0 keeps its own buffers and reuses what the
+ * scoring state says they hold; cells i >= 1 of a stage use the buffer sets
+ * of the stage's cells 1 and 2 in turn (the input, cell i-1's node 3, is
+ * never in the set cell i writes). */
+static void score_plan(ws_net *net, int k, const int lv[WS_EDGES], const int code[3],
+                       ws_cell_plan *pl)
+{
+    int N = net->cfg.N, i = k % N;
+    int own = i == 0 ? k : k - i + 1 + (i - 1) % 2;
+    ws_cell_plan_own_(&net->cells[own], pl);
+    memcpy(pl->live, lv, sizeof pl->live);
+    if (k != 0) return;
+    ws_score_state *s = &net->score;
+    pl->keep[0] = s->node0_ok;
+    for (int j = 1; j < 3; j++) pl->keep[j] = code[j] != 0 && code[j] == s->sig[j];
+}
+
+float ws_net_score_arch(ws_net *net, const ws_arch *a, int *correct)
+{
+    const ws_net_config *c = &net->cfg;
+    ws_score_state *s = &net->score;
+    WS_ASSERT(s->ready);
+    ws_mix_init(&net->mix, WS_MIX_SINGLE);
+    memcpy(net->mix.sel, a->op, sizeof net->mix.sel);
+    int lv[WS_EDGES], code[3];
+    score_live(a, s->batch_stats, lv);
+    node_codes(a, lv, code);
+    int train = s->batch_stats;
+    const float *cur = net->stem_out;
+    for (int k = 0; k < net->n_cells; k++) {
+        if (k > 0 && k % c->N == 0) {
+            ws_redblock *r = &net->red[k / c->N - 1];
+            ws_net_red_forward_(net, r, cur, train);
+            cur = r->out;
+        }
+        ws_cell_plan pl;
+        score_plan(net, k, lv, code, &pl);
+        ws_net_cell_forward_(net, &net->cells[k], cur, train, &pl);
+        cur = net->cells[k].node[3];
+    }
+    s->node0_ok = 1;
+    for (int j = 1; j < 3; j++) /* a node not computed keeps what it held */
+        if (code[j]) s->sig[j] = code[j];
+    return ws_net_head_forward_(net, cur, train, correct);
+}
