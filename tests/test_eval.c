@@ -701,6 +701,46 @@ Test(eval, oneshot_score_order_independent_and_matches_forward)
     ws_net_free(net);
 }
 
+/* The forward-only scorer (ws_oneshot_set_fast(1), the default) against
+ * ordinary forwards (0): the same accuracies for batch and running
+ * statistics over several batches (the last one short), at C = 8 on 16x16
+ * inputs (Winograd 3x3 convolutions). */
+Test(eval, oneshot_score_fast_equals_forwards)
+{
+    ws_net_config nc = {.C = 8, .N = 2, .in_channels = 3, .in_size = 16, .classes = 10,
+                        .max_batch = 16, .cell_bn_affine = 0, .cell_bn_track = 1, .pc_k = 1};
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&nc, &err);
+    ws_space *sp = ws_space_alloc();
+    cr_assert(net && sp, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 8, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    enum { NI = 40, IMG = 3 * 16 * 16, NA = 24 };
+    static float x[NI * IMG];
+    static int y[NI], archs[NA];
+    for (int i = 0; i < NI * IMG; i++) x[i] = (float)ws_pcg32_normal(&rng);
+    for (int i = 0; i < NI; i++) y[i] = (int)ws_pcg32_bounded(&rng, 10);
+    ws_mix full;
+    ws_mix_init(&full, WS_MIX_FULL);
+    ws_net_forward(net, x, y, 16, &full, 1, NULL); /* running statistics away from 0/1 */
+    for (int i = 0; i < NA; i++) archs[i] = (int)ws_pcg32_bounded(&rng, WS_ARCH_COUNT);
+    for (int mode = WS_BN_BATCH; mode <= WS_BN_RUNNING; mode++) {
+        double a[NA], b[NA];
+        ws_oneshot_set_fast(0);
+        cr_assert_eq(ws_oneshot_score(net, sp, archs, NA, x, y, NI, 16, mode, NULL, NULL, 0, a,
+                                      &err), 0, "%s", err.msg);
+        ws_oneshot_set_fast(1);
+        cr_assert_eq(ws_oneshot_score(net, sp, archs, NA, x, y, NI, 16, mode, NULL, NULL, 0, b,
+                                      &err), 0, "%s", err.msg);
+        for (int i = 0; i < NA; i++)
+            cr_expect_eq(a[i], b[i], "mode %d architecture %d: forwards %g, scorer %g", mode,
+                         archs[i], a[i], b[i]);
+    }
+    ws_space_free(sp);
+    ws_net_free(net);
+}
+
 /* A tiny real search (Fashion-MNIST, C=4, 8x8, 2 epochs) and `wsnas eval` on it. */
 Test(eval, eval_cli_on_a_tiny_search)
 {

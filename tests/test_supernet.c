@@ -4,8 +4,9 @@
  * gradient, BN running statistics, architecture gradients, parameters after
  * clip + Nesterov SGD, Adam, eval-mode logits.  Also: finite differences of
  * the architecture gradient, determinism, checkpoint round trip and corrupt
- * files, no allocation in a training step, config errors, and a learning
- * test on real Fashion-MNIST. */
+ * files, no allocation in a training step, config errors, the one-shot
+ * scorer against ordinary forwards, and a learning test on real
+ * Fashion-MNIST. */
 #include <criterion/criterion.h>
 #include <malloc.h>
 #include <math.h>
@@ -472,6 +473,100 @@ Test(supernet, deterministic)
     cfg.max_batch = 8;
     expect_deterministic(&cfg, "full-mix");
 }
+
+/* ---- one-shot scorer -------------------------------------------------------- */
+typedef struct rank_idx {
+    int rank, index;
+} rank_idx;
+static int rank_idx_cmp(const void *a, const void *b)
+{
+    const rank_idx *x = a, *y = b;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* ws_net_score_arch against ws_net_forward (SINGLE mix) on every isomorphism
+ * class in product-rank order (so the first cell's nodes are reused as in
+ * wsnas eval): the same loss, hits and logits bit for bit, with batch
+ * statistics and with (perturbed) running statistics, and the BN buffers
+ * untouched.  C = 4 N = 2 on 8x8 inputs runs the direct 3x3 kernels.  With
+ * n_max below 6,466: a random sample of n_max classes in random order. */
+static void score_every_class(int threads, int track, int n_max)
+{
+    ws_nn_init(threads);
+    ws_net_config cfg = small_config(0, track, NULL);
+    cfg.N = 2;
+    ws_error err = {0};
+    ws_net *net = ws_net_alloc(&cfg, &err);
+    ws_space *sp = ws_space_alloc();
+    cr_assert(net && sp, "%s", err.msg);
+    ws_pcg32 rng;
+    ws_pcg32_stream(&rng, 11, WS_STREAM_INIT);
+    ws_net_init(net, &rng);
+    size_t nb;
+    float *buf = ws_net_buffers(net, &nb);
+    for (size_t i = 0; i < nb; i++) /* means near 0, variances near 1 */
+        buf[i] = i % 2 ? 0.5f + (float)ws_pcg32_double(&rng) : 0.3f * (float)ws_pcg32_normal(&rng);
+    float *saved = malloc(nb * sizeof *saved);
+    static float x[4 * 3 * 64];
+    int y[4];
+    for (int i = 0; i < 4 * 3 * 64; i++) x[i] = (float)ws_pcg32_normal(&rng);
+    for (int i = 0; i < 4; i++) y[i] = (int)ws_pcg32_bounded(&rng, 10);
+    memcpy(saved, buf, nb * sizeof *buf);
+    static rank_idx ord[WS_ARCH_COUNT];
+    int n = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        if (ws_space_iso_class(sp, i) != i) continue;
+        ws_arch a = ws_space_arch(sp, i);
+        ord[n++] = (rank_idx){ws_arch_product_rank(&a), i};
+    }
+    cr_assert_eq(n, WS_ISO_CLASSES);
+    qsort(ord, (size_t)n, sizeof *ord, rank_idx_cmp);
+    if (n > n_max) { /* a random sample in random order: other reuse patterns */
+        for (int i = 0; i < n_max; i++) {
+            int j = i + (int)ws_pcg32_bounded(&rng, (uint32_t)(n - i));
+            rank_idx t = ord[i];
+            ord[i] = ord[j];
+            ord[j] = t;
+        }
+        n = n_max;
+    }
+    for (int bs = 1; bs >= 0; bs--) {
+        int bad = 0;
+        for (int k = 0; k < n; k += 64) { /* blocks: forwards, then the scorer on them */
+            int m = n - k < 64 ? n - k : 64, hits[64];
+            float loss[64], logits[64][40];
+            for (int i = 0; i < m; i++) {
+                ws_arch a = ws_space_arch(sp, ord[k + i].index);
+                ws_mix mix;
+                ws_mix_init(&mix, WS_MIX_SINGLE);
+                memcpy(mix.sel, a.op, sizeof mix.sel);
+                loss[i] = ws_net_forward(net, x, y, 4, &mix, bs, &hits[i]);
+                memcpy(logits[i], ws_net_logits(net), sizeof logits[i]);
+                memcpy(buf, saved, nb * sizeof *buf);
+            }
+            ws_net_score_begin(net, x, y, 4, bs);
+            for (int i = 0; i < m; i++) {
+                ws_arch a = ws_space_arch(sp, ord[k + i].index);
+                int c = -1;
+                float l = ws_net_score_arch(net, &a, &c);
+                int same = l == loss[i] && c == hits[i] &&
+                           !memcmp(ws_net_logits(net), logits[i], sizeof logits[i]);
+                if (!same && bad++ < 5)
+                    cr_expect(0, "threads %d track %d batch_stats %d: architecture %d: loss %.9g "
+                                 "vs %.9g, hits %d vs %d", threads, track, bs, ord[k + i].index,
+                              l, loss[i], c, hits[i]);
+            }
+        }
+        cr_expect_eq(bad, 0, "batch_stats %d: %d classes differ", bs, bad);
+        cr_expect_arr_eq(buf, saved, nb * sizeof *buf, "the scorer moved BN buffers");
+    }
+    free(saved);
+    ws_space_free(sp);
+    ws_net_free(net);
+}
+
+Test(supernet, score_arch_equals_forward_every_class) { score_every_class(1, 1, WS_ISO_CLASSES); }
+Test(supernet, score_arch_equals_forward_2_threads) { score_every_class(2, 0, 700); }
 
 static char *tmp_path(const char *name)
 {
