@@ -626,6 +626,7 @@ Test(eval, baseline_cli_time_budget_and_runs_csv)
 }
 
 /* ---- one-shot scores with the shared weights --------------------------------- */
+#include "wsnas/nn.h"
 #include "wsnas/supernet.h"
 
 Test(eval, oneshot_score_order_independent_and_matches_forward)
@@ -704,9 +705,11 @@ Test(eval, oneshot_score_order_independent_and_matches_forward)
 /* The forward-only scorer (ws_oneshot_set_fast(1), the default) against
  * ordinary forwards (0): the same accuracies for batch and running
  * statistics over several batches (the last one short), at C = 8 on 16x16
- * inputs (Winograd 3x3 convolutions). */
+ * inputs (Winograd 3x3 convolutions), at 2 threads (two copies of the
+ * network score architectures side by side). */
 Test(eval, oneshot_score_fast_equals_forwards)
 {
+    ws_nn_init(2);
     ws_net_config nc = {.C = 8, .N = 2, .in_channels = 3, .in_size = 16, .classes = 10,
                         .max_batch = 16, .cell_bn_affine = 0, .cell_bn_track = 1, .pc_k = 1};
     ws_error err = {0};
@@ -716,7 +719,7 @@ Test(eval, oneshot_score_fast_equals_forwards)
     ws_pcg32 rng;
     ws_pcg32_stream(&rng, 8, WS_STREAM_INIT);
     ws_net_init(net, &rng);
-    enum { NI = 40, IMG = 3 * 16 * 16, NA = 24 };
+    enum { NI = 40, IMG = 3 * 16 * 16, NA = 50 };
     static float x[NI * IMG];
     static int y[NI], archs[NA];
     for (int i = 0; i < NI * IMG; i++) x[i] = (float)ws_pcg32_normal(&rng);

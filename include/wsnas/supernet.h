@@ -83,6 +83,9 @@ typedef struct ws_net ws_net;
 
 ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err);
 void ws_net_free(ws_net *net);
+/* A new network of src's configuration with its parameters, BN buffers and
+ * momentum (gradients zero, no forward state); NULL with err set. */
+ws_net *ws_net_clone(const ws_net *src, ws_error *err);
 const ws_net_config *ws_net_get_config(const ws_net *net);
 /* PyTorch default init from `rng` (kaiming-uniform a=sqrt(5); BN 1/0). */
 void ws_net_init(ws_net *net, ws_pcg32 *rng);

@@ -8,8 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "wsnas/eval.h"
+#include "wsnas/nn.h"
 #include "wsnas/supernet.h"
+
+#define SCORE_MAX_THREADS 64
 
 static int g_fast = 1;
 void ws_oneshot_set_fast(int on) { g_fast = on; }
@@ -50,39 +57,66 @@ static int rank_pos_cmp(const void *a, const void *b)
     return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
+/* Architectures per work item of the parallel scorer: consecutive ones in
+ * product-rank order, so each thread still reuses first-cell nodes. */
+#define SCORE_CHUNK 16
+
 /* Batch or running statistics without recalibration: the forward-only
  * scorer of the supernet (ws_net_score_arch: the same hits as
- * count_correct), batches outer, architectures in product-rank order. */
+ * count_correct), batches outer, architectures in product-rank order.  With
+ * T > 1 threads, T copies of the network score different architectures at
+ * once, each with one-thread kernels: the kernels give the same bits at any
+ * thread count, and a score does not depend on which copy ran it. */
 static int score_fast(ws_net *net, const ws_space *sp, const int *archs, int n_archs,
                       const float *x, const int *y, int n_images, int batch, int batch_stats,
                       size_t img, double *acc, ws_error *err)
 {
+    int T = 1;
+#ifdef _OPENMP
+    T = ws_nn_threads();
+    if (T > n_archs / SCORE_CHUNK) T = n_archs / SCORE_CHUNK;
+    if (T > SCORE_MAX_THREADS) T = SCORE_MAX_THREADS;
+    if (T < 1) T = 1;
+#endif
     rank_pos *ord = malloc((size_t)(n_archs ? n_archs : 1) * sizeof *ord);
     long *hits = calloc((size_t)(n_archs ? n_archs : 1), sizeof *hits);
-    if (!ord || !hits) {
-        free(ord);
-        free(hits);
-        return ws_error_set(err, WS_ENOMEM, "one-shot: out of memory");
-    }
+    ws_net *nets[SCORE_MAX_THREADS] = {net};
+    int rc = ord && hits ? 0 : ws_error_set(err, WS_ENOMEM, "one-shot: out of memory");
+    for (int t = 1; t < T && !rc; t++)
+        if (!(nets[t] = ws_net_clone(net, err))) rc = err->code ? err->code : WS_ENOMEM;
+    if (rc) goto out;
     for (int a = 0; a < n_archs; a++) {
         ws_arch ar = ws_space_arch(sp, archs[a]);
         ord[a] = (rank_pos){ws_arch_product_rank(&ar), a};
     }
     qsort(ord, (size_t)n_archs, sizeof *ord, rank_pos_cmp);
-    for (int i = 0; i < n_images; i += batch) {
-        int B = n_images - i < batch ? n_images - i : batch;
-        ws_net_score_begin(net, x + (size_t)i * img, y + i, B, batch_stats);
-        for (int k = 0; k < n_archs; k++) {
-            ws_arch ar = ws_space_arch(sp, archs[ord[k].pos]);
-            int c = 0;
-            ws_net_score_arch(net, &ar, &c);
-            hits[ord[k].pos] += c;
+    int nchunks = (n_archs + SCORE_CHUNK - 1) / SCORE_CHUNK;
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        ws_net *my = nets[0];
+#ifdef _OPENMP
+        my = nets[omp_get_thread_num()];
+        if (T > 1) omp_set_num_threads(1); /* this thread's kernels */
+#endif
+        for (int i = 0; i < n_images; i += batch) {
+            int B = n_images - i < batch ? n_images - i : batch;
+            ws_net_score_begin(my, x + (size_t)i * img, y + i, B, batch_stats);
+#pragma omp for schedule(dynamic, 1)
+            for (int q = 0; q < nchunks; q++)
+                for (int k = q * SCORE_CHUNK; k < n_archs && k < (q + 1) * SCORE_CHUNK; k++) {
+                    ws_arch ar = ws_space_arch(sp, archs[ord[k].pos]);
+                    int c = 0;
+                    ws_net_score_arch(my, &ar, &c);
+                    hits[ord[k].pos] += c;
+                }
         }
     }
     for (int a = 0; a < n_archs; a++) acc[a] = 100.0 * (double)hits[a] / (double)n_images;
+out:
+    for (int t = 1; t < T; t++) ws_net_free(nets[t]);
     free(ord);
     free(hits);
-    return 0;
+    return rc;
 }
 
 int ws_oneshot_score(ws_net *net, const ws_space *sp, const int *archs, int n_archs,

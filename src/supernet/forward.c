@@ -301,6 +301,7 @@ typedef struct edge_terms {
     float scf[2];
     int src_op[2];
     ws_bn *bn[2];          /* conv 1x1 / 3x3 BNs; bn->xhat holds the conv output */
+    float *y[2];           /* the conv outputs: bn->xhat, or scratch when scoring */
     float bcf[2];
     int bn_op[2];
     float *dy[2];          /* backward: dL/d(conv output), scr_a / scr_b */
@@ -335,8 +336,10 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
                 ws_relu_forward(relu, in, (size_t)Cc * B * H * W);
                 *relu_used = 1;
             }
-            ws_conv2d_forward(op->bn.xhat, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         }
+        t->y[t->nbn] = net->score_scratch ? (t->nbn ? net->scr_c : net->scr_b) : op->bn.xhat;
+        if (fwd)
+            ws_conv2d_forward(t->y[t->nbn], relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         t->conv[t->nbn] = op;
         t->bn[t->nbn] = &op->bn;
         t->dy[t->nbn] = o == WS_OP_CONV1X1 ? net->scr_a : net->scr_b;
@@ -367,7 +370,7 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         const float *y[2];
         for (int k = 0; k < t.nbn; k++) {
             ws_bn *bn = t.bn[k];
-            y[k] = bn->xhat + (size_t)ch * M;
+            y[k] = t.y[k] + (size_t)ch * M;
             float muf, rs;
             if (batch[k]) {
                 double su, unused;
@@ -816,7 +819,7 @@ float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, cons
     const ws_net_config *c = &net->cfg;
     WS_ASSERT(c->standalone || mix != NULL);
     net->last_train = train;
-    net->stats_frozen = 0;
+    net->stats_frozen = net->score_scratch = 0;
     net->score.ready = 0; /* the stem and cell buffers are overwritten */
     if (mix)
         net->mix = *mix;

@@ -84,6 +84,8 @@ struct ws_net {
     float *params, *grads, *buffers, *momentum;
     float *arena;
     size_t arena_floats;
+    void *arena_map;                 /* what net.c allocated for the arena */
+    size_t arena_map_bytes;
 
     /* stem */
     float *stem_w, *stem_dw;
@@ -119,6 +121,7 @@ struct ws_net {
     int *labels;                     /* max_batch */
     ws_mix mix;                      /* copy of the mix used */
     int stats_frozen;                /* BN running estimates are not updated (scoring) */
+    int score_scratch;               /* cell conv outputs go to scr_b / scr_c (scoring) */
     ws_score_state score;
 };
 

@@ -315,6 +315,38 @@ static void *alloc_floats(size_t n)
     return p;
 }
 
+/* The arena: an anonymous mapping (zero-filled by the kernel, so no page is
+ * touched before a pass uses it: one-shot scoring touches a small part of a
+ * supernet's arena), 2 MB-aligned, on huge pages.  Under AddressSanitizer a
+ * heap block instead, so overruns past its end are reported. */
+#if defined(__SANITIZE_ADDRESS__) || !defined(MAP_ANONYMOUS)
+static float *arena_alloc(ws_net *net, size_t n)
+{
+    net->arena_map = alloc_floats(n);
+    net->arena_map_bytes = 0;
+    return net->arena_map;
+}
+static void arena_free(ws_net *net) { free(net->arena_map); }
+#else
+static float *arena_alloc(ws_net *net, size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(float), len = bytes + HUGE_BYTES;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    net->arena_map = m;
+    net->arena_map_bytes = len;
+    uintptr_t a = ((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+#ifdef MADV_HUGEPAGE
+    madvise((void *)a, bytes, MADV_HUGEPAGE); /* advice only */
+#endif
+    return (float *)a;
+}
+static void arena_free(ws_net *net)
+{
+    if (net->arena_map) munmap(net->arena_map, net->arena_map_bytes);
+}
+#endif
+
 ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
 {
     if (!cfg) {
@@ -337,7 +369,7 @@ ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
     net->grads = alloc_floats(net->n_params);
     net->momentum = alloc_floats(net->n_params);
     net->buffers = alloc_floats(net->n_buffers);
-    net->arena = alloc_floats(net->arena_floats);
+    net->arena = arena_alloc(net, net->arena_floats);
     if (!net->params || !net->grads || !net->momentum || !net->buffers || !net->arena) goto nomem;
     lc = (layout_ctx){.net = net, .pass = 1};
     layout(&lc);
@@ -357,6 +389,16 @@ nomem:
     return NULL;
 }
 
+ws_net *ws_net_clone(const ws_net *src, ws_error *err)
+{
+    ws_net *net = ws_net_alloc(&src->cfg, err);
+    if (!net) return NULL;
+    memcpy(net->params, src->params, src->n_params * sizeof *net->params);
+    memcpy(net->momentum, src->momentum, src->n_params * sizeof *net->momentum);
+    memcpy(net->buffers, src->buffers, src->n_buffers * sizeof *net->buffers);
+    return net;
+}
+
 void ws_net_free(ws_net *net)
 {
     if (!net) return;
@@ -366,7 +408,7 @@ void ws_net_free(ws_net *net)
     free(net->grads);
     free(net->momentum);
     free(net->buffers);
-    free(net->arena);
+    arena_free(net);
     free(net);
 }
 

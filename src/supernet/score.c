@@ -10,7 +10,8 @@
  *     the same ops (an order that groups leading ops, e.g. by product rank,
  *     makes that frequent);
  *   - cells 2..N of a stage write into two alternating buffer sets instead
- *     of their own, so the activations stay in cache longer.
+ *     of their own, and every cell convolution into one scratch buffer, so
+ *     fewer distinct pages and cache lines are touched.
  * Every kernel, and every sum, runs as in ws_net_forward, so the results are
  * the same bits (tests/test_supernet.c compares every isomorphism class). */
 #include <string.h>
@@ -22,7 +23,7 @@ void ws_net_score_begin(ws_net *net, const float *x, const int *labels, int B, i
     const ws_net_config *c = &net->cfg;
     WS_ASSERT(!c->standalone && c->pc_k == 1);
     net->have_forward = 0; /* no backward after scoring */
-    net->stats_frozen = 1;
+    net->stats_frozen = net->score_scratch = 1;
     ws_net_stem_forward_(net, x, labels, B, batch_stats);
     net->score = (ws_score_state){.ready = 1, .batch_stats = batch_stats};
 }
