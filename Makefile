@@ -154,7 +154,7 @@ bench: $(BENCH_BIN)
 .PHONY: bench-compare
 bench-compare: $(BENCH_BIN)
 	@bash .ci/install-deps python3-torch libtcmalloc-minimal4
-	GOMP_SPINCOUNT=1000 /usr/bin/python3 bench/compare_engine.py --threads 2 --steps 20
+	GOMP_SPINCOUNT=1000 /usr/bin/python3 bench/compare_engine.py --threads 2 --steps 20 --score full
 # The NB201 v1.1 ground-truth table from ../shared (wsnas table import --preset nb201).
 .PHONY: nb201-table
 nb201-table: $(BIN)

@@ -8,6 +8,10 @@ and a change of machine load between configurations hits both sides.
 
 Usage: /usr/bin/python3 bench/compare_engine.py [--threads T] [--steps S]
        [--config all|both|NAME[,NAME...]] [--contiguous] [--full-arch-backward]
+       [--score NAME[,NAME...]|none] [--score-archs K]
+--score (default full): one-shot scoring of K (default 32) isomorphism classes
+spread over the 6,466 (build/bench/bench_eval --config NAME beside
+bench/torch_score.py on the same classes), per class and projected to all.
 wsnas runs with the environment given (make bench-compare: GOMP_SPINCOUNT=1000,
 what the wsnas CLI sets), PyTorch with libgomp's default wait policy;
 PyTorch runs channels_last with tcmalloc preloaded (issue 3's fastest form)
@@ -20,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +59,21 @@ def run(cmd, env=None):
     return "; ".join(head), rows
 
 
+SCORE_LINE = re.compile(r"^(\w+)\s.*scoring (\d+) classes.*?([0-9.]+) s per class.*?"
+                        r"peak RSS ([0-9.]+) MB")
+
+
+def run_score(cmd, env=None):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"compare_engine: {' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}")
+    for line in p.stdout.splitlines():
+        m = SCORE_LINE.match(line)
+        if m:
+            return int(m.group(2)), float(m.group(3)), float(m.group(4))
+    sys.exit(f"compare_engine: no result line from {' '.join(cmd)}:\n{p.stdout}")
+
+
 def configs(s):
     if s == "all":
         return CONFIGS
@@ -79,12 +99,19 @@ def main():
     ap.add_argument("--config", default="all")
     ap.add_argument("--contiguous", action="store_true")
     ap.add_argument("--full-arch-backward", action="store_true")
+    ap.add_argument("--score", default="full")
+    ap.add_argument("--score-archs", type=int, default=32)
     ap.add_argument("--tcmalloc", default=TCMALLOC,
                     help="allocator preloaded for PyTorch (its fastest form; '' = none)")
     a = ap.parse_args()
     if a.threads < 1 or a.steps < 1:
         sys.exit("compare_engine: --threads and --steps must be >= 1")
-    names = configs(a.config)
+    names = configs(a.config) if a.config != "none" else []
+    snames = [] if a.score == "none" else a.score.split(",")
+    for n in snames:
+        if n not in CONFIGS[1:]:
+            sys.exit(f"compare_engine: --score '{n}': expected none or a list of "
+                     f"{' '.join(CONFIGS[1:])}")
     exe = os.path.join(ROOT, "build", "bench", "bench_engine")
     if not os.access(exe, os.X_OK):
         sys.exit(f"compare_engine: {exe} missing: run `make bench` first")
@@ -110,6 +137,16 @@ def main():
                      tenv)
         ours.update(r1)
         theirs.update(r2)
+    scores = {}
+    sexe = os.path.join(ROOT, "build", "bench", "bench_eval")
+    for n in snames:
+        with tempfile.NamedTemporaryFile("r", suffix=".txt") as lst:
+            r1 = run_score([sexe, "--config", n, "--archs", str(a.score_archs), "--threads",
+                            str(a.threads), "--list", lst.name])
+            r2 = run_score([sys.executable, os.path.join(HERE, "torch_score.py"), "--config", n,
+                            "--list", lst.name, "--threads", str(a.threads)] +
+                           ([] if a.contiguous else ["--channels-last"]), tenv)
+        scores[n] = (r1, r2)
     print(f"wsnas: {h1} (OpenMP wait: {env_note})")
     print(f"PyTorch: {h2} (OpenMP wait: libgomp default; "
           f"{'LD_PRELOAD=' + a.tcmalloc if a.tcmalloc else 'glibc malloc'})")
@@ -133,6 +170,12 @@ def main():
             first = False
             print(f"| {cfg} | {label} | {fmt.format(x1)} {unit} | {fmt.format(x2)} {unit} | "
                   f"{x2 / x1:.2f}x |")
+    for n, ((k, s1, m1), (_, s2, m2)) in scores.items():
+        print(f"| {n} | one-shot scoring, per class ({k} classes, 256 images, BN batch) | "
+              f"{s1:.4f} s | {s2:.4f} s | {s2 / s1:.2f}x |")
+        print(f"| {n} | scoring all 6,466 classes (projected) | {s1 * 6466 / 60:.1f} min | "
+              f"{s2 * 6466 / 60:.1f} min | {s2 / s1:.2f}x |")
+        print(f"| {n} | scoring peak RSS | {m1:.0f} MB | {m2:.0f} MB | {m2 / m1:.2f}x |")
 
 
 if __name__ == "__main__":
