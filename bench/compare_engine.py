@@ -12,6 +12,10 @@ Usage: /usr/bin/python3 bench/compare_engine.py [--threads T] [--steps S]
 --score (default full): one-shot scoring of K (default 32) isomorphism classes
 spread over the 6,466 (build/bench/bench_eval --config NAME beside
 bench/torch_score.py on the same classes), per class and projected to all.
+--tablebuild-archs K (default 8; 0 = off): table-build throughput, K classes
+trained with the committed Fashion-MNIST recipe (build/bench/bench_tablebuild
+beside bench/torch_tablebuild.py), one thread each (--tablebuild-threads), as
+`wsnas table build` runs one process per core.
 wsnas runs with the environment given (make bench-compare: GOMP_SPINCOUNT=1000,
 what the wsnas CLI sets), PyTorch with libgomp's default wait policy;
 PyTorch runs channels_last with tcmalloc preloaded (issue 3's fastest form)
@@ -74,6 +78,20 @@ def run_score(cmd, env=None):
     sys.exit(f"compare_engine: no result line from {' '.join(cmd)}:\n{p.stdout}")
 
 
+TB_LINE = re.compile(r"^tablebuild (\d+) classes\s+([0-9.]+) s per architecture")
+
+
+def run_tb(cmd, env=None):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"compare_engine: {' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}")
+    for line in p.stdout.splitlines():
+        m = TB_LINE.match(line)
+        if m:
+            return int(m.group(1)), float(m.group(2))
+    sys.exit(f"compare_engine: no result line from {' '.join(cmd)}:\n{p.stdout}")
+
+
 def configs(s):
     if s == "all":
         return CONFIGS
@@ -101,6 +119,8 @@ def main():
     ap.add_argument("--full-arch-backward", action="store_true")
     ap.add_argument("--score", default="full")
     ap.add_argument("--score-archs", type=int, default=32)
+    ap.add_argument("--tablebuild-archs", type=int, default=8)
+    ap.add_argument("--tablebuild-threads", type=int, default=1)
     ap.add_argument("--tcmalloc", default=TCMALLOC,
                     help="allocator preloaded for PyTorch (its fastest form; '' = none)")
     a = ap.parse_args()
@@ -147,6 +167,17 @@ def main():
                             "--list", lst.name, "--threads", str(a.threads)] +
                            ([] if a.contiguous else ["--channels-last"]), tenv)
         scores[n] = (r1, r2)
+    tb = None
+    if a.tablebuild_archs > 0:
+        texe = os.path.join(ROOT, "build", "bench", "bench_tablebuild")
+        with tempfile.NamedTemporaryFile("r", suffix=".txt") as lst:
+            tt = str(a.tablebuild_threads)
+            r1 = run_tb([texe, "--archs", str(a.tablebuild_archs), "--threads", tt, "--list",
+                         lst.name])
+            r2 = run_tb([sys.executable, os.path.join(HERE, "torch_tablebuild.py"), "--list",
+                         lst.name, "--threads", tt] + ([] if a.contiguous else ["--channels-last"]),
+                        tenv)
+        tb = (r1, r2)
     print(f"wsnas: {h1} (OpenMP wait: {env_note})")
     print(f"PyTorch: {h2} (OpenMP wait: libgomp default; "
           f"{'LD_PRELOAD=' + a.tcmalloc if a.tcmalloc else 'glibc malloc'})")
@@ -176,6 +207,11 @@ def main():
         print(f"| {n} | scoring all 6,466 classes (projected) | {s1 * 6466 / 60:.1f} min | "
               f"{s2 * 6466 / 60:.1f} min | {s2 / s1:.2f}x |")
         print(f"| {n} | scoring peak RSS | {m1:.0f} MB | {m2:.0f} MB | {m2 / m1:.2f}x |")
+    if tb:
+        (k, t1), (_, t2) = tb
+        print(f"| table build, Fashion-MNIST recipe (C=8 N=1 16x16, 4 epochs of 2000, 1 seed; "
+              f"{k} classes, {a.tablebuild_threads} thread) | architectures per hour | "
+              f"{3600 / t1:.0f} | {3600 / t2:.0f} | {t2 / t1:.2f}x |")
 
 
 if __name__ == "__main__":
