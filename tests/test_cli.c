@@ -12,6 +12,7 @@
 
 #include "fixture.h"
 #include "wsnas/config.h"
+#include "wsnas/method.h"
 #include "wsnas/table.h"
 
 static char out[1 << 16];
@@ -126,7 +127,9 @@ Test(cli, messages_prefix_and_suggestions)
     cr_expect_eq(ws_suggest("foo", (const char *const[]){"C", "N", "lr"}, 3), NULL);
     cr_expect_eq(ws_suggest("C", (const char *const[]){"N"}, 1), NULL);
     cr_expect_str_eq(ws_suggest("serach", (const char *const[]){"search", "bench"}, 2), "search");
-    cr_expect_str_eq(ws_suggest("gaea_darts", ws_method_names, 8), "gaea-darts");
+    const char *names[WS_METHOD_COUNT];
+    for (int m = 0; m < WS_METHOD_COUNT; m++) names[m] = ws_method_name(m);
+    cr_expect_str_eq(ws_suggest("gaea_darts", names, WS_METHOD_COUNT), "gaea-darts");
     cr_expect_eq(ws_edit_distance("ab", "ba"), 1, "a swap is one edit");
     cr_expect_eq(ws_edit_distance("kitten", "sitting"), 3);
 }

@@ -416,17 +416,17 @@ Test(methods, config_errors)
     cfg.tau_min = 20;
     cr_expect_neq(ws_config_validate(&cfg, &err), 0);
     /* presets validate; the JSON is stable and complete */
-    for (int m = 0; ws_method_names[m]; m++)
+    for (int m = 0; m < WS_METHOD_COUNT; m++)
         for (int pr = 0; pr < 2; pr++) {
-            cr_assert_eq(ws_config_preset(ws_method_names[m], pr ? "paper" : "cpu", &cfg, &err), 0);
-            cr_expect_eq(ws_config_validate(&cfg, &err), 0, "%s: %s", ws_method_names[m], err.msg);
+            cr_assert_eq(ws_config_preset(ws_method_name(m), pr ? "paper" : "cpu", &cfg, &err), 0);
+            cr_expect_eq(ws_config_validate(&cfg, &err), 0, "%s: %s", ws_method_name(m), err.msg);
             char *j = ws_config_to_json(&cfg);
             ws_search_config back;
-            ws_config_preset(ws_method_names[m], pr ? "paper" : "cpu", &back, NULL);
+            ws_config_preset(ws_method_name(m), pr ? "paper" : "cpu", &back, NULL);
             back.lr = 99;
             cr_expect_eq(ws_config_apply_json(&back, j, "roundtrip", &err), 0, "%s", err.msg);
             char *j2 = ws_config_to_json(&back);
-            cr_expect_str_eq(j2, j, "JSON round trip %s", ws_method_names[m]);
+            cr_expect_str_eq(j2, j, "JSON round trip %s", ws_method_name(m));
             free(j), free(j2);
         }
 }
@@ -960,4 +960,25 @@ Test(methods, sigkill_mid_run_then_resume_identical)
     cr_expect_eq(system(cmd), 0, "final checkpoints differ");
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", a, b);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* The method table: one complete row per id, names unique and found by
+ * lookup, flags and checkpointed state consistent. */
+Test(methods, table_rows_complete_and_consistent)
+{
+    for (int id = 0; id < WS_METHOD_COUNT; id++) {
+        const ws_method_def *d = ws_method_def_of(id);
+        cr_assert(d && d->name && d->step && d->weights && d->derive, "row %d incomplete", id);
+        cr_expect_eq(ws_method_lookup(d->name), id, "%s", d->name);
+        cr_expect_str_eq(ws_method_name(id), d->name);
+        cr_expect_eq(!!(d->flags & WS_MF_PC), !!(d->state & WS_MS_BETA), "%s: PC vs beta", d->name);
+        cr_expect_eq(!!(d->flags & WS_MF_SIMPLEX), !!(d->state & WS_MS_THETA), "%s", d->name);
+        cr_expect_eq(!!(d->flags & WS_MF_SELECT), !!(d->state & WS_MS_SELECTED), "%s", d->name);
+        cr_expect_eq(!!(d->flags & WS_MF_SELECT), !(d->flags & WS_MF_ARCH_BATCH), "%s", d->name);
+        cr_expect(!(d->state & WS_MS_LOGITS) || !(d->state & WS_MS_THETA), "%s", d->name);
+        cr_expect_eq(!!(d->flags & WS_MF_TAU), d->epoch_begin != NULL, "%s: tau schedule",
+                     d->name);
+    }
+    cr_expect_eq(ws_method_name(WS_METHOD_COUNT), NULL);
+    cr_expect_eq(ws_method_lookup("nope"), -1);
 }

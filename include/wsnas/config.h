@@ -68,8 +68,7 @@ typedef struct ws_search_config {
     int threads;
 } ws_search_config;
 
-/* Method names in order (ws_method_id of method.h uses the same order). */
-extern const char *const ws_method_names[];
+/* The ws_method_id of a method name (method.h's table), or -1. */
 int ws_method_lookup(const char *name); /* index, or -1 */
 /* WS_EINVAL "unknown method 'x'" with the nearest name when it is close,
  * else the list of methods. */

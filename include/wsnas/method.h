@@ -1,14 +1,14 @@
-/* method.h: the architecture-search methods behind one interface
- * (init, step, derive) and the small update rules they are made of
- * (methods.md section 2).  One module per method in src/methods/:
- *   rsws.c   rs-ws             uniform path per batch; best of K on held-out data
- *   darts.c  darts, darts2,    softmax(alpha) mixture, Adam on alpha;
- *            pc-darts          darts2 adds the finite-difference Hessian term
- *   gdas.c   gdas              Gumbel-softmax straight-through hard sample
- *   gaea.c   gaea-darts, gaea-gdas, gaea-pc-darts
- *                              theta on the simplex, exponentiated gradient
- * The search driver (search.c) owns the network, data and files; a method
- * only sees a ws_method_ctx for one training step.
+/* method.h: the architecture-search methods as one table and the small
+ * update rules they are made of (methods.md section 2).  Each method is one
+ * row (ws_method_def: name, flags, preset, init, epoch start, step, weights,
+ * derive, checkpointed state) defined in its own file of src/methods/:
+ *   rsws.c rs-ws, darts.c darts, darts2.c darts2, gdas.c gdas,
+ *   gaea.c gaea-darts, gaea_gdas.c gaea-gdas, pc_darts.c pc-darts,
+ *   gaea_pc_darts.c gaea-pc-darts
+ * and method.c lists the rows (one line each) in ws_method_id order.  Adding
+ * a method is one new file and one row; code outside a method's file asks
+ * its flags, never its id.  The search driver (search.c) owns the network,
+ * data and files; a method only sees a ws_method_ctx for one training step.
  *
  * Architecture parameters are a 6x5 matrix (edges x ops, NB201 op order) plus,
  * for the PC-DARTS family, 6 edge-normalisation parameters (beta).
@@ -79,6 +79,51 @@ typedef struct ws_method_ctx {
                                it with the loss */
 } ws_method_ctx;
 
+/* ---- the table ------------------------------------------------------------ */
+enum ws_method_flag {
+    WS_MF_ARCH_BATCH = 1u << 0, /* its step reads an architecture batch */
+    WS_MF_SIMPLEX = 1u << 1,    /* GAEA: theta on the simplex (EG); bilevel answers the
+                                   best-valid epoch's architecture */
+    WS_MF_PC = 1u << 2,         /* partial channels and edge normalisation beta */
+    WS_MF_SINGLE_PATH = 1u << 3,/* the supernet is evaluated on the derived architecture */
+    WS_MF_TAU = 1u << 4,        /* a Gumbel temperature (logged in epochs.csv) */
+    WS_MF_SELECT = 1u << 5,     /* no architecture parameters: best of K after each epoch */
+    WS_MF_UNROLLED = 1u << 6,   /* second order: a network copy and scratch per step */
+};
+/* Which fields of ws_method_state carry the method's state in a checkpoint
+ * (the others must keep their initial values; search_ckpt.c checks both). */
+enum ws_method_state_field {
+    WS_MS_LOGITS = 1u << 0,   /* a: alpha logits, with Adam moments */
+    WS_MS_THETA = 1u << 1,    /* a: theta rows on the simplex */
+    WS_MS_BETA = 1u << 2,     /* beta: edge normalisation (logits, or simplices with THETA) */
+    WS_MS_SELECTED = 1u << 3, /* selected: the last selection */
+};
+
+struct ws_method_state;
+struct ws_method_ctx;
+typedef struct ws_method_def {
+    const char *name;
+    unsigned flags;  /* WS_MF_* */
+    unsigned state;  /* WS_MS_*: what the checkpoint's method blob carries */
+    /* the method's defaults over the common ones of ws_config_preset */
+    void (*preset)(ws_search_config *cfg, int paper);
+    /* architecture parameters from the init stream (NULL: none) */
+    void (*init)(struct ws_method_state *st, const ws_search_config *cfg, ws_pcg32 *init);
+    /* start of an epoch, after warm-up is set (NULL: nothing) */
+    void (*epoch_begin)(struct ws_method_state *st, const ws_search_config *cfg, int epoch);
+    /* one iteration: weight step and (unless warm-up) architecture step, in order */
+    void (*step)(struct ws_method_state *st, struct ws_method_ctx *ctx);
+    /* the 6x5 mixing probabilities */
+    void (*weights)(const struct ws_method_state *st, float p[WS_EDGES][WS_OP_COUNT]);
+    /* the current discrete architecture */
+    void (*derive)(const struct ws_method_state *st, ws_arch *out);
+} ws_method_def;
+
+/* The row of method `id` (0..WS_METHOD_COUNT-1), its name and flags. */
+const ws_method_def *ws_method_def_of(int id);
+const char *ws_method_name(int id);
+unsigned ws_method_flags(int id);
+
 /* ---- the interface -------------------------------------------------------- */
 int ws_method_init(ws_method_state *st, const ws_search_config *cfg, uint64_t seed,
                    ws_error *err);
@@ -95,10 +140,6 @@ void ws_method_weights(const ws_method_state *st, float p[WS_EDGES][WS_OP_COUNT]
 /* The mix used for evaluating the supernet (continuous for DARTS/GAEA,
  * the derived architecture for GDAS and RS-WS). */
 void ws_method_eval_mix(const ws_method_state *st, ws_mix *mix);
-/* Method-specific flags. */
-int ws_method_is_gaea(int id);
-int ws_method_is_pc(int id);
-int ws_method_uses_arch_batch(int id);
 
 /* ---- update rules (exposed for the tests) --------------------------------- */
 /* Softmax over the allowed entries of a row (mask[i] = 0 -> p[i] = 0). */

@@ -8,10 +8,15 @@
 #include <string.h>
 
 #include "bench_internal.h"
+#include "wsnas/method.h"
 
-static const char *const known_methods[] = {"rs-ws",      "darts",     "darts2",
-                                            "gdas",       "gaea-darts", "gaea-gdas",
-                                            "pc-darts",   "gaea-pc-darts"};
+/* The method names, from method.h's table. */
+static const char *const *method_names(void)
+{
+    static const char *names[WS_METHOD_COUNT];
+    for (int i = 0; i < WS_METHOD_COUNT; i++) names[i] = ws_method_name(i);
+    return names;
+}
 static const char *const known_datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100",
                                              "imagenet16-120"};
 
@@ -164,7 +169,7 @@ static int check_variants(const cJSON *root, const char *what, ws_error *err)
             return ws_error_set(err, WS_EINVAL,
                                 "%s: key 'variants': name '%s': expected 1..31 of A-Z a-z 0-9 . _ -",
                                 what, n);
-        if (in_list(n, known_methods, WS_ARRAY_LEN(known_methods)))
+        if (in_list(n, method_names(), WS_METHOD_COUNT))
             return ws_error_set(err, WS_EINVAL,
                                 "%s: key 'variants.%s': a variant may not take a method's name",
                                 what, n);
@@ -182,7 +187,7 @@ static int check_variants(const cJSON *root, const char *what, ws_error *err)
         }
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "method");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "config");
-        if (!cJSON_IsString(m) || !in_list(m->valuestring, known_methods, WS_ARRAY_LEN(known_methods)))
+        if (!cJSON_IsString(m) || !in_list(m->valuestring, method_names(), WS_METHOD_COUNT))
             return ws_error_set(err, WS_EINVAL,
                                 "%s: key 'variants.%s.method': expected a known method name", what,
                                 n);
@@ -200,7 +205,7 @@ static int check_variants(const cJSON *root, const char *what, ws_error *err)
 /* The base method of a "methods" entry: itself, or its variant's method. */
 static const char *entry_method(const cJSON *root, const char *name)
 {
-    if (in_list(name, known_methods, WS_ARRAY_LEN(known_methods))) return name;
+    if (in_list(name, method_names(), WS_METHOD_COUNT)) return name;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variants");
     const cJSON *var = v ? cJSON_GetObjectItemCaseSensitive(v, name) : NULL;
     const cJSON *m = var ? cJSON_GetObjectItemCaseSensitive(var, "method") : NULL;
@@ -216,9 +221,9 @@ static int check_method_names(const cJSON *root, const cJSON *methods, const cha
     {
         if (!entry_method(root, it->valuestring)) {
             char list[256] = "";
-            for (size_t k = 0; k < WS_ARRAY_LEN(known_methods); k++)
+            for (size_t k = 0; k < WS_METHOD_COUNT; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
-                         known_methods[k]);
+                         method_names()[k]);
             return ws_error_set(err, WS_EINVAL,
                                 "%s: key 'methods'[%d]: unknown name '%s' (expected %s, or a name "
                                 "of 'variants')",
@@ -377,7 +382,7 @@ int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error 
         cJSON_ArrayForEach(it, v)
         {
             if (rc) break;
-            if (!in_list(it->string, known_methods, WS_ARRAY_LEN(known_methods)))
+            if (!in_list(it->string, method_names(), WS_METHOD_COUNT))
                 rc = ws_error_set(err, WS_EINVAL, "%s: key 'method_config': unknown method '%s'",
                                   what, it->string);
             else if (!cJSON_IsObject(it))

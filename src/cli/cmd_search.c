@@ -11,7 +11,19 @@
 
 #include "cli.h"
 #include "wsnas/config.h"
+#include "wsnas/method.h"
 #include "wsnas/search.h"
+
+/* "rs-ws darts ..." from the method table. */
+static const char *method_list(void)
+{
+    static char list[256];
+    list[0] = '\0';
+    for (int m = 0; m < WS_METHOD_COUNT; m++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", m ? " " : "",
+                 ws_method_name(m));
+    return list;
+}
 
 static void search_usage(FILE *f)
 {
@@ -20,7 +32,7 @@ static void search_usage(FILE *f)
             "       wsnas search --resume DIR   (or with the first run's options, which must agree)\n"
             "Trains the supernet weights and architecture parameters of method M and writes\n"
             "DIR/epochs.csv, DIR/arch_weights.csv, DIR/manifest.json, DIR/checkpoint.bin.\n\n"
-            "methods: rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts\n\n"
+            "methods: %s\n\n"
             "options:\n"
             "  --method M            search method (required)\n"
             "  --dataset D           fashion-mnist (cpu preset) or cifar10 (paper preset)\n"
@@ -37,7 +49,8 @@ static void search_usage(FILE *f)
             "  --stop-after-epoch K  stop after K epochs (for resume tests)\n"
             "  --list-keys           every config key: type, default per preset (for\n"
             "                        --method M, default darts) and meaning\n"
-            "  -h, --help            this help\n");
+            "  -h, --help            this help\n",
+            method_list());
 }
 
 /* --list-keys: key, type, the cpu and paper defaults of `method`, meaning. */
@@ -151,8 +164,7 @@ int ws_cmd_search(int argc, char **argv)
             return ws_cli_fail("search", &err);
         if (!method) method = fmethod[0] ? fmethod : NULL;
         if (!method)
-            return ws_cli_usage_error("--method is required (rs-ws darts darts2 gdas "
-                                      "gaea-darts gaea-gdas pc-darts gaea-pc-darts)");
+            return ws_cli_usage_error("--method is required (%s)", method_list());
         if (!preset) preset = fpreset[0] ? fpreset : "cpu";
         if (ws_config_preset(method, preset, &cfg, &err)) return ws_cli_fail("search", &err);
         if (config && ws_config_apply_file(&cfg, config, &err)) return ws_cli_fail("search", &err);

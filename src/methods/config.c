@@ -3,6 +3,7 @@
  * One table lists every key with its type, place in the struct and range, so
  * parsing, checking and printing cannot disagree. */
 #include "wsnas/config.h"
+#include "wsnas/method.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -12,32 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const ws_method_names[] = {"rs-ws",      "darts",     "darts2",
-                                       "gdas",       "gaea-darts", "gaea-gdas",
-                                       "pc-darts",   "gaea-pc-darts", NULL};
-
-int ws_method_lookup(const char *name)
-{
-    for (int i = 0; ws_method_names[i]; i++)
-        if (!strcmp(name, ws_method_names[i])) return i;
-    return -1;
-}
-
-int ws_method_unknown(const char *name, ws_error *err)
-{
-    int n = 0;
-    while (ws_method_names[n]) n++;
-    const char *near = ws_suggest(name, ws_method_names, n);
-    char list[256] = "";
-    for (int i = 0; i < n; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " " : "",
-                 ws_method_names[i]);
-    if (near)
-        return ws_error_set(err, WS_EINVAL, "unknown method '%s' (did you mean '%s'?)", name,
-                            near);
-    return ws_error_set(err, WS_EINVAL, "unknown method '%s' (expected one of: %s)", name, list);
-}
 
 enum key_type { K_INT, K_DBL, K_STR, K_BOOL, K_U64 };
 
@@ -58,8 +33,7 @@ struct key {
 
 /* clang-format off */
 static const struct key keys[] = {
-    KS(method, "rs-ws darts darts2 gdas gaea-darts gaea-gdas pc-darts gaea-pc-darts",
-       "the search method (update rules, order and defaults: methods.md 2)"),
+    KS(method, NULL, "the search method (update rules, order and defaults: methods.md 2)"),
     KS(preset, "paper cpu", "the defaults: paper = the published setup, cpu = a small CPU setup"),
     KS(label, NULL, "the name reports group this run under (a suite variant; \"\" = the method)"),
     KS(dataset, "fashion-mnist cifar10", "the images searched on"),
@@ -129,7 +103,12 @@ void ws_config_key_type(int i, char *buf, size_t n)
     case K_BOOL: snprintf(buf, n, "bool 0|1"); break;
     case K_DBL: snprintf(buf, n, "real %g..%g", k->lo, k->hi); break;
     default:
-        if (k->choices) {
+        if (!strcmp(k->name, "method")) {
+            buf[0] = '\0';
+            for (int m = 0; m < WS_METHOD_COUNT; m++)
+                snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", m ? "|" : "",
+                         ws_method_name(m));
+        } else if (k->choices) {
             snprintf(buf, n, "%s", k->choices);
             for (char *p = buf; *p; p++)
                 if (*p == ' ') *p = '|';
@@ -216,6 +195,10 @@ static int key_store_num(ws_search_config *cfg, const struct key *k, double v, c
 static int key_store_str(ws_search_config *cfg, const struct key *k, const char *v,
                          const char *source, ws_error *err)
 {
+    if (!strcmp(k->name, "method") && ws_method_lookup(v) < 0) {
+        ws_method_unknown(v, err);
+        return ws_error_prefix(err, "%s: key 'method'", source);
+    }
     if (!strcmp(k->name, "label"))
         for (const char *p = v; *p; p++)
             if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
@@ -243,10 +226,7 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->method, sizeof cfg->method, "%s", method);
     snprintf(cfg->preset, sizeof cfg->preset, "%s", preset);
-    const char *name = ws_method_names[m];
-    int gaea = !strncmp(name, "gaea-", 5);
-    int gdas = !strcmp(name, "gdas") || !strcmp(name, "gaea-gdas");
-    /* common (methods.md 2.0) */
+    /* common (methods.md 2.0); the method's row adds its own (preset) */
     cfg->batch = 64;
     cfg->augment = 1;
     cfg->lr = 0.025, cfg->lr_min = 0.001, cfg->momentum = 0.9;
@@ -262,29 +242,13 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
     snprintf(cfg->pc_sample, sizeof cfg->pc_sample, "shuffle");
     cfg->threads = 1;
     cfg->seed = 1;
-    /* epochs per method (2.8) */
-    if (!strcmp(name, "rs-ws") || !strcmp(name, "gdas")) cfg->epochs = 250;
-    else cfg->epochs = 50;
-    if (!strncmp(name, "pc-", 3) || !strcmp(name, "gaea-pc-darts")) cfg->pc_k = 4;
-    if (gaea) {
-        /* 2.5: no Nesterov, wd 3e-4, 25 epochs of a 50-epoch cosine, no none */
-        cfg->nesterov = 0, cfg->weight_decay = 3e-4;
-        cfg->epochs = 25, cfg->lr_epochs = 50;
-        cfg->exclude_none = 1;
-        cfg->cell_bn_track = 1;
-        if (gdas) {
-            /* 2.6 */
-            cfg->eg_eta = 0.01, cfg->entropic_reg = 0.01;
-            cfg->warmup_epochs = 50; /* none stays excluded: the README's flag */
-            cfg->epochs = 250, cfg->lr_epochs = 0;
-        }
-    }
+    cfg->epochs = 50; /* 2.8; rs-ws and gdas: 250, GAEA: 25 (their rows) */
     if (paper) {
         snprintf(cfg->dataset, sizeof cfg->dataset, "cifar10");
         snprintf(cfg->data_dir, sizeof cfg->data_dir, "../shared/cifar10");
         snprintf(cfg->split_file, sizeof cfg->split_file, "../shared/nb201/splits/cifar-split.txt");
         cfg->image_size = 32;
-        cfg->C = gaea && !gdas ? 24 : 16;
+        cfg->C = 16;
         cfg->N = 5;
         cfg->cell_bn_track = 1; /* BN1: the NB201 docs and GAEA (methods.md 7) */
     } else {
@@ -295,9 +259,11 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
         cfg->cell_bn_track = 0; /* harness default: batch statistics (methods.md 7) */
         cfg->epochs = 10;
         cfg->lr_epochs = 0; /* cosine over the run, so --epochs alone is enough */
-        cfg->warmup_epochs = gdas && gaea ? 2 : 0;
+        cfg->warmup_epochs = 0;
         cfg->select_k = 100, cfg->select_batch = 256;
     }
+    const ws_method_def *def = ws_method_def_of(m);
+    if (def->preset) def->preset(cfg, paper);
     return 0;
 }
 
@@ -466,7 +432,7 @@ int ws_config_validate(const ws_search_config *c, ws_error *err)
     if (c->eg_floor * ops >= 1)
         return ws_error_set(err, WS_ERANGE, "eg_floor %g: times %d ops must be < 1", c->eg_floor,
                             ops);
-    int pc = !strcmp(c->method, "pc-darts") || !strcmp(c->method, "gaea-pc-darts");
+    int pc = (ws_method_flags(ws_method_lookup(c->method)) & WS_MF_PC) != 0;
     if (!pc && c->pc_k != 1)
         return ws_error_set(err, WS_EINVAL, "pc_k %d: only the pc-darts methods use partial "
                             "channels (set pc_k=1)", c->pc_k);

@@ -28,7 +28,7 @@ void ws_darts_adam_(ws_method_state *st, const ws_search_config *cfg, const ws_m
     }
     memcpy(st->darch_last, grad, sizeof st->darch_last);
     size_t n = WS_ARCH_N;
-    if (ws_method_is_pc(st->id)) {
+    if (ws_method_flags(st->id) & WS_MF_PC) {
         ws_method_edge_scale_backward_(st, g->dedge_scale, &grad[WS_ARCH_N]);
         n += WS_EDGES;
     }
@@ -129,3 +129,8 @@ void ws_darts2_step_(ws_method_state *st, ws_method_ctx *ctx)
     }
     ws_method_weight_step_(st, ctx, &mix); /* 2. weights */
 }
+
+const ws_method_def ws_method_darts = {
+    .name = "darts", .flags = WS_MF_ARCH_BATCH, .state = WS_MS_LOGITS, .preset = NULL,
+    .init = ws_method_init_logits_, .epoch_begin = NULL, .step = ws_darts_step_,
+    .weights = ws_method_weights_softmax_, .derive = ws_method_derive_argmax_};

@@ -45,14 +45,14 @@ static void gaea_gdas_sample(ws_method_state *st, ws_mix *mix, float p[WS_EDGES]
     }
 }
 
-static void gaea_arch_step(ws_method_state *st, ws_method_ctx *ctx)
+static void gaea_arch_step(ws_method_state *st, ws_method_ctx *ctx, int gdas)
 {
     const ws_search_config *cfg = ctx->cfg;
     const double K = allowed_ops(st);
     ws_mix mix;
     ws_mix_grad g;
     float grad[WS_EDGES][WS_OP_COUNT];
-    if (st->id == WS_METHOD_GAEA_GDAS) {
+    if (gdas) {
         float p[WS_EDGES][WS_OP_COUNT];
         gaea_gdas_sample(st, &mix, p);
         ws_method_arch_grad_(ctx, &mix, &g);
@@ -75,7 +75,7 @@ static void gaea_arch_step(ws_method_state *st, ws_method_ctx *ctx)
     memcpy(st->darch_last, grad, sizeof st->darch_last);
     for (int e = 0; e < WS_EDGES; e++)
         ws_eg_update_row(st->a[e], grad[e], st->ops_mask, WS_OP_COUNT, cfg->eg_eta, cfg->eg_floor);
-    if (ws_method_is_pc(st->id)) {
+    if (ws_method_flags(st->id) & WS_MF_PC) {
         /* edge normalisation simplices, one per node with >= 2 inputs */
         for (int node = 2; node < WS_NODES; node++) {
             float b[WS_EDGES], gb[WS_EDGES];
@@ -89,11 +89,12 @@ static void gaea_arch_step(ws_method_state *st, ws_method_ctx *ctx)
     }
 }
 
-void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx)
+/* Architecture step first (theta), then the weights; gdas: hard samples. */
+static void gaea_step(ws_method_state *st, ws_method_ctx *ctx, int gdas)
 {
-    if (st->arch_updates_on) gaea_arch_step(st, ctx); /* 1. theta */
+    if (st->arch_updates_on) gaea_arch_step(st, ctx, gdas); /* 1. theta */
     ws_mix mix;
-    if (st->id == WS_METHOD_GAEA_GDAS) {
+    if (gdas) {
         float p[WS_EDGES][WS_OP_COUNT];
         gaea_gdas_sample(st, &mix, p);
     } else {
@@ -101,3 +102,41 @@ void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx)
     }
     ws_method_weight_step_(st, ctx, &mix); /* 2. weights */
 }
+
+void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx) { gaea_step(st, ctx, 0); }
+void ws_gaea_gdas_step_(ws_method_state *st, ws_method_ctx *ctx) { gaea_step(st, ctx, 1); }
+
+void ws_gaea_init_(ws_method_state *st, const ws_search_config *cfg, ws_pcg32 *init)
+{
+    (void)cfg, (void)init; /* no draws */
+    const int allowed = allowed_ops(st);
+    /* uniform on every simplex (methods.md 2.5) */
+    for (int e = 0; e < WS_EDGES; e++)
+        for (int o = 0; o < WS_OP_COUNT; o++)
+            st->a[e][o] = st->ops_mask[o] ? 1.0f / (float)allowed : 0.0f;
+    /* beta: uniform over the edges into each node */
+    for (int e = 0; e < WS_EDGES; e++) {
+        int in = 0;
+        for (int f = 0; f < WS_EDGES; f++) in += ws_edge_dst[f] == ws_edge_dst[e];
+        st->beta[e] = 1.0f / (float)in;
+    }
+}
+
+void ws_gaea_weights_(const ws_method_state *st, float p[WS_EDGES][WS_OP_COUNT])
+{
+    memcpy(p, st->a, sizeof st->a);
+}
+
+void ws_gaea_preset_(ws_search_config *cfg, int paper)
+{
+    /* 2.5: no Nesterov, wd 3e-4, 25 epochs of a 50-epoch cosine, no none;
+     * the released config's C = 24 (paper preset) */
+    cfg->nesterov = 0, cfg->weight_decay = 3e-4;
+    cfg->exclude_none = 1;
+    if (paper) cfg->epochs = 25, cfg->lr_epochs = 50, cfg->C = 24;
+}
+
+const ws_method_def ws_method_gaea_darts = {
+    .name = "gaea-darts", .flags = WS_MF_ARCH_BATCH | WS_MF_SIMPLEX, .state = WS_MS_THETA,
+    .preset = ws_gaea_preset_, .init = ws_gaea_init_, .epoch_begin = NULL,
+    .step = ws_gaea_step_, .weights = ws_gaea_weights_, .derive = ws_method_derive_argmax_};

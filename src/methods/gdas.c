@@ -3,7 +3,7 @@
  * + g) / tau; the network runs only the selected op but every op's bare
  * weight h_j receives gradient (WS_MIX_HARD_ST).  Weights first (fresh
  * sample), then alpha (new sample, arch batch, Adam).  tau is set per epoch
- * in ws_method_epoch_begin. */
+ * at the start of every epoch (ws_gdas_epoch_tau_). */
 #include <math.h>
 #include <string.h>
 
@@ -47,3 +47,19 @@ void ws_gdas_step_(ws_method_state *st, ws_method_ctx *ctx)
     memcpy(st->darch_last, grad, sizeof st->darch_last);
     ws_adam_step(&st->adam, &st->a[0][0], grad, st->m, st->v, WS_ARCH_N);
 }
+
+void ws_gdas_epoch_tau_(ws_method_state *st, const ws_search_config *cfg, int epoch)
+{
+    st->tau = (float)ws_gdas_tau(cfg->tau_max, cfg->tau_min, epoch, cfg->epochs, 0);
+}
+
+static void gdas_preset(ws_search_config *cfg, int paper)
+{
+    if (paper) cfg->epochs = 250; /* methods.md 2.8 */
+}
+
+const ws_method_def ws_method_gdas = {
+    .name = "gdas", .flags = WS_MF_ARCH_BATCH | WS_MF_SINGLE_PATH | WS_MF_TAU,
+    .state = WS_MS_LOGITS, .preset = gdas_preset, .init = ws_method_init_logits_,
+    .epoch_begin = ws_gdas_epoch_tau_, .step = ws_gdas_step_,
+    .weights = ws_method_weights_softmax_, .derive = ws_method_derive_argmax_};

@@ -20,12 +20,28 @@ void ws_method_edge_scale_(const ws_method_state *st, float scale[WS_EDGES]);
 void ws_method_edge_scale_backward_(const ws_method_state *st, const float *dscale,
                                     float *dbeta);
 
+/* The rows of the table (each in its own file) */
+extern const ws_method_def ws_method_rsws, ws_method_darts, ws_method_darts2, ws_method_gdas,
+    ws_method_gaea_darts, ws_method_gaea_gdas, ws_method_pc_darts, ws_method_gaea_pc_darts;
+
+/* Row parts several methods share: 1e-3 N(0,1) logits for alpha (and beta
+ * with WS_MF_PC); softmax(alpha) weights; argmax derivation; the GAEA
+ * simplex start, theta weights and GAEA's defaults (methods.md 2.5, 2.6). */
+void ws_method_init_logits_(ws_method_state *st, const ws_search_config *cfg, ws_pcg32 *init);
+void ws_method_weights_softmax_(const ws_method_state *st, float p[WS_EDGES][WS_OP_COUNT]);
+void ws_method_derive_argmax_(const ws_method_state *st, ws_arch *out);
+void ws_gaea_init_(ws_method_state *st, const ws_search_config *cfg, ws_pcg32 *init);
+void ws_gaea_weights_(const ws_method_state *st, float p[WS_EDGES][WS_OP_COUNT]);
+void ws_gaea_preset_(ws_search_config *cfg, int paper);
+void ws_gdas_epoch_tau_(ws_method_state *st, const ws_search_config *cfg, int epoch);
+
 /* per-method steps */
 void ws_rsws_step_(ws_method_state *st, ws_method_ctx *ctx);
 void ws_darts_step_(ws_method_state *st, ws_method_ctx *ctx);  /* darts, pc-darts */
 void ws_darts2_step_(ws_method_state *st, ws_method_ctx *ctx);
 void ws_gdas_step_(ws_method_state *st, ws_method_ctx *ctx);
-void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx);   /* the three GAEA methods */
+void ws_gaea_step_(ws_method_state *st, ws_method_ctx *ctx);   /* gaea-darts, gaea-pc-darts */
+void ws_gaea_gdas_step_(ws_method_state *st, ws_method_ctx *ctx);
 /* DARTS mixture: w = softmax(alpha) per edge over allowed ops (+ PC scale). */
 void ws_darts_mix_(const ws_method_state *st, ws_mix *mix);
 /* Adam on alpha (and beta for PC) from mixing-weight gradients. */

@@ -270,7 +270,7 @@ static int erm_uses_all(const ws_search_config *cfg)
     if (!cfg->single_level) return 0;
     if (!strcmp(cfg->erm_data, "all")) return 1;
     if (!strcmp(cfg->erm_data, "train")) return 0;
-    return !strncmp(cfg->method, "gaea-", 5);
+    return (ws_method_flags(ws_method_lookup(cfg->method)) & WS_MF_SIMPLEX) != 0;
 }
 
 /* train = train followed by valid (valid stays for the supernet accuracy). */
@@ -469,7 +469,8 @@ typedef struct search_run {
     float *x, *xa, *scratch;
     int *y, *ya;
     char *rows;
-    int id, maxb, steps;
+    unsigned flags; /* the method's row (WS_MF_*) */
+    int maxb, steps;
 } search_run;
 
 static void run_free(search_run *R)
@@ -493,7 +494,7 @@ static int run_alloc(const ws_search_config *cfg, search_run *R, ws_error *err)
         return rc;
     }
     search_data *sd = &R->sd;
-    R->id = ws_method_lookup(cfg->method);
+    R->flags = ws_method_flags(ws_method_lookup(cfg->method));
     const ws_index_list *arch_idx = cfg->single_level ? &sd->train : &sd->valid;
     ws_net_config nc = {.C = cfg->C, .N = cfg->N, .in_channels = sd->d->channels,
                         .in_size = cfg->image_size, .classes = sd->d->classes,
@@ -502,7 +503,7 @@ static int run_alloc(const ws_search_config *cfg, search_run *R, ws_error *err)
                         .pc_random = !strcmp(cfg->pc_sample, "random")};
     int maxb = cfg->batch;
     if (EVAL_CHUNK > maxb) maxb = EVAL_CHUNK;
-    if (R->id == WS_METHOD_RSWS && cfg->select_batch > maxb) maxb = cfg->select_batch;
+    if ((R->flags & WS_MF_SELECT) && cfg->select_batch > maxb) maxb = cfg->select_batch;
     nc.max_batch = R->maxb = maxb;
     const size_t img = (size_t)sd->d->channels * (size_t)cfg->image_size * cfg->image_size;
     R->wb = ws_batcher_alloc(sd->d, &sd->train, cfg->batch, &sd->tf, cfg->augment, cfg->seed,
@@ -514,8 +515,8 @@ static int run_alloc(const ws_search_config *cfg, search_run *R, ws_error *err)
                                      err)
                   : NULL;
     R->net = R->eb ? ws_net_alloc(&nc, err) : NULL;
-    R->net_copy = R->net && R->id == WS_METHOD_DARTS2 ? ws_net_alloc(&nc, err) : NULL;
-    if (!R->net || (R->id == WS_METHOD_DARTS2 && !R->net_copy)) {
+    R->net_copy = R->net && (R->flags & WS_MF_UNROLLED) ? ws_net_alloc(&nc, err) : NULL;
+    if (!R->net || ((R->flags & WS_MF_UNROLLED) && !R->net_copy)) {
         if (!err || !err->code) ws_error_set(err, WS_ENOMEM, "cannot build the search");
         return err ? err->code : WS_ENOMEM;
     }
@@ -525,9 +526,9 @@ static int run_alloc(const ws_search_config *cfg, search_run *R, ws_error *err)
     R->xa = malloc(sizeof(float) * (size_t)maxb * img);
     R->y = malloc(sizeof(int) * (size_t)maxb);
     R->ya = malloc(sizeof(int) * (size_t)maxb);
-    R->scratch = R->id == WS_METHOD_DARTS2 ? malloc(sizeof(float) * np) : NULL;
+    R->scratch = (R->flags & WS_MF_UNROLLED) ? malloc(sizeof(float) * np) : NULL;
     R->rows = malloc(1 << 16);
-    if (!R->x || !R->xa || !R->y || !R->ya || !R->rows || (R->id == WS_METHOD_DARTS2 && !R->scratch))
+    if (!R->x || !R->xa || !R->y || !R->ya || !R->rows || ((R->flags & WS_MF_UNROLLED) && !R->scratch))
         return ws_error_set(err, WS_ENOMEM, "out of memory");
     ws_pcg32 init;
     ws_pcg32_stream(&init, cfg->seed, WS_STREAM_INIT);
@@ -575,7 +576,7 @@ static int resume_load(const ws_search_config *cfg, const char *dir, const char 
     int rc = ck ? ws_search_ckpt_load_(ck, ckpt_path, cfg, R->steps, R->net, &R->st, &R->rs,
                                        R->wb, R->ab, err)
                 : 0;
-    if (!rc) rc = csv_check_all(dir, ws_method_is_pc(R->id), R->rs.next_epoch, err);
+    if (!rc) rc = csv_check_all(dir, (R->flags & WS_MF_PC) != 0, R->rs.next_epoch, err);
     return rc;
 }
 
@@ -597,7 +598,7 @@ static int epoch_records(const char *dir, search_run *R, int epoch, const char *
     snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
     if ((rc = csv_update(path, WEIGHTS_HEADER, WS_EDGES * WS_OP_COUNT, epoch, R->rows, err)))
         return rc;
-    if (!ws_method_is_pc(R->id)) return 0;
+    if (!(R->flags & WS_MF_PC) != 0) return 0;
     ws_mix emix; /* PC-DARTS edge normalisation weights */
     ws_method_eval_mix(&R->st, &emix);
     off = 0;
@@ -642,150 +643,213 @@ static int epoch_diverged(const search_run *R, char *what, size_t n)
     return 0;
 }
 
+/* What the phases of one search share. */
+typedef struct search_ctx {
+    const ws_search_config *cfg;
+    const ws_search_opts *o;
+    const char *dir;
+    char ckpt_path[1100];
+    search_run R;
+    run_record rr;
+    int eval_n, lr_epochs, stopped;
+    char what[400]; /* non-empty: diverged (what went non-finite) */
+} search_ctx;
+
+/* Phase 1, set up: check the directory, load a resumed run's checkpoint,
+ * allocate data, network and buffers, then (inputs good) create the
+ * directory and write the running manifest. */
+static int run_setup(search_ctx *S, ws_error *err)
+{
+    const ws_search_config *cfg = S->cfg;
+    char path[1100];
+    snprintf(S->ckpt_path, sizeof S->ckpt_path, "%s/checkpoint.bin", S->dir);
+    int rc = 0;
+    if (S->o->resume) {
+        if ((rc = ws_search_check_resume(cfg, S->dir, err))) return rc;
+    } else {
+        snprintf(path, sizeof path, "%s/manifest.json", S->dir);
+        if (access(path, F_OK) == 0)
+            return ws_error_set(err, WS_EINVAL,
+                                "%s already holds a search (use --resume %s, or another --out)",
+                                S->dir, S->dir);
+    }
+    S->rr = (run_record){.status = "running", .best_epoch = -1};
+    iso_time(S->rr.start, sizeof S->rr.start);
+    ws_ckpt *ck = NULL;
+    if (S->o->resume && (rc = resume_prepare(cfg, S->dir, S->ckpt_path, &S->rr, &ck, err)))
+        goto done;
+    if ((rc = run_alloc(cfg, &S->R, err))) goto done;
+    if (S->o->resume && (rc = resume_load(cfg, S->dir, S->ckpt_path, ck, &S->R, err))) goto done;
+    if (mkdir(S->dir, 0755) != 0 && errno != EEXIST) { /* only once the inputs are good */
+        rc = ws_error_set(err, WS_EIO, "%s: cannot create: %s", S->dir, strerror(errno));
+        goto done;
+    }
+    S->rr.epochs_done = S->R.rs.next_epoch;
+    rc = manifest_write(cfg, S->dir, &S->rr, &S->R.sd, err);
+    S->lr_epochs = cfg->lr_epochs ? cfg->lr_epochs : cfg->epochs;
+    S->eval_n = cfg->eval_size > 0 && cfg->eval_size < S->R.sd.valid.n ? cfg->eval_size
+                                                                       : S->R.sd.valid.n;
+done:
+    ws_ckpt_free(ck);
+    return rc;
+}
+
+/* The training steps of one epoch, with the divergence guard and progress;
+ * returns the summed loss and the hits and images seen. */
+static void epoch_steps(search_ctx *S, int epoch, double lr, double t0, double *loss_sum,
+                        long *hits, long *seen)
+{
+    const ws_search_config *cfg = S->cfg;
+    search_run *R = &S->R;
+    const int steps = R->steps;
+    ws_method_ctx ctx = {.net = R->net, .net_copy = R->net_copy, .cfg = cfg, .x = R->x,
+                         .y = R->y, .xa = R->xa, .ya = R->ya, .lr = (float)lr,
+                         .scratch = R->scratch};
+    ctx.sgd = (ws_sgd){.lr = (float)lr, .momentum = (float)cfg->momentum,
+                       .weight_decay = (float)cfg->weight_decay, .nesterov = cfg->nesterov};
+    ws_search_progress pr = {.epoch = epoch, .epochs = cfg->epochs, .steps = steps, .lr = lr};
+    for (int s = 0; s < steps; s++) {
+        ctx.B = ws_batcher_next(R->wb, R->x, R->y);
+        if (ctx.B <= 0) break;
+        if (R->flags & WS_MF_ARCH_BATCH) ctx.Ba = ws_batcher_random(R->ab, R->xa, R->ya);
+        ws_method_step(&R->st, &ctx);
+        /* divergence guard: the loss and the clip norm are computed anyway */
+        if (!isfinite(ctx.loss) || !isfinite(ctx.grad_norm)) {
+            snprintf(S->what, sizeof S->what, "%s = %g",
+                     isfinite(ctx.loss) ? "gradient norm" : "loss",
+                     isfinite(ctx.loss) ? ctx.grad_norm : (double)ctx.loss);
+            S->rr.div_epoch = epoch, S->rr.div_step = s + 1;
+            break;
+        }
+        *loss_sum += (double)ctx.loss * ctx.B;
+        *hits += ctx.correct, *seen += ctx.B;
+        if (S->o->progress) {
+            double dt = now_s() - t0;
+            pr.step = s + 1;
+            pr.loss = *loss_sum / (double)*seen;
+            pr.images_per_s = dt > 0 ? *seen / dt : 0;
+            double left = (double)(steps - s - 1) + (double)steps * (cfg->epochs - epoch - 1);
+            pr.eta_s = dt / (s + 1) * left;
+            S->o->progress(&pr, S->o->user);
+        }
+    }
+}
+
+/* The end of an epoch: selection or supernet accuracy, entropy, derived
+ * architecture, the CSV rows, the checkpoint and the progress line. */
+static int epoch_close(search_ctx *S, int epoch, double lr, double t0, double loss_sum, long hits,
+                       long seen, ws_error *err)
+{
+    const ws_search_config *cfg = S->cfg;
+    search_run *R = &S->R;
+    if (R->flags & WS_MF_SELECT) rsws_select(&R->st, cfg, R->net, R->eb, R->x, R->y);
+    ws_mix emix;
+    ws_method_eval_mix(&R->st, &emix);
+    const double vacc = eval_acc(R->net, R->eb, &emix, S->eval_n, R->x, R->y);
+    float p[WS_EDGES][WS_OP_COUNT];
+    ws_method_weights(&R->st, p);
+    const double ent = ws_arch_entropy(&p[0][0]);
+    ws_arch a;
+    ws_method_derive(&R->st, &a);
+    char astr[WS_ARCH_STR_MAX], digits[WS_EDGES + 1], line[1024];
+    ws_arch_format(&a, astr);
+    ws_arch_digits(&a, digits);
+    if (vacc > R->rs.best_valid) R->rs.best_valid = vacc, R->rs.best_epoch = epoch, R->rs.best_arch = a;
+    const double wall = now_s() - t0;
+    const double tacc = seen ? 100.0 * (double)hits / (double)seen : 0;
+    const double tloss = seen ? loss_sum / (double)seen : 0;
+    float tau = (R->flags & WS_MF_TAU) ? R->st.tau : 0.0f;
+    snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s,%s,%.3f,%.1f\n", epoch, lr,
+             (double)tau, tloss, tacc, vacc, ent, astr, digits, wall,
+             wall > 0 ? seen / wall : 0.0);
+    int rc = epoch_records(S->dir, R, epoch, line, err);
+    if (rc) return rc;
+    R->rs.next_epoch = epoch + 1;
+    if ((rc = epoch_checkpoint(cfg, S->ckpt_path, R, err))) return rc;
+    if (S->o->progress) {
+        ws_search_progress pr = {.epoch = epoch, .epochs = cfg->epochs, .steps = R->steps,
+                                 .lr = lr, .epoch_done = 1, .step = R->steps};
+        pr.loss = tloss, pr.train_acc = tacc, pr.valid_acc = vacc, pr.entropy = ent;
+        pr.images_per_s = wall > 0 ? seen / wall : 0;
+        memcpy(pr.arch, astr, sizeof astr);
+        S->o->progress(&pr, S->o->user);
+    }
+    return 0;
+}
+
+/* Phase 3, the epoch loop: steps, the guard, the end of every epoch, and
+ * --stop-after-epoch. */
+static int run_epochs(search_ctx *S, ws_error *err)
+{
+    const ws_search_config *cfg = S->cfg;
+    for (int epoch = S->R.rs.next_epoch; epoch < cfg->epochs; epoch++) {
+        const double t0 = now_s();
+        const double lr = ws_cosine_lr(cfg->lr, cfg->lr_min, epoch, S->lr_epochs);
+        ws_method_epoch_begin(&S->R.st, cfg, epoch);
+        double loss_sum = 0;
+        long hits = 0, seen = 0;
+        epoch_steps(S, epoch, lr, t0, &loss_sum, &hits, &seen);
+        if (!S->what[0] && epoch_diverged(&S->R, S->what, sizeof S->what))
+            S->rr.div_epoch = epoch, S->rr.div_step = S->R.steps;
+        if (S->what[0]) break;
+        int rc = epoch_close(S, epoch, lr, t0, loss_sum, hits, seen, err);
+        if (rc) return rc;
+        if (S->o->stop_after_epoch > 0 && epoch + 1 >= S->o->stop_after_epoch &&
+            epoch + 1 < cfg->epochs) {
+            S->stopped = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Phase 4, finish: the final manifest (complete, stopped or diverged). */
+static int run_finish(search_ctx *S, ws_error *err)
+{
+    const ws_search_config *cfg = S->cfg;
+    search_run *R = &S->R;
+    run_record *rr = &S->rr;
+    if (S->what[0]) { /* the last good checkpoint stays; the manifest says why */
+        rr->status = "diverged";
+        rr->diverged = S->what;
+        rr->epochs_done = R->rs.next_epoch;
+        int rc = manifest_write(cfg, S->dir, rr, &R->sd, err);
+        if (rc) return rc;
+        return ws_error_set(err, WS_ERANGE,
+                            "%s: training diverged in epoch %d (from 0, as in epochs.csv) at "
+                            "step %d of %d (%s); stopped: the last good checkpoint (%d epochs) "
+                            "is kept and manifest.json says \"diverged\"",
+                            S->dir, rr->div_epoch, rr->div_step, R->steps, S->what,
+                            (int)R->rs.next_epoch);
+    }
+    ws_arch a;
+    ws_method_derive(&R->st, &a);
+    char astr[WS_ARCH_STR_MAX], bstr[WS_ARCH_STR_MAX], now[64];
+    ws_arch_format(&a, astr);
+    ws_arch_format(&R->rs.best_arch, bstr);
+    iso_time(now, sizeof now);
+    /* GAEA bilevel answers with the best-valid epoch's genotype (2.5) */
+    int best = (R->flags & WS_MF_SIMPLEX) && !cfg->single_level && R->rs.best_epoch >= 0;
+    rr->status = S->stopped ? "stopped" : "complete";
+    rr->end = S->stopped ? NULL : now;
+    rr->epochs_done = R->rs.next_epoch;
+    rr->final_arch = astr;
+    rr->best_arch = best ? bstr : NULL;
+    rr->best_epoch = R->rs.best_epoch;
+    return manifest_write(cfg, S->dir, rr, &R->sd, err);
+}
+
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *o, ws_error *err)
 {
     int rc = ws_config_validate(cfg, err);
     if (rc) return rc;
-    const char *dir = o->out_dir;
-    char path[1100], ckpt_path[1100];
-    snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.bin", dir);
-    if (o->resume) {
-        if ((rc = ws_search_check_resume(cfg, dir, err))) return rc;
-    } else {
-        snprintf(path, sizeof path, "%s/manifest.json", dir);
-        if (access(path, F_OK) == 0)
-            return ws_error_set(err, WS_EINVAL,
-                                "%s already holds a search (use --resume %s, or another --out)",
-                                dir, dir);
-    }
-    search_run R;
-    run_record rr = {.status = "running", .best_epoch = -1};
-    iso_time(rr.start, sizeof rr.start);
-    ws_ckpt *ck = NULL;
-    memset(&R, 0, sizeof R);
-    if (o->resume && (rc = resume_prepare(cfg, dir, ckpt_path, &rr, &ck, err))) goto done;
-    if ((rc = run_alloc(cfg, &R, err))) goto done;
-    if (o->resume && (rc = resume_load(cfg, dir, ckpt_path, ck, &R, err))) goto done;
-    ws_ckpt_free(ck);
-    ck = NULL;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) { /* only once the inputs are good */
-        rc = ws_error_set(err, WS_EIO, "%s: cannot create: %s", dir, strerror(errno));
-        goto done;
-    }
-    rr.epochs_done = R.rs.next_epoch;
-    if ((rc = manifest_write(cfg, dir, &rr, &R.sd, err))) goto done;
-    const int lr_epochs = cfg->lr_epochs ? cfg->lr_epochs : cfg->epochs;
-    const int eval_n = cfg->eval_size > 0 && cfg->eval_size < R.sd.valid.n ? cfg->eval_size
-                                                                            : R.sd.valid.n;
-    const int steps = R.steps, id = R.id;
-    int stopped = 0;
-    char what[400] = "";
-    for (int epoch = R.rs.next_epoch; epoch < cfg->epochs; epoch++) {
-        const double t0 = now_s();
-        const double lr = ws_cosine_lr(cfg->lr, cfg->lr_min, epoch, lr_epochs);
-        ws_method_epoch_begin(&R.st, cfg, epoch);
-        ws_method_ctx ctx = {.net = R.net, .net_copy = R.net_copy, .cfg = cfg, .x = R.x,
-                             .y = R.y, .xa = R.xa, .ya = R.ya, .lr = (float)lr,
-                             .scratch = R.scratch};
-        ctx.sgd = (ws_sgd){.lr = (float)lr, .momentum = (float)cfg->momentum,
-                           .weight_decay = (float)cfg->weight_decay, .nesterov = cfg->nesterov};
-        double loss_sum = 0;
-        long hits = 0, seen = 0;
-        ws_search_progress pr = {.epoch = epoch, .epochs = cfg->epochs, .steps = steps, .lr = lr};
-        for (int s = 0; s < steps; s++) {
-            ctx.B = ws_batcher_next(R.wb, R.x, R.y);
-            if (ctx.B <= 0) break;
-            if (ws_method_uses_arch_batch(id)) ctx.Ba = ws_batcher_random(R.ab, R.xa, R.ya);
-            ws_method_step(&R.st, &ctx);
-            /* divergence guard: the loss and the clip norm are computed anyway */
-            if (!isfinite(ctx.loss) || !isfinite(ctx.grad_norm)) {
-                snprintf(what, sizeof what, "%s = %g", isfinite(ctx.loss) ? "gradient norm"
-                         : "loss", isfinite(ctx.loss) ? ctx.grad_norm : (double)ctx.loss);
-                rr.div_epoch = epoch, rr.div_step = s + 1;
-                break;
-            }
-            loss_sum += (double)ctx.loss * ctx.B;
-            hits += ctx.correct, seen += ctx.B;
-            if (o->progress) {
-                double dt = now_s() - t0;
-                pr.step = s + 1;
-                pr.loss = loss_sum / (double)seen;
-                pr.images_per_s = dt > 0 ? seen / dt : 0;
-                double left = (double)(steps - s - 1) + (double)steps * (cfg->epochs - epoch - 1);
-                pr.eta_s = dt / (s + 1) * left;
-                o->progress(&pr, o->user);
-            }
-        }
-        if (!what[0] && epoch_diverged(&R, what, sizeof what))
-            rr.div_epoch = epoch, rr.div_step = steps;
-        if (what[0]) break;
-        /* end of epoch: selection / supernet accuracy, entropy, derived arch */
-        if (id == WS_METHOD_RSWS) rsws_select(&R.st, cfg, R.net, R.eb, R.x, R.y);
-        ws_mix emix;
-        ws_method_eval_mix(&R.st, &emix);
-        const double vacc = eval_acc(R.net, R.eb, &emix, eval_n, R.x, R.y);
-        float p[WS_EDGES][WS_OP_COUNT];
-        ws_method_weights(&R.st, p);
-        const double ent = ws_arch_entropy(&p[0][0]);
-        ws_arch a;
-        ws_method_derive(&R.st, &a);
-        char astr[WS_ARCH_STR_MAX], digits[WS_EDGES + 1], line[1024];
-        ws_arch_format(&a, astr);
-        ws_arch_digits(&a, digits);
-        if (vacc > R.rs.best_valid) R.rs.best_valid = vacc, R.rs.best_epoch = epoch, R.rs.best_arch = a;
-        const double wall = now_s() - t0;
-        const double tacc = seen ? 100.0 * (double)hits / (double)seen : 0;
-        const double tloss = seen ? loss_sum / (double)seen : 0;
-        float tau = (id == WS_METHOD_GDAS || id == WS_METHOD_GAEA_GDAS) ? R.st.tau : 0.0f;
-        snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s,%s,%.3f,%.1f\n", epoch,
-                 lr, (double)tau, tloss, tacc, vacc, ent, astr, digits, wall,
-                 wall > 0 ? seen / wall : 0.0);
-        if ((rc = epoch_records(dir, &R, epoch, line, err))) break;
-        R.rs.next_epoch = epoch + 1;
-        if ((rc = epoch_checkpoint(cfg, ckpt_path, &R, err))) break;
-        if (o->progress) {
-            pr.epoch_done = 1, pr.step = steps;
-            pr.loss = tloss, pr.train_acc = tacc, pr.valid_acc = vacc, pr.entropy = ent;
-            pr.images_per_s = wall > 0 ? seen / wall : 0;
-            memcpy(pr.arch, astr, sizeof astr);
-            o->progress(&pr, o->user);
-        }
-        if (o->stop_after_epoch > 0 && epoch + 1 >= o->stop_after_epoch &&
-            epoch + 1 < cfg->epochs) {
-            stopped = 1;
-            break;
-        }
-    }
-    if (!rc && what[0]) { /* the last good checkpoint stays; the manifest says why */
-        rr.status = "diverged";
-        rr.diverged = what;
-        rr.epochs_done = R.rs.next_epoch;
-        rc = manifest_write(cfg, dir, &rr, &R.sd, err);
-        if (!rc)
-            rc = ws_error_set(err, WS_ERANGE,
-                              "%s: training diverged in epoch %d (from 0, as in epochs.csv) at "
-                              "step %d of %d (%s); stopped: the last good checkpoint (%d epochs) "
-                              "is kept and manifest.json says \"diverged\"",
-                              dir, rr.div_epoch, rr.div_step, steps, what, (int)R.rs.next_epoch);
-    } else if (!rc) {
-        ws_arch a;
-        ws_method_derive(&R.st, &a);
-        char astr[WS_ARCH_STR_MAX], bstr[WS_ARCH_STR_MAX], now[64];
-        ws_arch_format(&a, astr);
-        ws_arch_format(&R.rs.best_arch, bstr);
-        iso_time(now, sizeof now);
-        /* GAEA bilevel answers with the best-valid epoch's genotype (2.5) */
-        int best = ws_method_is_gaea(id) && !cfg->single_level && R.rs.best_epoch >= 0;
-        rr.status = stopped ? "stopped" : "complete";
-        rr.end = stopped ? NULL : now;
-        rr.epochs_done = R.rs.next_epoch;
-        rr.final_arch = astr;
-        rr.best_arch = best ? bstr : NULL;
-        rr.best_epoch = R.rs.best_epoch;
-        rc = manifest_write(cfg, dir, &rr, &R.sd, err);
-    }
-done:
-    ws_ckpt_free(ck);
-    run_free(&R);
+    search_ctx *S = calloc(1, sizeof *S);
+    if (!S) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    S->cfg = cfg, S->o = o, S->dir = o->out_dir;
+    rc = run_setup(S, err); /* phase 2, resume, happens inside set-up */
+    if (!rc) rc = run_epochs(S, err);
+    if (!rc) rc = run_finish(S, err);
+    run_free(&S->R);
+    free(S);
     return rc;
 }

@@ -320,7 +320,7 @@ static int check_identity(const ws_ckpt *ck, const char *path, const ws_search_c
         return ws_error_set(err, WS_EINVAL, "%s: checkpoint of method %s%s%s (id %d), but this "
                             "run is '%s' (copied from another run?)",
                             path, l.id >= 0 && l.id < WS_METHOD_COUNT ? "'" : "",
-                            l.id >= 0 && l.id < WS_METHOD_COUNT ? ws_method_names[l.id] : "unknown",
+                            l.id >= 0 && l.id < WS_METHOD_COUNT ? ws_method_name(l.id) : "unknown",
                             l.id >= 0 && l.id < WS_METHOD_COUNT ? "'" : "", (int)l.id, cfg->method);
     ws_method_state c;
     from_legacy(&l, &c);
@@ -417,25 +417,26 @@ static int check_arch_params(const ws_method_state *c, const ws_method_state *in
                              const ws_search_config *cfg, const char *path, ws_error *err)
 {
     int k;
+    const unsigned st = ws_method_def_of(c->id)->state;
     if ((k = finite_all(&c->a[0][0], WS_ARCH_N)) >= 0)
         return BAD("%s: method.a[%d][%d] is %g, expected a finite number", path, k / WS_OP_COUNT,
                    k % WS_OP_COUNT, (double)c->a[k / WS_OP_COUNT][k % WS_OP_COUNT]);
     if ((k = finite_all(c->beta, WS_EDGES)) >= 0)
         return BAD("%s: method.beta[%d] is %g, expected a finite number", path, k,
                    (double)c->beta[k]);
-    if (ws_method_is_gaea(c->id)) {
+    if (st & WS_MS_THETA) {
         for (int e = 0; e < WS_EDGES; e++)
             if (!simplex_ok(c->a[e], c->ops_mask, WS_OP_COUNT, cfg->eg_floor))
                 return BAD("%s: method.a edge %d: expected a simplex row (entries in "
                            "[eg_floor %g, 1], excluded ops 0, sum 1)", path, e, cfg->eg_floor);
-    } else if (c->id == WS_METHOD_RSWS && memcmp(c->a, init->a, sizeof c->a)) {
+    } else if (!(st & WS_MS_LOGITS) && memcmp(c->a, init->a, sizeof c->a)) {
         return BAD("%s: method.a: RS-WS has no architecture parameters, expected zeros", path);
     }
-    if (!ws_method_is_pc(c->id)) {
+    if (!(st & WS_MS_BETA)) {
         if (memcmp(c->beta, init->beta, sizeof c->beta))
             return BAD("%s: method.beta: expected its initial values (%s uses no edge "
                        "normalisation)", path, cfg->method);
-    } else if (ws_method_is_gaea(c->id)) {
+    } else if (st & WS_MS_THETA) {
         for (int node = 1; node < WS_NODES; node++) {
             float b[WS_EDGES];
             int n = 0;
@@ -492,7 +493,7 @@ static int check_counters(const ws_method_state *c, const ws_search_run_state *r
         return BAD("%s: best valid accuracy %g, expected 0..100", path, rs->best_valid);
     if (!ops_ok(&rs->best_arch, c->ops_mask))
         return BAD("%s: best architecture: expected allowed op codes 0..4 on every edge", path);
-    if (c->id == WS_METHOD_RSWS) {
+    if (ws_method_def_of(c->id)->state & WS_MS_SELECTED) {
         if (c->selected_valid != 1 || !ops_ok(&c->selected, c->ops_mask))
             return BAD("%s: method.selected: expected RS-WS's selected architecture (allowed "
                        "op codes on every edge)", path);
