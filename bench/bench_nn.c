@@ -168,6 +168,8 @@ int main(int argc, char **argv)
         ROW(nm, ws_conv2d_forward(y, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
         snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d backward", Cs, Hs, Hs);
         ROW(nm, ws_conv2d_backward(dx, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
+        snprintf(nm, sizeof nm, "conv1x1 C%d %dx%d dweight only", Cs, Hs, Hs);
+        ROW(nm, ws_conv2d_backward(NULL, dws, dy, x, wst3, N, Cs, Hs, Hs, Cs, 1, 1, 0, wk));
         free(wst3), free(dws), free(wk);
     }
     /* PC-DARTS partial channels: the cell convs on C/4 and C/2 channels */

@@ -357,6 +357,49 @@ Test(nn, conv_direct_matches_gemm_path)
     }
 }
 
+/* ReLU fused into the forward kernels (ws_conv2d_relu_forward: 1x1 direct,
+ * 3x3 Winograd, 3x3 direct stride 1 and 2) against ws_relu_forward then
+ * ws_conv2d_forward: the same bits.  And one pool plane
+ * (ws_avgpool3_forward_plane) against ws_avgpool3_forward's plane. */
+Test(nn, conv_relu_fused_same_bits)
+{
+    ws_nn_init(2);
+    const conv_shape cases[] = {
+        {2, 16, 32, 32, 16, 1, 1, 0}, {2, 5, 7, 5, 13, 1, 1, 0}, {2, 16, 32, 32, 16, 3, 1, 1},
+        {3, 32, 16, 16, 32, 3, 1, 1}, {2, 64, 8, 8, 64, 3, 1, 1},  {2, 4, 16, 16, 4, 3, 1, 1},
+        {2, 16, 32, 32, 32, 3, 2, 1}, {2, 4, 16, 16, 8, 3, 2, 1},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        cr_assert(ws_conv2d_relu_fused_ok(s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
+        int Ho = (s.H + 2 * s.pad - s.K) / s.stride + 1, Wo = (s.W + 2 * s.pad - s.K) / s.stride + 1;
+        size_t ni = (size_t)s.N * s.Cin * s.H * s.W, no = (size_t)s.N * s.Cout * Ho * Wo;
+        float *x = fnew(ni), *r = fnew(ni), *w = fnew((size_t)s.Cout * s.Cin * s.K * s.K);
+        float *y1 = fnew(no), *y2 = fnew(no);
+        float *work = fnew(ws_conv2d_work_size(s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad));
+        fill(x, ni, 1.0);
+        x[0] = -0.0f, x[1] = 0.0f; /* signed zeros read as +0, as ws_relu_forward gives */
+        fill(w, (size_t)s.Cout * s.Cin * s.K * s.K, 0.3);
+        ws_relu_forward(r, x, ni);
+        ws_conv2d_forward(y1, r, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
+        ws_conv2d_relu_forward(y2, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
+        cr_expect_arr_eq(y1, y2, no * sizeof *y1, "case %zu: fused ReLU changes the output", k);
+        free(x), free(r), free(w), free(y1), free(y2), free(work);
+    }
+    const int sides[][2] = {{32, 32}, {16, 16}, {8, 8}, {5, 7}, {1, 3}, {64, 64}};
+    for (size_t k = 0; k < WS_ARRAY_LEN(sides); k++) {
+        int H = sides[k][0], W = sides[k][1];
+        size_t n = (size_t)3 * H * W;
+        float *x = fnew(n), *y = fnew(n), *p = fnew((size_t)H * W);
+        fill(x, n, 1.0);
+        ws_avgpool3_forward(y, x, 1, 3, H, W);
+        ws_avgpool3_forward_plane(p, x + (size_t)2 * H * W, H, W);
+        cr_expect_arr_eq(p, y + (size_t)2 * H * W, (size_t)H * W * sizeof *p, "pool plane %dx%d",
+                         H, W);
+        free(x), free(y), free(p);
+    }
+}
+
 /* Winograd F(2x2,3x3) (3x3 stride 1, planes 8, 16 or 32 wide, Cin >= 8,
  * Cout % 8 == 0) against the direct kernel (ws_nn_set_winograd(0)) on
  * NB201's shapes, forward and accumulated dinp; dinp of the last case

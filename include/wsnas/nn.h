@@ -47,6 +47,13 @@ size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int st
 void ws_conv2d_forward(float *out, const float *inp, const float *weight,
                        int N, int Cin, int H, int W, int Cout, int K, int stride, int pad,
                        float *work);
+/* out = conv(relu(inp)): ReLU then convolution, the ReLU applied as the
+ * direct and Winograd kernels read their input (no ReLU tensor; the same
+ * bits as ws_relu_forward then ws_conv2d_forward).  Only for shapes where
+ * ws_conv2d_relu_fused_ok says so (callers run the two steps otherwise). */
+int ws_conv2d_relu_fused_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad);
+void ws_conv2d_relu_forward(float *out, const float *inp, const float *weight, int N, int Cin,
+                            int H, int W, int Cout, int K, int stride, int pad, float *work);
 /* dinp (Cin,N,H,W) += ..., dweight (Cout,Cin,K,K) += ... ; either may be NULL. */
 void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, int N, int Cin, int H, int W, int Cout, int K,
@@ -100,6 +107,11 @@ void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2
 /* 3x3, stride 1, pad 1, count_include_pad=False: (C,N,H,W) -> same shape. */
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W);
 void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, int W);
+/* One H x W plane of ws_avgpool3_forward (the same values), without threads,
+ * for callers that fuse the pool into their own loop over planes;
+ * H, W <= WS_POOL3_PLANE_MAX. */
+#define WS_POOL3_PLANE_MAX 64
+void ws_avgpool3_forward_plane(float *out, const float *inp, int H, int W);
 /* 2x2, stride 2, pad 0 (H, W even): (C,N,H,W) -> (C,N,H/2,W/2). */
 void ws_avgpool2_forward(float *out, const float *inp, int C, int N, int H, int W);
 void ws_avgpool2_backward(float *dinp, const float *dout, int C, int N, int H, int W);

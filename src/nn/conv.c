@@ -107,7 +107,7 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
     size_t HWo = (size_t)Ho * Wo;
     int ld_out = (int)(N * HWo);
     if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 0)) {
-        ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, work);
+        ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, 0, work);
         return;
     }
     if (conv_is_pointwise(K, stride, pad)) {
@@ -122,6 +122,18 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
         ws_sgemm(0, 0, Cout, (int)(m * HWo), KK, 1.0f, weight, KK, work, (int)(m * HWo), 0.0f,
                  out + n0 * HWo, ld_out);
     }
+}
+
+int ws_conv2d_relu_fused_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
+{
+    return ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 0);
+}
+
+void ws_conv2d_relu_forward(float *out, const float *inp, const float *weight, int N, int Cin,
+                            int H, int W, int Cout, int K, int stride, int pad, float *work)
+{
+    WS_ASSERT(ws_conv2d_relu_fused_ok(Cin, H, W, Cout, K, stride, pad));
+    ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, 1, work);
 }
 
 /* dweight (Cout,Cin,K,K) += dout * col^T ; dinp += col2im(weight^T * dout) */

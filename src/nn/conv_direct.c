@@ -17,14 +17,16 @@
 /* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at w[o*so + i*si] */
 #define PW_MAXW 4096 /* Cout*Cin bound of pw_mix16's packed weights */
 static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
-                     int Cin, size_t P, int accumulate);
+                     int Cin, size_t P, int accumulate, int relu);
+/* relu: the input is read as max(in, 0) (ReLU -> conv without a ReLU tensor). */
 static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
-                   int Cin, size_t P, int accumulate)
+                   int Cin, size_t P, int accumulate, int relu)
 {
     if (Cin % 16 == 0 && Cout % 8 == 0 && Cin * Cout <= PW_MAXW) {
-        pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate);
+        pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate, relu);
         return;
     }
+    const __m512 z = _mm512_setzero_ps();
     size_t nvec = (P + 15) / 16, npair = (nvec + 1) / 2;
 #pragma omp parallel for schedule(static)
     for (size_t q = 0; q < npair; q++) {
@@ -39,6 +41,7 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
             for (int i = 0; i < Cin; i++) {
                 const float *s = in + (size_t)i * P + p0;
                 __m512 x0 = _mm512_maskz_loadu_ps(m0, s), x1 = _mm512_maskz_loadu_ps(m1, s + 16);
+                if (relu) x0 = _mm512_max_ps(x0, z), x1 = _mm512_max_ps(x1, z);
                 const float *wp = w + (size_t)o0 * so + (size_t)i * si;
                 for (int j = 0; j < 8; j++) {
                     __m512 b = _mm512_set1_ps(j < nb ? wp[(size_t)j * so] : 0.0f);
@@ -64,8 +67,9 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
  * of 8 is formed, so each input is loaded once per chunk of 16 channels. */
 #define PW_PREFETCH 128 /* floats ahead (8 lines) */
 static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
-                     int Cin, size_t P, int accumulate)
+                     int Cin, size_t P, int accumulate, int relu)
 {
+    const __m512 z = _mm512_setzero_ps();
     /* Packed weights: block (c0/16, o0/8) holds 16x8 values [k][j] = w(o0+j, c0+k),
      * so every broadcast below is a constant offset from one pointer. */
     float wp_all[PW_MAXW];
@@ -86,6 +90,10 @@ static void pw_mix16(float *out, const float *in, const float *w, int so, int si
             const float *src = in + (size_t)c0 * P + p0;
 #pragma GCC unroll 16
             for (int k = 0; k < 16; k++) x[k] = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
+            if (relu) {
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++) x[k] = _mm512_max_ps(x[k], z);
+            }
             /* 16+ channel streams 256 KB apart defeat the hardware prefetcher */
             if (p0 + PW_PREFETCH < P) {
 #pragma GCC unroll 16
@@ -218,9 +226,10 @@ static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
  * blocking or thread split. */
 static inline __attribute__((always_inline)) void
 c3_block(float *out, const float *src, const float *wt, size_t chs, int Ci, int Co, size_t g,
-         int nvp, int accumulate, const tap_masks *tm, const long *off, const int *id,
+         int nvp, int accumulate, int relu, const tap_masks *tm, const long *off, const int *id,
          const int NT, const int OB, const int NV)
 {
+    const __m512 z = _mm512_setzero_ps();
     const tap_masks *mk[6];
     _Pragma("GCC unroll 6")
     for (int k = 0; k < 6; k++) mk[k] = &tm[(g + (size_t)(k < NV ? k : 0)) % (size_t)nvp];
@@ -240,6 +249,10 @@ c3_block(float *out, const float *src, const float *wt, size_t chs, int Ci, int 
                 for (int k = 0; k < 6; k++)
                     x[k] = k < NV ? _mm512_maskz_loadu_ps(mk[k]->m[t], s + k * 16 + off[t])
                                   : _mm512_setzero_ps();
+                if (relu) {
+                    _Pragma("GCC unroll 6")
+                    for (int k = 0; k < NV; k++) x[k] = _mm512_max_ps(x[k], z);
+                }
                 const float *w8 = wc + (size_t)id[t] * Co;
                 _Pragma("GCC unroll 8")
                 for (int j = 0; j < OB; j++) {
@@ -265,7 +278,7 @@ typedef struct c3_args {
     float *out;
     const float *src, *wt;
     size_t chs;
-    int Ci, Co, nvp, accumulate;
+    int Ci, Co, nvp, accumulate, relu;
     const tap_masks *tm;
     long off[9];
     int id[9];
@@ -278,8 +291,8 @@ typedef void (*c3_block_fn)(const c3_args *A, size_t g);
 #define C3_DEF_(nt, ob, nv)                                                                       \
     static void c3_block_##nt##_##ob##_##nv(const c3_args *A, size_t g)                          \
     {                                                                                             \
-        c3_block(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->tm,   \
-                 A->off, A->id, nt, ob, nv);                                                      \
+        c3_block(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->relu, \
+                 A->tm, A->off, A->id, nt, ob, nv);                                               \
     }
 #define C3_NV8 3 /* vectors per block with 8 output channels (2 and 4 measured slower) */
 #define C3_NV4 6 /* and with 4 */
@@ -293,11 +306,11 @@ C3_DEF_NT(1)
 #undef C3_DEF_
 
 static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
-                       int W, int Co, int accumulate, const c3_taps *tp)
+                       int W, int Co, int accumulate, int relu, const c3_taps *tp)
 {
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
-    c3_args A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 16, accumulate, tm, {0}, {0}};
+    c3_args A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 16, accumulate, relu, tm, {0}, {0}};
     for (int t = 0; t < tp->n; t++) A.off[t] = tp->off[t], A.id[t] = tp->id[t];
     c3_block_fn fn, fn1;
     int nv;
@@ -398,8 +411,9 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
     }
 }
 
-/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px], q = py*2+px (H, W even). */
-static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W)
+/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px] (relu: max(in, 0)), q =
+ * py*2+px (H, W even). */
+static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W, int relu)
 {
     int Ho = H / 2, Wo = W / 2;
     size_t P = (size_t)C * N, qs = P * Ho * Wo;
@@ -410,10 +424,16 @@ static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W
             for (int py = 0; py < 2; py++) {
                 const float *r = x + (size_t)(2 * oy + py) * W;
                 float *d0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *d1 = d0 + qs;
-                for (int ox = 0; ox < Wo; ox++) {
-                    d0[ox] = r[2 * ox];
-                    d1[ox] = r[2 * ox + 1];
-                }
+                if (relu)
+                    for (int ox = 0; ox < Wo; ox++) {
+                        d0[ox] = r[2 * ox] > 0.0f ? r[2 * ox] : 0.0f;
+                        d1[ox] = r[2 * ox + 1] > 0.0f ? r[2 * ox + 1] : 0.0f;
+                    }
+                else
+                    for (int ox = 0; ox < Wo; ox++) {
+                        d0[ox] = r[2 * ox];
+                        d1[ox] = r[2 * ox + 1];
+                    }
             }
     }
 }
@@ -481,16 +501,16 @@ size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int st
 }
 
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
-                            int H, int W, int Cout, int K, int stride, float *work)
+                            int H, int W, int Cout, int K, int stride, int relu, float *work)
 {
 #ifdef __AVX512F__
     size_t P = (size_t)N * H * W;
     if (K == 1) {
-        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0);
+        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0, relu);
         return;
     }
     if (stride == 1 && ws_conv_wino_ok(Cin, H, W, Cout)) {
-        ws_conv_wino_forward(out, inp, weight, N, Cin, H, W, Cout, 0, 0, work);
+        ws_conv_wino_forward(out, inp, weight, N, Cin, H, W, Cout, 0, 0, relu, work);
         return;
     }
     /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
@@ -501,17 +521,17 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
     c3_taps tp;
     if (stride == 1) {
         c3_taps_s1(&tp, W, 1);
-        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, &tp);
+        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, relu, &tp);
     } else {
         int Ho = H / 2, Wo = W / 2;
         float *sub = work + (size_t)Cout * Cin * 9;
-        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_polyphase(sub, inp, Cin, N, H, W, relu);
         c3_taps_s2(&tp, Wo, (size_t)Cin * N * Ho * Wo, -1, 1);
-        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, &tp);
+        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, 0, &tp);
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K;
-    (void)stride, (void)work;
+    (void)stride, (void)relu, (void)work;
     WS_ASSERT(0 && "direct convolution without AVX-512");
 #endif
 }
@@ -524,7 +544,7 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     size_t P = (size_t)N * H * W;
     if (K == 1) {
         if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P);
-        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1);
+        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1, 0);
         return;
     }
     /* dinp is a correlation of dout with the transposed kernel and negated
@@ -538,14 +558,14 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
         else if (dweight)
             c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
         if (dinp && ws_conv_wino_ok(Cout, H, W, Cin)) {
-            ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, work);
+            ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, 0, work);
         } else if (dinp) {
             for (int co = 0; co < Cout; co++)
                 for (int ci = 0; ci < Cin; ci++)
                     for (int t = 0; t < 9; t++)
                         wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
             c3_taps_s1(&tp, W, -1);
-            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, &tp);
+            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, 0, &tp);
         }
         return;
     }
@@ -553,7 +573,7 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     size_t qs = (size_t)Cin * N * Ho * Wo;
     float *sub = work + (size_t)Cout * Cin * 9;
     if (dweight) {
-        c3_polyphase(sub, inp, Cin, N, H, W);
+        c3_polyphase(sub, inp, Cin, N, H, W, 0);
         c3_taps_s2(&tp, Wo, qs, -1, 1);
         c3_dweight(dweight, dout, sub, N, Cin, Ho, Wo, Cout, &tp);
     }
@@ -565,7 +585,7 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
         /* each polyphase sub-plane of dinp from the taps that read it */
         for (int q = 0; q < 4; q++) {
             c3_taps_s2(&tp, Wo, qs, q, -1);
-            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, &tp);
+            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, 0, &tp);
         }
         c3_polyphase_add(dinp, sub, Cin, N, H, W);
     }

@@ -121,7 +121,7 @@ static inline __m256 wino_upper(__m512 v) { return _mm256_castpd_ps(_mm512_extra
 
 /* The 32 floats lo|hi = rows y_r = y0 + 2r (r < R) of plane p, W pixels each;
  * rows outside the plane read as zero. */
-static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0)
+static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0)
 {
     const int W = g->W, H = g->H;
     if (W == 32) {
@@ -140,6 +140,18 @@ static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const 
         }
         *lo = wino_join(r[0], r[1]);
         *hi = wino_join(r[2], r[3]);
+    }
+}
+
+/* As wino_load_rows_, then max(x, 0) when relu (the ReLU before a forward
+ * convolution, applied as it is read: the same values as ws_relu_forward). */
+static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
+                                  int relu)
+{
+    wino_load_rows_(lo, hi, p, g, y0);
+    if (relu) {
+        const __m512 z = _mm512_setzero_ps();
+        *lo = _mm512_max_ps(*lo, z), *hi = _mm512_max_ps(*hi, z);
     }
 }
 
@@ -170,12 +182,12 @@ static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 l
 /* v[xi*4+nu] (16 vectors of 16 tiles) = B^T d B for chunk (n, ty0) of plane p,
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; patch row i of tile row ty
  * is plane row 2ty-1+i, patch column j of tile tx is pixel 2tx-1+j. */
-static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0)
+static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0, int relu)
 {
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
         __m512 lo, hi;
-        wino_load_rows(&lo, &hi, p, g, 2 * ty0 - 1 + i);
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 - 1 + i, relu);
         __m512 ev = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
         __m512 od = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
         d[i][0] = _mm512_maskz_permutexvar_ps(g->left, g->up, od);    /* 2tx-1 */
@@ -251,7 +263,7 @@ wino_product(__m512 *mo, const __m512 *V, const float *U, int Ci, int Co, int o0
 typedef struct wino_args {
     float *out;
     const float *inp, *U;
-    int Ci, Co, accumulate, nv;
+    int Ci, Co, accumulate, nv, relu;
     const wino_geo *g;
 } wino_args;
 
@@ -270,7 +282,7 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
     for (int k = 0; k < NV; k++)
         for (int ci = 0; ci < Ci; ci++) {
             __m512 v[16];
-            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty0[k]);
+            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty0[k], A->relu);
             for (int xn = 0; xn < 16; xn++) V[((size_t)k * 16 + xn) * Ci + ci] = v[xn];
         }
     for (int o0 = 0; o0 < Co; o0 += WINO_OB) {
@@ -288,7 +300,7 @@ static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
 #endif /* __AVX512F__ */
 
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
-                          int W, int Co, int transposed, int accumulate, float *work)
+                          int W, int Co, int transposed, int accumulate, int relu, float *work)
 {
 #ifdef __AVX512F__
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co));
@@ -309,7 +321,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
     int nv = WINO_V_VECS / (16 * Ci);
     if (nv > WINO_NV) nv = WINO_NV;
-    wino_args A = {out, inp, U, Ci, Co, accumulate, nv, &g};
+    wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, &g};
     size_t C = (size_t)N * g.cpp, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
     size_t items = nfull + (rem ? 1 : 0);
 #pragma omp parallel for schedule(static)
@@ -325,7 +337,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
-    (void)transposed, (void)accumulate, (void)work;
+    (void)transposed, (void)accumulate, (void)relu, (void)work;
     WS_ASSERT(0 && "Winograd convolution without AVX-512");
 #endif
 }
@@ -378,7 +390,7 @@ static inline void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, 
     __m512 c[2][4];
     for (int a = 0; a < 2; a++) {
         __m512 lo, hi;
-        wino_load_rows(&lo, &hi, p, g, 2 * ty0 + a);
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 + a, 0);
         __m512 y0 = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
         __m512 y1 = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
         c[a][0] = y0, c[a][1] = _mm512_add_ps(y0, y1), c[a][2] = _mm512_sub_ps(y0, y1);
@@ -468,7 +480,7 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
         for (int cb = 0; cb < Ci; cb += 16) {
             for (int i = 0; i < 16; i++) {
                 __m512 v[16];
-                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0);
+                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0, 0);
                 for (int xn = 0; xn < 16; xn++) tmp[xn * 16 + i] = v[xn];
             }
             for (int xn = 0; xn < 16; xn++) {

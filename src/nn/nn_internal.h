@@ -18,8 +18,9 @@ int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int
 int ws_conv_direct_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp);
 /* Floats of work the direct kernels need for such a shape. */
 size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int stride);
+/* relu: the input is read as max(inp, 0) (ReLU then conv, no ReLU tensor). */
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
-                            int H, int W, int Cout, int K, int stride, float *work);
+                            int H, int W, int Cout, int K, int stride, int relu, float *work);
 void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                              int stride, float *work);
@@ -34,9 +35,10 @@ size_t ws_conv_wino_work(int Cin, int Cout);
 /* out (Co,N,H,W) (+= when accumulate) = 3x3 pad-1 correlation of inp (Ci,N,H,W)
  * with k(co,ci) = weight[co][ci] (weight (Co,Ci,3,3)), or with transposed = 1
  * k(co,ci) = weight[ci][co] rotated by 180 degrees (weight (Ci,Co,3,3)): the
- * input gradient of a convolution with Cin = Co, Cout = Ci. */
+ * input gradient of a convolution with Cin = Co, Cout = Ci.  relu: the input
+ * is read as max(inp, 0). */
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
-                          int W, int Co, int transposed, int accumulate, float *work);
+                          int W, int Co, int transposed, int accumulate, int relu, float *work);
 /* The weight gradient by Winograd: Cin % 16 == 0 on a ws_conv_wino_shape
  * shape, and ws_nn_set_winograd(1). */
 int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout);

@@ -205,6 +205,22 @@ static void avgpool3_planes(float *dst, const float *src, int P, int H, int W, i
             pool3_plane(dst + (size_t)p * H * W, src + (size_t)p * H * W, H, W, icx, icy, acc);
 }
 
+void ws_avgpool3_forward_plane(float *out, const float *inp, int H, int W)
+{
+    static const float inv[4] = {0.0f, 1.0f / 1.0f, 1.0f / 2.0f, 1.0f / 3.0f}; /* = 1/(float)k */
+    float icx[WS_POOL3_PLANE_MAX], icy[WS_POOL3_PLANE_MAX];
+    WS_ASSERT(H >= 1 && W >= 1 && H <= WS_POOL3_PLANE_MAX && W <= WS_POOL3_PLANE_MAX);
+    for (int i = 0; i < W; i++) icx[i] = inv[pool3_count1(i, W)];
+    for (int i = 0; i < H; i++) icy[i] = inv[pool3_count1(i, H)];
+#ifdef __AVX512F__
+    if (W % 16 == 0) {
+        pool3_plane16(out, inp, H, W, icx, icy, 0);
+        return;
+    }
+#endif
+    pool3_plane(out, inp, H, W, icx, icy, 0);
+}
+
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W)
 {
     int P = C * N;

@@ -255,17 +255,13 @@ static int edge_ops(const ws_net *net, const ws_cell *cell, const ws_mix *mix, i
  * parallel region serves the whole edge. */
 
 
-/* One channel of an edge's weighted sum: o[i] = (first ? 0 : o[i]) +
+/* A run of M floats of an edge's weighted sum: o[i] = (first ? 0 : o[i]) +
  * c_0 x_0[i] + ... + (a_0 y_0[i] + b_0) + ..., added left to right with
- * every product and sum rounded on its own (no fused multiply-add): the
- * plain terms x_s = src[s] + ch*M with coefficients c, the conv terms y_k
- * with a = sc[k], b = sh[k]. */
-static void edge_combine(float *o, int first, int ns, const float *const *src, const float *c,
-                         int ch, size_t M, int nb, const float *const *y, const float *a,
-                         const float *b)
+ * every product and sum rounded on its own (no fused multiply-add): ns plain
+ * terms x_s with coefficients c, nb conv terms y_k with a = sc[k], b = sh[k]. */
+static void edge_combine(float *o, int first, int ns, const float *const *x, const float *c,
+                         int nb, const float *const *y, const float *a, const float *b, size_t M)
 {
-    const float *x[2];
-    for (int s = 0; s < ns; s++) x[s] = src[s] + (size_t)ch * M;
     size_t i = 0;
 #ifdef __AVX512F__
     __m512 vc[2], va[2], vb[2];
@@ -302,6 +298,8 @@ typedef struct edge_terms {
     int src_op[2];
     ws_bn *bn[2];          /* conv 1x1 / 3x3 BNs; bn->xhat holds the conv output */
     float *y[2];           /* the conv outputs: bn->xhat, or scratch when scoring */
+    int pool_fused;        /* scoring: the pool term's src is the input; edge_forward
+                              pools it plane by plane (no pool tensor) */
     float bcf[2];
     int bn_op[2];
     float *dy[2];          /* backward: dL/d(conv output), scr_a / scr_b */
@@ -319,11 +317,14 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     for (int k = 0; k < nops; k++) {
         int o = ops[k];
         if (o == WS_OP_SKIP || o == WS_OP_AVGPOOL) {
-            if (o == WS_OP_AVGPOOL && fwd && !*pool_used) {
+            int fuse = o == WS_OP_AVGPOOL && fwd && net->score_scratch &&
+                       H <= WS_POOL3_PLANE_MAX && W <= WS_POOL3_PLANE_MAX;
+            if (o == WS_OP_AVGPOOL && fwd && !fuse && !*pool_used) {
                 ws_avgpool3_forward(pool, in, Cc, B, H, W);
                 *pool_used = 1;
             }
-            t->src[t->nsrc] = o == WS_OP_SKIP ? in : pool;
+            t->pool_fused |= fuse;
+            t->src[t->nsrc] = o == WS_OP_SKIP || fuse ? in : pool;
             t->src_op[t->nsrc] = o;
             t->scf[t->nsrc++] = coef[k];
             continue;
@@ -331,15 +332,19 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
         int K = o == WS_OP_CONV1X1 ? 1 : 3;
         WS_ASSERT(op->present);
-        if (fwd) {
+        float *y = net->score_scratch ? (t->nbn ? net->scr_c : net->scr_b) : op->bn.xhat;
+        t->y[t->nbn] = y;
+        /* scoring keeps nothing for a backward pass: the ReLU is applied as
+         * the convolution reads its input where the kernels can */
+        if (fwd && net->score_scratch && ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) {
+            ws_conv2d_relu_forward(y, in, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
+        } else if (fwd) {
             if (!*relu_used) {
                 ws_relu_forward(relu, in, (size_t)Cc * B * H * W);
                 *relu_used = 1;
             }
+            ws_conv2d_forward(y, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         }
-        t->y[t->nbn] = net->score_scratch ? (t->nbn ? net->scr_c : net->scr_b) : op->bn.xhat;
-        if (fwd)
-            ws_conv2d_forward(t->y[t->nbn], relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         t->conv[t->nbn] = op;
         t->bn[t->nbn] = &op->bn;
         t->dy[t->nbn] = o == WS_OP_CONV1X1 ? net->scr_a : net->scr_b;
@@ -394,7 +399,27 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
             sc[k] = gs * rs;
             sh[k] = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f) - sc[k] * muf;
         }
-        edge_combine(dst + (size_t)ch * M, first, t.nsrc, t.src, t.scf, ch, M, t.nbn, y, sc, sh);
+        const float *x[2];
+        size_t off = (size_t)ch * M;
+        for (int s = 0; s < t.nsrc; s++) x[s] = t.src[s] + off;
+        if (!t.pool_fused) {
+            edge_combine(dst + off, first, t.nsrc, x, t.scf, t.nbn, y, sc, sh, M);
+            continue;
+        }
+        /* one image plane at a time, its pool in an L1 buffer */
+        size_t HW = (size_t)cell->H * cell->W;
+        float pl[WS_POOL3_PLANE_MAX * WS_POOL3_PLANE_MAX];
+        for (size_t q = 0; q < M; q += HW) {
+            const float *xq[2], *yq[2];
+            for (int s = 0; s < t.nsrc; s++) xq[s] = x[s] + q;
+            for (int k = 0; k < t.nbn; k++) yq[k] = y[k] + q;
+            for (int s = 0; s < t.nsrc; s++)
+                if (t.src_op[s] == WS_OP_AVGPOOL) {
+                    ws_avgpool3_forward_plane(pl, xq[s], cell->H, cell->W);
+                    xq[s] = pl;
+                }
+            edge_combine(dst + off + q, first, t.nsrc, xq, t.scf, t.nbn, yq, sc, sh, HW);
+        }
     }
 }
 
@@ -732,16 +757,26 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
 
 /* ---- reduction block, stem, head ---------------------------------------- */
 
+/* out = conv3x3(relu(x), stride) (pad 1): through relu_buf for the backward
+ * pass, or (scoring) with the ReLU fused into the convolution's reads. */
+static void conv_relu_forward(ws_net *net, float *out, const float *x, float *relu_buf,
+                              const float *w, int B, int Cin, int H, int W, int Cout, int stride)
+{
+    if (net->score_scratch && ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
+        ws_conv2d_relu_forward(out, x, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
+        return;
+    }
+    ws_relu_forward(relu_buf, x, (size_t)Cin * B * H * W);
+    ws_conv2d_forward(out, relu_buf, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
+}
+
 void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train)
 {
     int B = net->B, H = r->H, W = r->W, Ho = H / 2, Wo = W / 2;
     size_t Mo = (size_t)B * Ho * Wo;
-    ws_relu_forward(r->relu_a, x, (size_t)r->Cin * B * H * W);
-    ws_conv2d_forward(net->scr_a, r->relu_a, r->wa, B, r->Cin, H, W, r->Cout, 3, 2, 1, net->work);
+    conv_relu_forward(net, net->scr_a, x, r->relu_a, r->wa, B, r->Cin, H, W, r->Cout, 2);
     bn_forward(net, &r->bna, r->out_a, net->scr_a, r->bna.g, r->bna.b, r->Cout, (int)Mo, train);
-    ws_relu_forward(r->relu_b, r->out_a, (size_t)r->Cout * Mo);
-    ws_conv2d_forward(net->scr_a, r->relu_b, r->wb, B, r->Cout, Ho, Wo, r->Cout, 3, 1, 1,
-                      net->work);
+    conv_relu_forward(net, net->scr_a, r->out_a, r->relu_b, r->wb, B, r->Cout, Ho, Wo, r->Cout, 1);
     bn_forward(net, &r->bnb, r->out, net->scr_a, r->bnb.g, r->bnb.b, r->Cout, (int)Mo, train);
     ws_avgpool2_forward(r->pooled, x, r->Cin, B, H, W);
     ws_conv2d_forward(net->scr_a, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1, 1, 0,
