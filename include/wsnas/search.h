@@ -36,6 +36,7 @@
 
 #include "wsnas/common.h"
 #include "wsnas/config.h"
+#include "wsnas/data.h"
 #include "wsnas/space.h"
 
 typedef struct ws_search_progress {
@@ -73,5 +74,10 @@ int ws_search_ckpt_verify(const struct ws_ckpt *ck, const char *path,
                           const ws_search_config *cfg, ws_error *err);
 /* Runs (or resumes) the search. */
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
+
+/* The data a search of `cfg` trains and validates on (the one data path of
+ * data.h: its dataset and directory, split file or seeded random halves,
+ * subsets with the search's fixed seed); `wsnas eval` loads the same. */
+ws_data_spec ws_search_data_spec(const ws_search_config *cfg);
 
 #endif

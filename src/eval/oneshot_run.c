@@ -18,7 +18,6 @@
 #include "wsnas/supernet.h"
 
 /* The search driver's fixed seed for subsets of the splits (search.c). */
-#define SEARCH_DATA_SEED 201u
 
 ws_oneshot_opts ws_oneshot_opts_default(void)
 {
@@ -66,16 +65,7 @@ static int load_config(const char *dir, const char *data_dir, ws_search_config *
 static int load_data(const ws_search_config *cfg, ws_dataset **d, ws_index_list *train,
                      ws_index_list *valid, ws_transform *tf, ws_error *err)
 {
-    int cifar = strcmp(cfg->dataset, "fashion-mnist") != 0;
-    ws_data_spec spec = {.dataset = cfg->dataset,
-                         .dir = cfg->data_dir[0] ? cfg->data_dir
-                                : cifar            ? "../shared/cifar10"
-                                                   : NULL,
-                         .split_file = cfg->split_file,
-                         .halves = WS_HALVES_RANDOM,
-                         .train_size = cfg->train_size,
-                         .valid_size = cfg->valid_size,
-                         .subset_seed = SEARCH_DATA_SEED};
+    ws_data_spec spec = ws_search_data_spec(cfg);
     ws_data data;
     int rc = ws_data_load(&spec, &data, err);
     if (rc) return rc;

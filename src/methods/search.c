@@ -287,19 +287,24 @@ static int join_valid_into_train(search_data *sd, ws_error *err)
     return 0;
 }
 
+ws_data_spec ws_search_data_spec(const ws_search_config *cfg)
+{
+    int cifar = strcmp(cfg->dataset, "fashion-mnist") != 0;
+    return (ws_data_spec){.dataset = cfg->dataset,
+                          .dir = cfg->data_dir[0] ? cfg->data_dir
+                                 : cifar            ? "../shared/cifar10"
+                                                    : NULL,
+                          .split_file = cfg->split_file,
+                          .halves = WS_HALVES_RANDOM,
+                          .train_size = cfg->train_size,
+                          .valid_size = cfg->valid_size,
+                          .subset_seed = DATA_SEED};
+}
+
 static int data_load(const ws_search_config *cfg, search_data *sd, ws_error *err)
 {
     memset(sd, 0, sizeof *sd);
-    int cifar = strcmp(cfg->dataset, "fashion-mnist") != 0;
-    ws_data_spec spec = {.dataset = cfg->dataset,
-                         .dir = cfg->data_dir[0] ? cfg->data_dir
-                                : cifar            ? "../shared/cifar10"
-                                                   : NULL,
-                         .split_file = cfg->split_file,
-                         .halves = WS_HALVES_RANDOM,
-                         .train_size = cfg->train_size,
-                         .valid_size = cfg->valid_size,
-                         .subset_seed = DATA_SEED};
+    ws_data_spec spec = ws_search_data_spec(cfg);
     ws_data d;
     int rc = ws_data_load(&spec, &d, err);
     if (rc) return rc;
