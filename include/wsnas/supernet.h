@@ -144,6 +144,34 @@ const float *ws_net_logits(const ws_net *net);
  * any ws_net_forward ends the batch. */
 void ws_net_score_begin(ws_net *net, const float *x, const int *labels, int B, int batch_stats);
 float ws_net_score_arch(ws_net *net, const ws_arch *a, int *correct);
+/* ---- Inspection (zero-cost proxies, src/proxy) ---------------------------
+ * Supernet (without partial channels) and standalone networks only. */
+/* One ReLU of the last forward and its input x, (C, B, HW) channel-major.
+ * One entry per ReLU module of the NB201 network that ran, in network order:
+ * per search cell, one per convolution computed on an edge (the edge's
+ * source node: the network has one ReLU per ReLU-conv-BN op, so k convs on
+ * one node give k entries), cell = 0..3N-1, edge = e; per reduction block r
+ * two, cell = -1-r, edge 0 (ReLU before conv_a) and 1 (before conv_b); the
+ * head's, cell = -3, edge 0. */
+typedef struct ws_net_relu {
+    const float *x;
+    int C, HW, cell, edge;
+} ws_net_relu;
+/* Writes up to cap entries of the last forward into out; returns the count
+ * (may exceed cap). */
+int ws_net_relus(const ws_net *net, ws_net_relu *out, int cap);
+/* Called by ws_net_backward for every convolution (stem, cell ops,
+ * reduction conv_a, conv_b, shortcut) with its fan-in (Cin*K*K), its output
+ * y and dL/dy, both (C, B, HW) channel-major.  When rstd != NULL the engine
+ * holds y only normalised: y = x / rstd[c] + mean[c]; else y = x. */
+typedef void (*ws_net_conv_probe)(void *ctx, int fan_in, const float *x, const float *mean,
+                                  const float *rstd, const float *dy, int C, int B, int HW);
+/* Sets (fn NULL: clears) the probe. */
+void ws_net_set_conv_probe(ws_net *net, ws_net_conv_probe fn, void *ctx);
+/* ws_net_backward from a given dL/dlogits (B, classes) instead of the
+ * cross-entropy's; dx (B, Cin, H, W) receives dL/dx when non-NULL.  Weight
+ * gradients accumulate as in ws_net_backward; no dmix. */
+void ws_net_backward_logits(ws_net *net, const float *dlogits, float *dx);
 
 /* ---- Optimisation -------------------------------------------------------- */
 typedef struct ws_sgd {

@@ -15,6 +15,7 @@ int ws_cmd_report(int argc, char **argv);
 int ws_cmd_eval(int argc, char **argv);
 int ws_cmd_search(int argc, char **argv);
 int ws_cmd_bench(int argc, char **argv);
+int ws_cmd_proxy(int argc, char **argv);
 
 struct option;
 
@@ -41,6 +42,13 @@ int ws_cli_hold_negatives(int argc, char **argv, const char *shortopts,
  * nonzero. */
 int ws_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
 int ws_cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+/* An architecture list file: one official string or index per line; blank
+ * lines and lines starting with '#' are skipped.  Fills `set` with their
+ * classes (tablebuild.h); a bad line gives "FILE:LINE: ...". */
+struct ws_space;
+struct ws_build_set;
+int ws_cli_archs_file(const char *path, const struct ws_space *sp, struct ws_build_set *set,
+                      ws_error *err);
 /* Prints "wsnas <cmd>: <message>" for a failed library call; returns 1. */
 int ws_cli_fail(const char *cmd, const ws_error *err);
 

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "wsnas/par.h"
+#include "wsnas/proxy.h"
 #include "wsnas/table.h"
 #include "wsnas/tablebuild.h"
 
@@ -463,34 +464,6 @@ static void build_usage(FILE *f)
             "  -h, --help             this help\n");
 }
 
-static int read_lines(const char *path, char ***lines, int *n, ws_error *err)
-{
-    char *text = NULL;
-    int rc = ws_file_read_text(path, &text, err);
-    if (rc) return rc;
-    int cap = 16;
-    *n = 0;
-    *lines = malloc((size_t)cap * sizeof **lines);
-    char *save = NULL;
-    for (char *l = strtok_r(text, "\r\n", &save); *lines && l; l = strtok_r(NULL, "\r\n", &save)) {
-        while (*l == ' ' || *l == '\t') l++;
-        if (!*l || *l == '#') continue;
-        if (*n == cap) {
-            char **p = realloc(*lines, (size_t)(cap *= 2) * sizeof **lines);
-            if (!p) {
-                free(*lines);
-                *lines = NULL;
-                break;
-            }
-            *lines = p;
-        }
-        (*lines)[(*n)++] = strdup(l);
-    }
-    free(text);
-    if (!*lines) return ws_error_set(err, WS_ENOMEM, "out of memory");
-    return 0;
-}
-
 static int cmd_build(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -584,13 +557,9 @@ static int cmd_build(int argc, char **argv)
     if (!rc && recipe_text) rc = ws_build_recipe_parse(recipe_text, &r, &err);
     ws_build_set set = {0};
     ws_space *sp = rc ? NULL : ws_space_alloc();
-    char **lines = NULL;
-    int n_lines = 0;
     if (!rc && !sp) rc = ws_error_set(&err, WS_ENOMEM, "out of memory");
     if (!rc && archs_file) {
-        rc = read_lines(archs_file, &lines, &n_lines, &err);
-        if (!rc && (rc = ws_build_set_list(sp, (const char *const *)lines, n_lines, &set, &err)))
-            ws_error_prefix(&err, "%s", archs_file);
+        rc = ws_cli_archs_file(archs_file, sp, &set, &err);
     } else if (!rc && n_archs) {
         rc = ws_build_set_list(sp, archs, n_archs, &set, &err);
     } else if (!rc && sample) {
@@ -598,8 +567,6 @@ static int cmd_build(int argc, char **argv)
     } else if (!rc) {
         rc = ws_build_set_all(sp, &set, &err);
     }
-    for (int i = 0; i < n_lines; i++) free(lines[i]);
-    free(lines);
     ws_space_free(sp);
     free(archs);
     if (rc) {
@@ -677,7 +644,8 @@ static int cmd_attr(int argc, char **argv)
 static void merge_usage(FILE *f)
 {
     fprintf(f, "usage: wsnas table merge -o OUT.h5 --bench NAME IN.h5...\n"
-               "Joins shards of a built benchmark (wsnas table build --shard): every input must\n"
+               "Joins shards of a built benchmark (wsnas table build --shard) or of a proxy\n"
+               "benchmark (wsnas proxy): every input must\n"
                "hold NAME with the same recipe, and rows filled in several inputs must agree.\n"
                "Other benchmarks come from the first input.  Writes OUT.h5.tmp, then renames.\n"
                "  -o, --output FILE   the merged table (required)\n"
@@ -709,8 +677,11 @@ static int cmd_merge(int argc, char **argv)
                                         : !bench ? "missing --bench NAME"
                                                  : "no input tables");
     ws_error err = {0};
-    if (ws_table_merge(out, bench, (const char *const *)(argv + optind), argc - optind, &err))
-        return ws_cli_fail("table merge", &err);
+    const char *const *in = (const char *const *)(argv + optind);
+    int rc = ws_proxy_is_benchmark(in[0], bench) /* zero-cost proxies: wsnas proxy */
+                 ? ws_proxy_merge(out, bench, in, argc - optind, &err)
+                 : ws_table_merge(out, bench, in, argc - optind, &err);
+    if (rc) return ws_cli_fail("table merge", &err);
     return 0;
 }
 

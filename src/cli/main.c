@@ -26,6 +26,7 @@ static const struct ws_command commands[] = {
     {"search", ws_cmd_search,
      "run or resume a weight-sharing search (RS-WS, DARTS, GDAS, GAEA, PC-DARTS)"},
     {"bench", ws_cmd_bench, "run a suite of searches, evaluations and reports"},
+    {"proxy", ws_cmd_proxy, "zero-cost proxies of architectures into a benchmark table"},
 };
 
 static void usage(FILE *f)

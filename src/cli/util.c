@@ -1,7 +1,7 @@
 /* util.c: what every subcommand shares: the "wsnas CMD:" prefix of its
  * messages, one-line usage errors ("... (try 'wsnas CMD --help')"), option
- * parsing with "did you mean", negative numbers kept as values, and strict
- * number parsing. */
+ * parsing with "did you mean", negative numbers kept as values, strict
+ * number parsing and architecture list files. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "wsnas/space.h"
+#include "wsnas/tablebuild.h"
 
 static char g_prog[96] = "wsnas";
 
@@ -172,4 +174,43 @@ int ws_cli_fail(const char *cmd, const ws_error *err)
 {
     fprintf(stderr, "wsnas %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
     return 1;
+}
+
+int ws_cli_archs_file(const char *path, const ws_space *sp, ws_build_set *set, ws_error *err)
+{
+    char *text = NULL;
+    int rc = ws_file_read_text(path, &text, err);
+    if (rc) return rc;
+    size_t n = 0, cap = 64;
+    const char **lines = malloc(cap * sizeof *lines);
+    if (!lines) rc = ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
+    int lineno = 0;
+    for (char *l = text, *end; !rc && l && *l; l = end) {
+        end = strchr(l, '\n');
+        if (end) *end++ = '\0';
+        lineno++;
+        size_t len = strlen(l);
+        if (len && l[len - 1] == '\r') l[--len] = '\0';
+        while (*l == ' ' || *l == '\t') l++;
+        if (!*l || *l == '#') continue;
+        int index;
+        if ((rc = ws_space_lookup(sp, l, &index, err))) {
+            ws_error_prefix(err, "%s:%d", path, lineno);
+            break;
+        }
+        if (n == cap) {
+            const char **p = realloc(lines, (cap *= 2) * sizeof *lines);
+            if (!p) {
+                rc = ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            lines = p;
+        }
+        lines[n++] = l;
+    }
+    if (!rc && n == 0) rc = ws_error_set(err, WS_EINVAL, "%s: no architectures listed", path);
+    if (!rc) rc = ws_build_set_list(sp, lines, (int)n, set, err);
+    free(lines);
+    free(text);
+    return rc;
 }

@@ -498,6 +498,8 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
     for (int k = 0; k < t.nbn; k++) {
         int K = t.bn_op[k] == WS_OP_CONV1X1 ? 1 : 3;
         ws_convop *op = t.conv[k];
+        if (net->probe && wg)
+            net->probe(net->probe_ctx, Cc * K * K, t.bn[k]->xhat, NULL, NULL, t.dy[k], Cc, B, H * W);
         ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.dy[k], relu, op->w, B, Cc, H, W, Cc, K, 1,
                            K / 2, net->work);
     }
@@ -791,9 +793,14 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     int B = net->B, H = r->H, W = r->W, Ho = H / 2, Wo = W / 2;
     size_t Mo = (size_t)B * Ho * Wo, nin = (size_t)r->Cin * B * H * W, nout = r->Cout * Mo;
     zero(dx, nin);
+    int wg = net->wgrad;
+    if (net->probe && wg) { /* the shortcut's output is not kept: recompute it */
+        ws_conv2d_forward(net->scr_c, r->pooled, r->ws, B, r->Cin, Ho, Wo, r->Cout, 1, 1, 0,
+                          net->work);
+        net->probe(net->probe_ctx, r->Cin, net->scr_c, NULL, NULL, dout, r->Cout, B, Ho * Wo);
+    }
     /* shortcut */
     zero(net->scr_a, (size_t)r->Cin * Mo);
-    int wg = net->wgrad;
     ws_conv2d_backward(net->scr_a, wg ? r->dws : NULL, dout, r->pooled, r->ws, B, r->Cin, Ho, Wo,
                        r->Cout, 1, 1, 0, net->work);
     ws_avgpool2_backward(dx, net->scr_a, r->Cin, B, H, W);
@@ -801,6 +808,9 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     zero(net->scr_b, nout);
     ws_batchnorm_backward(net->scr_b, wg ? r->bnb.dg : NULL, wg ? r->bnb.db : NULL, dout,
                           r->bnb.xhat, r->bnb.rstd, r->bnb.g, r->Cout, (int)Mo);
+    if (net->probe && wg)
+        net->probe(net->probe_ctx, r->Cout * 9, r->bnb.xhat, r->bnb.mean, r->bnb.rstd, net->scr_b,
+                   r->Cout, B, Ho * Wo);
     zero(net->scr_c, nout);
     ws_conv2d_backward(net->scr_c, wg ? r->dwb : NULL, net->scr_b, r->relu_b, r->wb, B, r->Cout,
                        Ho, Wo, r->Cout, 3, 1, 1, net->work);
@@ -810,6 +820,9 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     zero(net->scr_b, nout);
     ws_batchnorm_backward(net->scr_b, wg ? r->bna.dg : NULL, wg ? r->bna.db : NULL, net->scr_a,
                           r->bna.xhat, r->bna.rstd, r->bna.g, r->Cout, (int)Mo);
+    if (net->probe && wg)
+        net->probe(net->probe_ctx, r->Cin * 9, r->bna.xhat, r->bna.mean, r->bna.rstd, net->scr_b,
+                   r->Cout, B, Ho * Wo);
     zero(net->scr_c, nin);
     ws_conv2d_backward(net->scr_c, wg ? r->dwa : NULL, net->scr_b, r->relu_a, r->wa, B, r->Cin, H,
                        W, r->Cout, 3, 2, 1, net->work);
@@ -877,7 +890,8 @@ float ws_net_forward(ws_net *net, const float *x, const int *labels, int B, cons
     return ws_net_head_forward_(net, cur, train, correct);
 }
 
-static void net_backward(ws_net *net, ws_mix_grad *dmix)
+/* dlogits NULL: the cross-entropy's; dx NULL: no input gradient. */
+static void net_backward(ws_net *net, ws_mix_grad *dmix, const float *dlogits, float *dx)
 {
     const ws_net_config *c = &net->cfg;
     int wg = net->wgrad;
@@ -886,7 +900,10 @@ static void net_backward(ws_net *net, ws_mix_grad *dmix)
     size_t Mf = (size_t)B * net->Hf * net->Hf;
     if (dmix) memset(dmix, 0, sizeof *dmix);
     zero(net->dlogits, (size_t)B * K);
-    ws_crossentropy_backward(net->dlogits, net->probs, net->labels, B, K, 1.0f);
+    if (dlogits)
+        memcpy(net->dlogits, dlogits, (size_t)B * K * sizeof *dlogits);
+    else
+        ws_crossentropy_backward(net->dlogits, net->probs, net->labels, B, K, 1.0f);
     zero(net->dgap, (size_t)B * Cf);
     ws_linear_backward(net->dgap, wg ? net->fc_dw : NULL, wg ? net->fc_db : NULL, net->dlogits,
                        net->gap, net->fc_w, B, Cf, K);
@@ -920,19 +937,78 @@ static void net_backward(ws_net *net, ws_mix_grad *dmix)
     zero(net->scr_a, (size_t)c->C * M);
     ws_batchnorm_backward(net->scr_a, net->stem_bn.dg, net->stem_bn.db, dA, net->stem_bn.xhat,
                           net->stem_bn.rstd, net->stem_bn.g, c->C, (int)M);
-    ws_conv2d_backward(NULL, net->stem_dw, net->scr_a, net->x_in, net->stem_w, B, c->in_channels,
-                       S, S, c->C, 3, 1, 1, net->work);
+    if (net->probe)
+        net->probe(net->probe_ctx, c->in_channels * 9, net->stem_bn.xhat, net->stem_bn.mean,
+                   net->stem_bn.rstd, net->scr_a, c->C, B, S * S);
+    int Cin = c->in_channels;
+    size_t HW = (size_t)S * S;
+    if (dx) zero(net->scr_b, (size_t)Cin * M);
+    ws_conv2d_backward(dx ? net->scr_b : NULL, net->stem_dw, net->scr_a, net->x_in, net->stem_w, B,
+                       Cin, S, S, c->C, 3, 1, 1, net->work);
+    if (!dx) return;
+    /* (Cin, B, H, W) -> (B, Cin, H, W) */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int ch = 0; ch < Cin; ch++)
+        for (int b = 0; b < B; b++)
+            memcpy(dx + ((size_t)b * Cin + ch) * HW, net->scr_b + ((size_t)ch * B + b) * HW,
+                   HW * sizeof(float));
 }
 
 void ws_net_backward(ws_net *net, ws_mix_grad *dmix)
 {
     net->wgrad = 1;
-    net_backward(net, dmix);
+    net_backward(net, dmix, NULL, NULL);
 }
 
 void ws_net_backward_arch(ws_net *net, ws_mix_grad *dmix)
 {
     WS_ASSERT(dmix != NULL);
     net->wgrad = 0;
-    net_backward(net, dmix);
+    net_backward(net, dmix, NULL, NULL);
+}
+
+void ws_net_backward_logits(ws_net *net, const float *dlogits, float *dx)
+{
+    WS_ASSERT(dlogits != NULL);
+    net->wgrad = 1;
+    net_backward(net, NULL, dlogits, dx);
+}
+
+void ws_net_set_conv_probe(ws_net *net, ws_net_conv_probe fn, void *ctx)
+{
+    net->probe = fn;
+    net->probe_ctx = fn ? ctx : NULL;
+}
+
+int ws_net_relus(const ws_net *net, ws_net_relu *out, int cap)
+{
+    const ws_net_config *c = &net->cfg;
+    WS_ASSERT(net->have_forward && c->pc_k == 1);
+    int n = 0;
+#define PUT(p, ch, hw, k, e)                                                                  \
+    do {                                                                                      \
+        if (n < cap) out[n] = (ws_net_relu){.x = (p), .C = (ch), .HW = (hw), .cell = (k),     \
+                                            .edge = (e)};                                     \
+        n++;                                                                                  \
+    } while (0)
+    for (int k = 0; k < net->n_cells; k++) {
+        if (k > 0 && k % c->N == 0) {
+            const ws_redblock *r = &net->red[k / c->N - 1];
+            int rb = k / c->N - 1;
+            PUT(net->cells[k - 1].node[3], r->Cin, r->H * r->W, -1 - rb, 0);
+            PUT(r->out_a, r->Cout, (r->H / 2) * (r->W / 2), -1 - rb, 1);
+        }
+        const ws_cell *cell = &net->cells[k];
+        for (int e = 0; e < WS_EDGES; e++) {
+            int ops[WS_OP_COUNT];
+            float coef[WS_OP_COUNT], s;
+            int nops = edge_ops(net, cell, &net->mix, e, ops, coef, &s);
+            for (int q = 0; q < nops; q++)
+                if (ops[q] == WS_OP_CONV1X1 || ops[q] == WS_OP_CONV3X3)
+                    PUT(cell->node[ws_edge_src[e]], cell->C, cell->H * cell->W, k, e);
+        }
+    }
+    PUT(net->head_bn_out, net->Cf, net->Hf * net->Hf, -3, 0);
+#undef PUT
+    return n;
 }

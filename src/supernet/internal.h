@@ -119,6 +119,8 @@ struct ws_net {
     int B, last_train, have_forward;
     int wgrad;                       /* this backward accumulates weight gradients */
     int *labels;                     /* max_batch */
+    ws_net_conv_probe probe;         /* ws_net_set_conv_probe */
+    void *probe_ctx;
     ws_mix mix;                      /* copy of the mix used */
     int stats_frozen;                /* BN running estimates are not updated (scoring) */
     int score_scratch;               /* cell conv outputs go to scr_b / scr_c (scoring) */

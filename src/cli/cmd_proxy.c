@@ -1,0 +1,206 @@
+/* cmd_proxy.c: `wsnas proxy`: score zero-cost proxies of a sample, a list or
+ * all NB201 architectures into a benchmark of a table file (resumable,
+ * threads, MPI ranks), and `wsnas proxy --list`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "wsnas/nn.h"
+#include "wsnas/par.h"
+#include "wsnas/proxy.h"
+#include "wsnas/tablebuild.h"
+
+static void proxy_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wsnas proxy -o OUT.h5 SET [options]     (wsnas proxy --list)\n"
+            "Scores zero-cost proxies of NB201 architectures at initialisation (standalone\n"
+            "network C=16 N=5 32x32, one CIFAR-10 minibatch of the NB201 train split fixed by\n"
+            "the seed) into benchmark NAME of OUT.h5 (created if absent; other benchmarks\n"
+            "kept): one metric per proxy.  Each isomorphism class is scored once (its\n"
+            "smallest index) and shared by its members.  Resumable from OUT.h5.progress;\n"
+            "under `mpirun -np K` the classes are split across the ranks and rank 0 writes.\n"
+            "Definitions and references: wsnas proxy --list, include/wsnas/proxy.h.\n\n"
+            "SET (one of):\n"
+            "  --arch A               an architecture string or index; repeatable\n"
+            "  --archs-file F         one architecture string or index per line\n"
+            "  --sample N             N random classes (prefix-stable in N)\n"
+            "  --all                  all 6,466 isomorphism classes\n"
+            "options:\n"
+            "  -o, --output FILE      the table (required)\n"
+            "  --bench NAME           benchmark group (default cifar10-proxies)\n"
+            "  --proxy LIST           comma-separated proxies (default: all, see --list)\n"
+            "  --seed S               weights and minibatches (default 1)\n"
+            "  --data DIR             CIFAR-10 binaries (default ../shared/cifar10)\n"
+            "  --split FILE           NB201 cifar-split.txt (default\n"
+            "                         ../shared/nb201/splits/cifar-split.txt)\n"
+            "  --sample-seed S        seed of --sample (default 0)\n"
+            "  --threads T            scorers in parallel (default 1; the scores do not\n"
+            "                         depend on it)\n"
+            "  --limit K              stop after K newly scored classes (the table is written;\n"
+            "                         run again to continue)\n"
+            "  --description TEXT     description attribute of the benchmark\n"
+            "  -q, --quiet            no progress display\n"
+            "  --list                 the proxies: batch, reference, definition\n"
+            "  -h, --help             this help\n");
+}
+
+static void proxy_list(void)
+{
+    for (int i = 0; i < WS_PROXY_COUNT; i++)
+        printf("%-10s batch %3d  %s\n           %s\n", ws_proxy_names[i], ws_proxy_batch_size(i),
+               ws_proxy_reference(i), ws_proxy_definition(i));
+}
+
+typedef struct view {
+    int tty, rank, size;
+    struct timespec t0;
+} view;
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+static void show(void *ctx, const ws_proxy_progress *p)
+{
+    view *v = ctx;
+    double el = since(&v->t0);
+    if (v->tty || p->done % 100 == 0 || p->done == p->total) {
+        char rank[32] = "";
+        if (v->size > 1) snprintf(rank, sizeof rank, "[rank %d/%d] ", v->rank, v->size);
+        fprintf(stderr, "%s%s[%d/%d] index %5d  %.0f s  ETA %.0f s%s", v->tty ? "\r" : "", rank,
+                p->done, p->total, p->index, el, el / p->done * (p->total - p->done),
+                v->tty ? "   " : "\n");
+        if (v->tty && p->done == p->total) fputc('\n', stderr);
+    }
+}
+
+/* The set of classes from the options (exactly one kind given). */
+static int make_set(const char **archs, int n_archs, const char *file, long sample,
+                    long sample_seed, ws_build_set *set, ws_error *err)
+{
+    ws_space *sp = ws_space_alloc();
+    if (!sp) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    int rc;
+    if (file)
+        rc = ws_cli_archs_file(file, sp, set, err);
+    else if (n_archs)
+        rc = ws_build_set_list(sp, archs, n_archs, set, err);
+    else if (sample)
+        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, set, err);
+    else
+        rc = ws_build_set_all(sp, set, err);
+    ws_space_free(sp);
+    return rc;
+}
+
+int ws_cmd_proxy(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"bench", required_argument, NULL, 'b'},
+        {"proxy", required_argument, NULL, 'p'},  {"seed", required_argument, NULL, 'S'},
+        {"data", required_argument, NULL, 'D'},   {"split", required_argument, NULL, 's'},
+        {"arch", required_argument, NULL, 'a'},   {"archs-file", required_argument, NULL, 'F'},
+        {"sample", required_argument, NULL, 'n'}, {"sample-seed", required_argument, NULL, 'e'},
+        {"all", no_argument, NULL, 'A'},          {"threads", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'l'},  {"description", required_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},        {"list", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *bench = "cifar10-proxies", *data = "../shared/cifar10",
+               *split = "../shared/nb201/splits/cifar-split.txt", *file = NULL, *desc = NULL;
+    const char **archs = calloc((size_t)argc + 1, sizeof *archs);
+    long sample = 0, sample_seed = 0, seed = 1, threads = 1, limit = 0;
+    int n_archs = 0, all = 0, quiet = 0, c;
+    ws_proxy_recipe r;
+    ws_proxy_recipe_default(&r);
+    ws_error err = {0};
+    if (!archs) return 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'b': bench = optarg; break;
+        case 'p':
+            if (ws_proxy_recipe_set_proxies(&r, optarg, &err)) bad = 1;
+            break;
+        case 'S': bad = ws_cli_parse_long("--seed", optarg, 0, 0x7fffffffL, &seed); break;
+        case 'D': data = optarg; break;
+        case 's': split = optarg; break;
+        case 'a': archs[n_archs++] = optarg; break;
+        case 'F': file = optarg; break;
+        case 'n': bad = ws_cli_parse_long("--sample", optarg, 1, WS_ISO_CLASSES, &sample); break;
+        case 'e':
+            bad = ws_cli_parse_long("--sample-seed", optarg, 0, 0x7fffffffL, &sample_seed);
+            break;
+        case 'A': all = 1; break;
+        case 't': bad = ws_cli_parse_long("--threads", optarg, 1, 256, &threads); break;
+        case 'l': bad = ws_cli_parse_long("--limit", optarg, 1, WS_ISO_CLASSES, &limit); break;
+        case 'd': desc = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'L':
+            proxy_list();
+            free(archs);
+            return 0;
+        case 'h':
+            proxy_usage(stdout);
+            free(archs);
+            return 0;
+        default: bad = 2; break;
+        }
+        if (bad) {
+            if (bad == 1 && err.msg[0]) ws_cli_fail("proxy", &err);
+            if (bad == 2) fprintf(stderr, "wsnas proxy: try 'wsnas proxy --help'\n");
+            free(archs);
+            return 2;
+        }
+    }
+    int nset = (n_archs > 0) + (file != NULL) + (sample > 0) + all;
+    const char *problem = !out                  ? "missing -o OUT.h5"
+                          : optind < argc       ? "unexpected argument"
+                          : nset != 1           ? "give exactly one of --arch/--archs-file, --sample, --all"
+                                                : NULL;
+    if (problem) {
+        fprintf(stderr, "wsnas proxy: %s%s%s\n", problem, optind < argc ? " " : "",
+                optind < argc ? argv[optind] : "");
+        free(archs);
+        return 2;
+    }
+    r.seed = (uint64_t)seed;
+    ws_build_set set = {0};
+    int rc = make_set(archs, n_archs, file, sample, sample_seed, &set, &err);
+    free(archs);
+    if (!rc) rc = ws_par_init(&err);
+    if (rc) {
+        ws_build_set_free(&set);
+        return ws_cli_fail("proxy", &err);
+    }
+    ws_nn_init((int)threads);
+    view v = {isatty(2), ws_par_rank(), ws_par_size(), {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &v.t0);
+    ws_proxy_opts o = {.out = out, .bench = bench, .recipe = &r, .data_dir = data,
+                       .split_file = split, .set = set.index, .n_set = set.n,
+                       .threads = (int)threads, .limit = (int)limit, .rank = v.rank,
+                       .size = v.size, .description = desc, .progress = quiet ? NULL : show,
+                       .progress_ctx = &v};
+    int scored = 0, left = 0;
+    rc = ws_proxy_run(&o, &scored, &left, &err);
+    ws_build_set_free(&set);
+    ws_par_finalize();
+    if (rc) return ws_cli_fail("proxy", &err);
+    if (!quiet && v.rank == 0)
+        fprintf(stderr, "wsnas proxy: %s: scored %d class%s%s in %.1f s (%ld thread%s); %d of the "
+                        "set %s\n",
+                out, scored, scored == 1 ? "" : "es", v.size > 1 ? " on rank 0" : "", since(&v.t0),
+                threads, threads == 1 ? "" : "s", left,
+                left ? "still to score (run again to continue)" : "left: complete");
+    return 0;
+}

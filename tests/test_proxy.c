@@ -1,0 +1,395 @@
+/* test_proxy.c: zero-cost proxies (src/proxy/): every proxy on a tiny NB201
+ * network against the PyTorch reference of tests/gen_proxy_fixtures.py
+ * (tests/fixtures/proxy.wsfx); synflow's invariance under a neuron-wise
+ * rescaling; naswot's kernel and log-determinant on hand-sized codes; the
+ * proxy benchmark through `wsnas proxy`, `table info|query|merge`, resume and
+ * thread counts; bad input (unknown proxy, a bad architecture-list line, a
+ * table without the benchmark) refused in one line with no file changed. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/proxy/internal.h"
+#include "fixture.h"
+#include "wsnas/proxy.h"
+#include "wsnas/supernet.h"
+#include "wsnas/table.h"
+
+/* ---- the tiny network of the fixture ---------------------------------------------- */
+
+typedef struct tiny {
+    wsfx *fx;
+    float *xg, *xn;
+    int *yg, *yn;
+    ws_proxy_scorer *s;
+} tiny;
+
+static float *to_float(const wsfx_tensor *t)
+{
+    float *p = malloc(t->numel * sizeof *p);
+    for (size_t i = 0; i < t->numel; i++) p[i] = (float)t->data[i];
+    return p;
+}
+
+static int *to_int(const wsfx_tensor *t)
+{
+    int *p = malloc(t->numel * sizeof *p);
+    for (size_t i = 0; i < t->numel; i++) p[i] = (int)t->data[i];
+    return p;
+}
+
+/* Loads the fixture's weights into the scorer's network. */
+static void load_weights(tiny *t)
+{
+    ws_net *net = ws_proxy_scorer_net(t->s);
+    int n = 0;
+    for (int i = 0; i < t->fx->count; i++) {
+        const wsfx_tensor *ft = &t->fx->t[i];
+        if (strncmp(ft->name, "p:", 2)) continue;
+        int shape[4];
+        float *p = ws_net_find(net, ft->name + 2, NULL, shape);
+        cr_assert(p, "the network has no tensor %s", ft->name + 2);
+        for (size_t j = 0; j < ft->numel; j++) p[j] = (float)ft->data[j];
+        n++;
+    }
+    cr_assert_gt(n, 50);
+}
+
+static void tiny_open(tiny *t, const char *proxies)
+{
+    memset(t, 0, sizeof *t);
+    t->fx = wsfx_load("proxy.wsfx");
+    cr_assert(t->fx, "tests/fixtures/proxy.wsfx missing (tests/gen_proxy_fixtures.py)");
+    const wsfx_tensor *xg = wsfx_get(t->fx, "x_grad"), *yg = wsfx_get(t->fx, "y_grad");
+    const wsfx_tensor *xn = wsfx_get(t->fx, "x_naswot"), *yn = wsfx_get(t->fx, "y_naswot");
+    cr_assert(xg && yg && xn && yn);
+    t->xg = to_float(xg);
+    t->xn = to_float(xn);
+    t->yg = to_int(yg);
+    t->yn = to_int(yn);
+    ws_proxy_recipe r;
+    ws_proxy_recipe_default(&r);
+    r.C = 4;
+    r.N = 1;
+    r.in_size = 8;
+    ws_error err = {0};
+    if (proxies) cr_assert_eq(ws_proxy_recipe_set_proxies(&r, proxies, &err), 0, "%s", err.msg);
+    ws_proxy_batch g = {(int)yg->numel, t->xg, t->yg}, n = {(int)yn->numel, t->xn, t->yn};
+    cr_assert_eq(ws_proxy_scorer_alloc(&r, 10, g, n, &t->s, &err), 0, "%s", err.msg);
+    load_weights(t);
+}
+
+static void tiny_close(tiny *t)
+{
+    ws_proxy_scorer_free(t->s);
+    wsfx_free(t->fx);
+    free(t->xg);
+    free(t->xn);
+    free(t->yg);
+    free(t->yn);
+}
+
+static ws_arch fixture_arch(const tiny *t, int i)
+{
+    char name[32];
+    snprintf(name, sizeof name, "arch%d", i);
+    const wsfx_tensor *a = wsfx_get(t->fx, name);
+    cr_assert(a && a->numel == WS_EDGES);
+    ws_arch arch;
+    for (int e = 0; e < WS_EDGES; e++) arch.op[e] = (uint8_t)a->data[e];
+    return arch;
+}
+
+/* Relative tolerance per proxy: float32 engine vs float64 reference;
+ * synflow in double on the same weights; grasp's H g by central
+ * differences of the float gradient against PyTorch's double backward,
+ * whose measured agreement at its step is 0.2-1% (src/proxy/grasp.c). */
+static const double tol[WS_PROXY_COUNT] = {1e-10, 2e-5, 2e-5, 1e-4, 2e-2, 1e-3, 1e-9, 0, 0};
+
+Test(proxy, every_proxy_matches_pytorch)
+{
+    tiny t;
+    tiny_open(&t, NULL);
+    for (int i = 0;; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "score%d", i);
+        const wsfx_tensor *ref = wsfx_get(t.fx, name);
+        if (!ref) {
+            cr_assert_geq(i, 5, "expected 5 architectures in the fixture");
+            break;
+        }
+        cr_assert_eq(ref->numel, WS_PROXY_COUNT);
+        ws_arch a = fixture_arch(&t, i);
+        double got[WS_PROXY_COUNT];
+        ws_error err = {0};
+        cr_assert_eq(ws_proxy_score_current(t.s, &a, got, &err), 0, "%s", err.msg);
+        for (int p = 0; p < WS_PROXY_COUNT; p++) {
+            double want = ref->data[p];
+            if (isnan(want)) {
+                cr_expect(isnan(got[p]), "arch %d %s: %.9g, expected NaN (undefined)", i,
+                          ws_proxy_names[p], got[p]);
+                continue;
+            }
+            double d = fabs(got[p] - want), lim = tol[p] * fabs(want) + 1e-12;
+            cr_expect(d <= lim, "arch %d %s: %.12g vs PyTorch %.12g (rel %.3g, tol %.1g)", i,
+                      ws_proxy_names[p], got[p], want, d / (fabs(want) + 1e-300), tol[p]);
+        }
+    }
+    tiny_close(&t);
+}
+
+/* Scores do not depend on the order (the shared pass is per architecture;
+ * grasp restores the weights). */
+Test(proxy, order_independent)
+{
+    tiny t;
+    tiny_open(&t, NULL);
+    ws_error err = {0};
+    double first[WS_PROXY_COUNT], again[WS_PROXY_COUNT], other[WS_PROXY_COUNT];
+    ws_arch a0 = fixture_arch(&t, 0), a3 = fixture_arch(&t, 3);
+    cr_assert_eq(ws_proxy_score_current(t.s, &a0, first, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_proxy_score_current(t.s, &a3, other, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_proxy_score_current(t.s, &a0, again, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(first, again, sizeof first), 0, "a second scoring differs");
+    tiny_close(&t);
+}
+
+/* SynFlow's neuron-wise rescaling invariance: conv_a's output channel k
+ * feeds only conv_b (BN bypassed), so scaling its weights into k by a and
+ * conv_b's weights out of k by 1/a leaves every |w dR/dw| unchanged.
+ * Powers of two keep the float weights exact. */
+Test(proxy, synflow_rescaling_invariance)
+{
+    tiny t;
+    tiny_open(&t, "synflow");
+    ws_net *net = ws_proxy_scorer_net(t.s);
+    ws_error err = {0};
+    ws_arch a = fixture_arch(&t, 0);
+    double base, scaled, whole;
+    cr_assert_eq(ws_proxy_score_current(t.s, &a, &base, &err), 0, "%s", err.msg);
+    int sa[4], sb[4];
+    float *wa = ws_net_find(net, "red.0.conv_a.weight", NULL, sa);
+    float *wb = ws_net_find(net, "red.0.conv_b.weight", NULL, sb);
+    cr_assert(wa && wb);
+    int Co = sa[0], Ci = sa[1], k = 3;
+    for (int i = 0; i < Ci * 9; i++) wa[(size_t)k * Ci * 9 + i] *= 8.0f;
+    for (int o = 0; o < sb[0]; o++)
+        for (int q = 0; q < 9; q++) wb[((size_t)o * Co + k) * 9 + q] *= 0.125f;
+    cr_assert_eq(ws_proxy_score_current(t.s, &a, &scaled, &err), 0, "%s", err.msg);
+    cr_expect(fabs(scaled - base) <= 1e-12 * base, "synflow %.17g after rescaling, %.17g before",
+              scaled, base);
+    /* not a trivial constant: scaling the classifier by 2 doubles the score */
+    float *fc = ws_net_find(net, "head.fc.weight", NULL, sa);
+    for (int i = 0; i < sa[0] * sa[1]; i++) fc[i] *= 2.0f;
+    cr_assert_eq(ws_proxy_score_current(t.s, &a, &whole, &err), 0, "%s", err.msg);
+    cr_expect(fabs(whole - 2.0 * base) <= 1e-12 * base, "synflow %.17g, expected 2 x %.17g", whole,
+              base);
+    tiny_close(&t);
+}
+
+/* ---- naswot by hand -------------------------------------------------------------- */
+
+Test(proxy, naswot_kernel_by_hand)
+{
+    /* one layer, C = 1, three images of 4 units: codes 1111, 1100, 1010;
+     * K_ab = units where the codes agree = [[4,2,2],[2,4,2],[2,2,4]], det 32 */
+    const float x[12] = {1, 2, 3, 4, 1, 1, -1, 0, 5, -2, 5, -0.5f};
+    double K[9 + 3 * 1] = {0};
+    proxy_naswot_accumulate(K, x, 1, 3, 4);
+    const double want[9] = {4, 2, 2, 2, 4, 2, 2, 2, 4};
+    for (int i = 0; i < 9; i++) cr_expect_eq(K[i], want[i], "K[%d] = %g, expected %g", i, K[i], want[i]);
+    double K2[12];
+    memcpy(K2, K, sizeof K2);
+    double ld = proxy_logdet(K2, 3); /* overwrites K2 */
+    cr_expect(fabs(ld - log(32.0)) < 1e-12, "log det %.17g, expected ln 32", ld);
+    /* a second layer adds its own agreements: the same codes again -> 2K, det 256 */
+    proxy_naswot_accumulate(K, x, 1, 3, 4);
+    memcpy(K2, K, sizeof K2);
+    cr_expect(fabs(proxy_logdet(K2, 3) - log(256.0)) < 1e-12);
+    /* channel-major layout: C = 2, B = 2, HW = 1; image 0 = (+,-), image 1 = (+,+) */
+    const float y[4] = {1, 1, -1, 2}; /* channel 0: b0 b1, channel 1: b0 b1 */
+    double K3[4 + 2] = {0};
+    proxy_naswot_accumulate(K3, y, 2, 2, 1);
+    cr_expect(K3[0] == 2 && K3[3] == 2 && K3[1] == 1 && K3[2] == 1, "K = %g %g %g %g", K3[0],
+              K3[1], K3[2], K3[3]);
+    /* identical images: singular kernel, -inf */
+    const float z[4] = {1, 1, -1, -1};
+    double K4[4 + 2] = {0};
+    proxy_naswot_accumulate(K4, z, 2, 2, 1);
+    ld = proxy_logdet(K4, 2);
+    cr_expect(isinf(ld) && ld < 0, "log det of a singular kernel %g, expected -inf", ld);
+}
+
+Test(proxy, names_and_lookup)
+{
+    int id;
+    ws_error err = {0};
+    cr_assert_eq(ws_proxy_lookup("grad_norm", &id, &err), 0);
+    cr_assert_eq(id, WS_PROXY_GRAD_NORM);
+    cr_assert_neq(ws_proxy_lookup("synflo", &id, &err), 0);
+    cr_assert(strstr(err.msg, "unknown proxy 'synflo'") && strstr(err.msg, "naswot"), "%s", err.msg);
+    ws_proxy_recipe r;
+    ws_proxy_recipe_default(&r);
+    cr_assert_neq(ws_proxy_recipe_set_proxies(&r, "snip,snip", &err), 0);
+    cr_assert_eq(ws_proxy_recipe_set_proxies(&r, "naswot,snip", &err), 0);
+    char text[WS_PROXY_RECIPE_MAX];
+    cr_assert_eq(ws_proxy_recipe_format(&r, text, sizeof text, &err), 0);
+    cr_expect_str_eq(text, "dataset=cifar10;split=train;C=16;N=5;size=32;seed=1;proxies=snip,naswot");
+    for (int i = 0; i < WS_PROXY_COUNT; i++) cr_expect(strlen(ws_proxy_definition(i)) > 20);
+}
+
+/* ---- the benchmark through the CLI ----------------------------------------------- */
+
+static void clean(const char *path)
+{
+    char b[1200];
+    remove(path);
+    snprintf(b, sizeof b, "%s.tmp", path);
+    remove(b);
+    snprintf(b, sizeof b, "%s.progress", path);
+    remove(b);
+}
+
+static char out[16384];
+
+static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int cli(const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return wsfx_run_cli(args, out, sizeof out);
+}
+
+static void need_bin(void)
+{
+    const char *b = getenv("WSNAS_BIN");
+    if (!b || access(b, X_OK)) cr_skip_test("WSNAS_BIN not set");
+}
+
+/* The number of lines of the output. */
+static int lines(void)
+{
+    int n = 0;
+    for (const char *p = out; *p; p++) n += *p == '\n';
+    return n;
+}
+
+/* params and flops read no images: the round trip runs without ../shared. */
+Test(proxy, benchmark_roundtrip_info_query_merge)
+{
+    need_bin();
+    char a[1024], b[1024], m[1024];
+    snprintf(a, sizeof a, "%s", wsfx_tmp_path("px_rt_a.h5"));
+    snprintf(b, sizeof b, "%s", wsfx_tmp_path("px_rt_b.h5"));
+    snprintf(m, sizeof m, "%s", wsfx_tmp_path("px_rt_m.h5"));
+    clean(a), clean(b), clean(m);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy params,flops --arch 1 --arch 0", a), 0, "%s", out);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy flops,params --arch 9930", b), 0, "%s", out);
+    cr_assert_eq(cli("table info '%s'", a), 0, "%s", out);
+    cr_expect(strstr(out, "[cifar10-proxies]") && strstr(out, "@proxy_recipe = ") &&
+                  strstr(out, "params ") && strstr(out, "@batch = 0"),
+              "%s", out);
+    cr_assert_eq(cli("table query '%s' 1 --bench cifar10-proxies", a), 0, "%s", out);
+    cr_expect(strstr(out, "params") && strstr(out, "802426") && strstr(out, "1.13951e+08"), "%s",
+              out);
+    cr_assert_neq(cli("table query '%s' 9930 --bench cifar10-proxies", a), 0, "%s", out);
+    cr_expect(strstr(out, "not filled"), "%s", out);
+    cr_assert_eq(cli("table merge -o '%s' --bench cifar10-proxies '%s' '%s'", m, a, b), 0, "%s", out);
+    cr_assert_eq(cli("table query '%s' 9930 --bench cifar10-proxies", m), 0, "%s", out);
+    cr_expect(strstr(out, "1.40e+06") || strstr(out, "1531258") || strstr(out, "params"), "%s", out);
+    ws_table *t = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(m, &t, &err), 0, "%s", err.msg);
+    const uint8_t *f = ws_table_filled(t, "cifar10-proxies");
+    cr_assert(f);
+    const ws_space *sp = ws_table_space(t);
+    int want = ws_space_iso_size(sp, 0) + ws_space_iso_size(sp, 1) + ws_space_iso_size(sp, 9930), n = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) n += f[i];
+    cr_expect_eq(n, want, "merged filled rows %d, expected the 3 classes' %d members", n, want);
+    ws_table_close(t);
+    /* another recipe refuses to merge, and leaves the output alone */
+    clean(b);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy params --arch 5", b), 0, "%s", out);
+    cr_assert_neq(cli("table merge -o '%s' --bench cifar10-proxies '%s' '%s'", m, a, b), 0);
+    cr_expect(strstr(out, "refusing to merge different recipes") && lines() == 1, "%s", out);
+    clean(a), clean(b), clean(m);
+}
+
+Test(proxy, bad_input_one_line_no_file)
+{
+    need_bin();
+    char t[1024], list[1024];
+    snprintf(t, sizeof t, "%s", wsfx_tmp_path("px_bad.h5"));
+    snprintf(list, sizeof list, "%s", wsfx_tmp_path("px_bad_list.txt"));
+    clean(t);
+    cr_assert_eq(cli("proxy -o '%s' --proxy synflow,foo --arch 0", t), 2, "%s", out);
+    cr_expect(strstr(out, "unknown proxy 'foo'") && lines() <= 2, "%s", out);
+    cr_expect(access(t, F_OK) != 0, "a table was written");
+    FILE *f = fopen(list, "w");
+    fprintf(f, "# classes\n0\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|skip_connect~2|\n"
+               "|nor_conv_3x3~0|+|bogus~0|\n");
+    fclose(f);
+    cr_assert_eq(cli("proxy -o '%s' --proxy params --archs-file '%s'", t, list), 1, "%s", out);
+    cr_expect(strstr(out, ":4:") && lines() == 1, "expected one line naming line 4: %s", out);
+    cr_expect(access(t, F_OK) != 0, "a table was written");
+    /* a table without the benchmark: merge names it */
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy params --arch 0 --bench other", t), 0, "%s", out);
+    char m[1024];
+    snprintf(m, sizeof m, "%s", wsfx_tmp_path("px_bad_m.h5"));
+    clean(m);
+    cr_assert_neq(cli("table merge -o '%s' --bench cifar10-proxies '%s'", m, t), 0);
+    cr_expect(lines() == 1 && access(m, F_OK) != 0, "%s", out);
+    /* continuing a benchmark with another proxy set is refused; the table is unchanged */
+    cr_assert_neq(cli("proxy -q -o '%s' --proxy flops --arch 0 --bench other", t), 0);
+    cr_expect(strstr(out, "was scored with recipe") && lines() == 1, "%s", out);
+    remove(list);
+    clean(t), clean(m);
+}
+
+/* With CIFAR-10 (../shared): the real proxies of a few classes, resumed
+ * after --limit and at two thread counts, give the same bits. */
+Test(proxy, cifar10_resume_and_threads_same_bits, .timeout = 600)
+{
+    need_bin();
+    const char *sh = wsfx_shared_dir();
+    char data[1024], split[1024], a[1024], b[1024];
+    snprintf(data, sizeof data, "%s/cifar10/data_batch_1.bin", sh ? sh : "");
+    snprintf(split, sizeof split, "%s/nb201/splits/cifar-split.txt", sh ? sh : "");
+    if (!sh || access(data, R_OK) || access(split, R_OK))
+        cr_skip_test("../shared/cifar10 or the NB201 split absent: proxies on CIFAR-10 not tested");
+    snprintf(data, sizeof data, "%s/cifar10", sh);
+    snprintf(a, sizeof a, "%s", wsfx_tmp_path("px_c10_a.h5"));
+    snprintf(b, sizeof b, "%s", wsfx_tmp_path("px_c10_b.h5"));
+    clean(a), clean(b);
+    const char *set = "--arch 1 --arch 9930 --arch 11472 --proxy synflow,snip,grad_norm,naswot";
+    cr_assert_eq(cli("proxy -q -o '%s' %s --data '%s' --split '%s' --threads 1 --limit 1", a, set,
+                     data, split), 0, "%s", out);
+    cr_assert_eq(cli("proxy -q -o '%s' %s --data '%s' --split '%s' --threads 2", a, set, data,
+                     split), 0, "%s", out);
+    cr_assert_eq(cli("proxy -q -o '%s' %s --data '%s' --split '%s' --threads 2", b, set, data,
+                     split), 0, "%s", out);
+    ws_table *ta = NULL, *tb = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(a, &ta, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_open(b, &tb, &err), 0, "%s", err.msg);
+    const char *names[] = {"synflow", "snip", "grad_norm", "naswot"};
+    for (int k = 0; k < 4; k++) {
+        const double *ca = ws_table_column(ta, "cifar10-proxies", names[k]);
+        const double *cb = ws_table_column(tb, "cifar10-proxies", names[k]);
+        cr_assert(ca && cb);
+        cr_expect_eq(memcmp(ca, cb, WS_ARCH_COUNT * sizeof *ca), 0, "%s differs", names[k]);
+        cr_expect(isfinite(ca[9930]) && ca[9930] > ca[11472] * 0 - 1e300, "%s", names[k]);
+    }
+    /* synflow grows with the network: the all-conv3x3 cell beats the ResNet cell */
+    cr_expect_gt(ws_table_column(ta, "cifar10-proxies", "synflow")[9930],
+                 ws_table_column(ta, "cifar10-proxies", "synflow")[11472]);
+    ws_table_close(ta);
+    ws_table_close(tb);
+    clean(a), clean(b);
+}
