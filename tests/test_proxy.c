@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../src/proxy/internal.h"
@@ -392,4 +393,105 @@ Test(proxy, cifar10_resume_and_threads_same_bits, .timeout = 600)
     ws_table_close(ta);
     ws_table_close(tb);
     clean(a), clean(b);
+}
+
+/* ---- report and baseline with a proxy benchmark ------------------------------------- */
+
+/* params and flops of every architecture (no images needed). */
+static const char *cost_table(const char *name)
+{
+    static __thread char t[1024];
+    snprintf(t, sizeof t, "%s", wsfx_tmp_path(name));
+    clean(t);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy params,flops --all", t), 0, "%s", out);
+    return t;
+}
+
+Test(proxy, report_puts_proxies_beside_oneshot)
+{
+    need_bin();
+    const char *t = cost_table("px_cost_report.h5");
+    char run[1024], res[1200], p[1300];
+    snprintf(run, sizeof run, "%s", wsfx_tmp_path("px_run"));
+    mkdir(run, 0777);
+    snprintf(p, sizeof p, "%s/manifest.json", run);
+    FILE *f = fopen(p, "w");
+    fprintf(f, "{\"method\": \"darts\", \"seed\": 2, \"dataset\": \"cifar10\", \"config\": {\"seed\": 2}}\n");
+    fclose(f);
+    snprintf(p, sizeof p, "%s/epochs.csv", run);
+    f = fopen(p, "w");
+    fprintf(f, "epoch,entropy,arch_index\n1,1.5,10\n");
+    fclose(f);
+    /* truth = the parameter count: params ranks it perfectly (tau 1); the
+     * one-shot column is its reverse (tau -1) */
+    snprintf(p, sizeof p, "%s/eval_pairs.csv", run);
+    f = fopen(p, "w");
+    fprintf(f, "arch_index,oneshot,true\n");
+    ws_macro m = ws_macro_nb201(10);
+    ws_space *sp = ws_space_alloc();
+    for (int i = 0; i < 200; i++) {
+        int idx = (i * 7919) % WS_ARCH_COUNT;
+        ws_arch a = ws_space_arch(sp, idx);
+        double np = (double)ws_arch_param_count(&a, &m);
+        fprintf(f, "%d,%.17g,%.17g\n", idx, -np, np);
+    }
+    ws_space_free(sp);
+    fclose(f);
+    snprintf(res, sizeof res, "%s/res", run);
+    cr_assert_eq(cli("report '%s' --proxies '%s' --out-results '%s' --no-plots", run, t, res), 0,
+                 "%s", out);
+    cr_expect(strstr(out, "one-shot") && strstr(out, "params"), "%s", out);
+    snprintf(p, sizeof p, "%s/proxy_corr.csv", res);
+    f = fopen(p, "r");
+    cr_assert(f, "no proxy_corr.csv");
+    char line[512];
+    int seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        char method[64], scorer[64];
+        unsigned seed;
+        size_t n;
+        double tau, rho;
+        if (sscanf(line, "%63[^,],%u,%63[^,],%zu,%lf,%lf", method, &seed, scorer, &n, &tau, &rho) != 6)
+            continue;
+        cr_expect_eq(n, 200);
+        if (!strcmp(scorer, "params")) {
+            seen++;
+            cr_expect(fabs(tau - 1) < 1e-12 && fabs(rho - 1) < 1e-12, "params tau %g rho %g", tau, rho);
+        }
+        if (!strcmp(scorer, "oneshot")) {
+            seen++;
+            cr_expect(fabs(tau + 1) < 1e-12, "one-shot tau %g", tau);
+        }
+    }
+    fclose(f);
+    cr_expect_eq(seen, 2, "rows for oneshot and params in proxy_corr.csv");
+    /* a table without the proxy benchmark: one line, nothing written */
+    char res2[1200];
+    snprintf(res2, sizeof res2, "%s/res2", run);
+    cr_assert_neq(cli("report '%s' --proxies '%s' --proxy-bench nope --out-results '%s' --no-plots",
+                      run, t, res2), 0);
+    cr_expect(strstr(out, "no proxy benchmark 'nope'") && lines() == 1, "%s", out);
+    cr_expect(access(res2, F_OK) != 0, "results written despite the error");
+}
+
+/* The proxy baseline ranks RS's own draws: searching the table by the same
+ * column, RS and "params top-1" pick the same architectures. */
+Test(proxy, baseline_ranks_rs_draws)
+{
+    need_bin();
+    const char *t = cost_table("px_cost_baseline.h5");
+    cr_assert_eq(cli("baseline '%s' --method rs --search cifar10-proxies/params --seeds 20 "
+                     "--budget 10 --proxies '%s' --proxy params", t, t), 0, "%s", out);
+    const char *rs = strstr(out, "\nRS "), *px = strstr(out, "\nparams top-1 ");
+    cr_assert(rs && px, "%s", out);
+    /* same mean +- std in every column */
+    const char *e1 = strchr(rs + 1, '\n'), *e2 = strchr(px + 1, '\n');
+    cr_assert(e1 && e2);
+    const char *v1 = rs + 4, *v2 = px + 14;
+    while (*v1 == ' ') v1++;
+    while (*v2 == ' ') v2++;
+    cr_expect_eq(e1 - v1, e2 - v2, "%s", out);
+    cr_expect_eq(strncmp(v1, v2, (size_t)(e1 - v1)), 0, "RS and params top-1 differ:\n%s", out);
+    cr_assert_neq(cli("baseline '%s' --proxies '%s' --proxy synflow", t, t), 0);
+    cr_expect(strstr(out, "has no proxy synflow") && lines() == 1, "%s", out);
 }

@@ -177,4 +177,15 @@ int ws_proxy_is_benchmark(const char *path, const char *bench);
 int ws_proxy_merge(const char *out, const char *bench, const char *const *inputs, int n_inputs,
                    ws_error *err);
 
+/* ---- Correlation with a table -------------------------------------------------- */
+typedef struct ws_proxy_corr {
+    size_t n;                /* rows where both values are finite */
+    double spearman, kendall; /* rho and tau-b (stats.h); NaN when n < 2 */
+} ws_proxy_corr;
+/* Over rows[0..n_rows) (rows NULL: all 15,625), skipping rows where either
+ * value is NaN (scipy's nan_policy='omit', as Abdelfattah et al.'s
+ * notebook).  WS_ENOMEM only. */
+int ws_proxy_correlate(const double *proxy, const double *truth, const int *rows, int n_rows,
+                       ws_proxy_corr *out, ws_error *err);
+
 #endif

@@ -41,6 +41,10 @@
  *   oneshot.csv     method,seed,arch_index,oneshot,true
  *   rank_corr.csv   method,seed,n,kendall_tau_b,spearman_rho,pearson_r,
  *                   p_at_1,p_at_5,p_at_10,p_at_50
+ *   with proxies (proxy_path) and pairs:
+ *   proxy_corr.csv  method,seed,scorer,n,kendall_tau_b,spearman_rho: scorer
+ *                   "oneshot" and each proxy, over the run's eval_pairs
+ *                   architectures against the same truth
  *   with published rows (--published):
  *   nb201_table.csv source,row,method,runs,label,mean,std,search_s
  *   nb201_table.md  the paper's layout, published rows beside ours
@@ -50,7 +54,9 @@
  *   metric of each epoch's architecture) and final.png (each seed and
  *   mean ± std of the final architecture, y range fitted);
  *   with pairs: oneshot.png (one-shot vs true accuracy, Kendall tau-b per
- *   method in the legend, the truth metric named on the axis).
+ *   method in the legend, the truth metric named on the axis);
+ *   with proxies and a table: proxy_<name>.png (the proxy against the
+ *   plot metric, all architectures).
  * Every input is read and checked before anything is written: a damaged
  * input gives one error line and no output. */
 #ifndef WSNAS_REPORT_H
@@ -71,6 +77,8 @@ typedef struct ws_report_options {
     const char *published;   /* published rows (format: src/report/published.h) printed
                                 beside ours in the paper's layout (nb201_table.csv/.md);
                                 needs table_path; NULL = none */
+    const char *proxy_path;  /* a table with a proxy benchmark (wsnas proxy); NULL = none */
+    const char *proxy_bench; /* its benchmark; NULL = "cifar10-proxies" */
 } ws_report_options;
 
 ws_report_options ws_report_options_default(void);

@@ -1,5 +1,6 @@
 /* cmd_baseline.c: `wsnas baseline TABLE`: table-only random search and
- * regularised evolution over many seeds, summarised like the NB201 paper
+ * regularised evolution, and the zero-training proxy baseline (the top-1
+ * by a zero-cost proxy of RS's architectures), over many seeds, summarised like the NB201 paper
  * (mean ± std per column, the optimum and the regret). */
 #include <getopt.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "wsnas/eval.h"
+#include "wsnas/proxy.h"
 
 static void baseline_usage(FILE *f)
 {
@@ -29,6 +31,11 @@ static void baseline_usage(FILE *f)
             "  --population P          REA population (default 10)\n"
             "  --sample-size S         REA tournament size (default 3)\n"
             "  --runs-csv FILE         one row per run (method, seed, arch, values) to FILE\n"
+            "  --proxies FILE          a proxy benchmark (wsnas proxy) for --proxy\n"
+            "  --proxy LIST            comma-separated proxies of FILE: per proxy a zero-training\n"
+            "                          baseline, the top-1 by the proxy of the --budget\n"
+            "                          architectures RS draws with the same seed (default: none)\n"
+            "  --proxy-bench NAME      FILE's benchmark (default cifar10-proxies)\n"
             "  -h, --help              this help\n");
 }
 
@@ -75,6 +82,35 @@ static int write_runs_csv(const char *path, const ws_table *t, const ws_eval_col
     return ws_file_commit(tmp, path, err);
 }
 
+/* The proxy columns of a proxy benchmark (wsnas proxy). */
+typedef struct proxy_cols {
+    ws_table *t;
+    int n;
+    char name[WS_PROXY_COUNT][WS_TABLE_NAME_MAX];
+    const double *col[WS_PROXY_COUNT];
+} proxy_cols;
+
+static int load_proxies(const char *path, const char *bench, const char *list, proxy_cols *pc,
+                        ws_error *err)
+{
+    ws_proxy_recipe r;
+    int rc = ws_proxy_recipe_set_proxies(&r, list, err);
+    if (!rc) rc = ws_table_open(path, &pc->t, err);
+    if (!rc && !ws_table_bench_attr(pc->t, bench, "proxy_recipe"))
+        rc = ws_error_set(err, WS_ENOTFOUND, "%s: no proxy benchmark '%s' (see wsnas table info)",
+                          path, bench);
+    for (int i = 0; !rc && i < r.n_proxies; i++) {
+        const char *name = ws_proxy_names[r.proxies[i]];
+        pc->col[i] = ws_table_column(pc->t, bench, name);
+        if (!pc->col[i])
+            rc = ws_error_set(err, WS_ENOTFOUND, "%s: benchmark '%s' has no proxy %s", path, bench,
+                              name);
+        snprintf(pc->name[i], sizeof pc->name[i], "%s", name);
+        pc->n++;
+    }
+    return rc;
+}
+
 int ws_cmd_baseline(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -84,6 +120,8 @@ int ws_cmd_baseline(int argc, char **argv)
         {"seeds", required_argument, 0, 'n'},      {"first-seed", required_argument, 0, 'f'},
         {"population", required_argument, 0, 'P'}, {"sample-size", required_argument, 0, 'S'},
         {"runs-csv", required_argument, 0, 'o'},   {"help", no_argument, 0, 'h'},
+        {"proxies", required_argument, 0, 'x'},    {"proxy", required_argument, 0, 'p'},
+        {"proxy-bench", required_argument, 0, 'X'},
         {0, 0, 0, 0}};
     ws_baseline_config cfg = ws_baseline_config_default();
     int methods[2], n_methods = 0;
@@ -91,7 +129,8 @@ int ws_cmd_baseline(int argc, char **argv)
     char search_b[WS_TABLE_NAME_MAX] = "cifar10-valid", search_m[WS_TABLE_NAME_MAX] =
                                                             "valid_acc_12";
     char time_b[WS_TABLE_NAME_MAX] = "", time_m[WS_TABLE_NAME_MAX] = "";
-    const char *runs_csv = NULL;
+    const char *runs_csv = NULL, *proxies = NULL, *proxy_list = NULL,
+               *proxy_bench = "cifar10-proxies";
     ws_error err = {0};
     int c;
     optind = 1;
@@ -135,6 +174,15 @@ int ws_cmd_baseline(int argc, char **argv)
         case 'o':
             runs_csv = optarg;
             break;
+        case 'x':
+            proxies = optarg;
+            break;
+        case 'p':
+            proxy_list = optarg;
+            break;
+        case 'X':
+            proxy_bench = optarg;
+            break;
         case 'h':
             baseline_usage(stdout);
             return 0;
@@ -145,12 +193,18 @@ int ws_cmd_baseline(int argc, char **argv)
         return ws_cli_usage_error("expected one table file, got %d arguments", argc - optind);
     if (cfg.budget_seconds > 0 && !time_b[0])
         return ws_cli_usage_error("--budget-seconds needs --time-metric");
+    if (!proxy_list != !proxies) return ws_cli_usage_error("--proxy and --proxies go together");
     if (n_methods == 0) {
         methods[n_methods++] = WS_BASELINE_RS;
         methods[n_methods++] = WS_BASELINE_REA;
     }
     ws_table *t = NULL;
-    if (ws_table_open(argv[optind], &t, &err)) return ws_cli_fail("baseline", &err);
+    proxy_cols pc = {0};
+    if (ws_table_open(argv[optind], &t, &err) ||
+        (proxies && load_proxies(proxies, proxy_bench, proxy_list, &pc, &err))) {
+        ws_table_close(t);
+        return ws_cli_fail("baseline", &err);
+    }
     int rc = 1;
     ws_eval_run *runs = NULL;
     ws_baseline_result *res = NULL;
@@ -168,7 +222,7 @@ int ws_cmd_baseline(int argc, char **argv)
         goto out;
     }
     int higher = ws_table_higher_is_better(t, search_b, search_m);
-    int n_runs = n_methods * (int)seeds;
+    int n_runs = (n_methods + pc.n) * (int)seeds;
     runs = calloc((size_t)n_runs, sizeof *runs);
     res = calloc((size_t)n_runs, sizeof *res);
     if (!runs || !res) {
@@ -187,6 +241,22 @@ int ws_cmd_baseline(int argc, char **argv)
             }
             snprintf(runs[r].method, sizeof runs[r].method, "%s",
                      methods[m] == WS_BASELINE_REA ? "REA" : "RS");
+            runs[r].seed = seed;
+            runs[r].arch_index = res[r].best_index;
+        }
+    }
+    for (int q = 0; q < pc.n; q++) { /* RS's draws, ranked by the proxy */
+        ws_baseline_config pcfg = cfg;
+        pcfg.method = WS_BASELINE_RS;
+        for (long s = 0; s < seeds; s++) {
+            int r = (n_methods + q) * (int)seeds + (int)s;
+            uint64_t seed = (uint64_t)(first + s);
+            if (ws_baseline_run(&pcfg, ws_table_space(t), pc.col[q], 1, NULL, seed, &res[r],
+                                &err)) {
+                ws_cli_fail("baseline", &err);
+                goto out;
+            }
+            snprintf(runs[r].method, sizeof runs[r].method, "%s top-1", pc.name[q]);
             runs[r].seed = seed;
             runs[r].arch_index = res[r].best_index;
         }
@@ -219,6 +289,9 @@ int ws_cmd_baseline(int argc, char **argv)
     for (int m = 0; m < n_methods; m++)
         if (methods[m] == WS_BASELINE_REA)
             printf("; REA population %d sample %d", cfg.population, cfg.sample_size);
+    if (pc.n)
+        printf("; proxies %s/%s: top-1 by the proxy of RS's architectures (no training)",
+               proxies, proxy_bench);
     printf("\n");
     ws_eval_summary_print(sum, stdout);
     rc = 0;
@@ -227,5 +300,6 @@ out:
     free(runs);
     free(res);
     ws_table_close(t);
+    ws_table_close(pc.t);
     return rc;
 }

@@ -12,12 +12,14 @@
 #include "wsnas/nn.h"
 #include "wsnas/par.h"
 #include "wsnas/proxy.h"
+#include "wsnas/table.h"
 #include "wsnas/tablebuild.h"
 
 static void proxy_usage(FILE *f)
 {
     fprintf(f,
             "usage: wsnas proxy -o OUT.h5 SET [options]     (wsnas proxy --list)\n"
+            "       wsnas proxy corr PROXIES.h5 TABLE.h5 [--bench NAME]\n"
             "Scores zero-cost proxies of NB201 architectures at initialisation (standalone\n"
             "network C=16 N=5 32x32, one CIFAR-10 minibatch of the NB201 train split fixed by\n"
             "the seed) into benchmark NAME of OUT.h5 (created if absent; other benchmarks\n"
@@ -46,7 +48,80 @@ static void proxy_usage(FILE *f)
             "  --description TEXT     description attribute of the benchmark\n"
             "  -q, --quiet            no progress display\n"
             "  --list                 the proxies: batch, reference, definition\n"
-            "  -h, --help             this help\n");
+            "  -h, --help             this help\n"
+            "corr: Spearman rho and Kendall tau-b of every proxy of benchmark NAME (default\n"
+            "cifar10-proxies) against the test accuracies of TABLE (NB201: cifar10,\n"
+            "cifar10-valid's valid, cifar100, ImageNet16-120) over the rows where both are\n"
+            "defined.\n");
+}
+
+/* The truth columns: the NB201 paper's, where the table has them. */
+static const char *const truth_cols[][3] = {
+    {"cifar10", "test_acc_200", "C10 test"},
+    {"cifar10-valid", "valid_acc_200", "C10 valid"},
+    {"cifar100", "test_acc_200", "C100 test"},
+    {"ImageNet16-120", "test_acc_200", "IN16 test"},
+};
+
+static int cmd_corr(int argc, char **argv)
+{
+    const char *bench = "cifar10-proxies", *pos[2];
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--bench") && i + 1 < argc)
+            bench = argv[++i];
+        else if (argv[i][0] == '-' || npos == 2) {
+            fprintf(stderr, "wsnas proxy corr: unexpected '%s'; usage: wsnas proxy corr "
+                            "PROXIES.h5 TABLE.h5 [--bench NAME]\n", argv[i]);
+            return 2;
+        } else
+            pos[npos++] = argv[i];
+    }
+    if (npos != 2) {
+        fprintf(stderr, "wsnas proxy corr: expected PROXIES.h5 TABLE.h5\n");
+        return 2;
+    }
+    ws_table *p = NULL, *t = NULL;
+    ws_error err = {0};
+    int rc = ws_table_open(pos[0], &p, &err);
+    if (!rc) rc = ws_table_open(pos[1], &t, &err);
+    if (!rc && !ws_table_bench_attr(p, bench, "proxy_recipe"))
+        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: no proxy benchmark '%s' (see wsnas table info)",
+                          pos[0], bench);
+    int shown = 0;
+    for (size_t c = 0; !rc && c < WS_ARRAY_LEN(truth_cols); c++)
+        shown += ws_table_column(t, truth_cols[c][0], truth_cols[c][1]) != NULL;
+    if (!rc && !shown)
+        rc = ws_error_set(&err, WS_ENOTFOUND, "%s: none of the NB201 accuracy columns "
+                          "(cifar10/test_acc_200, ...)", pos[1]);
+    if (!rc) {
+        printf("# %s/%s: %s\n%-10s", pos[0], bench, ws_table_bench_attr(p, bench, "proxy_recipe"),
+               "proxy");
+        for (size_t c = 0; c < WS_ARRAY_LEN(truth_cols); c++)
+            if (ws_table_column(t, truth_cols[c][0], truth_cols[c][1]))
+                printf(" %21s", truth_cols[c][2]);
+        printf("\n%-10s", "");
+        for (size_t c = 0; c < WS_ARRAY_LEN(truth_cols); c++)
+            if (ws_table_column(t, truth_cols[c][0], truth_cols[c][1]))
+                printf(" %7s %7s %5s", "rho", "tau", "n");
+        printf("\n");
+    }
+    for (int m = 0; !rc && m < ws_table_metric_count(p, bench); m++) {
+        const char *name = ws_table_metric_name(p, bench, m);
+        const double *col = ws_table_column(p, bench, name);
+        printf("%-10s", name);
+        for (size_t c = 0; !rc && c < WS_ARRAY_LEN(truth_cols); c++) {
+            const double *tc = ws_table_column(t, truth_cols[c][0], truth_cols[c][1]);
+            if (!tc) continue;
+            ws_proxy_corr r;
+            rc = ws_proxy_correlate(col, tc, NULL, 0, &r, &err);
+            if (!rc) printf(" %7.4f %7.4f %5zu", r.spearman, r.kendall, r.n);
+        }
+        printf("\n");
+    }
+    ws_table_close(p);
+    ws_table_close(t);
+    return rc ? ws_cli_fail("proxy corr", &err) : 0;
 }
 
 static void proxy_list(void)
@@ -122,6 +197,10 @@ int ws_cmd_proxy(int argc, char **argv)
     ws_proxy_recipe r;
     ws_proxy_recipe_default(&r);
     ws_error err = {0};
+    if (argc > 1 && !strcmp(argv[1], "corr")) {
+        free(archs);
+        return cmd_corr(argc - 1, argv + 1);
+    }
     if (!archs) return 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {

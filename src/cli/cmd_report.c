@@ -23,6 +23,10 @@ static void report_usage(FILE *f)
             "  --plot-metric B/M   accuracy shown in the plots (default cifar10/test_acc_200)\n"
             "  --published FILE    published rows (e.g. bench/published/nb201-cifar10.csv)\n"
             "                      beside ours in the paper's layout: nb201_table.csv/.md\n"
+            "  --proxies FILE      a proxy benchmark (wsnas proxy): each proxy's tau/rho beside\n"
+            "                      the one-shot ones over the same architectures, and a scatter\n"
+            "                      plot per proxy (default: none)\n"
+            "  --proxy-bench NAME  its benchmark (default cifar10-proxies)\n"
             "  -h, --help          this help\n");
 }
 
@@ -33,6 +37,7 @@ int ws_cmd_report(int argc, char **argv)
         {"no-plots", no_argument, 0, 'n'},          {"table", required_argument, 0, 't'},
         {"plot-metric", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
         {"published", required_argument, 0, 'P'},
+        {"proxies", required_argument, 0, 'x'},     {"proxy-bench", required_argument, 0, 'X'},
         {0, 0, 0, 0}};
     ws_report_options o = ws_report_options_default();
     int c;
@@ -56,6 +61,12 @@ int ws_cmd_report(int argc, char **argv)
             break;
         case 'P':
             o.published = optarg;
+            break;
+        case 'x':
+            o.proxy_path = optarg;
+            break;
+        case 'X':
+            o.proxy_bench = optarg;
             break;
         case 'h':
             report_usage(stdout);

@@ -22,21 +22,13 @@
 
 extern char **environ;
 
-#define MAX_OUT 24
-#define PATH_MAX_ 1200
 
 ws_report_options ws_report_options_default(void)
 {
     return (ws_report_options){.results_dir = "results", .plots_dir = "plots"};
 }
 
-/* ---- outputs committed together ----------------------------------------- */
-typedef struct outset {
-    int n;
-    char tmp[MAX_OUT][PATH_MAX_];
-    char dst[MAX_OUT][PATH_MAX_];
-} outset;
-
+/* ---- outputs committed together (outset: internal.h) -------------------- */
 static int ensure_dir(const char *dir, ws_error *err)
 {
     if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
@@ -48,7 +40,7 @@ static int ensure_dir(const char *dir, ws_error *err)
 }
 
 /* Registers dir/name and returns its .tmp path (or NULL when full). */
-static const char *out_add(outset *o, const char *dir, const char *name)
+const char *out_add(outset *o, const char *dir, const char *name)
 {
     if (o->n == MAX_OUT) return NULL;
     snprintf(o->dst[o->n], PATH_MAX_, "%s/%s", dir, name);
@@ -56,7 +48,7 @@ static const char *out_add(outset *o, const char *dir, const char *name)
     return o->tmp[o->n++];
 }
 
-static FILE *out_open(outset *o, const char *dir, const char *name, ws_error *err)
+FILE *out_open(outset *o, const char *dir, const char *name, ws_error *err)
 {
     const char *tmp = out_add(o, dir, name);
     if (!tmp) {
@@ -68,7 +60,7 @@ static FILE *out_open(outset *o, const char *dir, const char *name, ws_error *er
     return f;
 }
 
-static int out_close(FILE *f, outset *o, ws_error *err)
+int out_close(FILE *f, outset *o, ws_error *err)
 {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
@@ -161,14 +153,7 @@ static int epoch_pos(const ws_rundir *r, int epoch)
 }
 
 /* ---- plots ---------------------------------------------------------------- */
-typedef struct plotter {
-    const char *gnuplot;
-    char tmpdir[512];
-    int n_files;
-    char files[64][PATH_MAX_];
-} plotter;
-
-static FILE *plot_file(plotter *p, const char *name, ws_error *err)
+FILE *plot_file(plotter *p, const char *name, ws_error *err)
 {
     if (p->n_files == 64) {
         ws_error_set(err, WS_ESTATE, "report: too many plot files");
@@ -188,7 +173,7 @@ static void plot_cleanup(plotter *p)
 }
 
 /* Runs gnuplot on `script`, output and errors to a log in the temp dir. */
-static int run_gnuplot(plotter *p, const char *script, ws_error *err)
+int run_gnuplot(plotter *p, const char *script, ws_error *err)
 {
     char log[PATH_MAX_];
     snprintf(log, sizeof log, "%.512s/gnuplot.log", p->tmpdir);
@@ -236,7 +221,7 @@ static const char *method_colour(int m)
     return c[m % (int)WS_ARRAY_LEN(c)];
 }
 
-static void gp_header(FILE *g, const char *png_tmp, const char *title, const char *xl,
+void gp_header(FILE *g, const char *png_tmp, const char *title, const char *xl,
                       const char *yl)
 {
     fprintf(g,
@@ -566,6 +551,7 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
     ws_published *pub = NULL;
     double *search_s = NULL; /* per method: mean search seconds */
     char machine[96] = "";
+    ws_report_proxy *px = NULL;
     if (!runs || !os || !pl) {
         rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
         goto done;
@@ -604,6 +590,7 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
     for (int i = 0; i < n_dirs; i++)
         if ((rc = ws_rundir_load(dirs[i], sp, &runs[i], err))) goto done;
     if ((rc = ws_rundir_check_set(runs, n_dirs, err))) goto done;
+    if (opt->proxy_path && (rc = ws_report_proxy_load(opt, &px, err))) goto done;
     if ((rc = collect_methods(runs, n_dirs, &M, err))) goto done;
     if (distinct_epochs(runs, n_dirs, &epochs, &n_ep)) {
         rc = ws_error_set(err, WS_ENOMEM, "report: out of memory");
@@ -817,6 +804,9 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
         if (t && ((rc = plot_trajectory(&pc, err)) || (rc = plot_final(&pc, err)))) goto fail;
         if (any_pairs && (rc = plot_oneshot(&pc, pairs_truth(runs, n_dirs), err))) goto fail;
     }
+    if (px && (rc = ws_report_proxy_outputs(px, runs, n_dirs, t, t ? cols[plot_col].bench : NULL,
+                                            t ? cols[plot_col].metric : NULL, opt, os, pl, err)))
+        goto fail;
     if ((rc = out_commit(os, err))) goto done;
 
     /* 4. the printed summary */
@@ -844,12 +834,14 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
                     runs[r].method, (unsigned long long)runs[r].seed, v[0], v[1], v[2], v[3],
                     v[4], v[5], v[6], v[7]);
         }
+        if (px) ws_report_proxy_print(px, out);
     }
     goto done;
 fail:
     if (!rc) rc = err->code ? err->code : WS_EIO;
     out_abort(os);
 done:
+    ws_report_proxy_free(px);
     if (pl) plot_cleanup(pl);
     free(pl);
     free(os);
