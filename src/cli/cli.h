@@ -49,6 +49,10 @@ struct ws_space;
 struct ws_build_set;
 int ws_cli_archs_file(const char *path, const struct ws_space *sp, struct ws_build_set *set,
                       ws_error *err);
+/* The set of classes of `--arch A...`, `--archs-file F`, `--sample N` or
+ * else all (exactly one given; tablebuild.h). */
+int ws_cli_make_set(const char **archs, int n_archs, const char *file, long sample,
+                    long sample_seed, struct ws_build_set *set, ws_error *err);
 /* Prints "wsnas <cmd>: <message>" for a failed library call; returns 1. */
 int ws_cli_fail(const char *cmd, const ws_error *err);
 

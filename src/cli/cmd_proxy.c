@@ -157,25 +157,6 @@ static void show(void *ctx, const ws_proxy_progress *p)
     }
 }
 
-/* The set of classes from the options (exactly one kind given). */
-static int make_set(const char **archs, int n_archs, const char *file, long sample,
-                    long sample_seed, ws_build_set *set, ws_error *err)
-{
-    ws_space *sp = ws_space_alloc();
-    if (!sp) return ws_error_set(err, WS_ENOMEM, "out of memory");
-    int rc;
-    if (file)
-        rc = ws_cli_archs_file(file, sp, set, err);
-    else if (n_archs)
-        rc = ws_build_set_list(sp, archs, n_archs, set, err);
-    else if (sample)
-        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, set, err);
-    else
-        rc = ws_build_set_all(sp, set, err);
-    ws_space_free(sp);
-    return rc;
-}
-
 int ws_cmd_proxy(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -255,7 +236,7 @@ int ws_cmd_proxy(int argc, char **argv)
     }
     r.seed = (uint64_t)seed;
     ws_build_set set = {0};
-    int rc = make_set(archs, n_archs, file, sample, sample_seed, &set, &err);
+    int rc = ws_cli_make_set(archs, n_archs, file, sample, sample_seed, &set, &err);
     free(archs);
     if (!rc) rc = ws_par_init(&err);
     if (rc) {

@@ -556,18 +556,7 @@ static int cmd_build(int argc, char **argv)
     }
     if (!rc && recipe_text) rc = ws_build_recipe_parse(recipe_text, &r, &err);
     ws_build_set set = {0};
-    ws_space *sp = rc ? NULL : ws_space_alloc();
-    if (!rc && !sp) rc = ws_error_set(&err, WS_ENOMEM, "out of memory");
-    if (!rc && archs_file) {
-        rc = ws_cli_archs_file(archs_file, sp, &set, &err);
-    } else if (!rc && n_archs) {
-        rc = ws_build_set_list(sp, archs, n_archs, &set, &err);
-    } else if (!rc && sample) {
-        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, &set, &err);
-    } else if (!rc) {
-        rc = ws_build_set_all(sp, &set, &err);
-    }
-    ws_space_free(sp);
+    if (!rc) rc = ws_cli_make_set(archs, n_archs, archs_file, sample, sample_seed, &set, &err);
     free(archs);
     if (rc) {
         ws_build_set_free(&set);

@@ -214,3 +214,21 @@ int ws_cli_archs_file(const char *path, const ws_space *sp, ws_build_set *set, w
     free(text);
     return rc;
 }
+
+int ws_cli_make_set(const char **archs, int n_archs, const char *file, long sample,
+                    long sample_seed, ws_build_set *set, ws_error *err)
+{
+    ws_space *sp = ws_space_alloc();
+    if (!sp) return ws_error_set(err, WS_ENOMEM, "out of memory");
+    int rc;
+    if (file)
+        rc = ws_cli_archs_file(file, sp, set, err);
+    else if (n_archs)
+        rc = ws_build_set_list(sp, archs, n_archs, set, err);
+    else if (sample)
+        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, set, err);
+    else
+        rc = ws_build_set_all(sp, set, err);
+    ws_space_free(sp);
+    return rc;
+}

@@ -4,10 +4,7 @@
 
 int proxy_flops(ws_proxy_scorer *s, double *score, ws_error *err)
 {
-    ws_macro m = ws_macro_nb201(s->classes);
-    m.C = s->recipe.C;
-    m.N = s->recipe.N;
-    m.in_size = s->recipe.in_size;
+    ws_macro m = proxy_macro(&s->recipe, s->classes);
     int64_t n = ws_arch_flops(&s->arch, &m);
     if (n < 0) return ws_error_set(err, WS_EINVAL, "flops: bad network shape");
     *score = (double)n;

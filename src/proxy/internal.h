@@ -39,6 +39,8 @@ struct ws_proxy_scorer {
  * per architecture: fills g_ce and the fisher sum; leaves the net's logits
  * of that pass.  Returns the loss through *loss when non-NULL. */
 int proxy_pass_ce(ws_proxy_scorer *s, ws_error *err);
+/* The recipe's NB201 macro network (for ws_arch_param_count / flops). */
+ws_macro proxy_macro(const ws_proxy_recipe *r, int classes);
 /* The double scratch, grown to at least n doubles. */
 double *proxy_dbuf(ws_proxy_scorer *s, size_t n, ws_error *err);
 

@@ -4,7 +4,6 @@
  * single-threaded, so the scores do not depend on the thread count), one
  * fsynced sidecar line per class, the gather at rank 0 under MPI and the
  * atomic write; and ws_proxy_merge.  Format in include/wsnas/proxy.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,10 +43,7 @@ static void state_put(proxy_state *s, const ws_space *sp, const ws_proxy_recipe 
 {
     int members[WS_ARCH_COUNT];
     int m = ws_space_iso_members(sp, rep, members, WS_ARCH_COUNT);
-    ws_macro mac = ws_macro_nb201(10);
-    mac.C = r->C;
-    mac.N = r->N;
-    mac.in_size = r->in_size;
+    ws_macro mac = proxy_macro(r, 10);
     for (int j = 0; j < m; j++) {
         int i = members[j];
         ws_arch a = ws_space_arch(sp, i);
@@ -174,18 +170,8 @@ static int load_progress(proxy_state *s, const ws_space *sp, const ws_proxy_reci
         lineno++;
         if (line[len - 1] != '\n') break;
         line[len - 1] = '\0';
-        if (lineno == 1 && strcmp(line, PROGRESS_MAGIC))
-            rc = ws_error_set(err, WS_EFORMAT, "%s:1: expected '%s'", file, PROGRESS_MAGIC);
-        else if (lineno == 2 && (strncmp(line, "bench ", 6) || strcmp(line + 6, bench)))
-            rc = ws_error_set(err, WS_EINVAL,
-                              "%s:2: progress of another benchmark ('%s'); expected 'bench %s' "
-                              "(remove the file to start over)",
-                              file, line, bench);
-        else if (lineno == 3 && (strncmp(line, "recipe ", 7) || strcmp(line + 7, recipe_text)))
-            rc = ws_error_set(err, WS_EINVAL,
-                              "%s:3: progress made with another recipe ('%s'); this run's is "
-                              "'%s' (remove the file to start over)",
-                              file, line, recipe_text);
+        if (lineno <= 3)
+            rc = ws_sidecar_header(file, lineno, line, PROGRESS_MAGIC, bench, recipe_text, err);
         else if (lineno > 3) {
             char *p = line, *end;
             long idx = -1;
@@ -213,39 +199,6 @@ static int load_progress(proxy_state *s, const ws_space *sp, const ws_proxy_reci
     return rc;
 }
 
-static void progress_path(char *buf, size_t n, const char *out, int rank, int size)
-{
-    if (size > 1)
-        snprintf(buf, n, "%s.progress.rank%d", out, rank);
-    else
-        snprintf(buf, n, "%s.progress", out);
-}
-
-/* Every existing sidecar of out: fn(file). */
-static int for_each_progress(const char *out, int (*fn)(const char *, void *), void *ctx,
-                             ws_error *err)
-{
-    char dir[4096], prefix[4096], file[8300];
-    const char *slash = strrchr(out, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
-    if (!dir[0]) snprintf(dir, sizeof dir, "/");
-    snprintf(prefix, sizeof prefix, "%s.progress", slash ? slash + 1 : out);
-    DIR *d = opendir(dir);
-    if (!d) return ws_error_set(err, WS_EIO, "%s: cannot list: %s", dir, strerror(errno));
-    size_t pl = strlen(prefix);
-    int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, pl)) continue;
-        const char *rest = e->d_name + pl;
-        if (*rest && strncmp(rest, ".rank", 5)) continue;
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        rc = fn(file, ctx);
-    }
-    closedir(d);
-    return rc;
-}
-
 typedef struct load_ctx {
     proxy_state *s;
     const ws_space *sp;
@@ -260,37 +213,13 @@ static int load_cb(const char *file, void *p)
     return load_progress(c->s, c->sp, c->r, file, c->bench, c->recipe_text, c->err);
 }
 
-static int remove_cb(const char *file, void *p)
-{
-    (void)p;
-    remove(file);
-    return 0;
-}
-
-static int progress_open(FILE **f, const char *file, const char *bench, const char *recipe_text,
-                         ws_error *err)
-{
-    int fresh = access(file, F_OK) != 0;
-    *f = fopen(file, "ab");
-    if (!*f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", file, strerror(errno));
-    if (fresh) fprintf(*f, "%s\nbench %s\nrecipe %s\n", PROGRESS_MAGIC, bench, recipe_text);
-    if (fflush(*f) || fsync(fileno(*f))) {
-        fclose(*f);
-        *f = NULL;
-        return ws_error_set(err, WS_EIO, "%s: write failed: %s", file, strerror(errno));
-    }
-    return 0;
-}
-
 static int progress_append(FILE *f, const char *file, int rep, const double *v, int n,
                            ws_error *err)
 {
     fprintf(f, "r %d", rep);
     for (int q = 0; q < n; q++) fprintf(f, " %.17g", v[q]);
     fputc('\n', f);
-    if (fflush(f) || fsync(fileno(f)))
-        return ws_error_set(err, WS_EIO, "%s: write failed: %s", file, strerror(errno));
-    return 0;
+    return ws_sidecar_sync(f, file, err);
 }
 
 /* ---- scoring ----------------------------------------------------------------------------- */
@@ -429,7 +358,7 @@ int ws_proxy_run(const ws_proxy_opts *o, int *scored, int *remaining, ws_error *
         ws_table_close(t);
     }
     load_ctx lc = {&s, sp, r, o->bench, recipe_text, err};
-    if (!rc) rc = for_each_progress(o->out, load_cb, &lc, err);
+    if (!rc) rc = ws_sidecar_for_each(o->out, load_cb, &lc, err);
     rc = agree(rc, size, "to load the state", err);
     /* 2. this rank's share of the unfilled classes */
     int *todo = NULL, n_todo = 0, n_unfilled = 0;
@@ -447,9 +376,10 @@ int ws_proxy_run(const ws_proxy_opts *o, int *scored, int *remaining, ws_error *
     }
     if (!rc && o->limit > 0 && n_todo > o->limit) n_todo = o->limit;
     /* 3. score, appending to this rank's sidecar */
-    progress_path(pfile, sizeof pfile, o->out, rank, size);
+    ws_sidecar_path(pfile, sizeof pfile, o->out, rank, size);
     work w = {.o = o, .sp = sp, .s = &s, .todo = todo, .n_todo = n_todo, .pfile = pfile};
-    if (!rc && n_todo > 0) rc = progress_open(&w.pf, pfile, o->bench, recipe_text, err);
+    if (!rc && n_todo > 0)
+        rc = ws_sidecar_open(&w.pf, pfile, PROGRESS_MAGIC, o->bench, recipe_text, err);
     if (!rc && !(w.mine = malloc(((size_t)n_todo * (1 + r->n_proxies) + 1) * sizeof *w.mine)))
         rc = ws_error_set(err, WS_ENOMEM, "out of memory");
     if (!rc && n_todo > 0) rc = score_todo(&w, err);
@@ -462,7 +392,7 @@ int ws_proxy_run(const ws_proxy_opts *o, int *scored, int *remaining, ws_error *
     if (!rc && rank == 0) rc = state_write(&s, o->out, NULL, o->bench, r, recipe_text, o->description, err);
     rc = agree(rc, size, "to write the table (rank 0)", err);
     if (!rc) {
-        if (rank == 0) for_each_progress(o->out, remove_cb, NULL, NULL);
+        if (rank == 0) ws_sidecar_remove_all(o->out);
         int left = 0;
         for (int j = 0; j < o->n_set; j++) left += !s.filled[o->set[j]];
         if (scored) *scored = w.done;

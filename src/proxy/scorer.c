@@ -165,6 +165,15 @@ int ws_proxy_scorer_alloc(const ws_proxy_recipe *r, int classes, ws_proxy_batch 
 
 ws_net *ws_proxy_scorer_net(ws_proxy_scorer *s) { return s->net; }
 
+ws_macro proxy_macro(const ws_proxy_recipe *r, int classes)
+{
+    ws_macro m = ws_macro_nb201(classes);
+    m.C = r->C;
+    m.N = r->N;
+    m.in_size = r->in_size;
+    return m;
+}
+
 double *proxy_dbuf(ws_proxy_scorer *s, size_t n, ws_error *err)
 {
     if (n <= s->dbuf_n) return s->dbuf;

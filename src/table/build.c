@@ -161,21 +161,8 @@ static int state_load_progress(build_state *s, const ws_space *sp, const char *f
         lineno++;
         if (line[len - 1] != '\n') break; /* torn last line */
         line[len - 1] = '\0';
-        if (lineno == 1) {
-            if (strcmp(line, PROGRESS_MAGIC))
-                rc = ws_error_set(err, WS_EFORMAT, "%s:1: expected '%s'", file, PROGRESS_MAGIC);
-        } else if (lineno == 2) {
-            if (strncmp(line, "bench ", 6) || strcmp(line + 6, bench))
-                rc = ws_error_set(err, WS_EINVAL,
-                                  "%s:2: progress of another benchmark ('%s'); expected 'bench "
-                                  "%s' (remove the file to start over)",
-                                  file, line, bench);
-        } else if (lineno == 3) {
-            if (strncmp(line, "recipe ", 7) || strcmp(line + 7, recipe_text))
-                rc = ws_error_set(err, WS_EINVAL,
-                                  "%s:3: progress made with another recipe ('%s'); this build's "
-                                  "is '%s' (remove the file to start over)",
-                                  file, line, recipe_text);
+        if (lineno <= 3) {
+            rc = ws_sidecar_header(file, lineno, line, PROGRESS_MAGIC, bench, recipe_text, err);
         } else {
             double v[WS_BUILD_MAX_SEEDS], t[WS_BUILD_MAX_SEEDS], sec[WS_BUILD_MAX_SEEDS];
             char *p = line, *end;
@@ -212,42 +199,8 @@ static int state_load_progress(build_state *s, const ws_space *sp, const char *f
             if (!rc) state_put(s, sp, (int)idx, v, t, sec);
         }
     }
-    if (!rc && lineno < 3 && lineno > 0) {
-        /* killed while writing the header: nothing recorded yet */
-    }
     free(line);
     fclose(f);
-    return rc;
-}
-
-/* Calls fn for every existing progress sidecar of `out` (OUT.progress and
- * OUT.progress.rank<R>). */
-static int for_each_progress(const char *out, int (*fn)(const char *file, void *ctx), void *ctx,
-                             ws_error *err)
-{
-    char dir[4096], prefix[4096], file[8192];
-    const char *slash = strrchr(out, '/');
-    if (slash) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
-        if (!dir[0]) snprintf(dir, sizeof dir, "/");
-        snprintf(prefix, sizeof prefix, "%s.progress", slash + 1);
-    } else {
-        snprintf(dir, sizeof dir, ".");
-        snprintf(prefix, sizeof prefix, "%s.progress", out);
-    }
-    DIR *d = opendir(dir);
-    if (!d) return ws_error_set(err, WS_EIO, "%s: cannot list: %s", dir, strerror(errno));
-    size_t pl = strlen(prefix);
-    int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, pl)) continue;
-        const char *rest = e->d_name + pl;
-        if (*rest && strncmp(rest, ".rank", 5)) continue;
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        rc = fn(file, ctx);
-    }
-    closedir(d);
     return rc;
 }
 
@@ -264,47 +217,13 @@ static int load_cb(const char *file, void *p)
     return state_load_progress(c->s, c->sp, file, c->bench, c->recipe_text, c->err);
 }
 
-static int remove_cb(const char *file, void *p)
-{
-    (void)p;
-    remove(file);
-    return 0;
-}
-
-static void progress_path(char *buf, size_t n, const char *out, int rank, int size)
-{
-    if (size > 1)
-        snprintf(buf, n, "%s.progress.rank%d", out, rank);
-    else
-        snprintf(buf, n, "%s.progress", out);
-}
-
-static int progress_open(FILE **f, const char *file, const char *bench, const char *recipe_text,
-                         ws_error *err)
-{
-    int fresh = access(file, F_OK) != 0;
-    *f = fopen(file, "ab");
-    if (!*f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", file, strerror(errno));
-    if (fresh) {
-        fprintf(*f, "%s\nbench %s\nrecipe %s\n", PROGRESS_MAGIC, bench, recipe_text);
-        if (fflush(*f) || fsync(fileno(*f))) {
-            fclose(*f);
-            *f = NULL;
-            return ws_error_set(err, WS_EIO, "%s: write failed: %s", file, strerror(errno));
-        }
-    }
-    return 0;
-}
-
 static int progress_append(FILE *f, const char *file, int rep, int n_seeds, const double *v,
                            const double *t, const double *sec, ws_error *err)
 {
     fprintf(f, "r %d", rep);
     for (int k = 0; k < n_seeds; k++) fprintf(f, " %.17g %.17g %.17g", v[k], t[k], sec[k]);
     fputc('\n', f);
-    if (fflush(f) || fsync(fileno(f)))
-        return ws_error_set(err, WS_EIO, "%s: write failed: %s", file, strerror(errno));
-    return 0;
+    return ws_sidecar_sync(f, file, err);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -455,7 +374,7 @@ int ws_table_build(const ws_build_opts *o, int *trained, int *remaining, ws_erro
         ws_table_close(t);
     }
     load_ctx lc = {s, sp, o->bench, recipe_text, err};
-    if (!rc) rc = for_each_progress(o->out, load_cb, &lc, err);
+    if (!rc) rc = ws_sidecar_for_each(o->out, load_cb, &lc, err);
     /* every rank has read the sidecars before anyone appends */
     int any = rc;
     if (ws_par_allreduce_max_int(&any, err) && !rc) rc = err ? err->code : WS_EMPI;
@@ -481,8 +400,8 @@ int ws_table_build(const ws_build_opts *o, int *trained, int *remaining, ws_erro
     FILE *pf = NULL;
     double *mine = NULL;
     int n_mine = 0, done = 0, rec = 1 + 3 * r->n_seeds;
-    progress_path(pfile, sizeof pfile, o->out, rank, size);
-    if (!rc && n_todo > 0) rc = progress_open(&pf, pfile, o->bench, recipe_text, err);
+    ws_sidecar_path(pfile, sizeof pfile, o->out, rank, size);
+    if (!rc && n_todo > 0) rc = ws_sidecar_open(&pf, pfile, PROGRESS_MAGIC, o->bench, recipe_text, err);
     if (!rc && !(mine = malloc((size_t)(n_todo * rec + 1) * sizeof *mine)))
         rc = ws_error_set(err, WS_ENOMEM, "out of memory");
     for (int j = 0; !rc && j < n_todo; j++) {
@@ -543,7 +462,7 @@ int ws_table_build(const ws_build_opts *o, int *trained, int *remaining, ws_erro
         if (!rc && any) rc = ws_error_set(err, WS_EMPI, "rank 0 failed to write the table");
     }
     if (!rc) {
-        if (rank == 0) for_each_progress(o->out, remove_cb, NULL, NULL);
+        if (rank == 0) ws_sidecar_remove_all(o->out);
         int left = 0;
         for (int j = 0; j < o->set->n; j++) left += !s->filled[o->set->index[j]];
         if (trained) *trained = done;

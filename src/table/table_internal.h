@@ -4,6 +4,7 @@
 #define WSNAS_TABLE_INTERNAL_H
 
 #include <hdf5.h>
+#include <stdio.h>
 
 #include "wsnas/table.h"
 
@@ -33,6 +34,22 @@ int ws_h5_write_filled(hid_t file, const char *path, const char *bench, const ui
                        ws_error *err);
 int ws_h5_set_bench_attr(hid_t file, const char *path, const char *bench, const char *key,
                          const char *value, ws_error *err);
+/* ---- resume sidecars of long writers (sidecar.c; table build, proxy runs) -- */
+/* "<out>.progress", or "<out>.progress.rank<R>" when size > 1. */
+void ws_sidecar_path(char *buf, size_t n, const char *out, int rank, int size);
+/* fn(file, ctx) for every existing sidecar of out (every rank's). */
+int ws_sidecar_for_each(const char *out, int (*fn)(const char *file, void *ctx), void *ctx,
+                        ws_error *err);
+void ws_sidecar_remove_all(const char *out);
+/* Opens `file` for appending; a new one gets the header "<magic>",
+ * "bench <bench>", "recipe <recipe>" (fsynced). */
+int ws_sidecar_open(FILE **f, const char *file, const char *magic, const char *bench,
+                    const char *recipe, ws_error *err);
+/* fflush + fsync after an appended line. */
+int ws_sidecar_sync(FILE *f, const char *file, ws_error *err);
+/* Checks header line `lineno` (1..3; other lines pass) of a sidecar. */
+int ws_sidecar_header(const char *file, int lineno, const char *line, const char *magic,
+                      const char *bench, const char *recipe, ws_error *err);
 /* "<path>.tmp" into buf; WS_EINVAL if it does not fit. */
 int ws_table_tmp_path(const char *path, char *buf, size_t n, ws_error *err);
 
