@@ -495,3 +495,43 @@ Test(proxy, baseline_ranks_rs_draws)
     cr_assert_neq(cli("baseline '%s' --proxies '%s' --proxy synflow", t, t), 0);
     cr_expect(strstr(out, "has no proxy synflow") && lines() == 1, "%s", out);
 }
+
+/* Under mpirun the ranks split the classes and rank 0 writes: the same bits
+ * as one process (synflow and params read no images). */
+Test(proxy, mpi_equals_serial, .timeout = 300)
+{
+    need_bin();
+    if (system("command -v mpirun >/dev/null 2>&1") != 0)
+        cr_skip_test("mpirun not found (openmpi-bin): MPI proxy scoring not tested");
+    char a[1024], b[1024], cmd[4096];
+    snprintf(a, sizeof a, "%s", wsfx_tmp_path("px_mpi_a.h5"));
+    snprintf(b, sizeof b, "%s", wsfx_tmp_path("px_mpi_b.h5"));
+    clean(a), clean(b);
+    for (int r = 0; r < 2; r++) {
+        snprintf(cmd, sizeof cmd, "%s.progress.rank%d", a, r);
+        remove(cmd);
+    }
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 --oversubscribe%s '%s' proxy -q -o '%s' "
+             "--proxy synflow,params --sample 12 --sample-seed 3 > /dev/null 2>&1",
+             geteuid() == 0 ? " --allow-run-as-root" : "", getenv("WSNAS_BIN"), a);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy synflow,params --sample 12 --sample-seed 3", b), 0,
+                 "%s", out);
+    ws_table *ta = NULL, *tb = NULL;
+    ws_error err = {0};
+    cr_assert_eq(ws_table_open(a, &ta, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_open(b, &tb, &err), 0, "%s", err.msg);
+    const uint8_t *fa = ws_table_filled(ta, "cifar10-proxies"), *fb = ws_table_filled(tb, "cifar10-proxies");
+    cr_assert(fa && fb);
+    cr_expect_eq(memcmp(fa, fb, WS_ARCH_COUNT), 0, "filled masks differ");
+    const double *sa = ws_table_column(ta, "cifar10-proxies", "synflow");
+    const double *sb = ws_table_column(tb, "cifar10-proxies", "synflow");
+    cr_expect_eq(memcmp(sa, sb, WS_ARCH_COUNT * sizeof *sa), 0, "synflow differs under MPI");
+    int n = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i++) n += fa[i] && sa[i] > 0;
+    cr_expect_gt(n, 12, "members of 12 classes with a synflow score");
+    ws_table_close(ta);
+    ws_table_close(tb);
+    clean(a), clean(b);
+}

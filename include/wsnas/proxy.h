@@ -138,7 +138,7 @@ void ws_proxy_scorer_free(ws_proxy_scorer *s);
  * scores[i] for r->proxies[i] (NaN where undefined). */
 int ws_proxy_score(ws_proxy_scorer *s, const ws_arch *a, double *scores, ws_error *err);
 /* The same with the network's current weights (tests set their own through
- * ws_proxy_scorer_net first). */
+ * ws_proxy_scorer_net first; NULL when the recipe has only params/flops). */
 int ws_proxy_score_current(ws_proxy_scorer *s, const ws_arch *a, double *scores, ws_error *err);
 struct ws_net *ws_proxy_scorer_net(ws_proxy_scorer *s);
 

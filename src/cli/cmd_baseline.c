@@ -203,6 +203,7 @@ int ws_cmd_baseline(int argc, char **argv)
     if (ws_table_open(argv[optind], &t, &err) ||
         (proxies && load_proxies(proxies, proxy_bench, proxy_list, &pc, &err))) {
         ws_table_close(t);
+        ws_table_close(pc.t);
         return ws_cli_fail("baseline", &err);
     }
     int rc = 1;

@@ -20,7 +20,7 @@ struct ws_proxy_scorer {
     ws_proxy_recipe recipe;
     int classes;
     ws_proxy_batch grad, naswot;
-    ws_net *net;
+    ws_net *net;          /* NULL when only params/flops are scored */
     ws_arch arch;         /* being scored */
     ws_mix mix;           /* SINGLE, its live edges' ops */
     int n_layers;

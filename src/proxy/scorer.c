@@ -146,10 +146,15 @@ int ws_proxy_scorer_alloc(const ws_proxy_recipe *r, int classes, ws_proxy_batch 
     ws_net_config nc = {.C = r->C, .N = r->N, .in_channels = 3, .in_size = r->in_size,
                         .classes = classes, .max_batch = max_batch, .cell_bn_affine = 1,
                         .cell_bn_track = 1, .standalone = 0, .pc_k = 1};
-    int rc = (s->net = ws_net_alloc(&nc, err)) ? 0 : (err && err->code ? err->code : WS_ENOMEM);
-    if (!rc) rc = collect_layers(s, err);
+    int need_net = 0, rc = 0; /* params and flops are counted, not run */
+    for (int i = 0; i < r->n_proxies; i++)
+        need_net |= r->proxies[i] != WS_PROXY_PARAMS && r->proxies[i] != WS_PROXY_FLOPS;
+    if (need_net) {
+        rc = (s->net = ws_net_alloc(&nc, err)) ? 0 : (err && err->code ? err->code : WS_ENOMEM);
+        if (!rc) rc = collect_layers(s, err);
+    }
     size_t sc = (size_t)(grad.n > 0 ? grad.n : 1) * (3 * (size_t)r->in_size * r->in_size + (size_t)classes);
-    if (!rc) {
+    if (!rc && need_net) {
         s->g_ce = malloc(s->n_params * sizeof *s->g_ce);
         s->w_save = malloc(s->n_params * sizeof *s->w_save);
         s->scratch = malloc(sc * sizeof *s->scratch);
@@ -236,8 +241,10 @@ int ws_proxy_score_current(ws_proxy_scorer *s, const ws_arch *a, double *scores,
 
 int ws_proxy_score(ws_proxy_scorer *s, const ws_arch *a, double *scores, ws_error *err)
 {
-    ws_pcg32 rng;
-    ws_pcg32_stream(&rng, s->recipe.seed, WS_STREAM_INIT);
-    ws_net_init(s->net, &rng);
+    if (s->net) {
+        ws_pcg32 rng;
+        ws_pcg32_stream(&rng, s->recipe.seed, WS_STREAM_INIT);
+        ws_net_init(s->net, &rng);
+    }
     return ws_proxy_score_current(s, a, scores, err);
 }

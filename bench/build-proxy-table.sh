@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# build-proxy-table.sh: (re)builds bench/nb201-cifar10-proxies.h5, the
+# committed zero-cost-proxy benchmarks of all NB201 architectures on
+# CIFAR-10 (`wsnas proxy`, include/wsnas/proxy.h), resumably.
+#
+#   benchmark cifar10-proxies         synflow, snip, grad_norm: every class
+#   benchmark cifar10-cost            params, flops: every architecture
+#   benchmark cifar10-proxies-sample  all nine proxies on 200 random classes
+#
+# A run killed part-way keeps its classes in OUT.progress; running the
+# script again continues (a finished benchmark is a no-op).  THREADS scorers
+# run in parallel (the scores do not depend on it); mpirun -np K
+# build/wsnas proxy ... splits the classes over ranks instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WSNAS=${WSNAS:-build/wsnas}
+OUT=${OUT:-bench/nb201-cifar10-proxies.h5}
+DATA=${DATA:-../shared/cifar10}
+SPLIT=${SPLIT:-../shared/nb201/splits/cifar-split.txt}
+THREADS=${THREADS:-2}
+[ -x "$WSNAS" ] || make -j2
+common=(-o "$OUT" --data "$DATA" --split "$SPLIT" --threads "$THREADS")
+"$WSNAS" proxy "${common[@]}" --bench cifar10-cost --proxy params,flops --all -q
+"$WSNAS" proxy "${common[@]}" --bench cifar10-proxies --proxy synflow,snip,grad_norm --all
+"$WSNAS" proxy "${common[@]}" --bench cifar10-proxies-sample --sample 200 --sample-seed 15
+# compress (deflate; any HDF5 reader decompresses transparently)
+if command -v h5repack >/dev/null; then
+    h5repack -f GZIP=9 "$OUT" "$OUT.repack" && mv "$OUT.repack" "$OUT"
+fi
+"$WSNAS" table info "$OUT" | grep -E '^\[|filled mask'
