@@ -355,7 +355,7 @@ Test(proxy, bad_input_one_line_no_file)
 
 /* With CIFAR-10 (../shared): the real proxies of a few classes, resumed
  * after --limit and at two thread counts, give the same bits. */
-Test(proxy, cifar10_resume_and_threads_same_bits, .timeout = 600)
+Test(proxy, cifar10_resume_and_threads_same_bits)
 {
     need_bin();
     const char *sh = wsfx_shared_dir();
@@ -498,7 +498,7 @@ Test(proxy, baseline_ranks_rs_draws)
 
 /* Under mpirun the ranks split the classes and rank 0 writes: the same bits
  * as one process (synflow and params read no images). */
-Test(proxy, mpi_equals_serial, .timeout = 300)
+Test(proxy, mpi_equals_serial)
 {
     need_bin();
     if (system("command -v mpirun >/dev/null 2>&1") != 0)
