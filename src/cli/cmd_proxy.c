@@ -184,7 +184,7 @@ int ws_cmd_proxy(int argc, char **argv)
     }
     if (!archs) return 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = ws_cli_getopt(argc, argv, "o:qh", opts)) != -1) {
         int bad = 0;
         switch (c) {
         case 'o': out = optarg; break;
@@ -218,7 +218,6 @@ int ws_cmd_proxy(int argc, char **argv)
         }
         if (bad) {
             if (bad == 1 && err.msg[0]) ws_cli_fail("proxy", &err);
-            if (bad == 2) fprintf(stderr, "wsnas proxy: try 'wsnas proxy --help'\n");
             free(archs);
             return 2;
         }
@@ -229,10 +228,9 @@ int ws_cmd_proxy(int argc, char **argv)
                           : nset != 1           ? "give exactly one of --arch/--archs-file, --sample, --all"
                                                 : NULL;
     if (problem) {
-        fprintf(stderr, "wsnas proxy: %s%s%s\n", problem, optind < argc ? " " : "",
-                optind < argc ? argv[optind] : "");
         free(archs);
-        return 2;
+        return ws_cli_usage_error("%s%s%s", problem, optind < argc ? " " : "",
+                                  optind < argc ? argv[optind] : "");
     }
     r.seed = (uint64_t)seed;
     ws_build_set set = {0};
