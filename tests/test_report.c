@@ -94,8 +94,9 @@ Test(report, entropy_only_without_table)
     const char *b = make_run(base, "b", "darts", 1, "\"epochs\": 4", 4, 200, -1);
     const char *c = make_run(base, "c", "gaea", 0, "\"epochs\": 4, \"eta\": 0.1", 4, 300, -1);
     char res[1200], plots[1200];
-    snprintf(res, sizeof res, "%s/results", base);
-    snprintf(plots, sizeof plots, "%s/plots", base);
+    /* nested output directories that do not exist yet (mkdir -p) */
+    snprintf(res, sizeof res, "%s/results/suite", base);
+    snprintf(plots, sizeof plots, "%s/plots/suite", base);
     const char *dirs[] = {a, b, c};
     ws_report_options o = ws_report_options_default();
     o.results_dir = res;

@@ -48,6 +48,9 @@ int ws_file_commit(const char *tmp, const char *dst, ws_error *err);
 int ws_file_write_atomic(const char *path, const void *data, size_t n, ws_error *err);
 /* fsync of the directory that holds path (after a rename or a create). */
 int ws_file_sync_dir(const char *path, ws_error *err);
+/* Creates directory path and any missing parents (mkdir -p); an existing
+ * path that is not a directory is an error. */
+int ws_dir_make(const char *path, ws_error *err);
 const char *ws_status_name(int code);
 /* Edits (insert, delete, substitute, swap two neighbours) from a to b
  * (99 for names over 63 characters). */

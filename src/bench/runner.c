@@ -18,23 +18,6 @@
 #include "wsnas/par.h"
 #include "wsnas/table.h"
 
-static int mkdir_p(const char *path, ws_error *err)
-{
-    char buf[WS_BENCH_PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) && errno != EEXIST)
-            return ws_error_set(err, WS_EIO, "%s: cannot create directory: %s", buf,
-                                strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST)
-        return ws_error_set(err, WS_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
-    return 0;
-}
-
 static int parent_dir(const char *path, ws_error *err)
 {
     char buf[WS_BENCH_PATH_MAX];
@@ -42,7 +25,7 @@ static int parent_dir(const char *path, ws_error *err)
     char *slash = strrchr(buf, '/');
     if (!slash || slash == buf) return 0;
     *slash = '\0';
-    return mkdir_p(buf, err);
+    return ws_dir_make(buf, err);
 }
 
 static int write_atomic(const char *path, const char *text, ws_error *err)
@@ -619,7 +602,7 @@ static int train_missing(const ws_suite *s, const ws_bench_opts *o, ws_error *er
     char list[WS_BENCH_PATH_MAX + 32], log[WS_BENCH_PATH_MAX + 32];
     snprintf(list, sizeof list, "%s/derived-archs.txt", s->runs_dir);
     snprintf(log, sizeof log, "%s/train-missing.log", s->runs_dir);
-    int rc = mkdir_p(s->runs_dir, err);
+    int rc = ws_dir_make(s->runs_dir, err);
     if (!rc && !file_exists(s->table_used)) rc = copy_path(s->table, s->table_used, err);
     size_t cap = 1 << 16, len = 0;
     char *text = rc ? NULL : malloc(cap);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wsnas/common.h"
@@ -121,4 +122,25 @@ int ws_file_write_atomic(const char *path, const void *data, size_t n, ws_error 
         return ws_error_set(err, WS_EIO, "%s: write failed: %s", tmp, strerror(e ? e : errno));
     }
     return ws_file_commit(tmp, path, err);
+}
+
+int ws_dir_make(const char *path, ws_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ws_error_set(err, WS_EINVAL, "%.64s...: directory path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST)
+            return ws_error_set(err, WS_EIO, "%s: cannot create directory: %s", buf,
+                                strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return ws_error_set(err, WS_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ws_error_set(err, WS_EIO, "%s: exists and is not a directory", buf);
+    return 0;
 }

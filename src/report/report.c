@@ -29,15 +29,6 @@ ws_report_options ws_report_options_default(void)
 }
 
 /* ---- outputs committed together (outset: internal.h) -------------------- */
-static int ensure_dir(const char *dir, ws_error *err)
-{
-    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
-        return ws_error_set(err, WS_EIO, "%s: exists and is not a directory", dir);
-    }
-    return ws_error_set(err, WS_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
-}
 
 /* Registers dir/name and returns its .tmp path (or NULL when full). */
 const char *out_add(outset *o, const char *dir, const char *name)
@@ -394,7 +385,7 @@ static int plot_trajectory(plot_ctx *c, ws_error *err)
             "set terminal pngcairo size %d,%d font 'DejaVu Sans,11' noenhanced\nset output '%s'\n"
             "set grid lc rgb '#dddddd'\nset border 3\nset xtics nomirror\nset ytics nomirror\n"
             "set style fill transparent solid 0.2 noborder\nunset key\n",
-            cols * 300 + 100, rows * 280 + 90, png);
+            cols * 300 + 100 < 820 ? 820 : cols * 300 + 100, rows * 280 + 90, png);
     plot_epoch_axis(c, g);
     double hi = isnan(c->oracle) ? c->hi_a : fmax(c->hi_a, c->oracle);
     gp_yrange(g, c->lo_a, hi, 0.5);
@@ -661,7 +652,7 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
     /* 2. tidy CSVs */
     if (opt->results_dir) {
         const char *D = opt->results_dir;
-        if ((rc = ensure_dir(D, err))) goto done;
+        if ((rc = ws_dir_make(D, err))) goto done;
         FILE *f = out_open(os, D, "runs.csv", err);
         if (!f) goto fail;
         fprintf(f, "method,seed,dataset,epochs,arch_index,arch,dir\n");
@@ -780,7 +771,7 @@ int ws_report_run(const char *const *dirs, int n_dirs, const ws_report_options *
     /* 3. plots */
     if (opt->plots_dir) {
         const char *P = opt->plots_dir;
-        if ((rc = ensure_dir(P, err))) goto fail;
+        if ((rc = ws_dir_make(P, err))) goto fail;
         pl->gnuplot = opt->gnuplot ? opt->gnuplot : "gnuplot";
         const char *td = getenv("TMPDIR");
         if (td && strlen(td) > 400) td = NULL;
