@@ -506,6 +506,47 @@ Test(proxy, report_puts_proxies_beside_oneshot)
     }
     fclose(f);
     cr_expect_eq(seen, 2, "rows for oneshot and params in proxy_corr.csv");
+    /* a partial proxy benchmark (the classes of the first 50 pairs): one-shot
+     * and params are correlated over the same rows, the scored ones */
+    char part[1024], list[1200];
+    snprintf(part, sizeof part, "%s", wsfx_tmp_path("px_part_report.h5"));
+    snprintf(list, sizeof list, "%s.txt", part);
+    clean(part);
+    f = fopen(list, "w");
+    for (int i = 0; i < 50; i++) fprintf(f, "%d\n", (i * 7919) % WS_ARCH_COUNT);
+    fclose(f);
+    cr_assert_eq(cli("proxy -q -o '%s' --proxy params --archs-file '%s'", part, list), 0, "%s", out);
+    ws_table *pt = NULL;
+    ws_error perr = {0};
+    cr_assert_eq(ws_table_open(part, &pt, &perr), 0, "%s", perr.msg);
+    const uint8_t *pf = ws_table_filled(pt, "cifar10-proxies");
+    cr_assert(pf);
+    size_t scored = 0;
+    for (int i = 0; i < 200; i++) scored += pf[(i * 7919) % WS_ARCH_COUNT] != 0;
+    ws_table_close(pt);
+    cr_assert(scored >= 50 && scored < 200, "%zu of the pairs scored", scored);
+    snprintf(res, sizeof res, "%s/res_part", run);
+    cr_assert_eq(cli("report '%s' --proxies '%s' --out-results '%s' --no-plots", run, part, res), 0,
+                 "%s", out);
+    snprintf(p, sizeof p, "%s/proxy_corr.csv", res);
+    f = fopen(p, "r");
+    cr_assert(f, "no proxy_corr.csv");
+    seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        char method[64], scorer[64];
+        unsigned seed;
+        size_t n;
+        double tau, rho;
+        if (sscanf(line, "%63[^,],%u,%63[^,],%zu,%lf,%lf", method, &seed, scorer, &n, &tau, &rho) != 6)
+            continue;
+        seen++;
+        cr_expect_eq(n, scored, "%s over %zu rows, expected the %zu scored", scorer, n, scored);
+        if (!strcmp(scorer, "oneshot")) cr_expect(fabs(tau + 1) < 1e-12, "one-shot tau %g", tau);
+    }
+    fclose(f);
+    cr_expect_eq(seen, 2, "rows for oneshot and params");
+    remove(list);
+    clean(part);
     /* a table without the proxy benchmark: one line, nothing written */
     char res2[1200];
     snprintf(res2, sizeof res2, "%s/res2", run);

@@ -63,7 +63,28 @@ void ws_report_proxy_free(ws_report_proxy *px)
     free(px);
 }
 
-/* tau/rho of one-shot and each proxy for every run with pairs. */
+/* The run's pairs as columns (onesh, truth; NaN elsewhere) and the rows
+ * where one-shot, the truth and every proxy are defined, so that all are
+ * correlated over the same architectures; returns their number. */
+static int same_rows(const ws_report_proxy *px, const ws_rundir *R, double *onesh, double *truth,
+                     int *same)
+{
+    for (int i = 0; i < WS_ARCH_COUNT; i++) onesh[i] = truth[i] = NAN;
+    for (size_t i = 0; i < R->n_pairs; i++) {
+        onesh[R->pair_arch[i]] = R->pair_oneshot[i];
+        truth[R->pair_arch[i]] = R->pair_true[i];
+    }
+    int n = 0;
+    for (size_t i = 0; i < R->n_pairs; i++) {
+        int a = R->pair_arch[i], ok = isfinite(onesh[a]) && isfinite(truth[a]);
+        for (int m = 0; ok && m < px->n_metrics; m++) ok = isfinite(px->col[m][a]);
+        if (ok) same[n++] = a;
+    }
+    return n;
+}
+
+/* tau/rho of one-shot and each proxy for every run with pairs, over the
+ * same rows. */
 static int correlate_runs(ws_report_proxy *px, const ws_rundir *runs, int n, ws_error *err)
 {
     int k = 1 + px->n_metrics, rows = 0;
@@ -73,24 +94,22 @@ static int correlate_runs(ws_report_proxy *px, const ws_rundir *runs, int n, ws_
     px->corr = calloc((size_t)(rows + 1) * k, sizeof *px->corr);
     if (!px->method || !px->seed || !px->corr) return ws_error_set(err, WS_ENOMEM, "report: out of memory");
     double *onesh = malloc(WS_ARCH_COUNT * sizeof *onesh), *truth = malloc(WS_ARCH_COUNT * sizeof *truth);
-    int rc = onesh && truth ? 0 : ws_error_set(err, WS_ENOMEM, "report: out of memory");
+    int *same = malloc(WS_ARCH_COUNT * sizeof *same);
+    int rc = onesh && truth && same ? 0 : ws_error_set(err, WS_ENOMEM, "report: out of memory");
     for (int r = 0; !rc && r < n; r++) {
         const ws_rundir *R = &runs[r];
         if (!R->pairs) continue;
-        for (int i = 0; i < WS_ARCH_COUNT; i++) onesh[i] = truth[i] = NAN;
-        for (size_t i = 0; i < R->n_pairs; i++) {
-            onesh[R->pair_arch[i]] = R->pair_oneshot[i];
-            truth[R->pair_arch[i]] = R->pair_true[i];
-        }
+        int n_same = same_rows(px, R, onesh, truth, same);
         ws_proxy_corr *c = px->corr + (size_t)px->n_rows * k;
-        rc = ws_proxy_correlate(onesh, truth, R->pair_arch, (int)R->n_pairs, &c[0], err);
+        rc = ws_proxy_correlate(onesh, truth, same, n_same, &c[0], err);
         for (int m = 0; !rc && m < px->n_metrics; m++)
-            rc = ws_proxy_correlate(px->col[m], truth, R->pair_arch, (int)R->n_pairs, &c[1 + m], err);
+            rc = ws_proxy_correlate(px->col[m], truth, same, n_same, &c[1 + m], err);
         snprintf(px->method[px->n_rows], WS_RUNDIR_NAME_MAX, "%s", R->method);
         px->seed[px->n_rows++] = (unsigned long long)R->seed;
     }
     free(onesh);
     free(truth);
+    free(same);
     return rc;
 }
 
