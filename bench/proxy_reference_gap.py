@@ -37,8 +37,12 @@ cifar10 run, wsnas's table) and against the reference's truth (NB201 v1.0
 cifar10-valid's test accuracy; nats_c10valid_oritest), and, with --proxies
 H5, wsnas's own scores over the same architectures.
 
+`--space H5` prints rho and tau-b of every proxy of a wsnas proxy table over
+all its scored rows against both truths.
+
 Run: /usr/bin/python3 bench/proxy_reference_gap.py --n 600 --seed 42 -o OUT.csv
      /usr/bin/python3 bench/proxy_reference_gap.py --corr OUT.csv --proxies bench/nb201-cifar10-proxies.h5
+     /usr/bin/python3 bench/proxy_reference_gap.py --space bench/nb201-cifar10-proxies.h5
 """
 import argparse
 import csv
@@ -268,16 +272,44 @@ def corr(args):
         b = h5py.File(args.proxies, "r")["benchmarks/cifar10-proxies"]
         for p in ("synflow", "snip", "grad_norm"):
             table["wsnas " + p] = b[p][:][idx]
-    print(f"{len(idx)} architectures (bench/proxy_reference_gap.py --seed {args.seed} sample)")
-    print(f"{'score':<22}" + "".join(f"{t:>36}" for t in truths))
+    keep = np.all([np.isfinite(v) for v in table.values()], axis=0)  # the same rows for all
+    print(f"{keep.sum()} of {len(idx)} architectures of the sample (--seed {args.seed}) "
+          f"scored by every column; Spearman rho against:")
+    print(f"{'score':<22}" + "".join(f"{t:>34}" for t in truths))
     for c, v in table.items():
         line = f"{c:<22}"
         for col in truths.values():
             acc = np.array([float(rows[i][col]) for i in idx])
-            k = np.isfinite(v)
-            r = stats.spearmanr(v[k], acc[k]).correlation
-            line += f"{r:>29.4f} n={k.sum():<4}"
+            line += f"{stats.spearmanr(v[keep], acc[keep]).correlation:>34.4f}"
         print(line)
+    if args.proxies:
+        print("Spearman rho between the reference protocol's scores and wsnas's:")
+        for p in ("synflow", "snip", "grad_norm"):
+            r = stats.spearmanr(table[p][keep], table["wsnas " + p][keep]).correlation
+            print(f"{p:<22}{r:>34.4f}")
+
+
+def space(args):
+    """Every proxy of a wsnas proxy table over all scored rows against both truths."""
+    import h5py
+    from scipy import stats
+    rows = load_merged()
+    truth = {k: np.array([float(rows[i][c]) for i in range(15625)])
+             for k, c in (("C10 test", "nb201_c10_test"), ("C10-valid ori-test", "nats_c10valid_oritest"))}
+    print(f"{'benchmark/proxy':<28}" + "".join(f"{t + ' rho':>24}{'tau-b':>8}{'n':>7}" for t in truth))
+    b = h5py.File(args.space, "r")["benchmarks"]
+    for bench in sorted(b):
+        for p in sorted(b[bench]):
+            if p == "filled":
+                continue
+            v = b[bench][p][:].astype(float)
+            line = f"{bench + '/' + p:<28}"
+            for acc in truth.values():
+                k = np.isfinite(v) & np.isfinite(acc)
+                rho = stats.spearmanr(v[k], acc[k]).correlation
+                tau = stats.kendalltau(v[k], acc[k]).correlation  # tau-b
+                line += f"{rho:>24.4f}{tau:>8.4f}{k.sum():>7}"
+            print(line)
 
 
 def main():
@@ -287,8 +319,9 @@ def main():
     ap.add_argument("-o", default="proxy_reference_gap.csv")
     ap.add_argument("--corr")
     ap.add_argument("--proxies")
+    ap.add_argument("--space", metavar="H5", help="a wsnas proxy table: all its rows, both truths")
     args = ap.parse_args()
-    corr(args) if args.corr else score(args)
+    space(args) if args.space else corr(args) if args.corr else score(args)
 
 
 if __name__ == "__main__":
