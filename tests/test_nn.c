@@ -359,7 +359,8 @@ Test(nn, conv_direct_matches_gemm_path)
 
 /* ReLU fused into the forward kernels (ws_conv2d_relu_forward: 1x1 direct,
  * 3x3 Winograd, 3x3 direct stride 1 and 2) against ws_relu_forward then
- * ws_conv2d_forward: the same bits.  And one pool plane
+ * ws_conv2d_forward: the same bits; ws_conv2d_relu_backward against conv
+ * backward on relu(x) then ws_relu_backward (1e-5: summation order).  And one pool plane
  * (ws_avgpool3_forward_plane) against ws_avgpool3_forward's plane. */
 Test(nn, conv_relu_fused_same_bits)
 {
@@ -367,7 +368,8 @@ Test(nn, conv_relu_fused_same_bits)
     const conv_shape cases[] = {
         {2, 16, 32, 32, 16, 1, 1, 0}, {2, 5, 7, 5, 13, 1, 1, 0}, {2, 16, 32, 32, 16, 3, 1, 1},
         {3, 32, 16, 16, 32, 3, 1, 1}, {2, 64, 8, 8, 64, 3, 1, 1},  {2, 4, 16, 16, 4, 3, 1, 1},
-        {2, 16, 32, 32, 32, 3, 2, 1}, {2, 4, 16, 16, 8, 3, 2, 1},
+        {2, 16, 32, 32, 32, 3, 2, 1}, {2, 4, 16, 16, 8, 3, 2, 1},  {2, 64, 8, 8, 64, 1, 1, 0},
+        {2, 32, 8, 8, 16, 1, 1, 0},
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
@@ -384,6 +386,31 @@ Test(nn, conv_relu_fused_same_bits)
         ws_conv2d_forward(y1, r, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
         ws_conv2d_relu_forward(y2, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad, work);
         cr_expect_arr_eq(y1, y2, no * sizeof *y1, "case %zu: fused ReLU changes the output", k);
+        /* backward: relu's gradient folded into dinp, dweight from relu(x);
+         * against conv backward on relu(x) into a zeroed buffer, then the
+         * relu backward into the same (nonzero) starting dinp */
+        size_t nw = (size_t)s.Cout * s.Cin * s.K * s.K;
+        float *dy = fnew(no), *g = fnew(ni), *dx1 = fnew(ni), *dx2 = fnew(ni);
+        float *dw1 = fnew(nw), *dw2 = fnew(nw);
+        fill(dy, no, 1.0);
+        fill(dx1, ni, 0.5);
+        memcpy(dx2, dx1, ni * sizeof *dx1);
+        fill(dw1, nw, 0.5);
+        memcpy(dw2, dw1, nw * sizeof *dw1);
+        ws_conv2d_backward(g, dw1, dy, r, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride, s.pad,
+                           work);
+        ws_relu_backward(dx1, g, x, ni);
+        ws_conv2d_relu_backward(dx2, dw2, dy, x, w, s.N, s.Cin, s.H, s.W, s.Cout, s.K, s.stride,
+                                s.pad, work);
+        double *rdx = to_d(dx1, ni), *rdw = to_d(dw1, nw);
+        expect_close("fused relu backward dinp", dx2, rdx, ni, 1e-5);
+        expect_close("fused relu backward dweight", dw2, rdw, nw, 1e-5);
+        for (size_t i = 0; i < ni; i++) /* where the ReLU stopped x, dinp is untouched */
+            if (!(x[i] > 0.0f) && dx2[i] != dx1[i]) {
+                cr_expect(0, "case %zu: dinp[%zu] moved where x <= 0", k, i);
+                break;
+            }
+        free(rdx), free(rdw), free(dy), free(g), free(dx1), free(dx2), free(dw1), free(dw2);
         free(x), free(r), free(w), free(y1), free(y2), free(work);
     }
     const int sides[][2] = {{32, 32}, {16, 16}, {8, 8}, {5, 7}, {1, 3}, {64, 64}};

@@ -54,6 +54,13 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight,
 int ws_conv2d_relu_fused_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad);
 void ws_conv2d_relu_forward(float *out, const float *inp, const float *weight, int N, int Cin,
                             int H, int W, int Cout, int K, int stride, int pad, float *work);
+/* Backward of ws_conv2d_relu_forward, inp being the ReLU's input: dweight
+ * (Cout,Cin,K,K) += the weight gradient from relu(inp); dinp (Cin,N,H,W) +=
+ * (inp > 0) * the gradient of relu(inp) (the ReLU's backward folded in, no
+ * separate ReLU-gradient tensor).  Either may be NULL. */
+void ws_conv2d_relu_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                             int stride, int pad, float *work);
 /* dinp (Cin,N,H,W) += ..., dweight (Cout,Cin,K,K) += ... ; either may be NULL. */
 void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, int N, int Cin, int H, int W, int Cout, int K,
@@ -65,6 +72,10 @@ void ws_nn_set_direct(int on);
  * Winograd F(2x2,3x3) (tests compare both); 1 (default) enables it where the
  * shape fits.  Not thread-safe: set it between steps. */
 void ws_nn_set_winograd(int on);
+/* 0 makes ws_conv2d_relu_fused_ok() refuse every shape, so callers run a
+ * separate ReLU (benchmarks compare both); 1 (default).  Not thread-safe:
+ * set it between steps. */
+void ws_nn_set_relu_fusion(int on);
 /* Which convolution kernels run (for benchmark headers), given the CPU and
  * the switches above. */
 const char *ws_nn_conv_name(void);

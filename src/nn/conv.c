@@ -124,9 +124,12 @@ void ws_conv2d_forward(float *out, const float *inp, const float *weight, int N,
     }
 }
 
+static int g_relu_fusion = 1;
+void ws_nn_set_relu_fusion(int on) { g_relu_fusion = on; }
+
 int ws_conv2d_relu_fused_ok(int Cin, int H, int W, int Cout, int K, int stride, int pad)
 {
-    return ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 0);
+    return g_relu_fusion && ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, 1);
 }
 
 void ws_conv2d_relu_forward(float *out, const float *inp, const float *weight, int N, int Cin,
@@ -134,6 +137,15 @@ void ws_conv2d_relu_forward(float *out, const float *inp, const float *weight, i
 {
     WS_ASSERT(ws_conv2d_relu_fused_ok(Cin, H, W, Cout, K, stride, pad));
     ws_conv_direct_forward(out, inp, weight, N, Cin, H, W, Cout, K, stride, 1, work);
+}
+
+void ws_conv2d_relu_backward(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, int N, int Cin, int H, int W, int Cout, int K,
+                             int stride, int pad, float *work)
+{
+    WS_ASSERT(ws_conv2d_relu_fused_ok(Cin, H, W, Cout, K, stride, pad));
+    ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, stride, 1,
+                            work);
 }
 
 /* dweight (Cout,Cin,K,K) += dout * col^T ; dinp += col2im(weight^T * dout) */
@@ -146,7 +158,7 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
     int ld_out = (int)(N * HWo);
     if (ws_conv_direct_ok(Cin, H, W, Cout, K, stride, pad, dinp != NULL)) {
         ws_conv_direct_backward(dinp, dweight, dout, inp, weight, N, Cin, H, W, Cout, K, stride,
-                                work);
+                                0, work);
         return;
     }
     if (conv_is_pointwise(K, stride, pad)) {

@@ -18,12 +18,19 @@
 #define PW_MAXW 4096 /* Cout*Cin bound of pw_mix16's packed weights */
 static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
                      int Cin, size_t P, int accumulate, int relu);
-/* relu: the input is read as max(in, 0) (ReLU -> conv without a ReLU tensor). */
+static void pw_mix16_gated(float *out, const float *in, const float *w, int so, int si, int Cout,
+                           int Cin, size_t P, const float *gate);
+/* relu: the input is read as max(in, 0) (ReLU -> conv without a ReLU tensor);
+ * gate (Cout, P) non-NULL: out += (gate > 0 ? result : 0), the input
+ * gradient of a ReLU before the convolution (accumulate must be 1). */
 static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
-                   int Cin, size_t P, int accumulate, int relu)
+                   int Cin, size_t P, int accumulate, int relu, const float *gate)
 {
     if (Cin % 16 == 0 && Cout % 8 == 0 && Cin * Cout <= PW_MAXW) {
-        pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate, relu);
+        if (gate)
+            pw_mix16_gated(out, in, w, so, si, Cout, Cin, P, gate);
+        else
+            pw_mix16(out, in, w, so, si, Cout, Cin, P, accumulate, relu);
         return;
     }
     const __m512 z = _mm512_setzero_ps();
@@ -51,6 +58,11 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
             }
             for (int j = 0; j < nb; j++) {
                 float *d = out + (size_t)(o0 + j) * P + p0;
+                if (gate) {
+                    const float *gp = gate + (size_t)(o0 + j) * P + p0;
+                    a0[j] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, gp), z, _CMP_GT_OQ), a0[j]);
+                    a1[j] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m1, gp + 16), z, _CMP_GT_OQ), a1[j]);
+                }
                 if (accumulate) {
                     a0[j] = _mm512_add_ps(a0[j], _mm512_maskz_loadu_ps(m0, d));
                     a1[j] = _mm512_add_ps(a1[j], _mm512_maskz_loadu_ps(m1, d + 16));
@@ -66,13 +78,10 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
  * 16-channel input slice held in registers while every output channel group
  * of 8 is formed, so each input is loaded once per chunk of 16 channels. */
 #define PW_PREFETCH 128 /* floats ahead (8 lines) */
-static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
-                     int Cin, size_t P, int accumulate, int relu)
+/* Packed weights: block (c0/16, o0/8) holds 16x8 values [k][j] = w(o0+j, c0+k),
+ * so every broadcast is a constant offset from one pointer; returns Cout / 8. */
+static int pw_pack16(float *wp_all, const float *w, int so, int si, int Cout, int Cin)
 {
-    const __m512 z = _mm512_setzero_ps();
-    /* Packed weights: block (c0/16, o0/8) holds 16x8 values [k][j] = w(o0+j, c0+k),
-     * so every broadcast below is a constant offset from one pointer. */
-    float wp_all[PW_MAXW];
     int nob = Cout / 8;
     for (int c0 = 0; c0 < Cin; c0 += 16)
         for (int o0 = 0; o0 < Cout; o0 += 8)
@@ -80,6 +89,14 @@ static void pw_mix16(float *out, const float *in, const float *w, int so, int si
                 for (int j = 0; j < 8; j++)
                     wp_all[((c0 / 16) * nob + o0 / 8) * 128 + k * 8 + j] =
                         w[(size_t)(o0 + j) * so + (size_t)(c0 + k) * si];
+    return nob;
+}
+static void pw_mix16(float *out, const float *in, const float *w, int so, int si, int Cout,
+                     int Cin, size_t P, int accumulate, int relu)
+{
+    const __m512 z = _mm512_setzero_ps();
+    float wp_all[PW_MAXW];
+    int nob = pw_pack16(wp_all, w, so, si, Cout, Cin);
     size_t nvec = (P + 15) / 16;
 #pragma omp parallel for schedule(static)
     for (size_t v = 0; v < nvec; v++) {
@@ -119,11 +136,64 @@ static void pw_mix16(float *out, const float *in, const float *w, int so, int si
     }
 }
 
-/* dw(Cout,Cin) += dout(Cout,P) * in(Cin,P)^T.  Threads own 4x4 weight tiles;
+/* pw_mix16 with a gate: out += (gate > 0 ? sum : 0).  Each output vector's
+ * whole sum over input channels is formed in registers from zero (input
+ * slices reloaded from L1 per group of 8 outputs), then added to out. */
+static void pw_mix16_gated(float *out, const float *in, const float *w, int so, int si, int Cout,
+                           int Cin, size_t P, const float *gate)
+{
+    float wp_all[PW_MAXW];
+    int nob = pw_pack16(wp_all, w, so, si, Cout, Cin);
+    const __m512 z = _mm512_setzero_ps();
+    size_t nvec = (P + 15) / 16;
+#pragma omp parallel for schedule(static)
+    for (size_t v = 0; v < nvec; v++) {
+        size_t p0 = v * 16;
+        __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+        for (int o0 = 0; o0 < Cout; o0 += 8) {
+            __m512 a[8];
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+            for (int c0 = 0; c0 < Cin; c0 += 16) {
+                const float *src = in + (size_t)c0 * P + p0;
+                const float *wblk = wp_all + ((size_t)(c0 / 16) * nob + o0 / 8) * 128;
+                if (o0 == 0 && p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 16
+                    for (int k = 0; k < 16; k++) _mm_prefetch((const char *)(src + (size_t)k * P + PW_PREFETCH), _MM_HINT_T0);
+                }
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++) {
+                    __m512 x = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; j++)
+                        a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wblk[k * 8 + j]), x, a[j]);
+                }
+            }
+            if (p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++) {
+                    size_t q = (size_t)(o0 + j) * P + p0 + PW_PREFETCH;
+                    _mm_prefetch((const char *)(gate + q), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(out + q), _MM_HINT_T0);
+                }
+            }
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                float *d = out + (size_t)(o0 + j) * P + p0;
+                __mmask16 g = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, gate + (size_t)(o0 + j) * P + p0), z, _CMP_GT_OQ);
+                _mm512_mask_storeu_ps(d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), _mm512_maskz_mov_ps(g, a[j])));
+            }
+        }
+    }
+}
+
+/* dw(Cout,Cin) += dout(Cout,P) * relu?(in)(Cin,P)^T.  Threads own 4x4 weight tiles;
  * positions go in blocks of PW_BLOCK, each block's sums added in order. */
 #define PW_BLOCK 2048
-static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P)
+static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P,
+                       int relu)
 {
+    const __m512 z = _mm512_setzero_ps();
     int tco = (Cout + 3) / 4, tci = (Cin + 3) / 4, ntile = tco * tci;
 #pragma omp parallel
     for (size_t b0 = 0; b0 < P; b0 += PW_BLOCK) {
@@ -145,6 +215,7 @@ static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, 
                 for (int a = 0; a < 4; a++) {
                     gv[a] = _mm512_maskz_loadu_ps(m, g[a] + p);
                     xv[a] = _mm512_maskz_loadu_ps(m, x[a] + p);
+                    if (relu) xv[a] = _mm512_max_ps(xv[a], z);
                 }
                 for (int a = 0; a < 4; a++)
                     for (int c = 0; c < 4; c++) acc[a][c] = _mm512_fmadd_ps(gv[a], xv[c], acc[a][c]);
@@ -226,8 +297,8 @@ static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
  * blocking or thread split. */
 static inline __attribute__((always_inline)) void
 c3_block(float *out, const float *src, const float *wt, size_t chs, int Ci, int Co, size_t g,
-         int nvp, int accumulate, int relu, const tap_masks *tm, const long *off, const int *id,
-         const int NT, const int OB, const int NV)
+         int nvp, int accumulate, int relu, const float *gate, const tap_masks *tm, const long *off,
+         const int *id, const int NT, const int OB, const int NV)
 {
     const __m512 z = _mm512_setzero_ps();
     const tap_masks *mk[6];
@@ -266,7 +337,10 @@ c3_block(float *out, const float *src, const float *wt, size_t chs, int Ci, int 
         for (int j = 0; j < OB; j++)
             _Pragma("GCC unroll 6")
             for (int k = 0; k < NV; k++) {
-                float *d = out + (size_t)(o0 + j) * chs + (g + (size_t)k) * 16;
+                size_t od = (size_t)(o0 + j) * chs + (g + (size_t)k) * 16;
+                float *d = out + od;
+                if (gate)
+                    a[k][j] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(gate + od), z, _CMP_GT_OQ), a[k][j]);
                 if (accumulate) a[k][j] = _mm512_add_ps(a[k][j], _mm512_loadu_ps(d));
                 _mm512_storeu_ps(d, a[k][j]);
             }
@@ -279,6 +353,7 @@ typedef struct c3_args {
     const float *src, *wt;
     size_t chs;
     int Ci, Co, nvp, accumulate, relu;
+    const float *gate;
     const tap_masks *tm;
     long off[9];
     int id[9];
@@ -292,7 +367,7 @@ typedef void (*c3_block_fn)(const c3_args *A, size_t g);
     static void c3_block_##nt##_##ob##_##nv(const c3_args *A, size_t g)                          \
     {                                                                                             \
         c3_block(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->relu, \
-                 A->tm, A->off, A->id, nt, ob, nv);                                               \
+                 A->gate, A->tm, A->off, A->id, nt, ob, nv);                                      \
     }
 #define C3_NV8 3 /* vectors per block with 8 output channels (2 and 4 measured slower) */
 #define C3_NV4 6 /* and with 4 */
@@ -305,12 +380,15 @@ C3_DEF_NT(1)
 #undef C3_DEF
 #undef C3_DEF_
 
+/* gate (out's layout) non-NULL: only where gate > 0 is the sum added. */
 static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
-                       int W, int Co, int accumulate, int relu, const c3_taps *tp)
+                       int W, int Co, int accumulate, int relu, const float *gate,
+                       const c3_taps *tp)
 {
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
-    c3_args A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 16, accumulate, relu, tm, {0}, {0}};
+    c3_args A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 16, accumulate, relu, gate, tm,
+                 {0}, {0}};
     for (int t = 0; t < tp->n; t++) A.off[t] = tp->off[t], A.id[t] = tp->id[t];
     c3_block_fn fn, fn1;
     int nv;
@@ -351,8 +429,9 @@ static void c3_forward(float *out, const float *src, const float *wt, int N, int
  * added to dw in image order (the grouping depends on the shape only). */
 #define C3_GROUP_PIXELS 2048
 static void c3_dweight(float *dw, const float *dout, const float *src, int N, int Ci, int H,
-                       int W, int Co, const c3_taps *tp)
+                       int W, int Co, int relu, const c3_taps *tp)
 {
+    const __m512 z = _mm512_setzero_ps();
     int HW = H * W, nv = HW / 16;
     tap_masks tm[WS_C3_MAX_VEC];
     c3_masks(tm, tp, H, W);
@@ -385,6 +464,7 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
                         __mmask16 m = tm[v].m[ky * 3 + k];
                         x0[k] = _mm512_maskz_loadu_ps(m, s0 + p + off[k]);
                         x1[k] = _mm512_maskz_loadu_ps(m, s1 + p + off[k]);
+                        if (relu) x0[k] = _mm512_max_ps(x0[k], z), x1[k] = _mm512_max_ps(x1[k], z);
                     }
                     /* 24 accumulators + 6 inputs + 1 dout vector: 31 registers */
                     _Pragma("GCC unroll 4")
@@ -438,7 +518,9 @@ static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W
     }
 }
 /* dinp[c][n][2oy+py][2ox+px] += sub[q][c][n][oy][ox] */
-static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W)
+/* gate (dinp's layout) non-NULL: only where gate > 0. */
+static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W,
+                             const float *gate)
 {
     int Ho = H / 2, Wo = W / 2;
     size_t P = (size_t)C * N, qs = P * Ho * Wo;
@@ -449,10 +531,17 @@ static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H,
             for (int py = 0; py < 2; py++) {
                 float *r = x + (size_t)(2 * oy + py) * W;
                 const float *s0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *s1 = s0 + qs;
-                for (int ox = 0; ox < Wo; ox++) {
-                    r[2 * ox] += s0[ox];
-                    r[2 * ox + 1] += s1[ox];
-                }
+                const float *gr = gate ? gate + pl * H * W + (size_t)(2 * oy + py) * W : NULL;
+                if (gr)
+                    for (int ox = 0; ox < Wo; ox++) {
+                        r[2 * ox] += gr[2 * ox] > 0.0f ? s0[ox] : 0.0f;
+                        r[2 * ox + 1] += gr[2 * ox + 1] > 0.0f ? s1[ox] : 0.0f;
+                    }
+                else
+                    for (int ox = 0; ox < Wo; ox++) {
+                        r[2 * ox] += s0[ox];
+                        r[2 * ox + 1] += s1[ox];
+                    }
             }
     }
 }
@@ -506,11 +595,11 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
 #ifdef __AVX512F__
     size_t P = (size_t)N * H * W;
     if (K == 1) {
-        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0, relu);
+        pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0, relu, NULL);
         return;
     }
     if (stride == 1 && ws_conv_wino_ok(Cin, H, W, Cout)) {
-        ws_conv_wino_forward(out, inp, weight, N, Cin, H, W, Cout, 0, 0, relu, work);
+        ws_conv_wino_forward(out, inp, weight, N, Cin, H, W, Cout, 0, 0, relu, NULL, work);
         return;
     }
     /* wt[(ci*9+tap)*Cout + co] = weight[co][ci][tap] */
@@ -521,13 +610,13 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
     c3_taps tp;
     if (stride == 1) {
         c3_taps_s1(&tp, W, 1);
-        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, relu, &tp);
+        c3_forward(out, inp, wt, N, Cin, H, W, Cout, 0, relu, NULL, &tp);
     } else {
         int Ho = H / 2, Wo = W / 2;
         float *sub = work + (size_t)Cout * Cin * 9;
         c3_polyphase(sub, inp, Cin, N, H, W, relu);
         c3_taps_s2(&tp, Wo, (size_t)Cin * N * Ho * Wo, -1, 1);
-        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, 0, &tp);
+        c3_forward(out, sub, wt, N, Cin, Ho, Wo, Cout, 0, 0, NULL, &tp);
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K;
@@ -538,13 +627,14 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
 
 void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
-                             int stride, float *work)
+                             int stride, int relu, float *work)
 {
 #ifdef __AVX512F__
     size_t P = (size_t)N * H * W;
+    const float *gate = relu ? inp : NULL; /* dinp only where the ReLU let inp through */
     if (K == 1) {
-        if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P);
-        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1, 0);
+        if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P, relu);
+        if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1, 0, gate);
         return;
     }
     /* dinp is a correlation of dout with the transposed kernel and negated
@@ -554,18 +644,18 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     if (stride == 1) {
         c3_taps_s1(&tp, W, 1);
         if (dweight && ws_conv_wino_dweight_ok(Cin, H, W, Cout))
-            ws_conv_wino_dweight(dweight, dout, inp, N, Cin, H, W, Cout, work);
+            ws_conv_wino_dweight(dweight, dout, inp, N, Cin, H, W, Cout, relu, work);
         else if (dweight)
-            c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, &tp);
+            c3_dweight(dweight, dout, inp, N, Cin, H, W, Cout, relu, &tp);
         if (dinp && ws_conv_wino_ok(Cout, H, W, Cin)) {
-            ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, 0, work);
+            ws_conv_wino_forward(dinp, dout, weight, N, Cout, H, W, Cin, 1, 1, 0, gate, work);
         } else if (dinp) {
             for (int co = 0; co < Cout; co++)
                 for (int ci = 0; ci < Cin; ci++)
                     for (int t = 0; t < 9; t++)
                         wt[((size_t)co * 9 + t) * Cin + ci] = weight[((size_t)co * Cin + ci) * 9 + t];
             c3_taps_s1(&tp, W, -1);
-            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, 0, &tp);
+            c3_forward(dinp, dout, wt, N, Cout, H, W, Cin, 1, 0, gate, &tp);
         }
         return;
     }
@@ -573,9 +663,9 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     size_t qs = (size_t)Cin * N * Ho * Wo;
     float *sub = work + (size_t)Cout * Cin * 9;
     if (dweight) {
-        c3_polyphase(sub, inp, Cin, N, H, W, 0);
+        c3_polyphase(sub, inp, Cin, N, H, W, relu);
         c3_taps_s2(&tp, Wo, qs, -1, 1);
-        c3_dweight(dweight, dout, sub, N, Cin, Ho, Wo, Cout, &tp);
+        c3_dweight(dweight, dout, sub, N, Cin, Ho, Wo, Cout, 0, &tp);
     }
     if (dinp) {
         for (int co = 0; co < Cout; co++)
@@ -585,13 +675,13 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
         /* each polyphase sub-plane of dinp from the taps that read it */
         for (int q = 0; q < 4; q++) {
             c3_taps_s2(&tp, Wo, qs, q, -1);
-            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, 0, &tp);
+            c3_forward(sub + q * qs, dout, wt, N, Cout, Ho, Wo, Cin, 0, 0, NULL, &tp);
         }
-        c3_polyphase_add(dinp, sub, Cin, N, H, W);
+        c3_polyphase_add(dinp, sub, Cin, N, H, W, gate);
     }
 #else
     (void)dinp, (void)dweight, (void)dout, (void)inp, (void)weight, (void)N, (void)Cin, (void)H;
-    (void)W, (void)Cout, (void)K, (void)stride, (void)work;
+    (void)W, (void)Cout, (void)K, (void)stride, (void)relu, (void)work;
     WS_ASSERT(0 && "direct convolution without AVX-512");
 #endif
 }

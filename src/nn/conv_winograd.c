@@ -155,11 +155,19 @@ static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const 
     }
 }
 
-/* Writes (or adds to) rows y_r = y0 + 2r of plane p from lo|hi. */
+/* Writes (or adds to) rows y_r = y0 + 2r of plane p from lo|hi; with a
+ * gate plane gp (p's layout), only where gp > 0. */
 static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 lo, __m512 hi,
-                                   int accumulate)
+                                   int accumulate, const float *gp)
 {
     const int W = g->W;
+    if (gp) {
+        __m512 glo, ghi;
+        const __m512 z = _mm512_setzero_ps();
+        wino_load_rows_(&glo, &ghi, gp, g, y0);
+        lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(glo, z, _CMP_GT_OQ), lo);
+        hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(ghi, z, _CMP_GT_OQ), hi);
+    }
     if (W == 32) {
         float *d = p + (size_t)y0 * 32;
         if (accumulate) lo = _mm512_add_ps(lo, _mm512_loadu_ps(d)), hi = _mm512_add_ps(hi, _mm512_loadu_ps(d + 16));
@@ -213,7 +221,7 @@ static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g,
 /* Y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for 16 tiles, written as the
  * 2x2 output pixels of chunk (ty0) in plane p. */
 static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const __m512 *m,
-                                    int accumulate)
+                                    int accumulate, const float *gp)
 {
     __m512 f[2][4];
     for (int j = 0; j < 4; j++) {
@@ -225,7 +233,7 @@ static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const 
         __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(f[a][1], f[a][2]), f[a][3]); /* pixel 2tx+1 */
         __m512 lo = _mm512_permutex2var_ps(y0, g->ilo, y1);
         __m512 hi = _mm512_permutex2var_ps(y0, g->ihi, y1);
-        wino_store_rows(p, g, 2 * ty0 + a, lo, hi, accumulate);
+        wino_store_rows(p, g, 2 * ty0 + a, lo, hi, accumulate, gp);
     }
 }
 
@@ -264,6 +272,7 @@ typedef struct wino_args {
     float *out;
     const float *inp, *U;
     int Ci, Co, accumulate, nv, relu;
+    const float *gate;
     const wino_geo *g;
 } wino_args;
 
@@ -290,8 +299,11 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
         for (int xn = 0; xn < 16; xn++) wino_product(mo, V, A->U, Ci, Co, o0, xn, NV);
         for (int k = 0; k < NV; k++)
             for (int j = 0; j < WINO_OB; j++)
-                wino_output_tile(A->out + (size_t)(o0 + j) * g->chs + (size_t)n[k] * g->HW, g, ty0[k],
-                                 &mo[((size_t)k * WINO_OB + j) * 16], A->accumulate);
+            {
+                size_t po = (size_t)(o0 + j) * g->chs + (size_t)n[k] * g->HW;
+                wino_output_tile(A->out + po, g, ty0[k], &mo[((size_t)k * WINO_OB + j) * 16],
+                                 A->accumulate, A->gate ? A->gate + po : NULL);
+            }
     }
 }
 static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
@@ -300,7 +312,8 @@ static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
 #endif /* __AVX512F__ */
 
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
-                          int W, int Co, int transposed, int accumulate, int relu, float *work)
+                          int W, int Co, int transposed, int accumulate, int relu,
+                          const float *gate, float *work)
 {
 #ifdef __AVX512F__
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co));
@@ -321,7 +334,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
     int nv = WINO_V_VECS / (16 * Ci);
     if (nv > WINO_NV) nv = WINO_NV;
-    wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, &g};
+    wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, gate, &g};
     size_t C = (size_t)N * g.cpp, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
     size_t items = nfull + (rem ? 1 : 0);
 #pragma omp parallel for schedule(static)
@@ -337,7 +350,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
-    (void)transposed, (void)accumulate, (void)relu, (void)work;
+    (void)transposed, (void)accumulate, (void)relu, (void)gate, (void)work;
     WS_ASSERT(0 && "Winograd convolution without AVX-512");
 #endif
 }
@@ -456,6 +469,7 @@ typedef struct wino_dw_args {
     float *dU; /* WINO_DW_SLICES partials of 16*Co*Ci floats, [xn][co][ci] */
     const float *dout, *inp;
     int Ci, Co, variant; /* product: 16, 32, 64 (Ci = Co, constant), 1 (8 co x 32 ci), 2 (8 x 16) */
+    int relu;            /* the input is read as max(inp, 0) */
     size_t per_slice, nchunks;
     const wino_geo *g;
 } wino_dw_args;
@@ -480,7 +494,7 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
         for (int cb = 0; cb < Ci; cb += 16) {
             for (int i = 0; i < 16; i++) {
                 __m512 v[16];
-                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0, 0);
+                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0, A->relu);
                 for (int xn = 0; xn < 16; xn++) tmp[xn * 16 + i] = v[xn];
             }
             for (int xn = 0; xn < 16; xn++) {
@@ -510,14 +524,14 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
 #endif /* __AVX512F__ */
 
 void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N, int Ci, int H,
-                          int W, int Co, float *work)
+                          int W, int Co, int relu, float *work)
 {
 #ifdef __AVX512F__
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co) && Ci % 16 == 0);
     wino_geo g;
     wino_geo_init(&g, N, H, W);
     size_t nch = (size_t)N * g.cpp;
-    wino_dw_args A = {work, dout, inp, Ci, Co, 2, (nch + WINO_DW_SLICES - 1) / WINO_DW_SLICES, nch, &g};
+    wino_dw_args A = {work, dout, inp, Ci, Co, 2, relu, (nch + WINO_DW_SLICES - 1) / WINO_DW_SLICES, nch, &g};
     if (Ci == Co && (Ci == 16 || Ci == 32 || Ci == 64))
         A.variant = Ci;
     else if (Ci % 32 == 0)
@@ -553,7 +567,7 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
         }
     }
 #else
-    (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)work;
+    (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)relu, (void)work;
     WS_ASSERT(0 && "Winograd convolution without AVX-512");
 #endif
 }

@@ -21,9 +21,11 @@ size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int st
 /* relu: the input is read as max(inp, 0) (ReLU then conv, no ReLU tensor). */
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
                             int H, int W, int Cout, int K, int stride, int relu, float *work);
+/* relu: the convolution's input is relu(inp): dweight from relu(inp), and
+ * dinp += (inp > 0) * (the gradient of relu(inp)). */
 void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
-                             int stride, float *work);
+                             int stride, int relu, float *work);
 
 /* Winograd F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions (conv_winograd.c). */
 #define WS_WINO_MAX_CI 64
@@ -36,9 +38,11 @@ size_t ws_conv_wino_work(int Cin, int Cout);
  * with k(co,ci) = weight[co][ci] (weight (Co,Ci,3,3)), or with transposed = 1
  * k(co,ci) = weight[ci][co] rotated by 180 degrees (weight (Ci,Co,3,3)): the
  * input gradient of a convolution with Cin = Co, Cout = Ci.  relu: the input
- * is read as max(inp, 0). */
+ * is read as max(inp, 0); gate (out's layout) non-NULL: only where gate > 0
+ * is the result written or added. */
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
-                          int W, int Co, int transposed, int accumulate, int relu, float *work);
+                          int W, int Co, int transposed, int accumulate, int relu,
+                          const float *gate, float *work);
 /* The weight gradient by Winograd: Cin % 16 == 0 on a ws_conv_wino_shape
  * shape, and ws_nn_set_winograd(1). */
 int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout);
@@ -47,6 +51,6 @@ size_t ws_conv_wino_dweight_work(int Cin, int Cout);
 /* dw (Co,Ci,3,3) += the 3x3 pad-1 weight gradient from dout (Co,N,H,W) and
  * inp (Ci,N,H,W); the same sums whatever the thread count. */
 void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N, int Ci, int H,
-                          int W, int Co, float *work);
+                          int W, int Co, int relu, float *work);
 
 #endif

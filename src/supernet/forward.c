@@ -61,27 +61,62 @@ static inline __m512 load_tail(const float *p, size_t i, size_t n)
     return _mm512_maskz_loadu_ps((__mmask16)((1u << (n - i)) - 1u), p + i);
 }
 
-static void run_sums(const float *a, const float *x, size_t n, double *sa, double *sax)
+#define RUN_MAX_X 4
+static inline __attribute__((always_inline)) void
+run_sums_nx(const float *a, const float *const *x, const int NX, size_t n, double *sa, double *sax)
 {
-    __m512d ta = _mm512_setzero_pd(), tx = _mm512_setzero_pd();
+    __m512d ta = _mm512_setzero_pd(), tx[RUN_MAX_X];
+    for (int j = 0; j < NX; j++) tx[j] = _mm512_setzero_pd();
     for (size_t i = 0; i < n;) {
         size_t end = i + 256 < n ? i + 256 : n;
-        __m512 la[4], lx[4];
-        for (int k = 0; k < 4; k++) la[k] = lx[k] = _mm512_setzero_ps();
-        for (int k = 0; i < end; i += 16, k = (k + 1) & 3) {
+        __m512 la[4], lx[RUN_MAX_X][4];
+        for (int k = 0; k < 4; k++) {
+            la[k] = _mm512_setzero_ps();
+            for (int j = 0; j < NX; j++) lx[j][k] = _mm512_setzero_ps();
+        }
+        for (; i + 64 <= end; i += 64) /* lanes k = 0..3 in turn, as run_sums */
+            for (int k = 0; k < 4; k++) {
+                __m512 va = _mm512_loadu_ps(a + i + 16 * k);
+                la[k] = _mm512_add_ps(la[k], va);
+                for (int j = 0; j < NX; j++)
+                    lx[j][k] = _mm512_fmadd_ps(va, _mm512_loadu_ps(x[j] + i + 16 * k), lx[j][k]);
+            }
+        for (int k = 0; i < end; i += 16, k++) {
             __m512 va = load_tail(a, i, end);
             la[k] = _mm512_add_ps(la[k], va);
-            if (x) lx[k] = _mm512_fmadd_ps(va, load_tail(x, i, end), lx[k]);
+            for (int j = 0; j < NX; j++) lx[j][k] = _mm512_fmadd_ps(va, load_tail(x[j], i, end), lx[j][k]);
         }
-        __m512 sa4 = _mm512_add_ps(_mm512_add_ps(la[0], la[1]), _mm512_add_ps(la[2], la[3]));
-        ta = fold16(ta, sa4);
-        if (x) {
-            __m512 sx4 = _mm512_add_ps(_mm512_add_ps(lx[0], lx[1]), _mm512_add_ps(lx[2], lx[3]));
-            tx = fold16(tx, sx4);
-        }
+        ta = fold16(ta, _mm512_add_ps(_mm512_add_ps(la[0], la[1]), _mm512_add_ps(la[2], la[3])));
+        for (int j = 0; j < NX; j++)
+            tx[j] = fold16(tx[j], _mm512_add_ps(_mm512_add_ps(lx[j][0], lx[j][1]),
+                                                _mm512_add_ps(lx[j][2], lx[j][3])));
     }
     *sa = _mm512_reduce_add_pd(ta);
-    *sax = _mm512_reduce_add_pd(tx);
+    for (int j = 0; j < NX; j++) sax[j] = _mm512_reduce_add_pd(tx[j]);
+}
+
+/* run_sums of a with nx (<= RUN_MAX_X) runs at once: sa = sum a, sax[j] =
+ * sum a x[j], each the same bits as run_sums(a, x[j]) (and as
+ * run_sums(x[j], a): the products commute) in one pass over a. */
+static void run_sums_n(const float *a, const float *const *x, int nx, size_t n, double *sa,
+                       double *sax)
+{
+    switch (nx) {
+    case 0: run_sums_nx(a, x, 0, n, sa, sax); break;
+    case 1: run_sums_nx(a, x, 1, n, sa, sax); break;
+    case 2: run_sums_nx(a, x, 2, n, sa, sax); break;
+    case 3: run_sums_nx(a, x, 3, n, sa, sax); break;
+    default: run_sums_nx(a, x, 4, n, sa, sax); break;
+    }
+}
+
+static void run_sums(const float *a, const float *x, size_t n, double *sa, double *sax)
+{
+    *sax = 0.0;
+    if (x)
+        run_sums_nx(a, &x, 1, n, sa, sax);
+    else
+        run_sums_nx(a, NULL, 0, n, sa, sax);
 }
 
 static double run_sqdev(const float *a, float m, size_t n)
@@ -132,6 +167,17 @@ static void run_sums(const float *a, const float *x, size_t n, double *sa, doubl
     }
     *sa = ta;
     *sax = tx;
+}
+
+#define RUN_MAX_X 4
+static void run_sums_n(const float *a, const float *const *x, int nx, size_t n, double *sa,
+                       double *sax)
+{
+    for (int j = 0; j < nx; j++) run_sums(a, x[j], n, sa, &sax[j]);
+    if (nx == 0) {
+        double unused;
+        run_sums(a, NULL, n, sa, &unused);
+    }
 }
 
 static double run_sqdev(const float *a, float m, size_t n)
@@ -334,9 +380,9 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         WS_ASSERT(op->present);
         float *y = net->score_scratch ? (t->nbn ? net->scr_c : net->scr_b) : op->bn.xhat;
         t->y[t->nbn] = y;
-        /* scoring keeps nothing for a backward pass: the ReLU is applied as
-         * the convolution reads its input where the kernels can */
-        if (fwd && net->score_scratch && ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) {
+        /* the ReLU is applied as the convolution reads its input where the
+         * kernels can (and its backward as they write the input gradient) */
+        if (fwd && ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) {
             ws_conv2d_relu_forward(y, in, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         } else if (fwd) {
             if (!*relu_used) {
@@ -423,6 +469,47 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     }
 }
 
+/* One channel's input-gradient writes in edge_backward, in one pass over dy:
+ * os[s] += cs[s] dy (skip, pool), ok[k] = a[k] dy + b[k] y[k] + c0[k] (the
+ * BN input gradient of conv term k); each element the same expression (so
+ * the same bits) as separate loops. */
+typedef struct edge_grad_pass {
+    const float *dy;
+    size_t M;
+    int ns, nk;
+    float *os[2];
+    float cs[2];
+    float *ok[2];
+    const float *y[2];
+    float a[2], b[2], c0[2];
+} edge_grad_pass;
+
+static void edge_grad_write(const edge_grad_pass *g)
+{
+    size_t M = g->M, i = 0;
+#ifdef __AVX512F__
+    for (; i < M; i += 16) {
+        __mmask16 m = i + 16 <= M ? (__mmask16)0xFFFF : (__mmask16)((1u << (M - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(m, g->dy + i);
+        for (int s = 0; s < g->ns; s++) {
+            __m512 o = _mm512_maskz_loadu_ps(m, g->os[s] + i);
+            _mm512_mask_storeu_ps(g->os[s] + i, m, _mm512_add_ps(o, _mm512_mul_ps(_mm512_set1_ps(g->cs[s]), v)));
+        }
+        for (int k = 0; k < g->nk; k++) {
+            __m512 y = _mm512_maskz_loadu_ps(m, g->y[k] + i);
+            __m512 r = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(g->a[k]), v),
+                                     _mm512_mul_ps(_mm512_set1_ps(g->b[k]), y));
+            _mm512_mask_storeu_ps(g->ok[k] + i, m, _mm512_add_ps(r, _mm512_set1_ps(g->c0[k])));
+        }
+    }
+#else
+    for (int s = 0; s < g->ns; s++)
+        for (i = 0; i < M; i++) g->os[s][i] += g->cs[s] * g->dy[i];
+    for (int k = 0; k < g->nk; k++)
+        for (i = 0; i < M; i++) g->ok[k][i] = g->a[k] * g->dy[i] + g->b[k] * g->y[k][i] + g->c0[k];
+#endif
+}
+
 /* Backward of edge_forward given d = dL/d(dst) (Cc channels): dskip +=
  * coef d (skip), dpool += coef d (pool); each conv's input gradient into
  * drelu and, when net->wgrad, its weight and BN gradients.  g[o] receives
@@ -446,25 +533,26 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
     int wg = net->wgrad;
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < Cc; ch++) {
-        const float *dy = d + (size_t)ch * M;
-        double sd = 0.0, sdx[2] = {0.0, 0.0}, unused;
-        for (int k = 0; k < t.nbn; k++) {
-            const ws_bn *bn = t.bn[k];
-            double sdy;
-            run_sums(dy, bn->xhat + (size_t)ch * M, M, &sd, &sdy);
-            sdx[k] = (double)bn->rstd[ch] * (sdy - (double)bn->mean[ch] * sd);
-        }
-        if (t.nbn == 0) run_sums(dy, NULL, M, &sd, &unused);
+        size_t off = (size_t)ch * M;
+        const float *dy = d + off;
+        /* one pass for sum d, <d, xhat_k> and (arch) <d, src_s> */
+        const float *xs[RUN_MAX_X];
+        int nx = 0;
+        for (int k = 0; k < t.nbn; k++) xs[nx++] = t.bn[k]->xhat + off;
+        if (arch)
+            for (int s = 0; s < t.nsrc; s++) xs[nx++] = t.src[s] + off;
+        double sd, dots[RUN_MAX_X], sdx[2] = {0.0, 0.0};
+        run_sums_n(dy, xs, nx, M, &sd, dots);
+        for (int k = 0; k < t.nbn; k++)
+            sdx[k] = (double)t.bn[k]->rstd[ch] * (dots[k] - (double)t.bn[k]->mean[ch] * sd);
         p[ch] = sd;
         for (int k = 0; k < t.nbn; k++) p[(size_t)(1 + k) * Cc + ch] = sdx[k];
+        /* then one pass writing every input gradient the edge's ops take */
+        edge_grad_pass egp = {dy, M, t.nsrc, t.nbn, {NULL}, {0}, {NULL}, {NULL}, {0}, {0}, {0}};
         for (int s = 0; s < t.nsrc; s++) {
-            const float *x = t.src[s] + (size_t)ch * M;
-            double dot = 0.0;
-            if (arch) run_sums(x, dy, M, &unused, &dot);
-            p[(size_t)(3 + s) * Cc + ch] = dot;
-            float *o = (t.src_op[s] == WS_OP_SKIP ? dskip : dpool) + (size_t)ch * M;
-            float c = t.scf[s];
-            for (size_t i = 0; i < M; i++) o[i] += c * dy[i];
+            p[(size_t)(3 + s) * Cc + ch] = arch ? dots[t.nbn + s] : 0.0;
+            egp.os[s] = (t.src_op[s] == WS_OP_SKIP ? dskip : dpool) + off;
+            egp.cs[s] = t.scf[s];
         }
         for (int k = 0; k < t.nbn; k++) {
             ws_bn *bn = t.bn[k];
@@ -474,11 +562,13 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
             float rs = bn->rstd[ch], mu = bn->mean[ch];
             float kk = c * rs * (bn->g ? bn->g[ch] : 1.0f);
             float md = (float)(sd / (double)M), mdx = (float)(sdx[k] / (double)M);
-            float A = kk, Bc = -kk * mdx * rs, C0 = -kk * md + kk * mdx * rs * mu;
-            const float *y = bn->xhat + (size_t)ch * M;
-            float *o = t.dy[k] + (size_t)ch * M;
-            for (size_t i = 0; i < M; i++) o[i] = A * dy[i] + Bc * y[i] + C0;
+            egp.a[k] = kk;
+            egp.b[k] = -kk * mdx * rs;
+            egp.c0[k] = -kk * md + kk * mdx * rs * mu;
+            egp.y[k] = bn->xhat + off;
+            egp.ok[k] = t.dy[k] + off;
         }
+        edge_grad_write(&egp);
     }
     if (arch) {
         for (int s = 0; s < t.nsrc; s++) {
@@ -500,8 +590,12 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         ws_convop *op = t.conv[k];
         if (net->probe && wg)
             net->probe(net->probe_ctx, Cc * K * K, t.bn[k]->xhat, NULL, NULL, t.dy[k], Cc, B, H * W);
-        ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.dy[k], relu, op->w, B, Cc, H, W, Cc, K, 1,
-                           K / 2, net->work);
+        if (ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) /* straight into d(node) */
+            ws_conv2d_relu_backward(dskip, wg ? op->dw : NULL, t.dy[k], in, op->w, B, Cc, H, W,
+                                    Cc, K, 1, K / 2, net->work);
+        else
+            ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.dy[k], relu, op->w, B, Cc, H, W, Cc,
+                               K, 1, K / 2, net->work);
     }
 }
 
@@ -759,17 +853,34 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
 
 /* ---- reduction block, stem, head ---------------------------------------- */
 
-/* out = conv3x3(relu(x), stride) (pad 1): through relu_buf for the backward
- * pass, or (scoring) with the ReLU fused into the convolution's reads. */
+/* out = conv3x3(relu(x), stride) (pad 1): with the ReLU fused into the
+ * convolution's reads, or through relu_buf where the kernels cannot. */
 static void conv_relu_forward(ws_net *net, float *out, const float *x, float *relu_buf,
                               const float *w, int B, int Cin, int H, int W, int Cout, int stride)
 {
-    if (net->score_scratch && ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
+    if (ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
         ws_conv2d_relu_forward(out, x, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
         return;
     }
     ws_relu_forward(relu_buf, x, (size_t)Cin * B * H * W);
     ws_conv2d_forward(out, relu_buf, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
+}
+
+/* Backward of conv_relu_forward: dx (the gradient of x) += relu'(x) * the
+ * convolution's input gradient; dw += its weight gradient (NULL: none). */
+static void conv_relu_backward(ws_net *net, float *dx, float *dw, const float *dout,
+                               const float *x, const float *relu_buf, const float *w, int B,
+                               int Cin, int H, int W, int Cout, int stride)
+{
+    if (ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
+        ws_conv2d_relu_backward(dx, dw, dout, x, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
+        return;
+    }
+    size_t n = (size_t)Cin * B * H * W;
+    zero(net->scr_c, n);
+    ws_conv2d_backward(net->scr_c, dw, dout, relu_buf, w, B, Cin, H, W, Cout, 3, stride, 1,
+                       net->work);
+    ws_relu_backward(dx, net->scr_c, x, n);
 }
 
 void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train)
@@ -811,11 +922,9 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     if (net->probe && wg)
         net->probe(net->probe_ctx, r->Cout * 9, r->bnb.xhat, r->bnb.mean, r->bnb.rstd, net->scr_b,
                    r->Cout, B, Ho * Wo);
-    zero(net->scr_c, nout);
-    ws_conv2d_backward(net->scr_c, wg ? r->dwb : NULL, net->scr_b, r->relu_b, r->wb, B, r->Cout,
-                       Ho, Wo, r->Cout, 3, 1, 1, net->work);
     zero(net->scr_a, nout);
-    ws_relu_backward(net->scr_a, net->scr_c, r->out_a, nout);
+    conv_relu_backward(net, net->scr_a, wg ? r->dwb : NULL, net->scr_b, r->out_a, r->relu_b,
+                       r->wb, B, r->Cout, Ho, Wo, r->Cout, 1);
     /* branch a */
     zero(net->scr_b, nout);
     ws_batchnorm_backward(net->scr_b, wg ? r->bna.dg : NULL, wg ? r->bna.db : NULL, net->scr_a,
@@ -823,10 +932,8 @@ static void red_backward(ws_net *net, ws_redblock *r, const float *x, const floa
     if (net->probe && wg)
         net->probe(net->probe_ctx, r->Cin * 9, r->bna.xhat, r->bna.mean, r->bna.rstd, net->scr_b,
                    r->Cout, B, Ho * Wo);
-    zero(net->scr_c, nin);
-    ws_conv2d_backward(net->scr_c, wg ? r->dwa : NULL, net->scr_b, r->relu_a, r->wa, B, r->Cin, H,
-                       W, r->Cout, 3, 2, 1, net->work);
-    ws_relu_backward(dx, net->scr_c, x, nin);
+    conv_relu_backward(net, dx, wg ? r->dwa : NULL, net->scr_b, x, r->relu_a, r->wa, B, r->Cin,
+                       H, W, r->Cout, 2);
 }
 
 void ws_net_stem_forward_(ws_net *net, const float *x, const int *labels, int B, int train)
