@@ -5,6 +5,7 @@
  * crafted and copied checkpoints are refused with one line naming the file
  * and nothing changed; a diverging run stops with the last good
  * checkpoint and a "diverged" manifest. */
+#include <cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "robust_util.h"
 #include "wsnas/config.h"
 #include "wsnas/data.h"
+#include "wsnas/json.h"
 #include "wsnas/rng.h"
 #include "wsnas/search.h"
 #include "wsnas/supernet.h"
@@ -550,4 +552,66 @@ Test(robust, pcg32_distance_and_batcher_seed_check)
     ws_batcher_free(b8);
     ws_batcher_free(b7);
     ws_dataset_free(d);
+}
+
+/* ---- strict JSON --------------------------------------------------------------- */
+
+Test(robust, strict_json)
+{
+    static const struct {
+        const char *text, *what;
+        long line, column;
+    } bad[] = {
+        {"{\"a\": 1} x", "text after the JSON value", 1, 10},
+        {"{\"a\": 1}\n{\"b\": 2}", "text after the JSON value", 2, 1},
+        {"{\"a\": 01}", "leading zero", 1, 7},
+        {"{\"a\": -.5}", "expected digits in a number", 1, 7},
+        {"{\"a\": 1.}", "expected digits after the decimal point", 1, 7},
+        {"{\"a\": 1e999}", "too large for a double", 1, 7},
+        {"{\"a\": +1}", "expected a value", 1, 7},
+        {"{\"a\": NaN}", "expected a value", 1, 7},
+        {"{\"a\": 0x10}", "expected ',' or '}'", 1, 8},
+        {"{\"a\": 1,}", "expected a \"key\"", 1, 9},
+        {"[1, 2,]", "expected a value", 1, 7},
+        {"{\"a\": \"x\ty\"}", "raw control character", 1, 9},
+        {"{\"a\": \"\\q\"}", "unknown escape", 1, 8},
+        {"{\"a\": \"\\ud800\"}", "lone UTF-16 surrogate", 1, 8},
+        {"{\"a\": \"\xc3\x28\"}", "not valid UTF-8", 1, 8},
+        {"{\"a\": 1, \"a\": 2}", "the key \"a\" appears twice", 1, 10},
+        {"{\"a\": {\"b\": 1, \"b\": 1}}", "the key \"b\" appears twice", 1, 16},
+        {"", "expected a value, got the end", 1, 1},
+        {"{\"a\": tru}", "expected a value", 1, 7},
+        {"{\"a\" 1}", "expected ':'", 1, 6},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cJSON *root = NULL;
+        ws_json_error je;
+        cr_expect_eq(ws_json_parse(bad[i].text, strlen(bad[i].text), &root, &je), -1, "accepted: %s",
+                     bad[i].text);
+        cr_expect_null(root);
+        cr_expect(strstr(je.what, bad[i].what), "%s: '%s', expected '%s'", bad[i].text, je.what,
+                  bad[i].what);
+        cr_expect(je.line == bad[i].line && je.column == bad[i].column, "%s: at %ld:%ld, expected %ld:%ld",
+                  bad[i].text, je.line, je.column, bad[i].line, bad[i].column);
+    }
+    static const char *const good[] = {"{}", " [ ] ", "{\"a\": -0.5e-3, \"b\": [true, false, null]}",
+                                       "\"\\u00e9\\ud83d\\ude00 \xc3\xa9\"", "0", "-0", "1E+2"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct cJSON *root = NULL;
+        ws_json_error je;
+        cr_expect_eq(ws_json_parse(good[i], strlen(good[i]), &root, &je), 0, "%s: %s", good[i],
+                     je.what);
+        cJSON_Delete(root);
+    }
+    /* through a reader: a config file with text after the object */
+    const char *path = wsfx_tmp_path("rb_trailing.json");
+    rb_write(path, "{\"lr\": 0.05}\n}", 14);
+    ws_search_config cfg;
+    ws_error err = {0};
+    cr_assert_eq(ws_config_preset("darts", "cpu", &cfg, &err), 0);
+    cr_expect_eq(ws_config_apply_file(&cfg, path, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "rb_trailing.json:2: invalid JSON") &&
+                  strstr(err.msg, "text after the JSON value"),
+              "%s", err.msg);
+    remove(path);
 }

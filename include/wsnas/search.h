@@ -59,11 +59,39 @@ typedef struct ws_search_opts {
     void *user;
 } ws_search_opts;
 
+#define WS_SEARCH_VERSION "wsnas-search 1" /* manifest "versions.wsnas" */
+
+/* A manifest.json written by wsnas search, read back and checked. */
+typedef struct ws_search_manifest {
+    ws_search_config cfg;  /* "config", resolved and validated */
+    char status[16];       /* running, stopped, complete, diverged */
+    char start_time[64];
+    int epochs_done, resumes;
+    int train_images, valid_images;
+    int has_final;         /* "final_arch" is set (stopped or complete: always) */
+    ws_arch final_arch;
+    int best_epoch;        /* "best_valid_epoch", -1 if absent */
+    ws_arch best_arch;
+} ws_search_manifest;
+
+/* Checks a parsed manifest (`path` names it in errors): exactly the keys
+ * wsnas search writes, each of its type and range, a complete valid config,
+ * seed and threads equal to the config's, versions.wsnas this version's,
+ * data.dataset the config's, a status with what it implies (end_time and
+ * epochs_done when complete, final_arch once stopped or complete, the
+ * divergence record when diverged), official architecture strings. */
+struct cJSON;
+int ws_search_manifest_check(const struct cJSON *root, const char *path, ws_search_manifest *m,
+                             ws_error *err);
+/* Reads (strict JSON) and checks dir/manifest.json. */
+int ws_search_manifest_read(const char *dir, ws_search_manifest *m, ws_error *err);
+
 /* 0 if out_dir holds a search whose manifest config equals cfg (key by key);
  * otherwise an error naming the first differing key. */
 int ws_search_check_resume(const ws_search_config *cfg, const char *out_dir, ws_error *err);
 /* The configuration recorded in out_dir/manifest.json (for `--resume DIR`
- * without options). */
+ * without options, and `wsnas eval`); the whole manifest is checked
+ * (ws_search_manifest_read). */
 int ws_search_load_config(const char *out_dir, ws_search_config *cfg, ws_error *err);
 /* 0 if the checkpoint read from `path` belongs to a search with config cfg:
  * its recorded method, seed and config digest (version 2), or for the

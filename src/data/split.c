@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "wsnas/json.h"
 
 void ws_index_list_free(ws_index_list *l)
 {
@@ -69,16 +70,13 @@ int ws_split_load_nb201(const char *split_file, const char *key, ws_index_list *
     size_t len = 0;
     int rc = ws_data_read_file(split_file, 0, &text, &len, err);
     if (rc) return rc;
-    const char *at = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)text, len, &at, 0);
-    if (!root) {
-        long off = at && at >= (const char *)text && at <= (const char *)text + len
-                       ? (long)(at - (const char *)text)
-                       : -1L;
-        free(text);
-        return ws_error_set(err, WS_EFORMAT, "%s: byte %ld: not valid JSON", split_file, off);
-    }
+    cJSON *root = NULL;
+    ws_json_error je;
+    rc = ws_json_parse((const char *)text, len, &root, &je);
     free(text);
+    if (rc)
+        return ws_error_set(err, WS_EFORMAT, "%s: byte %ld: not valid JSON (line %ld, column %ld: "
+                            "%s)", split_file, je.offset, je.line, je.column, je.what);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     const cJSON *list = NULL;
     if (!cJSON_IsObject(root)) {

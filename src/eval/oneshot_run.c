@@ -2,7 +2,6 @@
  * from its manifest config and checkpoint, take its held-out images (the
  * search's valid split, as the search itself loaded it), score a sample of
  * architectures with the shared weights and compare with a table. */
-#include <cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,38 +24,6 @@ ws_oneshot_opts ws_oneshot_opts_default(void)
                              .sample_mode = WS_ONESHOT_UNIFORM, .sample_size = 200, .seed = 1,
                              .images = 1024, .calib_images = 512, .bn_mode = WS_BN_BATCH,
                              .batch = 256};
-}
-
-/* The run's resolved search config from DIR/manifest.json. */
-static int load_config(const char *dir, const char *data_dir, ws_search_config *cfg,
-                       ws_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = NULL;
-    int rc = ws_file_read_text(path, &text, err);
-    if (rc) return ws_error_prefix(err, "not a search run directory");
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    if (!root) return ws_error_set(err, WS_EFORMAT, "%s: invalid JSON", path);
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "config");
-    const cJSON *m = c ? cJSON_GetObjectItemCaseSensitive(c, "method") : NULL;
-    const cJSON *p = c ? cJSON_GetObjectItemCaseSensitive(c, "preset") : NULL;
-    if (!cJSON_IsObject(c) || !cJSON_IsString(m) || !cJSON_IsString(p)) {
-        cJSON_Delete(root);
-        return ws_error_set(err, WS_EFORMAT,
-                            "%s: expected a \"config\" object with \"method\" and \"preset\" "
-                            "(a manifest written by wsnas search)",
-                            path);
-    }
-    char *ctext = cJSON_PrintUnformatted(c);
-    rc = ctext ? ws_config_preset(m->valuestring, p->valuestring, cfg, err)
-               : ws_error_set(err, WS_ENOMEM, "out of memory");
-    if (!rc) rc = ws_config_apply_json(cfg, ctext, path, err);
-    if (!rc && data_dir) snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", data_dir);
-    free(ctext);
-    cJSON_Delete(root);
-    return rc;
 }
 
 /* The search's own data (the one data path of data.h, with the search
@@ -127,7 +94,7 @@ int ws_oneshot_eval_run(const ws_oneshot_opts *o, const ws_table *t, ws_oneshot_
     if (o->images < 1 || o->batch < 1 || (o->bn_mode == WS_BN_RECALIBRATE && o->calib_images < 1))
         return ws_error_set(err, WS_ERANGE, "images, batch and calibration images must be >= 1");
     ws_search_config cfg;
-    int rc = load_config(dir, NULL, &cfg, err);
+    int rc = ws_search_load_config(dir, &cfg, err);
     if (rc) return rc;
     ws_search_config recorded = cfg; /* what the checkpoint must belong to */
     if (o->data_dir) snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", o->data_dir);

@@ -4,6 +4,7 @@
  * parsing, checking and printing cannot disagree. */
 #include "wsnas/config.h"
 #include "wsnas/method.h"
+#include "wsnas/json.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -270,17 +271,10 @@ int ws_config_preset(const char *method, const char *preset, ws_search_config *c
 /* Parses a JSON object; errors give the line and byte offset. */
 static int parse_object(const char *json, const char *source, cJSON **out, ws_error *err)
 {
-    cJSON *root = cJSON_Parse(json);
+    cJSON *root = NULL;
     *out = NULL;
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= json ? (long)(at - json) : -1;
-        long line = 1;
-        for (long i = 0; i < off; i++)
-            if (json[i] == '\n') line++;
-        return ws_error_set(err, WS_EFORMAT, "%s:%ld: invalid JSON (byte offset %ld)", source,
-                            line, off);
-    }
+    int rc = ws_json_parse_text(json, source, 1, &root, err);
+    if (rc) return rc;
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object of key: value", source);

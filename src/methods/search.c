@@ -16,9 +16,9 @@
 
 #include "internal.h"
 #include "wsnas/data.h"
+#include "wsnas/json.h"
 #include "wsnas/method.h"
 
-#define WS_SEARCH_VERSION "wsnas-search 1"
 #define DATA_SEED 201u /* subsets of the splits: fixed, so seeds share data */
 #define EVAL_CHUNK 256
 
@@ -169,9 +169,9 @@ static double now_s(void)
 
 /* ---- resume check --------------------------------------------------------------- */
 
-/* The parsed manifest.json of a search directory (NULL and err set when it
- * cannot be read; a parse failure returns NULL with err untouched, so the
- * caller names what it expected). path receives the file name. */
+/* The parsed manifest.json of a search directory (NULL, *rc and err set
+ * when it cannot be read or is not strict JSON). path receives the file
+ * name. */
 static cJSON *manifest_read(const char *dir, char *path, size_t cap, int *rc, ws_error *err)
 {
     snprintf(path, cap, "%s/manifest.json", dir);
@@ -180,9 +180,9 @@ static cJSON *manifest_read(const char *dir, char *path, size_t cap, int *rc, ws
         *rc = ws_error_set(err, WS_EIO, "%s: cannot read (not a search directory?)", path);
         return NULL;
     }
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = NULL;
+    *rc = ws_json_parse_text(text, path, 0, &root, err);
     free(text);
-    *rc = 0;
     return root;
 }
 
@@ -229,22 +229,9 @@ int ws_search_check_resume(const ws_search_config *cfg, const char *dir, ws_erro
 
 int ws_search_load_config(const char *dir, ws_search_config *cfg, ws_error *err)
 {
-    char path[1100];
-    int rc0;
-    cJSON *root = manifest_read(dir, path, sizeof path, &rc0, err);
-    if (rc0) return rc0;
-    const cJSON *c = root ? cJSON_GetObjectItemCaseSensitive(root, "config") : NULL;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "method");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "preset");
-    char *ctext = cJSON_IsObject(c) ? cJSON_PrintUnformatted(c) : NULL;
-    int rc;
-    if (!ctext || !cJSON_IsString(m) || !cJSON_IsString(p))
-        rc = ws_error_set(err, WS_EFORMAT, "%s: no \"config\" object with method and preset",
-                          path);
-    else if (!(rc = ws_config_preset(m->valuestring, p->valuestring, cfg, err)))
-        rc = ws_config_apply_json(cfg, ctext, path, err);
-    free(ctext);
-    cJSON_Delete(root);
+    ws_search_manifest m;
+    int rc = ws_search_manifest_read(dir, &m, err);
+    if (!rc) *cfg = m.cfg;
     return rc;
 }
 
@@ -433,33 +420,18 @@ static int manifest_write(const ws_search_config *cfg, const char *dir, const ru
 }
 
 /* On resume: start_time, resumes, status and epochs_done of the manifest
- * (whose config ws_search_check_resume has compared already). */
+ * (whose config ws_search_check_resume has compared already), which is
+ * checked whole. */
 static int manifest_peek(const char *dir, run_record *rr, char *status, size_t ns, ws_error *err)
 {
-    char path[1100];
-    int rc = 0;
-    cJSON *root = manifest_read(dir, path, sizeof path, &rc, err);
+    ws_search_manifest m;
+    int rc = ws_search_manifest_read(dir, &m, err);
     if (rc) return rc;
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "start_time");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "resumes");
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-    const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "epochs_done");
-    if (!cJSON_IsString(s) || strlen(s->valuestring) >= sizeof rr->start || !cJSON_IsNumber(r) ||
-        r->valuedouble < 0 || r->valuedouble > 1e6 || r->valuedouble != floor(r->valuedouble) ||
-        !cJSON_IsString(st) || !cJSON_IsNumber(ed) || ed->valuedouble < 0 ||
-        ed->valuedouble > 100000 || ed->valuedouble != floor(ed->valuedouble))
-        rc = ws_error_set(err, WS_EFORMAT,
-                          "%s: expected \"start_time\", \"status\" (strings), \"resumes\" and "
-                          "\"epochs_done\" (integers >= 0) as wsnas search writes them",
-                          path);
-    if (!rc) {
-        snprintf(rr->start, sizeof rr->start, "%s", s->valuestring);
-        rr->resumes = (int)r->valuedouble;
-        rr->epochs_done = (int)ed->valuedouble;
-        snprintf(status, ns, "%s", st->valuestring);
-    }
-    cJSON_Delete(root);
-    return rc;
+    snprintf(rr->start, sizeof rr->start, "%s", m.start_time);
+    rr->resumes = m.resumes;
+    rr->epochs_done = m.epochs_done;
+    snprintf(status, ns, "%s", m.status);
+    return 0;
 }
 
 /* ---- the run -------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rundir.h"
+#include "wsnas/json.h"
 
 void ws_rundir_clear(ws_rundir *r)
 {
@@ -165,14 +166,9 @@ int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *
     char *text = NULL;
     int rc = ws_file_read_text(path, &text, err);
     if (rc) return ws_error_prefix(err, "not a search run directory");
-    r->manifest = cJSON_Parse(text);
-    if (!r->manifest) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= text ? (long)(at - text) : -1;
-        free(text);
-        return ws_error_set(err, WS_EFORMAT, "%s: invalid JSON near byte %ld", path, off);
-    }
+    rc = ws_json_parse_text(text, path, 0, &r->manifest, err);
     free(text);
+    if (rc) return rc;
     if (!cJSON_IsObject(r->manifest))
         return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object", path);
     /* method, seed and dataset at the top level, else in "config" */

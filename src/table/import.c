@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "table_internal.h"
+#include "wsnas/json.h"
 
 typedef struct im_kv {
     char *a, *b, *c; /* attribute: (key, value) or (bench, key, value) */
@@ -252,14 +253,10 @@ static int json_text(const cJSON *v, char *buf, size_t n)
 
 int ws_table_import_spec(ws_table_import *im, const char *json, const char *what, ws_error *err)
 {
-    cJSON *root = cJSON_Parse(json);
-    int rc = 0;
+    cJSON *root = NULL;
+    int rc = ws_json_parse_text(json, what, 0, &root, err);
     char text[1024];
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= json ? (long)(at - json) : -1;
-        return ws_error_set(err, WS_EFORMAT, "%s: invalid JSON near byte %ld", what, off);
-    }
+    if (rc) return rc;
     if (!cJSON_IsObject(root)) {
         rc = ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object", what);
         goto done;
@@ -520,14 +517,9 @@ static int open_csv(im_input *in, const char *arch_column, ws_error *err)
 
 static int open_json(im_input *in, ws_error *err)
 {
-    in->root = cJSON_ParseWithLength(in->buf, in->len);
-    if (!in->root) {
-        const char *at = cJSON_GetErrorPtr();
-        long line = 1;
-        for (const char *p = in->buf; at && p < at && *p; p++) line += *p == '\n';
-        return ws_error_set(err, WS_EFORMAT, "%s:%ld: invalid JSON near byte %ld", in->path, line,
-                            at ? (long)(at - in->buf) : -1L);
-    }
+    ws_json_error je;
+    if (ws_json_parse(in->buf, in->len, &in->root, &je))
+        return ws_json_error_set(err, in->path, &je, 1);
     if (!cJSON_IsObject(in->root))
         return ws_error_set(err, WS_EFORMAT,
                             "%s: expected a JSON object keyed by architecture string", in->path);
