@@ -7,6 +7,7 @@
  * checkpoint and a "diverged" manifest. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
+#include <hdf5.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "wsnas/rng.h"
 #include "wsnas/search.h"
 #include "wsnas/supernet.h"
+#include "wsnas/table.h"
 
 #define SMALL                                                                                 \
     "--set C=4 --set image_size=8 --set train_size=192 --set valid_size=128 --set eval_size=64 " \
@@ -614,4 +616,220 @@ Test(robust, strict_json)
                   strstr(err.msg, "text after the JSON value"),
               "%s", err.msg);
     remove(path);
+}
+
+/* ---- tables ---------------------------------------------------------------------- */
+
+/* A one-benchmark table at path through the library's writers. */
+static void small_table(const char *path, double acc_of_5)
+{
+    ws_error err = {0};
+    static double acc[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) acc[i] = 50 + (i % 41);
+    acc[5] = acc_of_5;
+    const char *attrs[] = {"unit", "%", NULL};
+    remove(path);
+    cr_assert_eq(ws_table_create(path, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_table_write_column(path, "b", "valid_acc_1", acc, attrs, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(ws_table_set_bench_attr(path, "b", "recipe", "r", &err), 0, "%s", err.msg);
+}
+
+/* Overwrites one element of dataset `name` in place (HDF5 recomputes the
+ * checksum: a crafted file, not a damaged one). */
+static void h5_poke(const char *path, const char *name, hid_t mtype, hsize_t row, const void *v)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert(f >= 0);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), s = H5Dget_space(d);
+    hsize_t one = 1, start[2] = {row, 0}, count[2] = {1, 1};
+    int rank = H5Sget_simple_extent_ndims(s);
+    H5Sselect_hyperslab(s, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t m = H5Screate_simple(1, &one, NULL);
+    hid_t t = mtype;
+    if (mtype == H5T_C_S1) {
+        t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, WS_ARCH_STR_MAX);
+    }
+    cr_assert(rank >= 1 && H5Dwrite(d, t, m, s, H5P_DEFAULT, v) >= 0);
+    if (t != mtype) H5Tclose(t);
+    H5Sclose(m), H5Sclose(s), H5Dclose(d), H5Fclose(f);
+}
+
+static void expect_table_refused(const char *path, const char *expect)
+{
+    char args[1200], err[4096];
+    snprintf(args, sizeof args, "table info '%s'", path);
+    int rc = rb_run(args, err, sizeof err);
+    cr_expect(rc >= 1 && rc <= 125, "%s: exit %d", expect, rc);
+    cr_expect_eq(rb_lines(err), 1, "%s", err);
+    cr_expect(strstr(err, path) && strstr(err, expect), "expected '%s' in: %s", expect, err);
+}
+
+Test(robust, tables_checksummed_and_values_checked)
+{
+    if (!getenv("WSNAS_BIN")) cr_skip_test("WSNAS_BIN unset");
+    char path[1100], work[1100], err[4096], args[2400];
+    snprintf(path, sizeof path, "%s_%d.h5", wsfx_tmp_path("rb_table"), (int)getpid());
+    snprintf(work, sizeof work, "%s_%d_w.h5", wsfx_tmp_path("rb_table"), (int)getpid());
+    small_table(path, 60);
+    ws_table *t = NULL;
+    ws_error e = {0};
+    cr_assert_eq(ws_table_open(path, &t, &e), 0, "%s", e.msg);
+    cr_expect_eq(ws_table_metric_check(t, "b", "valid_acc_1"), WS_TABLE_CHECK_FLETCHER32);
+    cr_expect_eq(ws_table_weakest_check(t), WS_TABLE_CHECK_FLETCHER32);
+    ws_table_close(t);
+    snprintf(args, sizeof args, "table info '%s'", path);
+    cr_assert_eq(rb_run(args, err, sizeof err), 0, "%s", err);
+    /* a writer refuses what the reader would */
+    static double v[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) v[i] = 1;
+    v[9] = INFINITY;
+    cr_expect_eq(ws_table_write_column(path, "b", "x", v, NULL, &e), WS_EINVAL);
+    v[9] = 150;
+    const char *pct[] = {"unit", "%", NULL};
+    cr_expect_eq(ws_table_write_column(path, "b", "test_acc_1", v, pct, &e), WS_EINVAL);
+    /* crafted contents with valid checksums */
+    const double inf = INFINITY, big = 150, neg = -5;
+    const uint8_t two = 2;
+    char name[WS_ARCH_STR_MAX] = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+    struct {
+        const char *dset;
+        hid_t type;
+        hsize_t row;
+        const void *v;
+        const char *expect;
+    } craft[] = {
+        {"benchmarks/b/valid_acc_1", H5T_NATIVE_DOUBLE, 11, &inf, "row 11 is inf"},
+        {"benchmarks/b/valid_acc_1", H5T_NATIVE_DOUBLE, 12, &big, "row 12 is 150, expected a percentage"},
+        {"benchmarks/b/valid_acc_1", H5T_NATIVE_DOUBLE, 13, &neg, "row 13 is -5"},
+        {"archs/arch_str", H5T_C_S1, 4, name, "/archs/arch_str row 4 is '|none~0|"},
+        {"archs/ops", H5T_NATIVE_UINT8, 7, &two, "/archs/ops row 7 differs"},
+    };
+    for (size_t i = 0; i < sizeof craft / sizeof craft[0]; i++) {
+        snprintf(args, sizeof args, "cp '%s' '%s'", path, work);
+        cr_assert_eq(system(args), 0);
+        h5_poke(work, craft[i].dset, craft[i].type, craft[i].row, craft[i].v);
+        expect_table_refused(work, craft[i].expect);
+    }
+    /* filled must be 0 or 1 */
+    static uint8_t mask[WS_ARCH_COUNT];
+    cr_assert_eq(ws_table_write_filled(path, "b", mask, &e), 0, "%s", e.msg);
+    snprintf(args, sizeof args, "cp '%s' '%s'", path, work);
+    cr_assert_eq(system(args), 0);
+    h5_poke(work, "benchmarks/b/filled", H5T_NATIVE_UINT8, 3, &two);
+    expect_table_refused(work, "filled: row 3 is 2, expected 0 or 1");
+    /* a truncated file says so */
+    size_t n = 0;
+    char *bytes = rb_slurp(path, &n);
+    cr_assert(bytes);
+    rb_write(work, bytes, n / 2);
+    free(bytes);
+    expect_table_refused(work, "truncated");
+    remove(path), remove(work);
+}
+
+/* An unchecksummed table as wsnas wrote them before: contiguous datasets. */
+static void old_style_table(const char *path)
+{
+    ws_space *sp = ws_space_alloc();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(sp && f >= 0);
+    int version = 1;
+    hid_t s = H5Screate(H5S_SCALAR), a = H5Acreate2(f, "wsnas_table_version", H5T_STD_I32LE, s,
+                                                   H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT, &version);
+    H5Aclose(a), H5Sclose(s);
+    char *strs = calloc(WS_ARCH_COUNT, WS_ARCH_STR_MAX);
+    uint8_t *ops = malloc(WS_ARCH_COUNT * WS_EDGES);
+    static double acc[WS_ARCH_COUNT];
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        ws_arch x = ws_space_arch(sp, i);
+        ws_arch_format(&x, strs + (size_t)i * WS_ARCH_STR_MAX);
+        memcpy(ops + (size_t)i * WS_EDGES, x.op, WS_EDGES);
+        acc[i] = i % 100;
+    }
+    hid_t g = H5Gcreate2(f, "archs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, WS_ARCH_STR_MAX);
+    hsize_t d1[1] = {WS_ARCH_COUNT}, d2[2] = {WS_ARCH_COUNT, WS_EDGES};
+    s = H5Screate_simple(1, d1, NULL);
+    hid_t d = H5Dcreate2(g, "arch_str", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strs);
+    H5Dclose(d), H5Sclose(s), H5Tclose(t);
+    s = H5Screate_simple(2, d2, NULL);
+    d = H5Dcreate2(g, "ops", H5T_STD_U8LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, ops);
+    H5Dclose(d), H5Sclose(s), H5Gclose(g);
+    hid_t bg = H5Gcreate2(f, "benchmarks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    g = H5Gcreate2(bg, "old", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(bg);
+    s = H5Screate_simple(1, d1, NULL);
+    d = H5Dcreate2(g, "test_acc_12", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, acc);
+    H5Dclose(d), H5Sclose(s), H5Gclose(g), H5Fclose(f);
+    free(strs), free(ops);
+    ws_space_free(sp);
+}
+
+Test(robust, old_tables_open_and_say_they_have_no_checksum)
+{
+    if (!getenv("WSNAS_BIN")) cr_skip_test("WSNAS_BIN unset");
+    char path[1100], err[4096], args[1300];
+    snprintf(path, sizeof path, "%s_%d.h5", wsfx_tmp_path("rb_oldtable"), (int)getpid());
+    old_style_table(path);
+    ws_table *t = NULL;
+    ws_error e = {0};
+    cr_assert_eq(ws_table_open(path, &t, &e), 0, "%s", e.msg);
+    cr_expect_eq(ws_table_metric_check(t, "old", "test_acc_12"), WS_TABLE_CHECK_NONE);
+    cr_expect_eq(ws_table_weakest_check(t), WS_TABLE_CHECK_NONE);
+    double v = 0;
+    cr_expect_eq(ws_table_get(t, "old", "test_acc_12", 142, &v, &e), 0, "%s", e.msg);
+    cr_expect_eq(v, 42);
+    ws_table_close(t);
+    /* table info says so (stdout) */
+    const char *bin = getenv("WSNAS_BIN");
+    snprintf(args, sizeof args, "'%s' table info '%s' 2>&1", bin, path);
+    FILE *p = popen(args, "r");
+    cr_assert(p);
+    size_t n = fread(err, 1, sizeof err - 1, p);
+    err[n] = '\0';
+    cr_expect_eq(pclose(p), 0);
+    cr_expect(strstr(err, "checksums: some datasets carry no checksum") &&
+                  strstr(err, "checksum none"),
+              "%s", err);
+    remove(path);
+}
+
+Test(robust, import_refuses_out_of_range_values)
+{
+    if (!getenv("WSNAS_BIN")) cr_skip_test("WSNAS_BIN unset");
+    char csv[1100], out[1100], err[4096], args[2400];
+    snprintf(csv, sizeof csv, "%s_%d.csv", wsfx_tmp_path("rb_imp"), (int)getpid());
+    snprintf(out, sizeof out, "%s_%d.h5", wsfx_tmp_path("rb_imp"), (int)getpid());
+    ws_space *sp = ws_space_alloc();
+    static const char *const bad[] = {"-5", "150", "100.0001"};
+    for (int k = 0; k < 3; k++) {
+        FILE *f = fopen(csv, "w");
+        fprintf(f, "arch_str,acc,secs\n");
+        for (int i = 0; i < WS_ARCH_COUNT; i++) {
+            char s[WS_ARCH_STR_MAX];
+            ws_arch a = ws_space_arch(sp, i);
+            ws_arch_format(&a, s);
+            fprintf(f, "%s,%s,%d\n", s, i == 20 ? bad[k] : "50", i);
+        }
+        fclose(f);
+        remove(out);
+        snprintf(args, sizeof args, "table import --map acc=b/test_acc_1 --map secs=b/train_seconds_1 "
+                 "-o '%s' '%s'", out, csv);
+        int rc = rb_run(args, err, sizeof err);
+        char want[200];
+        snprintf(want, sizeof want, ":22: column 2 (acc): %s is out of range for b/test_acc_1 "
+                 "(unit %%: expected 0..100)", bad[k]);
+        cr_expect(rc >= 1 && rc <= 125 && strstr(err, want) && rb_lines(err) == 1,
+                  "exit %d, expected '%s' in: %s", rc, want, err);
+        cr_expect(access(out, F_OK) != 0, "%s written", out);
+    }
+    ws_space_free(sp);
+    remove(csv);
 }

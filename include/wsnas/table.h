@@ -36,13 +36,26 @@
  *                            `epochs`, `source`, `description`, and
  *                            optionally `better` = "higher" | "lower" (if
  *                            absent: "lower" when the name contains "loss",
- *                            "seconds" or "time", else "higher").
+ *                            "seconds" or "time", else "higher") and `unit`
+ *                            = "%" (values in [0, 100]) | "s" (values >= 0);
+ *                            wsnas writers set it for names containing
+ *                            "acc" ("%") and "seconds" or "time" ("s").
  *   /benchmarks/<bench>/filled
  *                            optional uint8 [15625]: 1 where a row has been
  *                            filled (used by incremental table builds);
  *                            attributes description and unit ("flag").
  *   Other datasets (non-float, not `filled`) and subgroups of a benchmark
  *   group are ignored by the reader.  Accuracies are in percent.
+ *
+ * ---- Integrity -------------------------------------------------------------
+ * wsnas writes every dataset as one chunk with HDF5's Fletcher-32 checksum
+ * and the file in the HDF5 1.10 format (checksummed superblock, object
+ * headers and attribute heaps), so a damaged byte fails the read.  Tables
+ * of earlier wsnas versions (no checksum, or deflate's adler32 only) still
+ * open; `wsnas table info` says which datasets carry which check.  The
+ * reader checks every value on open: finite or NaN (no infinities), within
+ * the metric's `unit`, `filled` 0 or 1, /archs/ops and /archs/arch_str the
+ * official enumeration.
  *
  * ---- Writing --------------------------------------------------------------
  * Every writer works on a copy `<path>.tmp` and renames it over `path` at
@@ -83,6 +96,24 @@ int ws_table_higher_is_better(const ws_table *t, const char *bench, const char *
 const uint8_t *ws_table_filled(const ws_table *t, const char *bench);
 /* Number of non-NaN values of a column (0 if absent). */
 int ws_table_fill_count(const ws_table *t, const char *bench, const char *metric);
+
+/* How a dataset's bytes are protected (the order is the strength). */
+enum ws_table_check {
+    WS_TABLE_CHECK_NONE = 0,    /* written before checksums */
+    WS_TABLE_CHECK_DEFLATE,     /* compressed only: zlib's adler32 */
+    WS_TABLE_CHECK_FLETCHER32,  /* HDF5's Fletcher-32 filter */
+    WS_TABLE_CHECK_COUNT
+};
+const char *ws_table_checksum_name(int check);
+/* A metric's check (-1 if absent), and the weakest over every dataset. */
+int ws_table_metric_check(const ws_table *t, const char *bench, const char *metric);
+int ws_table_weakest_check(const ws_table *t);
+/* The value range of a `unit` attribute (NULL: any finite number);
+ * nonzero for an unknown unit. */
+int ws_table_unit_range(const char *unit, double *lo, double *hi);
+/* The unit wsnas writers give a metric by its name ("%" for names with
+ * "acc", "s" for "seconds" or "time", else NULL). */
+const char *ws_table_default_unit(const char *metric);
 
 /* String attributes: value by key (NULL if absent), and iteration by
  * position (key and value, NULL past the end). */

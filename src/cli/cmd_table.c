@@ -179,6 +179,14 @@ static int cmd_info(int argc, char **argv)
     if (ws_table_open(ta.pos[0], &t, &err)) return ws_cli_fail("table info", &err);
     printf("%s: wsnas table version %d, %d architectures, %d benchmarks\n", ta.pos[0],
            WS_TABLE_VERSION, WS_ARCH_COUNT, ws_table_benchmark_count(t));
+    const int weakest = ws_table_weakest_check(t);
+    if (weakest == WS_TABLE_CHECK_FLETCHER32)
+        printf("checksums: every dataset carries a Fletcher-32 checksum\n");
+    else
+        printf("checksums: some datasets carry %s (written by an earlier wsnas); `h5repack "
+               "--low=2 --high=2 -f GZIP=9 -f FLET %s OUT` rewrites it with checksums\n",
+               weakest == WS_TABLE_CHECK_NONE ? "no checksum" : "only deflate's adler32",
+               ta.pos[0]);
     for (int i = 0; i < ws_table_benchmark_count(t); i++) {
         const char *b = ws_table_benchmark_name(t, i), *k, *v;
         printf("\n[%s]\n", b);
@@ -192,8 +200,10 @@ static int cmd_info(int argc, char **argv)
         }
         for (int j = 0; j < ws_table_metric_count(t, b); j++) {
             const char *m = ws_table_metric_name(t, b, j);
-            printf("  %-20s %5d / %d filled, %s is better\n", m, ws_table_fill_count(t, b, m),
-                   WS_ARCH_COUNT, ws_table_higher_is_better(t, b, m) ? "higher" : "lower");
+            printf("  %-20s %5d / %d filled, %s is better, checksum %s\n", m,
+                   ws_table_fill_count(t, b, m), WS_ARCH_COUNT,
+                   ws_table_higher_is_better(t, b, m) ? "higher" : "lower",
+                   ws_table_checksum_name(ws_table_metric_check(t, b, m)));
             for (int a = 0; (k = ws_table_metric_attr_at(t, b, m, a, &v)); a++)
                 printf("      @%s = %s\n", k, v);
         }

@@ -1,7 +1,11 @@
 /* h5.c: low-level HDF5 writing of the table schema (table.h) and the atomic
- * path-based writers (copy to <path>.tmp, modify, rename). Every hid_t and
- * herr_t is checked; every handle is closed on every path. */
+ * path-based writers (copy to <path>.tmp, modify, fsync, rename). Every
+ * hid_t and herr_t is checked; every handle is closed on every path.
+ * Datasets are written as one chunk with HDF5's Fletcher-32 checksum, and
+ * files with the HDF5 1.10 format (checksummed superblock, object headers
+ * and attribute heaps), so that a damaged byte fails on reading. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +15,36 @@
 void ws_h5_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static herr_t last_error_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    char *buf = data, minor[160] = "";
+    H5Eget_msg(e->min_num, NULL, minor, sizeof minor);
+    if (e->desc && e->desc[0])
+        snprintf(buf, 240, "%s%s%s", minor, minor[0] ? ": " : "", e->desc);
+    else
+        snprintf(buf, 240, "%s", minor);
+    return 0;
+}
+
+const char *ws_h5_last_error(char *buf, size_t n)
+{
+    char b[240] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, last_error_cb, b); /* keeps the innermost */
+    snprintf(buf, n, "%s", b[0] ? b : "no HDF5 detail");
+    return buf;
+}
+
+hid_t ws_h5_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
 }
 
 void ws_h5_close_id(hid_t *id)
@@ -52,7 +86,10 @@ int ws_table_tmp_path(const char *path, char *buf, size_t n, ws_error *err)
     return 0;
 }
 
-/* Sets a variable-length UTF-8 string attribute on obj, replacing it. */
+/* Sets a fixed-length (NUL-terminated) UTF-8 string attribute on obj,
+ * replacing it.  Fixed length keeps the text inside the checksummed object
+ * header; variable-length strings live in HDF5's global heap, which has no
+ * checksum. */
 static int h5_set_str_attr(hid_t obj, const char *key, const char *value, const char *where,
                            ws_error *err)
 {
@@ -60,10 +97,10 @@ static int h5_set_str_attr(hid_t obj, const char *key, const char *value, const 
     int rc = 0;
     htri_t ex = H5Aexists(obj, key);
     if (ex < 0 || (ex > 0 && H5Adelete(obj, key) < 0) || (t = H5Tcopy(H5T_C_S1)) < 0 ||
-        H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0 ||
-        (s = H5Screate(H5S_SCALAR)) < 0 ||
+        H5Tset_size(t, strlen(value) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0 || (s = H5Screate(H5S_SCALAR)) < 0 ||
         (a = H5Acreate2(obj, key, t, s, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Awrite(a, t, &value) < 0)
+        H5Awrite(a, t, value) < 0)
         rc = ws_error_set(err, WS_EIO, "%s: cannot write attribute '%s'", where, key);
     ws_h5_close_id(&a);
     ws_h5_close_id(&s);
@@ -101,12 +138,14 @@ static int h5_set_attrs_on(hid_t loc, const char *name, const char *const *attrs
 static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t *dims, hid_t ftype,
                             hid_t mtype, const void *data, const char *where, ws_error *err)
 {
-    hid_t s = -1, d = -1;
+    hid_t s = -1, d = -1, dcpl = -1;
     int rc = 0;
-    if ((s = H5Screate_simple(rank, dims, NULL)) < 0 ||
-        (d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+    if ((s = H5Screate_simple(rank, dims, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        H5Pset_chunk(dcpl, rank, dims) < 0 || H5Pset_fletcher32(dcpl) < 0 ||
+        (d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
         H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         rc = ws_error_set(err, WS_EIO, "%s: cannot write dataset '%s'", where, name);
+    ws_h5_close_id(&dcpl);
     ws_h5_close_id(&d);
     ws_h5_close_id(&s);
     return rc;
@@ -119,9 +158,9 @@ int ws_h5_create(const char *path, hid_t *file, ws_error *err)
     ws_space *sp = ws_space_alloc();
     char *strs = calloc(WS_ARCH_COUNT, WS_TABLE_ARCH_STRLEN);
     uint8_t *ops = malloc(WS_ARCH_COUNT * WS_EDGES);
-    hid_t f = -1, g = -1, t = -1, s = -1, a = -1;
+    hid_t f = -1, g = -1, t = -1, s = -1, a = -1, fapl = ws_h5_fapl();
     int rc = 0;
-    if (!sp || !strs || !ops) {
+    if (!sp || !strs || !ops || fapl < 0) {
         rc = ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -130,8 +169,10 @@ int ws_h5_create(const char *path, hid_t *file, ws_error *err)
         ws_arch_format(&arch, strs + (size_t)i * WS_TABLE_ARCH_STRLEN);
         memcpy(ops + (size_t)i * WS_EDGES, arch.op, WS_EDGES);
     }
-    if ((f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        rc = ws_error_set(err, WS_EIO, "%s: cannot create HDF5 file", path);
+    if ((f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        char why[240];
+        rc = ws_error_set(err, WS_EIO, "%s: cannot create HDF5 file (%s)", path,
+                          ws_h5_last_error(why, sizeof why));
         goto done;
     }
     const int version = WS_TABLE_VERSION;
@@ -161,6 +202,7 @@ int ws_h5_create(const char *path, hid_t *file, ws_error *err)
         goto done;
     }
 done:
+    ws_h5_close_id(&fapl);
     ws_h5_close_id(&a);
     ws_h5_close_id(&s);
     ws_h5_close_id(&t);
@@ -181,10 +223,16 @@ int ws_h5_open(const char *path, int write, hid_t *file, ws_error *err)
     if (!fp) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
     if (H5Fis_hdf5(path) <= 0) return ws_error_set(err, WS_EFORMAT, "%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return ws_error_set(err, WS_EIO, "%s: cannot open the HDF5 file%s", path,
-                            write ? " for writing" : "");
+    /* new objects of a writer get the checksummed 1.10 format; reading takes any */
+    hid_t fapl = write ? ws_h5_fapl() : H5P_DEFAULT;
+    hid_t f = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    if (write) ws_h5_close_id(&fapl);
+    if (f < 0) {
+        char why[240];
+        return ws_error_set(err, WS_EFORMAT, "%s: cannot open the HDF5 file%s: damaged or "
+                            "truncated (%s)", path, write ? " for writing" : "",
+                            ws_h5_last_error(why, sizeof why));
+    }
     hid_t a = -1, s = -1, t = -1;
     int rc = 0, version = 0;
     htri_t ex = H5Aexists(f, "wsnas_table_version");
@@ -260,11 +308,22 @@ int ws_h5_write_column(hid_t file, const char *path, const char *bench, const ch
     if (rc) return rc;
     if (!strcmp(metric, "filled"))
         return ws_error_set(err, WS_EINVAL, "metric name 'filled' is reserved for the mask");
+    const char *unit = NULL;
     for (size_t i = 0; attrs && attrs[i]; i += 2) {
         if (ws_table_check_name("attribute", attrs[i], err)) return WS_EINVAL;
         if (!attrs[i + 1])
             return ws_error_set(err, WS_EINVAL, "attribute '%s' has no value", attrs[i]);
+        if (!strcmp(attrs[i], "unit")) unit = attrs[i + 1];
     }
+    double lo, hi; /* what the reader would refuse is not written */
+    if (ws_table_unit_range(unit, &lo, &hi))
+        return ws_error_set(err, WS_EINVAL, "%s/%s: unit '%s': expected '%%' or 's'", bench, metric,
+                            unit);
+    for (int i = 0; i < WS_ARCH_COUNT; i++)
+        if (!isnan(values[i]) && !(isfinite(values[i]) && values[i] >= lo && values[i] <= hi))
+            return ws_error_set(err, WS_EINVAL, "%s/%s: row %d is %g, expected %s", bench, metric, i,
+                                values[i], unit ? "a value within its unit or NaN"
+                                                : "a finite number or NaN");
     hid_t g = h5_bench_group(file, path, bench, err), d = -1;
     if (g < 0) return err ? err->code : WS_EFORMAT;
     const hsize_t dims[1] = {WS_ARCH_COUNT};

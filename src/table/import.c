@@ -24,6 +24,8 @@ typedef struct im_col {
     im_kv *attrs; /* (key, value) */
     int nattrs;
     int input, field; /* resolved at run time */
+    const char *unit; /* the "unit" attribute given, or the metric name's default */
+    double lo, hi;    /* its range */
     double *values;
 } im_col;
 
@@ -561,6 +563,33 @@ static int parse_value(const char *s, double *out)
     return 0;
 }
 
+/* Outside the column's unit (NaN is a missing value, never out of range). */
+static int out_of_range(const im_col *col, double v)
+{
+    return !isnan(v) && (v < col->lo || v > col->hi);
+}
+
+static const char *range_text(const im_col *col)
+{
+    return col->unit && !strcmp(col->unit, "%") ? "unit %: expected 0..100"
+                                                 : "unit s: expected >= 0";
+}
+
+/* Each column's unit: its "unit" attribute, else the metric name's. */
+static int resolve_units(ws_table_import *im, ws_error *err)
+{
+    for (int c = 0; c < im->ncols; c++) {
+        im_col *col = &im->cols[c];
+        col->unit = ws_table_default_unit(col->metric);
+        for (int j = 0; j < col->nattrs; j++)
+            if (!strcmp(col->attrs[j].a, "unit")) col->unit = col->attrs[j].b;
+        if (ws_table_unit_range(col->unit, &col->lo, &col->hi))
+            return ws_error_set(err, WS_EINVAL, "column '%s' (for %s/%s): unit '%s': expected "
+                                "'%%' or 's'", col->column, col->bench, col->metric, col->unit);
+    }
+    return 0;
+}
+
 /* Records that `index` came from entry `line` of input `in`; duplicates are
  * errors. */
 static int mark_seen(im_input *in, int index, int line, const char *unit, const char *arch,
@@ -625,6 +654,13 @@ static int load_csv_values(ws_table_import *im, int k, im_input *in, const ws_sp
                                   line_no, col->field + 1, col->column, field[col->field]);
                 break;
             }
+            if (out_of_range(col, col->values[index])) {
+                rc = ws_error_set(err, WS_ERANGE,
+                                  "%s:%d: column %d (%s): %s is out of range for %s/%s (%s)",
+                                  in->path, line_no, col->field + 1, col->column,
+                                  field[col->field], col->bench, col->metric, range_text(col));
+                break;
+            }
         }
         if (rc) break;
     }
@@ -666,6 +702,12 @@ static int load_json_values(ws_table_import *im, int k, im_input *in, const ws_s
                 return ws_error_set(err, WS_EFORMAT, "%s: entry %d ('%s'): field '%s': %s",
                                     in->path, entry, e->string, col->column,
                                     v ? "expected a number or null" : "missing");
+            if (out_of_range(col, col->values[index]))
+                return ws_error_set(err, WS_ERANGE,
+                                    "%s: entry %d ('%s'): field '%s': %.17g is out of range for "
+                                    "%s/%s (%s)",
+                                    in->path, entry, e->string, col->column, col->values[index],
+                                    col->bench, col->metric, range_text(col));
         }
     }
     return 0;
@@ -735,7 +777,7 @@ static int write_table(ws_table_import *im, const im_input *in, const char *tmp,
         im_col *col = &im->cols[c];
         char src[1024];
         snprintf(src, sizeof src, "%s:%s", in[col->input].base, col->column);
-        const char **attrs = calloc((size_t)(2 * col->nattrs + 3), sizeof *attrs);
+        const char **attrs = calloc((size_t)(2 * col->nattrs + 5), sizeof *attrs);
         if (!attrs) {
             rc = ws_error_set(err, WS_ENOMEM, "out of memory");
             break;
@@ -745,6 +787,12 @@ static int write_table(ws_table_import *im, const im_input *in, const char *tmp,
             attrs[n++] = col->attrs[j].a;
             attrs[n++] = col->attrs[j].b;
             has_source |= !strcmp(col->attrs[j].a, "source");
+        }
+        int has_unit = 0;
+        for (int j = 0; j < col->nattrs; j++) has_unit |= !strcmp(col->attrs[j].a, "unit");
+        if (!has_unit && col->unit) {
+            attrs[n++] = "unit";
+            attrs[n++] = col->unit;
         }
         if (!has_source) {
             attrs[n++] = "source";
@@ -814,7 +862,8 @@ int ws_table_import_run(ws_table_import *im, const char *const *inputs, int n_in
         if (!rc)
             rc = in[k].is_json ? open_json(&in[k], err) : open_csv(&in[k], im->arch_column, err);
     }
-    if (rc || (rc = resolve_columns(im, in, n_inputs, err))) goto done;
+    if (rc || (rc = resolve_columns(im, in, n_inputs, err)) || (rc = resolve_units(im, err)))
+        goto done;
     for (int c = 0; c < im->ncols; c++) {
         double *v = malloc(sizeof *v * WS_ARCH_COUNT);
         if (!v) {

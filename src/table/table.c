@@ -1,4 +1,6 @@
-/* table.c: reading a table file (schema in table.h) into memory, and the
+/* table.c: reading a table file (schema in table.h) into memory, every
+ * value checked (finite or NaN, within its unit, filled 0/1, /archs equal
+ * to the official enumeration) and every dataset's checksum noted; and the
  * queries on it: value, oracle, rank, isomorphism-class mean. */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@ typedef struct tb_metric {
     tb_attrs attrs;
     int higher_better;
     int fill;
+    int check; /* enum ws_table_check */
 } tb_metric;
 
 typedef struct tb_bench {
@@ -30,13 +33,36 @@ typedef struct tb_bench {
     tb_metric *m;
     int nm, capm;
     uint8_t *filled; /* WS_ARCH_COUNT or NULL */
+    int filled_check;
 } tb_bench;
 
 struct ws_table {
     ws_space *sp;
     tb_bench *b;
     int nb;
+    int archs_check; /* the weaker of /archs/ops and /archs/arch_str */
 };
+
+static const char *const check_names[] = {"none", "deflate (zlib adler32)", "fletcher32"};
+_Static_assert(sizeof check_names / sizeof check_names[0] == WS_TABLE_CHECK_COUNT,
+               "one name per ws_table_check");
+
+/* The protection of a dataset's bytes: Fletcher-32, else deflate's adler32. */
+static int dataset_check(hid_t d)
+{
+    hid_t p = H5Dget_create_plist(d);
+    int best = WS_TABLE_CHECK_NONE, n = p >= 0 ? H5Pget_nfilters(p) : 0;
+    for (int i = 0; i < n; i++) {
+        unsigned flags = 0, cd[8];
+        size_t ncd = 8;
+        H5Z_filter_t f = H5Pget_filter2(p, (unsigned)i, &flags, &ncd, cd, 0, NULL, NULL);
+        if (f == H5Z_FILTER_FLETCHER32) best = WS_TABLE_CHECK_FLETCHER32;
+        else if (f == H5Z_FILTER_DEFLATE && best < WS_TABLE_CHECK_DEFLATE)
+            best = WS_TABLE_CHECK_DEFLATE;
+    }
+    if (p >= 0) H5Pclose(p);
+    return best;
+}
 
 static void attrs_free(tb_attrs *a)
 {
@@ -183,10 +209,11 @@ static int read_attrs(hid_t obj, tb_attrs *dst, const char *where, ws_error *err
 /* Reads a 1-D dataset of WS_ARCH_COUNT elements into buf (memory type mt).
  * Returns 1 (without error) if the dataset is not of class `cls`. */
 static int read_column(hid_t g, const char *name, H5T_class_t cls, hid_t mt, void *buf,
-                       const char *where, ws_error *err)
+                       int *check, const char *where, ws_error *err)
 {
     hid_t d = -1, s = -1, t = -1;
     int rc = 0;
+    char why[240];
     if ((d = H5Dopen2(g, name, H5P_DEFAULT)) < 0 || (t = H5Dget_type(d)) < 0 ||
         (s = H5Dget_space(d)) < 0) {
         rc = ws_error_set(err, WS_EFORMAT, "%s: cannot open dataset", where);
@@ -212,8 +239,10 @@ static int read_column(hid_t g, const char *name, H5T_class_t cls, hid_t mt, voi
                           where, WS_ARCH_COUNT, nd ? shape : "scalar");
         goto done;
     }
+    *check = dataset_check(d);
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = ws_error_set(err, WS_EFORMAT, "%s: cannot read values", where);
+        rc = ws_error_set(err, WS_EFORMAT, "%s: cannot read values: the file is damaged (%s)",
+                          where, ws_h5_last_error(why, sizeof why));
 done:
     ws_h5_close_id(&s);
     ws_h5_close_id(&t);
@@ -243,13 +272,56 @@ static int bench_cmp(const void *pa, const void *pb)
     return strcmp(((const tb_bench *)pa)->name, ((const tb_bench *)pb)->name);
 }
 
+/* H5I_GROUP, H5I_DATASET or another type of the object `name` in loc; -1
+ * (with err) if it cannot be opened: a damaged object is an error, not an
+ * object to skip. */
+static int object_kind(hid_t loc, const char *name, const char *where, ws_error *err)
+{
+    hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
+    if (o < 0) {
+        char why[240];
+        ws_error_set(err, WS_EFORMAT, "%s: cannot open: the file is damaged (%s)", where,
+                     ws_h5_last_error(why, sizeof why));
+        return -1;
+    }
+    int type = (int)H5Iget_type(o);
+    H5Oclose(o);
+    return type;
+}
+
+/* Every value finite or NaN, and within the metric's declared unit. */
+static int check_values(const tb_metric *m, const char *where, ws_error *err)
+{
+    double lo = -INFINITY, hi = INFINITY;
+    const char *unit = attrs_get(&m->attrs, "unit");
+    if (ws_table_unit_range(unit, &lo, &hi))
+        return ws_error_set(err, WS_EFORMAT, "%s: attribute unit = '%s': expected '%%' or 's' "
+                            "(or none)", where, unit);
+    for (int k = 0; k < WS_ARCH_COUNT; k++) {
+        double v = m->v[k];
+        if (isnan(v)) continue;
+        if (!isfinite(v) || v < lo || v > hi)
+            return ws_error_set(err, WS_EFORMAT, "%s: row %d is %g, expected %s", where, k, v,
+                                unit ? (!strcmp(unit, "%") ? "a percentage in [0, 100] or NaN"
+                                                           : "seconds >= 0 or NaN")
+                                     : "a finite number or NaN");
+    }
+    return 0;
+}
+
 /* Reads the datasets and attributes of one benchmark group. */
 static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
 {
     char where[512];
     snprintf(where, sizeof where, "%s: /benchmarks/%s", path, b->name);
+    int kind = object_kind(bg, b->name, where, err);
+    if (kind < 0) return err ? err->code : WS_EFORMAT;
+    if (kind != H5I_GROUP) return 0; /* not a group: ignored */
     hid_t g = H5Gopen2(bg, b->name, H5P_DEFAULT);
-    if (g < 0) return 0; /* not a group: ignored */
+    char why[240];
+    if (g < 0)
+        return ws_error_set(err, WS_EFORMAT, "%s: cannot open: the file is damaged (%s)", where,
+                            ws_h5_last_error(why, sizeof why));
     int rc = read_attrs(g, &b->attrs, where, err);
     H5G_info_t info;
     info.nlinks = 0;
@@ -265,9 +337,11 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
             break;
         }
         snprintf(mwhere, sizeof mwhere, "%s/%s", where, name);
-        hid_t o = H5Oopen(g, name, H5P_DEFAULT);
-        H5I_type_t type = o >= 0 ? H5Iget_type(o) : H5I_BADID;
-        if (o >= 0) H5Oclose(o);
+        int type = object_kind(g, name, mwhere, err);
+        if (type < 0) {
+            rc = err ? err->code : WS_EFORMAT;
+            break;
+        }
         if (type != H5I_DATASET) continue; /* subgroups etc. are ignored */
         if (!strcmp(name, "filled")) {
             b->filled = malloc(WS_ARCH_COUNT);
@@ -275,8 +349,13 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
                 rc = ws_error_set(err, WS_ENOMEM, "out of memory");
                 break;
             }
-            rc = read_column(g, name, H5T_INTEGER, H5T_NATIVE_UINT8, b->filled, mwhere, err);
+            rc = read_column(g, name, H5T_INTEGER, H5T_NATIVE_UINT8, b->filled, &b->filled_check,
+                             mwhere, err);
             if (rc == 1) rc = ws_error_set(err, WS_EFORMAT, "%s: expected an integer mask", mwhere);
+            for (int k = 0; !rc && k < WS_ARCH_COUNT; k++)
+                if (b->filled[k] > 1)
+                    rc = ws_error_set(err, WS_EFORMAT, "%s: row %d is %d, expected 0 or 1", mwhere,
+                                      k, b->filled[k]);
             continue;
         }
         if (b->nm == b->capm) {
@@ -299,7 +378,7 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
             rc = ws_error_set(err, WS_ENOMEM, "out of memory");
             break;
         }
-        rc = read_column(g, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, m->v, mwhere, err);
+        rc = read_column(g, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, m->v, &m->check, mwhere, err);
         hid_t d = -1;
         if (!rc && (d = H5Dopen2(g, name, H5P_DEFAULT)) < 0)
             rc = ws_error_set(err, WS_EFORMAT, "%s: cannot open", mwhere);
@@ -324,6 +403,7 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
             break;
         }
         m->higher_better = better ? !strcmp(better, "higher") : default_higher_better(name);
+        if ((rc = check_values(m, mwhere, err))) break;
         for (int k = 0; k < WS_ARCH_COUNT; k++) m->fill += !isnan(m->v[k]);
     }
     H5Gclose(g);
@@ -331,8 +411,53 @@ static int read_bench(hid_t bg, const char *path, tb_bench *b, ws_error *err)
     return rc;
 }
 
-/* Checks /archs/ops (and the size of /archs/arch_str) against the space. */
-static int check_archs(hid_t f, const char *path, const ws_space *sp, ws_error *err)
+/* /archs/arch_str: row i is the official string of index i. */
+static int check_arch_strings(hid_t d, const char *path, const ws_space *sp, ws_error *err)
+{
+    hid_t t = H5Dget_type(d), mt = -1;
+    char *strs = NULL, why[240];
+    int rc = 0;
+    size_t size = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0
+                      ? H5Tget_size(t)
+                      : 0;
+    if (size < 2 || size > 4096) {
+        rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/arch_str: expected fixed-length strings",
+                          path);
+        goto done;
+    }
+    strs = malloc((size_t)WS_ARCH_COUNT * size);
+    if (!strs) {
+        rc = ws_error_set(err, WS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, size) < 0 ||
+        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, strs) < 0) {
+        rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/arch_str: cannot read: the file is damaged "
+                          "(%s)", path, ws_h5_last_error(why, sizeof why));
+        goto done;
+    }
+    for (int i = 0; i < WS_ARCH_COUNT; i++) {
+        char want[WS_ARCH_STR_MAX];
+        const char *got = strs + (size_t)i * size;
+        ws_arch a = ws_space_arch(sp, i);
+        ws_arch_format(&a, want);
+        if (strnlen(got, size) == size || strcmp(got, want)) {
+            rc = ws_error_set(err, WS_EFORMAT,
+                              "%s: /archs/arch_str row %d is '%.*s', not the official '%s'", path,
+                              i, (int)strnlen(got, size < 200 ? size : 200), got, want);
+            break;
+        }
+    }
+done:
+    ws_h5_close_id(&mt);
+    ws_h5_close_id(&t);
+    free(strs);
+    return rc;
+}
+
+/* Checks /archs/ops and /archs/arch_str against the space; *check gets
+ * the weaker protection of the two. */
+static int check_archs(hid_t f, const char *path, const ws_space *sp, int *check, ws_error *err)
 {
     hid_t d = -1, s = -1;
     uint8_t *ops = malloc(WS_ARCH_COUNT * WS_EDGES);
@@ -351,7 +476,9 @@ static int check_archs(hid_t f, const char *path, const ws_space *sp, ws_error *
         goto done;
     }
     if (H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, ops) < 0) {
-        rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/ops: cannot read", path);
+        char why[240];
+        rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/ops: cannot read: the file is damaged (%s)",
+                          path, ws_h5_last_error(why, sizeof why));
         goto done;
     }
     for (int i = 0; i < WS_ARCH_COUNT; i++) {
@@ -365,6 +492,7 @@ static int check_archs(hid_t f, const char *path, const ws_space *sp, ws_error *
             goto done;
         }
     }
+    *check = dataset_check(d);
     ws_h5_close_id(&s);
     ws_h5_close_id(&d);
     if (H5Lexists(f, "archs/arch_str", H5P_DEFAULT) <= 0 ||
@@ -372,6 +500,9 @@ static int check_archs(hid_t f, const char *path, const ws_space *sp, ws_error *
         H5Sget_simple_extent_npoints(s) != WS_ARCH_COUNT)
         rc = ws_error_set(err, WS_EFORMAT, "%s: /archs/arch_str: expected %d strings", path,
                           WS_ARCH_COUNT);
+    if (!rc) rc = check_arch_strings(d, path, sp, err);
+    int c2 = d >= 0 ? dataset_check(d) : 0;
+    if (c2 < *check) *check = c2;
 done:
     ws_h5_close_id(&s);
     ws_h5_close_id(&d);
@@ -390,7 +521,7 @@ int ws_table_open(const char *path, ws_table **out, ws_error *err)
         rc = ws_error_set(err, WS_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = check_archs(f, path, t->sp, err))) goto done;
+    if ((rc = check_archs(f, path, t->sp, &t->archs_check, err))) goto done;
     if (H5Lexists(f, "benchmarks", H5P_DEFAULT) <= 0 ||
         (bg = H5Gopen2(f, "benchmarks", H5P_DEFAULT)) < 0) {
         rc = ws_error_set(err, WS_EFORMAT, "%s: missing group /benchmarks", path);
@@ -681,4 +812,49 @@ int ws_table_iso_mean(const ws_table *t, const char *bench, const char *metric, 
                             bench, metric, k, index);
     *mean = sum / n;
     return 0;
+}
+
+int ws_table_unit_range(const char *unit, double *lo, double *hi)
+{
+    *lo = -INFINITY, *hi = INFINITY;
+    if (!unit) return 0;
+    if (!strcmp(unit, "%")) {
+        *lo = 0, *hi = 100;
+        return 0;
+    }
+    if (!strcmp(unit, "s")) {
+        *lo = 0;
+        return 0;
+    }
+    return -1;
+}
+
+const char *ws_table_default_unit(const char *metric)
+{
+    if (strstr(metric, "acc")) return "%";
+    if (strstr(metric, "seconds") || strstr(metric, "time")) return "s";
+    return NULL;
+}
+
+const char *ws_table_checksum_name(int check)
+{
+    return check >= 0 && check < WS_TABLE_CHECK_COUNT ? check_names[check] : "?";
+}
+
+int ws_table_metric_check(const ws_table *t, const char *bench, const char *metric)
+{
+    const tb_metric *m = find_metric(t, bench, metric);
+    return m ? m->check : -1;
+}
+
+int ws_table_weakest_check(const ws_table *t)
+{
+    int w = t->archs_check;
+    for (int i = 0; i < t->nb; i++) {
+        const tb_bench *b = &t->b[i];
+        if (b->filled && b->filled_check < w) w = b->filled_check;
+        for (int j = 0; j < b->nm; j++)
+            if (b->m[j].check < w) w = b->m[j].check;
+    }
+    return w;
 }

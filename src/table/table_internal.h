@@ -12,6 +12,12 @@
 
 /* Turns off HDF5's automatic error printing (idempotent). */
 void ws_h5_quiet(void);
+/* The innermost message of HDF5's error stack ("truncated file: eof =
+ * ...", "data error detected by Fletcher32 checksum", ...) into buf. */
+const char *ws_h5_last_error(char *buf, size_t n);
+/* A file access list with the HDF5 1.10 format bounds (checksummed
+ * metadata) for files wsnas creates or adds to; close it after use. */
+hid_t ws_h5_fapl(void);
 /* Closes any kind of handle if >= 0 and sets it to -1 (a file's close is
  * not checked here: use ws_h5_close where the final flush matters). */
 void ws_h5_close_id(hid_t *id);
