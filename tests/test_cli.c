@@ -204,6 +204,16 @@ static const char *h5_attr(const char *file, const char *obj, const char *key, c
         if (H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v) >= 0 && v) {
             snprintf(buf, n, "%s", v);
             H5free_memory(v);
+        } else if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0) {
+            /* fixed-length, as wsnas writes them now (checksummed object header) */
+            size_t sz = H5Tget_size(t);
+            char *fb = calloc(1, sz + 1);
+            hid_t ft = H5Tcopy(H5T_C_S1);
+            H5Tset_size(ft, sz);
+            H5Tset_cset(ft, H5Tget_cset(t));
+            if (fb && H5Aread(a, ft, fb) >= 0) snprintf(buf, n, "%s", fb);
+            H5Tclose(ft);
+            free(fb);
         }
         H5Tclose(mt);
         H5Tclose(t);

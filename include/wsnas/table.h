@@ -22,7 +22,10 @@
  *   /benchmarks/<bench>      one group per benchmark setting, e.g. cifar10,
  *                            cifar10-valid, cifar100, ImageNet16-120 or a
  *                            user-built one.  Its attributes are strings
- *                            (variable-length UTF-8): provenance such as
+ *                            (UTF-8; fixed-length and NUL-terminated as wsnas
+ *                            writes them, inside the checksummed object
+ *                            header; variable-length in tables of earlier
+ *                            versions, read as well): provenance such as
  *                            `source` (input files), `release` (e.g.
  *                            "NAS-Bench-201-v1_1-096897"), `description`, and
  *                            any others (a training recipe, say).
@@ -108,8 +111,8 @@ const char *ws_table_checksum_name(int check);
 /* A metric's check (-1 if absent), and the weakest over every dataset. */
 int ws_table_metric_check(const ws_table *t, const char *bench, const char *metric);
 int ws_table_weakest_check(const ws_table *t);
-/* The value range of a `unit` attribute (NULL: any finite number);
- * nonzero for an unknown unit. */
+/* The value range of a `unit` attribute: "%" [0, 100]; "s" and "nats"
+ * >= 0; none or another unit: any finite number.  Returns 0. */
 int ws_table_unit_range(const char *unit, double *lo, double *hi);
 /* The unit wsnas writers give a metric by its name ("%" for names with
  * "acc", "s" for "seconds" or "time", else NULL). */

@@ -571,23 +571,19 @@ static int out_of_range(const im_col *col, double v)
 
 static const char *range_text(const im_col *col)
 {
-    return col->unit && !strcmp(col->unit, "%") ? "unit %: expected 0..100"
-                                                 : "unit s: expected >= 0";
+    return isfinite(col->hi) ? "unit %: expected 0..100" : "its unit: expected >= 0";
 }
 
 /* Each column's unit: its "unit" attribute, else the metric name's. */
-static int resolve_units(ws_table_import *im, ws_error *err)
+static void resolve_units(ws_table_import *im)
 {
     for (int c = 0; c < im->ncols; c++) {
         im_col *col = &im->cols[c];
         col->unit = ws_table_default_unit(col->metric);
         for (int j = 0; j < col->nattrs; j++)
             if (!strcmp(col->attrs[j].a, "unit")) col->unit = col->attrs[j].b;
-        if (ws_table_unit_range(col->unit, &col->lo, &col->hi))
-            return ws_error_set(err, WS_EINVAL, "column '%s' (for %s/%s): unit '%s': expected "
-                                "'%%' or 's'", col->column, col->bench, col->metric, col->unit);
+        ws_table_unit_range(col->unit, &col->lo, &col->hi);
     }
-    return 0;
 }
 
 /* Records that `index` came from entry `line` of input `in`; duplicates are
@@ -862,8 +858,8 @@ int ws_table_import_run(ws_table_import *im, const char *const *inputs, int n_in
         if (!rc)
             rc = in[k].is_json ? open_json(&in[k], err) : open_csv(&in[k], im->arch_column, err);
     }
-    if (rc || (rc = resolve_columns(im, in, n_inputs, err)) || (rc = resolve_units(im, err)))
-        goto done;
+    if (rc || (rc = resolve_columns(im, in, n_inputs, err))) goto done;
+    resolve_units(im);
     for (int c = 0; c < im->ncols; c++) {
         double *v = malloc(sizeof *v * WS_ARCH_COUNT);
         if (!v) {

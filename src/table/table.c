@@ -294,17 +294,15 @@ static int check_values(const tb_metric *m, const char *where, ws_error *err)
 {
     double lo = -INFINITY, hi = INFINITY;
     const char *unit = attrs_get(&m->attrs, "unit");
-    if (ws_table_unit_range(unit, &lo, &hi))
-        return ws_error_set(err, WS_EFORMAT, "%s: attribute unit = '%s': expected '%%' or 's' "
-                            "(or none)", where, unit);
+    ws_table_unit_range(unit, &lo, &hi);
     for (int k = 0; k < WS_ARCH_COUNT; k++) {
         double v = m->v[k];
         if (isnan(v)) continue;
         if (!isfinite(v) || v < lo || v > hi)
             return ws_error_set(err, WS_EFORMAT, "%s: row %d is %g, expected %s", where, k, v,
-                                unit ? (!strcmp(unit, "%") ? "a percentage in [0, 100] or NaN"
-                                                           : "seconds >= 0 or NaN")
-                                     : "a finite number or NaN");
+                                isfinite(hi) ? "a percentage in [0, 100] or NaN"
+                                : isfinite(lo) ? "a value >= 0 (its unit) or NaN"
+                                               : "a finite number or NaN");
     }
     return 0;
 }
@@ -818,15 +816,9 @@ int ws_table_unit_range(const char *unit, double *lo, double *hi)
 {
     *lo = -INFINITY, *hi = INFINITY;
     if (!unit) return 0;
-    if (!strcmp(unit, "%")) {
-        *lo = 0, *hi = 100;
-        return 0;
-    }
-    if (!strcmp(unit, "s")) {
-        *lo = 0;
-        return 0;
-    }
-    return -1;
+    if (!strcmp(unit, "%")) *lo = 0, *hi = 100;
+    else if (!strcmp(unit, "s") || !strcmp(unit, "nats")) *lo = 0;
+    return 0; /* another unit: any finite number */
 }
 
 const char *ws_table_default_unit(const char *metric)
