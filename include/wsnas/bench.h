@@ -37,7 +37,9 @@
  *                                         for one "methods" entry
  * }
  * Strings in *_args may use {method} {seed} {dataset} {run_dir} {table}
- * {table_bench} {results_dir} {plots_dir} {checkpoint}.
+ * {table_bench} {results_dir} {plots_dir} {checkpoint} (report_args only
+ * {table} {table_bench} {results_dir} {plots_dir}); any other {name} is an
+ * error.
  * Paths are relative to the current directory.
  *
  * Run i lives in <runs_dir>/<dataset>/<method or variant>/seed<seed>/ (the search's
@@ -84,6 +86,13 @@ int ws_suite_load(const char *path, ws_suite **out, ws_error *err);
  * --runs-dir`, WSNAS_RUNS_DIR): long campaigns keep their runs outside the
  * work tree. */
 int ws_suite_relocate(ws_suite *s, const char *runs_dir, ws_error *err);
+/* Everything the suite needs before its first job starts, writing nothing:
+ * the table opens and holds table_bench and the metrics of --truth (or
+ * eval's default) and --plot-metric; files of --published and --data-dir
+ * exist; every run's search config resolves and validates; every
+ * {placeholder} is known where it is used; runs_dir, results_dir and
+ * plots_dir are writable directories or can be created (src/bench/check.c). */
+int ws_suite_check(const ws_suite *s, ws_error *err);
 void ws_suite_free(ws_suite *s);
 const char *ws_suite_name(const ws_suite *s);
 int ws_suite_jobs(const ws_suite *s);

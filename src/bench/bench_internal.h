@@ -9,6 +9,8 @@
 
 struct ws_suite {
     cJSON *root;
+    char what[WS_BENCH_PATH_MAX]; /* the suite file, for messages */
+    int runs_dir_moved;           /* runs_dir came from --runs-dir / WSNAS_RUNS_DIR */
     const char *name, *table, *table_bench, *runs_dir, *results_dir, *plots_dir;
     int jobs, threads, eval, train_missing;
     char runs_dir_buf[WS_BENCH_PATH_MAX]; /* runs_dir (the suite's, or --runs-dir) */
@@ -16,5 +18,14 @@ struct ws_suite {
     int n_runs;
     ws_suite_run *runs;
 };
+
+/* A run's search config (config, method_config, variant and its label)
+ * as a new cJSON object; NULL when out of memory (runner.c). */
+cJSON *ws_suite_run_config(const ws_suite *s, const ws_suite_run *r);
+/* Expands the {placeholders} of `tmpl` for run r (NULL: the report's
+ * arguments, where run placeholders are errors); an unknown {name} is an
+ * error (runner.c). */
+int ws_suite_expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, char *out,
+                    size_t n, ws_error *err);
 
 #endif

@@ -28,19 +28,10 @@ static int parent_dir(const char *path, ws_error *err)
     return ws_dir_make(buf, err);
 }
 
+/* The markers, configs and lists through a temporary file, fsync and rename. */
 static int write_atomic(const char *path, const char *text, ws_error *err)
 {
-    char tmp[WS_BENCH_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        remove(tmp);
-        return ws_error_set(err, WS_EIO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return 0;
+    return ws_file_write_atomic(path, text, strlen(text), err);
 }
 
 /* Sets every key of `over` in `cfg` (its values win); 0 or WS_ENOMEM. */
@@ -60,8 +51,8 @@ static int merge_keys(cJSON *cfg, const cJSON *over)
 }
 
 /* config, then method_config[method], then a variant's config and its name
- * as "label" (later keys win). */
-static int write_run_config(const ws_suite *s, const ws_suite_run *r, ws_error *err)
+ * as "label" (later keys win); NULL when out of memory. */
+cJSON *ws_suite_run_config(const ws_suite *s, const ws_suite_run *r)
 {
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(s->root, "config");
     const cJSON *mc = cJSON_GetObjectItemCaseSensitive(s->root, "method_config");
@@ -83,9 +74,15 @@ static int write_run_config(const ws_suite *s, const ws_suite_run *r, ws_error *
     }
     if (bad) {
         cJSON_Delete(cfg);
-        return ws_error_set(err, WS_ENOMEM, "out of memory");
+        return NULL;
     }
-    char *text = cJSON_Print(cfg);
+    return cfg;
+}
+
+static int write_run_config(const ws_suite *s, const ws_suite_run *r, ws_error *err)
+{
+    cJSON *cfg = ws_suite_run_config(s, r);
+    char *text = cfg ? cJSON_Print(cfg) : NULL;
     cJSON_Delete(cfg);
     if (!text) return ws_error_set(err, WS_ENOMEM, "out of memory");
     size_t n = strlen(text);
@@ -139,8 +136,18 @@ static void push(argv_buf *a, const char *s)
     a->v[a->n] = NULL;
 }
 
-/* Expands {placeholders} of `tmpl` for run r (NULL for the report). */
-static int expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, char *out, size_t n,
+/* The length of "{name}" at p (name: a-z 0-9 _), or 0: other braces are text. */
+static size_t placeholder_len(const char *p)
+{
+    if (*p != '{') return 0;
+    size_t n = 1;
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') || p[n] == '_') n++;
+    return n > 1 && p[n] == '}' ? n + 1 : 0;
+}
+
+/* Expands {placeholders} of `tmpl` for run r (NULL for the report); an
+ * unknown {name} is an error. */
+int ws_suite_expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, char *out, size_t n,
                   ws_error *err)
 {
     char seed[16] = "";
@@ -163,6 +170,12 @@ static int expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, ch
         size_t k;
         for (k = 0; k < WS_ARRAY_LEN(subs); k++)
             if (!strncmp(p, subs[k].key, strlen(subs[k].key))) break;
+        if (k == WS_ARRAY_LEN(subs) && placeholder_len(p))
+            return ws_error_set(err, WS_EINVAL,
+                                "'%s': unknown placeholder '%.*s' (expected {method} {seed} "
+                                "{dataset} {run_dir} {checkpoint} {table} {table_bench} "
+                                "{results_dir} {plots_dir})",
+                                tmpl, (int)placeholder_len(p), p);
         if (k < WS_ARRAY_LEN(subs)) {
             if (!subs[k].val)
                 return ws_error_set(err, WS_EINVAL, "'%s': %s is not available in report_args",
@@ -189,7 +202,7 @@ static int push_extra_from(argv_buf *a, const ws_suite *s, const ws_suite_run *r
     char buf[4096];
     cJSON_ArrayForEach(it, v)
     {
-        int rc = expand(s, r, it->valuestring, buf, sizeof buf, err);
+        int rc = ws_suite_expand(s, r, it->valuestring, buf, sizeof buf, err);
         if (rc) return rc;
         push(a, buf);
     }
@@ -497,11 +510,11 @@ static int copy_path(const char *src, const char *dst, ws_error *err)
     bad |= ferror(in);
     fclose(in);
     bad |= fclose(out) != 0;
-    if (bad || rename(tmp, dst)) {
+    if (bad) {
         remove(tmp);
         return ws_error_set(err, WS_EIO, "%s: cannot copy to %s", src, dst);
     }
-    return 0;
+    return ws_file_commit(tmp, dst, err);
 }
 
 /* Trains the classes of the newline-separated architectures in `text` that

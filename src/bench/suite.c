@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench_internal.h"
+#include "wsnas/json.h"
 #include "wsnas/method.h"
 
 /* The method names, from method.h's table. */
@@ -273,26 +274,23 @@ int ws_suite_relocate(ws_suite *s, const char *runs_dir, ws_error *err)
     if (!runs_dir[0]) return ws_error_set(err, WS_EINVAL, "runs directory: expected a path");
     if (strlen(runs_dir) > 512)
         return ws_error_set(err, WS_EINVAL, "runs directory: longer than 512 characters");
+    s->runs_dir_moved = 1;
     return suite_layout(s, runs_dir, s->name, err);
 }
 
 int ws_suite_parse(const char *json, const char *what, ws_suite **out, ws_error *err)
 {
     *out = NULL;
-    cJSON *root = cJSON_Parse(json);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1;
-        long off = at && at >= json ? (long)(at - json) : -1;
-        for (long i = 0; i < off && json[i]; i++) line += json[i] == '\n';
-        return ws_error_set(err, WS_EFORMAT, "%s:%d: invalid JSON near byte %ld", what, line, off);
-    }
+    cJSON *root = NULL;
+    int prc = ws_json_parse_text(json, what, 1, &root, err);
+    if (prc) return prc;
     ws_suite *s = calloc(1, sizeof *s);
     if (!s) {
         cJSON_Delete(root);
         return ws_error_set(err, WS_ENOMEM, "out of memory");
     }
     s->root = root;
+    snprintf(s->what, sizeof s->what, "%s", what);
     s->jobs = 1;
     s->threads = 1;
     s->eval = 1;

@@ -23,7 +23,8 @@ static void bench_usage(FILE *f)
                "Suite format: include/wsnas/bench.h.\n\n"
                "options:\n"
                "  -j, --jobs N     parallel subprocesses (default: the suite's \"jobs\")\n"
-               "  --dry-run        print the commands of every run and the report, run nothing\n"
+               "  --dry-run        check the suite (as before every run: table, configs,\n"
+               "                   placeholders, directories), print the commands, run nothing\n"
                "  --no-report      skip `wsnas report`\n"
                "  --report-finished  only `wsnas report` over the runs finished so far (a\n"
                "                   suite committed part-way); prints how many of all\n"
@@ -100,6 +101,11 @@ int ws_cmd_bench(int argc, char **argv)
         ws_suite_free(s);
         return ws_cli_fail("bench", &err);
     }
+    /* the whole suite before the first job (and under --dry-run) */
+    if (ws_suite_check(s, &err)) {
+        ws_suite_free(s);
+        return ws_cli_fail("bench", &err);
+    }
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
@@ -110,6 +116,10 @@ int ws_cmd_bench(int argc, char **argv)
     self[n] = '\0';
     if (wsnas) snprintf(self, sizeof self, "%s", wsnas);
     if (dry) {
+        fprintf(stderr,
+                "wsnas bench: suite '%s' checked: table, %d run configs, arguments, "
+                "directories\n",
+                ws_suite_name(s), ws_suite_run_count(s));
         for (int i = 0; i <= ws_suite_run_count(s); i++) { /* as if nothing ran yet */
             for (int st = 0; st < 2; st++) {
                 if ((i == ws_suite_run_count(s) || !ws_suite_eval(s)) && st) break;
