@@ -9,7 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "fixture.h"
+#include "wsnas/config.h"
+#include "wsnas/search.h"
+#include "wsnas/space.h"
 
 int rb_run(const char *args, char *err, size_t cap)
 {
@@ -180,4 +185,105 @@ int rb_same_search(const char *a, const char *b)
         if (!same) return 0;
     }
     return 1;
+}
+
+/* manifest.json of a run of `done` epochs (see rb_write_run). */
+static int write_manifest(const char *d, const char *method, int seed, const char *cfg, int done,
+                          int final, char *why, size_t cap)
+{
+    ws_search_config c;
+    ws_error err = {0};
+    char json[2048], path[1200];
+    snprintf(json, sizeof json, "{%s}", cfg);
+    int rc = ws_config_preset(method, "cpu", &c, &err);
+    if (!rc) rc = ws_config_set(&c, "dataset=cifar10", &err);
+    if (!rc) rc = ws_config_apply_json(&c, json, "test config", &err);
+    c.seed = (uint64_t)seed;
+    if (!rc) rc = ws_config_validate(&c, &err);
+    if (rc) {
+        snprintf(why, cap, "%s", err.msg);
+        return -1;
+    }
+    char *ct = ws_config_to_json(&c);
+    cJSON *m = cJSON_CreateObject(), *v = cJSON_CreateObject(), *dt = cJSON_CreateObject();
+    cJSON_AddItemToObject(m, "config", cJSON_Parse(ct));
+    free(ct);
+    const int complete = done == c.epochs;
+    char fa[WS_ARCH_STR_MAX] = "";
+    if (complete) {
+        ws_space *sp = ws_space_alloc();
+        ws_arch a = ws_space_arch(sp, final);
+        ws_arch_format(&a, fa);
+        ws_space_free(sp);
+    }
+    cJSON_AddNumberToObject(m, "seed", seed);
+    cJSON_AddNumberToObject(m, "threads", c.threads);
+    cJSON_AddStringToObject(v, "wsnas", WS_SEARCH_VERSION);
+    cJSON_AddStringToObject(v, "cjson", "1.7.15");
+    cJSON_AddStringToObject(v, "compiler", "12.2.0");
+    cJSON_AddItemToObject(m, "versions", v);
+    cJSON_AddStringToObject(m, "host", "test");
+    cJSON_AddStringToObject(m, "start_time", "2026-12-07T00:00:00Z");
+    cJSON_AddStringToObject(m, "end_time", complete ? "2026-12-07T00:01:00Z" : "");
+    cJSON_AddStringToObject(m, "status", complete ? "complete" : "running");
+    cJSON_AddNumberToObject(m, "epochs_done", done);
+    cJSON_AddNumberToObject(m, "resumes", 0);
+    cJSON_AddStringToObject(dt, "dataset", "cifar10");
+    cJSON_AddNumberToObject(dt, "train_images", 4000);
+    cJSON_AddNumberToObject(dt, "valid_images", 2000);
+    cJSON_AddStringToObject(dt, "arch_batches_from", c.single_level ? "train" : "valid");
+    cJSON_AddStringToObject(dt, "train_images_are", "train split");
+    cJSON_AddItemToObject(m, "data", dt);
+    cJSON_AddStringToObject(m, "final_arch", fa);
+    char *text = cJSON_Print(m);
+    cJSON_Delete(m);
+    snprintf(path, sizeof path, "%s/manifest.json", d);
+    rc = text ? rb_write(path, text, strlen(text)) : -1;
+    cJSON_free(text);
+    if (rc) snprintf(why, cap, "%s: cannot write", path);
+    return rc;
+}
+
+/* The epochs.csv row of epoch e (architecture index `arch`). */
+static int epoch_row(char *p, const ws_space *sp, int e, int arch, double entropy)
+{
+    ws_arch a = ws_space_arch(sp, arch);
+    char s[WS_ARCH_STR_MAX], dg[WS_EDGES + 1];
+    ws_arch_format(&a, s);
+    ws_arch_digits(&a, dg);
+    return sprintf(p, "%d,0.025,0,2.1,30,28,%.3f,%s,%s,1.0,100\n", e, entropy, s, dg);
+}
+
+int rb_write_run(const char *dir, const char *method, int seed, const char *cfg, int epochs,
+                 int arch0, int arch_final, int manifest_final, char *why, size_t cap)
+{
+    const int last = arch_final >= 0 ? arch_final : arch0 + epochs - 1;
+    char path[1200];
+    mkdir(dir, 0777);
+    if (epochs < 1 || epochs > 200) {
+        snprintf(why, cap, "epochs %d: expected 1..200", epochs);
+        return -1;
+    }
+    if (write_manifest(dir, method, seed, cfg, epochs,
+                       manifest_final >= 0 ? manifest_final : last, why, cap))
+        return -1;
+    static __thread char text[1 << 19];
+    ws_space *sp = ws_space_alloc();
+    char *p = text;
+    p += sprintf(p, "%s\n", WS_SEARCH_EPOCHS_COLUMNS);
+    for (int e = 0; e < epochs; e++)
+        p += epoch_row(p, sp, e, e == epochs - 1 ? last : arch0 + e, 1.5 - 0.1 * e);
+    ws_space_free(sp);
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    int rc = rb_write(path, text, (size_t)(p - text));
+    p = text;
+    p += sprintf(p, "%s\n", WS_SEARCH_WEIGHTS_COLUMNS);
+    for (int e = 0; e < epochs; e++)
+        for (int ed = 0; ed < WS_EDGES; ed++)
+            for (int o = 0; o < WS_OP_COUNT; o++)
+                p += sprintf(p, "%d,%d,%s,0.2\n", e, ed, ws_op_names[o]);
+    snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
+    if (!rc) rc = rb_write(path, text, (size_t)(p - text));
+    if (rc) snprintf(why, cap, "%s: cannot write", path);
+    return rc;
 }

@@ -31,4 +31,15 @@ void rb_strip_wall(char *csv);
  * checkpoint.bin, byte for byte; else 0 and a line on stderr. */
 int rb_same_search(const char *a, const char *b);
 
+/* Writes the run directory `dir` as wsnas search writes it (created if
+ * absent): manifest.json for `method` (cpu preset, dataset cifar10, the
+ * JSON members `cfg` over it, `seed`), complete if `epochs` is the
+ * config's, else running with `epochs` done; epochs.csv with epochs
+ * 0..epochs-1, the architecture of epoch e arch0 + e (arch_final if >= 0
+ * for the last), entropy 1.5 - 0.1 e; arch_weights.csv uniform.  The
+ * manifest's final_arch is the last epoch's, or `manifest_final` if >= 0.
+ * 0, or -1 with the reason in why. */
+int rb_write_run(const char *dir, const char *method, int seed, const char *cfg, int epochs,
+                 int arch0, int arch_final, int manifest_final, char *why, size_t cap);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "../src/proxy/internal.h"
 #include "fixture.h"
+#include "robust_util.h"
 #include "wsnas/proxy.h"
 #include "wsnas/supernet.h"
 #include "wsnas/table.h"
@@ -476,27 +477,23 @@ Test(proxy, report_puts_proxies_beside_oneshot)
     const char *t = cost_table("px_cost_report.h5");
     char run[1024], res[1200], p[1300];
     snprintf(run, sizeof run, "%s", wsfx_tmp_path("px_run"));
-    mkdir(run, 0777);
-    snprintf(p, sizeof p, "%s/manifest.json", run);
-    FILE *f = fopen(p, "w");
-    fprintf(f, "{\"method\": \"darts\", \"seed\": 2, \"dataset\": \"cifar10\", \"config\": {\"seed\": 2}}\n");
-    fclose(f);
-    snprintf(p, sizeof p, "%s/epochs.csv", run);
-    f = fopen(p, "w");
-    fprintf(f, "epoch,entropy,arch_index\n1,1.5,10\n");
-    fclose(f);
+    char why[512];
+    cr_assert_eq(rb_write_run(run, "darts", 2, "\"epochs\": 1", 1, 10, -1, -1, why, sizeof why), 0,
+                 "%s", why);
     /* truth = the parameter count: params ranks it perfectly (tau 1); the
-     * one-shot column is its reverse (tau -1) */
+     * one-shot column (an accuracy in %) decreases with it (tau -1) */
     snprintf(p, sizeof p, "%s/eval_pairs.csv", run);
-    f = fopen(p, "w");
-    fprintf(f, "arch_index,oneshot,true\n");
+    FILE *f = fopen(p, "w");
+    fprintf(f, "arch_index,arch,oneshot,true\n");
     ws_macro m = ws_macro_nb201(10);
     ws_space *sp = ws_space_alloc();
     for (int i = 0; i < 200; i++) {
         int idx = (i * 7919) % WS_ARCH_COUNT;
         ws_arch a = ws_space_arch(sp, idx);
         double np = (double)ws_arch_param_count(&a, &m);
-        fprintf(f, "%d,%.17g,%.17g\n", idx, -np, np);
+        char as[WS_ARCH_STR_MAX];
+        ws_arch_format(&a, as);
+        fprintf(f, "%d,%s,%.17g,%.17g\n", idx, as, 100.0 / (1.0 + np / 1e5), np);
     }
     ws_space_free(sp);
     fclose(f);

@@ -2,6 +2,7 @@
  * CSVs (values against the table), plots, rank correlations of eval pairs
  * against the scipy fixture, and damaged inputs (truncated CSV, missing
  * manifest, mixed configurations, ...): one error line, nothing written. */
+#include <cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +13,11 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "robust_util.h"
+#include "wsnas/config.h"
 #include "wsnas/report.h"
+#include "wsnas/search.h"
+#include "wsnas/space.h"
 #include "wsnas/table.h"
 
 /* rm -rf DIR (test scratch only). */
@@ -34,31 +39,55 @@ static void write_text(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-/* A run directory base/NAME with `epochs` epochs; arch of epoch e is
- * arch0 + e - 1 (arch_final if >= 0 for the last), entropy 1.6 - 0.1 e. */
-static const char *make_run(const char *base, const char *name, const char *method, int seed,
-                            const char *cfg, int epochs, int arch0, int arch_final)
+/* Replaces every `from` by `to` in dir/name (a crafted damage); to NULL
+ * deletes from the match's second character through the end of its line. */
+static void replace_in(const char *dir, const char *name, const char *from, const char *to)
+{
+    char p[1200], *text = NULL, out[1 << 16];
+    ws_error err = {0};
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    cr_assert_eq(ws_file_read_text(p, &text, &err), 0, "%s", err.msg);
+    size_t w = 0, lf = strlen(from), lt = to ? strlen(to) : 0;
+    int n = 0;
+    for (const char *q = text; *q;) {
+        cr_assert(w + lt + 1 < sizeof out);
+        if (!strncmp(q, from, lf) && !to) {
+            out[w++] = *q++, n++;
+            while (*q && *q != '\n') q++;
+            q += *q == '\n';
+        } else if (!strncmp(q, from, lf)) {
+            memcpy(out + w, to, lt), w += lt, q += lf, n++;
+        } else {
+            out[w++] = *q++;
+        }
+    }
+    out[w] = '\0';
+    free(text);
+    cr_assert(n > 0, "'%s' not in %s", from, p);
+    write_text(dir, name, out);
+}
+
+/* base/NAME as wsnas search writes it (rb_write_run). */
+static const char *make_run_final(const char *base, const char *name, const char *method,
+                                  int seed, const char *cfg, int epochs, int arch0,
+                                  int arch_final, int manifest_final)
 {
     static __thread char dir[8][1200];
     static __thread int k;
     char *d = dir[k++ % 8];
     snprintf(d, 1200, "%s/%s", base, name);
     mkdir(base, 0777);
-    mkdir(d, 0777);
-    char text[4096];
-    snprintf(text, sizeof text,
-             "{\"method\": \"%s\", \"seed\": %d, \"dataset\": \"cifar10\", \"config\": {%s, "
-             "\"seed\": %d}}\n",
-             method, seed, cfg, seed);
-    write_text(d, "manifest.json", text);
-    char *p = text;
-    p += sprintf(p, "epoch,lr,entropy,arch_index\n");
-    for (int e = 1; e <= epochs; e++)
-        p += sprintf(p, "%d,0.025,%.3f,%d\n", e, 1.6 - 0.1 * e,
-                     e == epochs && arch_final >= 0 ? arch_final : arch0 + e - 1);
-    write_text(d, "epochs.csv", text);
-    write_text(d, "arch_weights.csv", "epoch,edge,op,weight\n1,0,0,0.2\n");
+    char why[512];
+    cr_assert_eq(rb_write_run(d, method, seed, cfg, epochs, arch0, arch_final, manifest_final,
+                              why, sizeof why),
+                 0, "%s", why);
     return d;
+}
+
+static const char *make_run(const char *base, const char *name, const char *method, int seed,
+                            const char *cfg, int epochs, int arch0, int arch_final)
+{
+    return make_run_final(base, name, method, seed, cfg, epochs, arch0, arch_final, -1);
 }
 
 static int exists(const char *p)
@@ -92,7 +121,7 @@ Test(report, entropy_only_without_table)
     rm_rf(base);
     const char *a = make_run(base, "a", "darts", 0, "\"epochs\": 4", 4, 100, -1);
     const char *b = make_run(base, "b", "darts", 1, "\"epochs\": 4", 4, 200, -1);
-    const char *c = make_run(base, "c", "gaea", 0, "\"epochs\": 4, \"eta\": 0.1", 4, 300, -1);
+    const char *c = make_run(base, "c", "gaea-darts", 0, "\"epochs\": 4, \"eg_eta\": 0.2", 4, 300, -1);
     char res[1200], plots[1200];
     /* nested output directories that do not exist yet (mkdir -p) */
     snprintf(res, sizeof res, "%s/results/suite", base);
@@ -109,7 +138,7 @@ Test(report, entropy_only_without_table)
     snprintf(p, sizeof p, "%s/epochs.csv", res);
     cr_expect_eq(count_lines(p), 1 + 3 * 4);
     snprintf(p, sizeof p, "%s/arch_weights.csv", res);
-    cr_expect_eq(count_lines(p), 1 + 3);
+    cr_expect_eq(count_lines(p), 1 + 3 * 4 * WS_EDGES * WS_OP_COUNT);
     snprintf(p, sizeof p, "%s/runs.csv", res);
     cr_expect_eq(count_lines(p), 1 + 3);
     FILE *f = fopen(p, "r");
@@ -138,7 +167,8 @@ Test(report, variants_grouped_by_label)
     const char *b = make_run(base, "b", "gaea-darts", 1,
                              "\"label\": \"gaea-darts-bilevel\", \"single_level\": false", 3, 200,
                              -1);
-    const char *c = make_run(base, "c", "gaea-darts", 1, "\"label\": \"bad,name\"", 3, 200, -1);
+    const char *c = make_run(base, "c", "gaea-darts", 1, "\"label\": \"badname\"", 3, 200, -1);
+    replace_in(c, "manifest.json", "\"badname\"", "\"bad,name\"");
     char res[1200], plots[1200], p[1300], line[1024];
     snprintf(res, sizeof res, "%s/results", base);
     snprintf(plots, sizeof plots, "%s/plots", base);
@@ -158,7 +188,7 @@ Test(report, variants_grouped_by_label)
     fclose(f);
     /* a label a CSV cannot carry is refused by name */
     cr_expect_neq(ws_report_run(dirs + 2, 1, &o, NULL, &err), 0);
-    cr_expect(strstr(err.msg, "config.label"), "%s", err.msg);
+    cr_expect(strstr(err.msg, "key 'label': 'bad,name'"), "%s", err.msg);
 }
 
 Test(report, true_accuracies_from_nb201_table)
@@ -176,7 +206,7 @@ Test(report, true_accuracies_from_nb201_table)
     /* darts ends in the all-skip cell (1835) both seeds, gaea in 6111 (the C10 optimum) */
     const char *a = make_run(base, "d0", "darts", 0, "\"epochs\": 3", 3, 10, 1835);
     const char *b = make_run(base, "d1", "darts", 1, "\"epochs\": 3", 3, 20, 1835);
-    const char *c = make_run(base, "g0", "gaea", 0, "\"epochs\": 3", 3, 30, 6111);
+    const char *c = make_run(base, "g0", "gaea-darts", 0, "\"epochs\": 3", 3, 30, 6111);
     snprintf(args, sizeof args,
              "report --table '%s' --out-results '%s/res' --out-plots '%s/plots' '%s' '%s' '%s'",
              table, base, base, a, b, c);
@@ -192,12 +222,12 @@ Test(report, true_accuracies_from_nb201_table)
     char line[1024];
     int found = 0;
     while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "gaea,cifar10,test_acc_200,C10 test,1,", 37)) {
+        if (!strncmp(line, "gaea-darts,cifar10,test_acc_200,C10 test,1,", 43)) {
             found = 1;
             /* mean, std, oracle, oracle_index, regret */
             double mean, std, oracle, regret;
             int oi;
-            cr_expect_eq(sscanf(line + 37, "%lf,%lf,%lf,%d,%lf", &mean, &std, &oracle, &oi,
+            cr_expect_eq(sscanf(line + 43, "%lf,%lf,%lf,%d,%lf", &mean, &std, &oracle, &oi,
                                 &regret),
                          5, "%s", line);
             cr_expect_eq(oi, 6111);
@@ -205,8 +235,8 @@ Test(report, true_accuracies_from_nb201_table)
             cr_expect_float_eq(regret, 0.0, 1e-12);
         }
     fclose(f);
-    cr_expect(found, "no gaea C10 test row in summary.csv");
-    /* the trajectory value of epoch 1 of d0 is the table's value of arch 10 */
+    cr_expect(found, "no gaea-darts C10 test row in summary.csv");
+    /* the trajectory value of epoch 0 of d0 is the table's value of arch 10 */
     ws_table *t = NULL;
     ws_error err = {0};
     cr_assert_eq(ws_table_open(table, &t, &err), 0, "%s", err.msg);
@@ -217,12 +247,12 @@ Test(report, true_accuracies_from_nb201_table)
     f = fopen(p, "r");
     found = 0;
     while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "darts,0,1,10,cifar10,test_acc_200,", 34)) {
+        if (!strncmp(line, "darts,0,0,10,cifar10,test_acc_200,", 34)) {
             found = 1;
             cr_expect_float_eq(strtod(line + 34, NULL), v10, 1e-12, "%s", line);
         }
     fclose(f);
-    cr_expect(found, "no trajectory row for darts seed 0 epoch 1");
+    cr_expect(found, "no trajectory row for darts seed 0 epoch 0");
     const char *pngs[] = {"entropy.png", "trajectory.png", "final.png"};
     for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s/plots/%s", base, pngs[i]);
@@ -247,7 +277,8 @@ Test(report, true_accuracies_from_nb201_table)
     cr_expect(ours && ours < strstr(dv1, "DARTS-V2"), "wsnas darts does not follow DARTS-V1:\n%s",
               md);
     cr_expect(ours && strstr(ours, "54.30±0.00 |"), "%s", md);
-    cr_expect(strstr(md, "| wsnas gaea | 1 |"), "an unmapped method is not listed:\n%s", md);
+    cr_expect(strstr(md, "| wsnas gaea-darts | 1 |"), "an unmapped method is not listed:\n%s",
+              md);
     free(md);
     /* a damaged published file is refused by line and column, nothing written */
     snprintf(p, sizeof p, "%s/bad-pub.csv", base);
@@ -281,8 +312,19 @@ Test(report, rank_correlation_of_eval_pairs_matches_scipy)
     char p[1300];
     snprintf(p, sizeof p, "%s/eval_pairs.csv", a);
     FILE *f = fopen(p, "w");
-    fprintf(f, "arch_index,oneshot,true\n");
-    for (size_t i = 0; i < x->numel; i++) fprintf(f, "%zu,%.17g,%.17g\n", i, x->data[i], y->data[i]);
+    fprintf(f, "arch_index,arch,oneshot,true\n");
+    ws_space *sp = ws_space_alloc();
+    /* one-shot accuracies are percentages: x moved into [5, 95] by a
+     * positive affine map, which leaves every statistic unchanged */
+    double xmax = 0;
+    for (size_t i = 0; i < x->numel; i++) xmax = fmax(xmax, fabs(x->data[i]));
+    for (size_t i = 0; i < x->numel; i++) {
+        char s[WS_ARCH_STR_MAX];
+        ws_arch ar = ws_space_arch(sp, (int)i);
+        ws_arch_format(&ar, s);
+        fprintf(f, "%zu,%s,%.17g,%.17g\n", i, s, 50 + 45 * x->data[i] / xmax, y->data[i]);
+    }
+    ws_space_free(sp);
     fclose(f);
     char res[1200], plots[1200];
     snprintf(res, sizeof res, "%s/results", base);
@@ -336,16 +378,20 @@ static void expect_refused(const char *base, const char *dirs, const char *expec
     cr_expect(!exists(p), "%s written for %s", p, expect);
 }
 
+#define ROW0 "0,0.025,0,2.1,30,28,1.5,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,000000,1.0,100"
+
 Test(report, damaged_inputs_write_nothing)
 {
     const char *base = wsfx_tmp_path("rep_damaged");
     rm_rf(base);
     const char *ok = make_run(base, "ok", "darts", 0, "\"epochs\": 3", 3, 10, -1);
     char dirs[4096], p[1300];
+    const char *H = WS_SEARCH_EPOCHS_COLUMNS "\n";
+    char text[4096];
     /* a truncated CSV: the last line cut in the middle */
     const char *tr = make_run(base, "trunc", "darts", 1, "\"epochs\": 3", 3, 10, -1);
-    snprintf(p, sizeof p, "%s/epochs.csv", tr);
-    write_text(tr, "epochs.csv", "epoch,lr,entropy,arch_index\n1,0.025,1.5,10\n2,0.02");
+    snprintf(text, sizeof text, "%s%s\n1,0.02", H, ROW0);
+    write_text(tr, "epochs.csv", text);
     snprintf(dirs, sizeof dirs, "'%s' '%s'", ok, tr);
     expect_refused(base, dirs, "epochs.csv:3: last line has no newline");
     /* a missing manifest */
@@ -360,35 +406,26 @@ Test(report, damaged_inputs_write_nothing)
     expect_refused(base, dirs, "mixed configurations");
     expect_refused(base, dirs, "differ in config key 'epochs'");
     /* mixed datasets */
-    const char *ds = make_run(base, "ds", "gaea", 0, "\"epochs\": 3", 3, 10, -1);
-    write_text(ds, "manifest.json", "{\"method\": \"gaea\", \"seed\": 0, \"dataset\": \"cifar100\"}");
+    const char *ds = make_run(base, "ds", "gaea-darts", 0, "\"epochs\": 3", 3, 10, -1);
+    replace_in(ds, "manifest.json", "\"cifar10\"", "\"fashion-mnist\"");
     snprintf(dirs, sizeof dirs, "'%s' '%s'", ok, ds);
-    expect_refused(base, dirs, "/ds has 'cifar100'");
+    expect_refused(base, dirs, "/ds has 'fashion-mnist'");
     /* the same run twice */
     snprintf(dirs, sizeof dirs, "'%s' '%s'", ok, ok);
     expect_refused(base, dirs, "are the same run");
     /* a ragged row */
     const char *rg = make_run(base, "ragged", "darts", 4, "\"epochs\": 3", 3, 10, -1);
-    write_text(rg, "epochs.csv", "epoch,lr,entropy,arch_index\n1,0.025,1.5\n");
+    snprintf(text, sizeof text, "%s0,0.025,1.5\n", H);
+    write_text(rg, "epochs.csv", text);
     snprintf(dirs, sizeof dirs, "'%s'", rg);
-    expect_refused(base, dirs, "epochs.csv:2: expected 4 fields (as the header), got 3");
-    /* not a number */
-    const char *nn = make_run(base, "nan", "darts", 5, "\"epochs\": 3", 3, 10, -1);
-    write_text(nn, "epochs.csv", "epoch,lr,entropy,arch_index\n1,0.025,abc,10\n");
-    snprintf(dirs, sizeof dirs, "'%s'", nn);
-    expect_refused(base, dirs, "epochs.csv:2: column 'entropy': expected a number, got 'abc'");
-    /* a bad architecture */
-    const char *ba = make_run(base, "badarch", "darts", 6, "\"epochs\": 3", 3, 10, -1);
-    write_text(ba, "epochs.csv", "epoch,lr,entropy,arch_index\n1,0.025,1.5,15625\n");
-    snprintf(dirs, sizeof dirs, "'%s'", ba);
-    expect_refused(base, dirs, "epochs.csv:2: column 'arch_index'");
-    /* invalid JSON and a missing key */
+    expect_refused(base, dirs, "epochs.csv:2: expected 11 fields (as the header), got 3");
+    /* invalid JSON and a manifest that is not wsnas search's */
     const char *bj = make_run(base, "badjson", "darts", 7, "\"epochs\": 3", 3, 10, -1);
     write_text(bj, "manifest.json", "{\"method\": \"darts\", \"seed\": ");
     snprintf(dirs, sizeof dirs, "'%s'", bj);
     expect_refused(base, dirs, "manifest.json: invalid JSON");
     write_text(bj, "manifest.json", "{\"seed\": 1}");
-    expect_refused(base, dirs, "\"method\": expected a string");
+    expect_refused(base, dirs, "missing \"config\"");
     /* an empty epochs.csv and a missing one */
     const char *em = make_run(base, "empty", "darts", 8, "\"epochs\": 3", 3, 10, -1);
     write_text(em, "epochs.csv", "");
@@ -400,6 +437,83 @@ Test(report, damaged_inputs_write_nothing)
     /* a nonexistent directory */
     snprintf(dirs, sizeof dirs, "'%s/nowhere'", base);
     expect_refused(base, dirs, "not a search run directory");
+}
+
+/* base/r: 3 epochs of darts (architectures 100, 101, 6111) and 4 eval pairs. */
+static const char *field_run(const char *base)
+{
+    rm_rf(base);
+    const char *d = make_run(base, "r", "darts", 1, "\"epochs\": 3, \"C\": 4", 3, 100, 6111);
+    char text[4096] = "arch_index,arch,oneshot,true,truth\n";
+    ws_space *sp = ws_space_alloc();
+    for (int k = 0; k < 4; k++) {
+        char s[WS_ARCH_STR_MAX];
+        ws_arch a = ws_space_arch(sp, k);
+        ws_arch_format(&a, s);
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%s,%d,%d,b/test_acc_4\n", k,
+                 s, 50 + k, 60 + k);
+    }
+    ws_space_free(sp);
+    write_text(d, "eval_pairs.csv", text);
+    return d;
+}
+
+/* Every field of every file the report reads (issue 14): one damaged field
+ * at a time in an otherwise good run is refused by file, line and column. */
+Test(report, every_field_checked)
+{
+    const char *base = wsfx_tmp_path("rep_fields");
+    struct {
+        const char *file, *from, *to, *want;
+    } bad[] = {
+        /* epochs.csv */
+        {"epochs.csv", "train_acc", "train_accuracy", "epochs.csv:1: expected the columns epoch,"},
+        {"epochs.csv", "\n1,0.025", "\n2,0.025", "epochs.csv:3: column 'epoch': expected an integer in [1, 1]"},
+        {"epochs.csv", ",1.400,", ",abc,", "epochs.csv:3: column 'entropy': expected a number, got 'abc'"},
+        {"epochs.csv", ",1.400,", ",1.700,", "epochs.csv:3: column 'entropy': expected a number in [0, 1.60"},
+        {"epochs.csv", ",2.1,30,28,", ",2.1,130,28,", "epochs.csv:2: column 'train_acc'"},
+        {"epochs.csv", ",2.1,30,28,", ",2.1,30,-28,", "epochs.csv:2: column 'valid_acc'"},
+        {"epochs.csv", "0.025,0,2.1", "-0.025,0,2.1", "epochs.csv:2: column 'lr'"},
+        {"epochs.csv", ",1.0,100\n", ",1.0,inf\n", "epochs.csv:2: column 'images_per_s'"},
+        {"epochs.csv", "|nor_conv_3x3~0|+|nor", "|conv_5x5~0|+|nor", "epochs.csv:2: column 'arch': arch string offset 1"},
+        {"epochs.csv", ",333132,", ",333133,", "epochs.csv:4: column 'arch_ops': expected 333132"},
+        {"epochs.csv", "\n2,0.025", NULL, "epochs.csv: 2 epochs: the manifest (complete, 3 of 3"},
+        /* arch_weights.csv */
+        {"arch_weights.csv", "\n1,5,avg_pool_3x3,0.2\n", "\n1,5,conv_7x7,0.2\n",
+         "arch_weights.csv:61: column 'op': expected avg_pool_3x3, got 'conv_7x7'"},
+        {"arch_weights.csv", "\n1,5,none,0.2\n", "\n1,17,none,0.2\n",
+         "arch_weights.csv:57: column 'edge': expected an integer in [5, 5], got '17'"},
+        {"arch_weights.csv", "\n1,5,none,0.2\n", "\n1,5,none,-0.2\n",
+         "arch_weights.csv:57: column 'weight': expected a number in [0, 1], got '-0.2'"},
+        {"arch_weights.csv", "\n1,5,none,0.2\n", "\n1,5,none,0.3\n",
+         "arch_weights.csv:61: epoch 1 edge 5: the weights sum to 1.1"},
+        {"arch_weights.csv", "\n1,5,none,0.2\n", NULL, "arch_weights.csv: 89 rows: expected 90"},
+        /* manifest.json */
+        {"manifest.json", "\"method\":\t\"darts\"", "\"method\":\t\"dartz\"", "unknown method 'dartz'"},
+        {"manifest.json", "\"C\":\t4", "\"C\":\t-4", "manifest.json: \"config\": key 'C'"},
+        {"manifest.json", "\"epochs_done\":\t3", "\"epochs_done\":\t\"3\"", "\"epochs_done\": expected an integer"},
+        {"manifest.json", "\"final_arch\":\t\"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
+                          "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|\"",
+         "\"final_arch\":\t6111", "\"final_arch\": expected a string"},
+        {"manifest.json", "\"status\":\t\"complete\"", "\"status\":\t\"done\"", "\"status\" 'done'"},
+        {"manifest.json", "\"host\"", "\"hots\"", "\"hots\": unknown key"},
+        /* eval_pairs.csv */
+        {"eval_pairs.csv", "\n1,", "\n2,", "eval_pairs.csv:3: column 'arch' is architecture 1, column 'arch_index' says 2"},
+        {"eval_pairs.csv", "\n1,", "\n0,", "eval_pairs.csv:3: column 'arch' is architecture 1"},
+        {"eval_pairs.csv", ",50,", ",150,", "eval_pairs.csv:2: column 'oneshot': expected a number in [0, 100]"},
+        {"eval_pairs.csv", ",b/test_acc_4\n1,", ",b/valid_acc_4\n1,", "eval_pairs.csv:3: column 'truth': expected 'b/valid_acc_4'"},
+        {"eval_pairs.csv", "oneshot,true", "one_shot,true", "eval_pairs.csv:1: expected the columns"},
+    };
+    char dirs[1300], args[4096], out[8192];
+    const char *d = field_run(base);
+    snprintf(dirs, sizeof dirs, "'%s'", d);
+    snprintf(args, sizeof args, "report --out-results '%s/res' --no-plots %s", base, dirs);
+    cr_assert_eq(wsfx_run_cli(args, out, sizeof out), 0, "the good run: %s", out);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        d = field_run(base);
+        replace_in(d, bad[i].file, bad[i].from, bad[i].to);
+        expect_refused(base, dirs, bad[i].want);
+    }
 }
 
 Test(report, gnuplot_failure_leaves_nothing_behind)
@@ -428,50 +542,35 @@ Test(report, gnuplot_failure_leaves_nothing_behind)
     cr_expect(strstr(err.msg, "/nonexistent/gnuplot"), "%s", err.msg);
 }
 
-/* The layout of the methods branch's search driver: method, dataset and seed
- * inside "config", epochs.csv with both arch and arch_index, final_arch. */
-Test(report, search_driver_layout)
+/* The manifest's final_arch (all-skip, 1835) wins over the last epoch's
+ * 6111; data_dir may differ between the runs of one method. */
+Test(report, manifest_final_arch_wins)
 {
     const char *base = wsfx_tmp_path("rep_driver");
     rm_rf(base);
     mkdir(base, 0777);
-    char d[2][1200];
+    const char *d[2];
     for (int s = 0; s < 2; s++) {
-        snprintf(d[s], sizeof d[s], "%s/run%d", base, s);
-        mkdir(d[s], 0777);
-        char text[2048];
-        snprintf(text, sizeof text,
-                 "{\"config\": {\"method\": \"gaea-darts\", \"preset\": \"cpu\", \"dataset\": "
-                 "\"fashion-mnist\", \"data_dir\": \"/x%d\", \"epochs\": 2, \"seed\": %d, "
-                 "\"threads\": %d}, \"seed\": %d, \"threads\": %d, \"status\": \"done\", "
-                 "\"final_arch\": \"|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_"
-                 "connect~0|skip_connect~1|skip_connect~2|\"}\n",
-                 s, s, s + 1, s, s + 1);
-        write_text(d[s], "manifest.json", text);
-        write_text(d[s], "epochs.csv",
-                   "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_index,wall_s,"
-                   "images_per_s\n"
-                   "0,0.025,0,2.1,30,28,1.5,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,7,1.0,"
-                   "100\n"
-                   "1,0.02,0,1.9,35,33,1.2,|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
-                   "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|,6111,1.0,100\n");
+        char name[16], cfg[256];
+        snprintf(name, sizeof name, "run%d", s);
+        snprintf(cfg, sizeof cfg, "\"epochs\": 2, \"data_dir\": \"/x%d\", \"threads\": %d", s,
+                 s + 1);
+        d[s] = make_run_final(base, name, "gaea-darts", s, cfg, 2, 7, 6111, 1835);
     }
     char res[1300];
     snprintf(res, sizeof res, "%s/results", base);
-    const char *dirs[] = {d[0], d[1]};
     ws_report_options o = ws_report_options_default();
     o.results_dir = res;
     o.plots_dir = NULL;
     ws_error err = {0};
-    cr_assert_eq(ws_report_run(dirs, 2, &o, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_report_run(d, 2, &o, NULL, &err), 0, "%s", err.msg);
     char p[1400], line[1024];
     snprintf(p, sizeof p, "%s/runs.csv", res);
     FILE *f = fopen(p, "r");
     cr_assert(f);
     cr_assert(fgets(line, sizeof line, f) && fgets(line, sizeof line, f));
     fclose(f);
-    /* the manifest's final_arch (all-skip, 1835) wins over the last epoch's 6111 */
-    cr_expect(!strncmp(line, "gaea-darts,0,fashion-mnist,2,1835,", 34), "%s", line);
+    cr_expect(!strncmp(line, "gaea-darts,0,cifar10,2,1835,", 28), "%s", line);
     snprintf(p, sizeof p, "%s/entropy.csv", res);
     cr_expect_eq(count_lines(p), 1 + 2 * 2);
 }
@@ -522,13 +621,19 @@ Test(report, plots_read_at_a_glance)
         make_run(base, "d1", "darts", 1, "\"epochs\": 3", 3, 100, -1),
         make_run(base, "d2", "darts", 2, "\"epochs\": 3", 3, 110, -1),
         make_run(base, "g1", "gaea-darts", 1, "\"epochs\": 3, \"exclude_none\": true", 3, 120, -1)};
+    ws_space *sp = ws_space_alloc();
     for (int r = 0; r < 3; r++) {
-        char text[512] = "arch_index,arch,oneshot,true,truth\n";
-        for (int i = 0; i < 5; i++)
+        char text[2048] = "arch_index,arch,oneshot,true,truth\n";
+        for (int i = 0; i < 5; i++) {
+            char s[WS_ARCH_STR_MAX];
+            ws_arch ar = ws_space_arch(sp, i);
+            ws_arch_format(&ar, s);
             snprintf(text + strlen(text), sizeof text - strlen(text),
-                     "%d,x,%d,%d,b/test_acc_4\n", i, 10 * i + r, i % 3);
+                     "%d,%s,%d,%d,b/test_acc_4\n", i, s, 10 * i + r, i % 3);
+        }
         write_text(d[r], "eval_pairs.csv", text);
     }
+    ws_space_free(sp);
     char res[1300], plots[1300], cap[1300];
     snprintf(res, sizeof res, "%s/results", base);
     snprintf(plots, sizeof plots, "%s/plots", base);

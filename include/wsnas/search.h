@@ -6,8 +6,9 @@
  *   manifest.json     the resolved config, seed, threads, versions, host,
  *                     start/end times, status and the final architecture;
  *   epochs.csv        one row per epoch: epoch, lr, tau, train_loss,
- *                     train_acc, valid_acc, entropy, arch, arch_index,
- *                     wall_s, images_per_s (the last two are wall-time);
+ *                     train_acc, valid_acc, entropy, arch, arch_ops (its
+ *                     six op digits), wall_s, images_per_s (the last two
+ *                     are wall-time);
  *   arch_weights.csv  one row per (epoch, edge, op): epoch, edge, op, weight
  *                     (softmax(alpha), or theta for GAEA; RS-WS: its uniform
  *                     sampling distribution);
@@ -60,6 +61,10 @@ typedef struct ws_search_opts {
 } ws_search_opts;
 
 #define WS_SEARCH_VERSION "wsnas-search 1" /* manifest "versions.wsnas" */
+/* The headers of epochs.csv and arch_weights.csv (without the newline). */
+#define WS_SEARCH_EPOCHS_COLUMNS \
+    "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_ops,wall_s,images_per_s"
+#define WS_SEARCH_WEIGHTS_COLUMNS "epoch,edge,op,weight"
 
 /* A manifest.json written by wsnas search, read back and checked. */
 typedef struct ws_search_manifest {

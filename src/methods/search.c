@@ -130,9 +130,8 @@ static int csv_update(const char *path, const char *header, int per_epoch, int e
     return rc;
 }
 
-#define EPOCHS_HEADER                                                                            \
-    "epoch,lr,tau,train_loss,train_acc,valid_acc,entropy,arch,arch_ops,wall_s,images_per_s\n"
-#define WEIGHTS_HEADER "epoch,edge,op,weight\n"
+#define EPOCHS_HEADER WS_SEARCH_EPOCHS_COLUMNS "\n"
+#define WEIGHTS_HEADER WS_SEARCH_WEIGHTS_COLUMNS "\n"
 #define EDGES_HEADER "epoch,edge,weight\n"
 
 /* The per-epoch files of dir hold every epoch below `epoch` (resume). */

@@ -12,6 +12,7 @@
 
 #include "rundir.h"
 #include "wsnas/json.h"
+#include "wsnas/search.h"
 
 void ws_rundir_clear(ws_rundir *r)
 {
@@ -60,59 +61,143 @@ static cJSON *normalised_config(const cJSON *manifest)
     return c;
 }
 
-static int parse_arch(const ws_space *sp, const char *path, size_t line, const char *what,
-                      const char *s, int *idx, ws_error *err)
+/* The header of c is exactly `cols` (or `alt` if not NULL). */
+static int check_header(const ws_csv *c, const char *cols, const char *alt, ws_error *err)
 {
-    if (ws_space_lookup(sp, s, idx, err))
-        return ws_error_prefix(err, "%s:%zu: column '%s'", path, line, what);
+    char got[1024] = "";
+    for (int k = 0; k < c->n_cols; k++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? "," : "", c->header[k]);
+    if (!strcmp(got, cols) || (alt && !strcmp(got, alt))) return 0;
+    return ws_error_set(err, WS_EFORMAT, "%s:1: expected the columns %s%s%s, got %s", c->path,
+                        cols, alt ? " or " : "", alt ? alt : "", got);
+}
+
+/* Cell (row i, col) as a number in [lo, hi] (an integer if `integer`). */
+static int cell_num(const ws_csv *c, size_t i, int col, double lo, double hi, int integer,
+                    double *v, ws_error *err)
+{
+    int rc = ws_csv_double(c, i, col, v, err);
+    if (rc) return rc;
+    if ((integer && *v != floor(*v)) || *v < lo || *v > hi)
+        return ws_error_set(err, WS_EFORMAT, "%s:%zu: column '%s': expected %s in [%g, %g], got '%s'",
+                            c->path, i + 2, c->header[col], integer ? "an integer" : "a number",
+                            lo, hi, ws_csv_cell(c, i, col));
     return 0;
 }
 
-static int load_epochs(ws_rundir *r, const ws_space *sp, ws_error *err)
+/* Cell (row i, col) as an official architecture string: its index. */
+static int cell_arch(const ws_space *sp, const ws_csv *c, size_t i, int col, ws_arch *a, int *idx,
+                     ws_error *err)
 {
+    const char *s = ws_csv_cell(c, i, col);
+    char official[WS_ARCH_STR_MAX];
+    if (ws_arch_parse(s, a, err))
+        return ws_error_prefix(err, "%s:%zu: column '%s'", c->path, i + 2, c->header[col]);
+    ws_arch_format(a, official);
+    if (strcmp(official, s))
+        return ws_error_set(err, WS_EFORMAT, "%s:%zu: column '%s': expected the official string %s",
+                            c->path, i + 2, c->header[col], official);
+    *idx = ws_space_index(sp, a);
+    return 0;
+}
+
+/* epochs.csv as `wsnas search` writes it: its columns, one row per epoch
+ * from 0, every number in its range, arch an official string and arch_ops
+ * its digits; as many rows as the manifest has epochs done (or more, for a
+ * running search that has not rewritten its manifest), all when complete. */
+static int load_epochs(ws_rundir *r, const ws_space *sp, const ws_search_manifest *m,
+                       ws_error *err)
+{
+    enum { E_EPOCH, E_LR, E_TAU, E_LOSS, E_TACC, E_VACC, E_ENT, E_ARCH, E_OPS, E_WALL, E_IPS };
+    static const double lo[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const double hi[] = {0, 1e6, 1e6, 1e9, 100, 100, 0, 0, 0, 1e9, 1e12};
     char path[WS_RUNDIR_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/epochs.csv", r->dir);
     int rc = ws_csv_read(path, &r->epochs, err);
     if (rc) return rc;
     const ws_csv *c = r->epochs;
-    int ce = ws_csv_col(c, "epoch"), ch = ws_csv_col(c, "entropy");
-    int ca = ws_csv_col(c, "arch");
-    if (ca < 0) ca = ws_csv_col(c, "arch_index");
-    if (ce < 0 || ch < 0 || ca < 0)
-        return ws_error_set(err, WS_EFORMAT,
-                            "%s:1: expected columns epoch, entropy and arch (or arch_index)",
-                            path);
+    if ((rc = check_header(c, WS_SEARCH_EPOCHS_COLUMNS, NULL, err))) return rc;
     if (c->n_rows == 0)
         return ws_error_set(err, WS_EFORMAT, "%s: no epochs: expected at least one data row",
                             path);
+    const int want_all = !strcmp(m->status, "complete");
+    if (c->n_rows > (size_t)m->cfg.epochs || c->n_rows < (size_t)m->epochs_done ||
+        (want_all && c->n_rows != (size_t)m->cfg.epochs))
+        return ws_error_set(err, WS_EFORMAT,
+                            "%s: %zu epochs: the manifest (%s, %d of %d epochs done) expects %s",
+                            path, c->n_rows, m->status, m->epochs_done, m->cfg.epochs,
+                            want_all ? "all" : "at least those done and at most all");
     r->n_epochs = (int)c->n_rows;
     r->epoch = malloc(c->n_rows * sizeof *r->epoch);
     r->entropy = malloc(c->n_rows * sizeof *r->entropy);
     r->arch = malloc(c->n_rows * sizeof *r->arch);
     if (!r->epoch || !r->entropy || !r->arch)
         return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
+    const double max_entropy = log((double)WS_OP_COUNT) + 1e-4;
     for (size_t i = 0; i < c->n_rows; i++) {
-        double e;
-        if ((rc = ws_csv_double(c, i, ce, &e, err))) return rc;
-        if (e != floor(e) || e < 0 || e > 1e6)
+        double v;
+        if ((rc = cell_num(c, i, E_EPOCH, (double)i, (double)i, 1, &v, err))) return rc;
+        r->epoch[i] = (int)v;
+        for (int k = E_LR; k <= E_IPS && !rc; k++) {
+            if (k == E_ARCH || k == E_OPS) continue;
+            rc = cell_num(c, i, k, lo[k], k == E_ENT ? max_entropy : hi[k], 0,
+                          k == E_ENT ? &r->entropy[i] : &v, err);
+        }
+        ws_arch a;
+        char digits[WS_EDGES + 1];
+        if (!rc) rc = cell_arch(sp, c, i, E_ARCH, &a, &r->arch[i], err);
+        if (rc) return rc;
+        ws_arch_digits(&a, digits);
+        if (strcmp(ws_csv_cell(c, i, E_OPS), digits))
             return ws_error_set(err, WS_EFORMAT,
-                                "%s:%zu: column 'epoch': expected an integer >= 0, got '%s'", path,
-                                i + 2, ws_csv_cell(c, i, ce));
-        if (i > 0 && e <= r->epoch[i - 1])
-            return ws_error_set(err, WS_EFORMAT,
-                                "%s:%zu: column 'epoch': %g does not follow %d (expected "
-                                "increasing epochs)",
-                                path, i + 2, e, r->epoch[i - 1]);
-        r->epoch[i] = (int)e;
-        if ((rc = ws_csv_double(c, i, ch, &r->entropy[i], err))) return rc;
-        if ((rc = parse_arch(sp, path, i + 2, c->header[ca], ws_csv_cell(c, i, ca), &r->arch[i],
-                             err)))
-            return rc;
+                                "%s:%zu: column 'arch_ops': expected %s (the digits of column "
+                                "'arch'), got '%s'",
+                                path, i + 2, digits, ws_csv_cell(c, i, E_OPS));
     }
     return 0;
 }
 
-static int load_pairs(ws_rundir *r, ws_error *err)
+/* arch_weights.csv: for every epoch of epochs.csv, every edge and op in
+ * order, a weight in [0, 1]; each edge's weights sum to 1. */
+static int load_weights(ws_rundir *r, ws_error *err)
+{
+    char path[WS_RUNDIR_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/arch_weights.csv", r->dir);
+    int rc = ws_csv_read(path, &r->weights, err);
+    if (rc) return rc;
+    const ws_csv *c = r->weights;
+    if ((rc = check_header(c, WS_SEARCH_WEIGHTS_COLUMNS, NULL, err))) return rc;
+    const size_t per = WS_EDGES * WS_OP_COUNT;
+    if (c->n_rows != (size_t)r->n_epochs * per)
+        return ws_error_set(err, WS_EFORMAT,
+                            "%s: %zu rows: expected %zu (%d epochs of epochs.csv x %d edges x %d "
+                            "ops)",
+                            path, c->n_rows, (size_t)r->n_epochs * per, r->n_epochs, WS_EDGES,
+                            WS_OP_COUNT);
+    double sum = 0, v;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const int e = r->epoch[i / per], edge = (int)(i / WS_OP_COUNT % WS_EDGES);
+        const char *op = ws_op_names[i % WS_OP_COUNT];
+        if ((rc = cell_num(c, i, 0, e, e, 1, &v, err)) ||
+            (rc = cell_num(c, i, 1, edge, edge, 1, &v, err)))
+            return rc;
+        if (strcmp(ws_csv_cell(c, i, 2), op))
+            return ws_error_set(err, WS_EFORMAT, "%s:%zu: column 'op': expected %s, got '%s'",
+                                path, i + 2, op, ws_csv_cell(c, i, 2));
+        if ((rc = cell_num(c, i, 3, 0, 1, 0, &v, err))) return rc;
+        sum = i % WS_OP_COUNT ? sum + v : v;
+        if (i % WS_OP_COUNT == WS_OP_COUNT - 1 && fabs(sum - 1) > 1e-4)
+            return ws_error_set(err, WS_EFORMAT,
+                                "%s:%zu: epoch %d edge %d: the weights sum to %.9g (expected 1)",
+                                path, i + 2, e, edge, sum);
+    }
+    return 0;
+}
+
+/* eval_pairs.csv as `wsnas eval` writes it (the truth column since it was
+ * added): arch_index and arch the same architecture, each once; one-shot
+ * accuracies in [0, 100], finite truths, one truth metric. */
+static int load_pairs(ws_rundir *r, const ws_space *sp, ws_error *err)
 {
     char path[WS_RUNDIR_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/eval_pairs.csv", r->dir);
@@ -120,11 +205,9 @@ static int load_pairs(ws_rundir *r, ws_error *err)
     int rc = ws_csv_read(path, &r->pairs, err);
     if (rc) return rc;
     const ws_csv *c = r->pairs;
-    int ci = ws_csv_col(c, "arch_index"), co = ws_csv_col(c, "oneshot"),
-        ct = ws_csv_col(c, "true");
-    if (ci < 0 || co < 0 || ct < 0)
-        return ws_error_set(err, WS_EFORMAT, "%s:1: expected columns arch_index, oneshot, true",
-                            path);
+    if ((rc = check_header(c, "arch_index,arch,oneshot,true,truth", "arch_index,arch,oneshot,true",
+                           err)))
+        return rc;
     if (c->n_rows < 2)
         return ws_error_set(err, WS_EFORMAT, "%s: %zu pairs: expected at least 2", path,
                             c->n_rows);
@@ -132,27 +215,37 @@ static int load_pairs(ws_rundir *r, ws_error *err)
     r->pair_arch = malloc(c->n_rows * sizeof *r->pair_arch);
     r->pair_oneshot = malloc(c->n_rows * sizeof *r->pair_oneshot);
     r->pair_true = malloc(c->n_rows * sizeof *r->pair_true);
-    if (!r->pair_arch || !r->pair_oneshot || !r->pair_true)
+    uint8_t *seen = calloc(WS_ARCH_COUNT, 1);
+    if (!r->pair_arch || !r->pair_oneshot || !r->pair_true || !seen) {
+        free(seen);
         return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
-    for (size_t i = 0; i < c->n_rows; i++) {
-        double a;
-        if ((rc = ws_csv_double(c, i, ci, &a, err))) return rc;
-        if (a != floor(a) || a < 0 || a >= WS_ARCH_COUNT)
-            return ws_error_set(err, WS_EFORMAT,
-                                "%s:%zu: column 'arch_index': expected 0..%d, got '%s'", path,
-                                i + 2, WS_ARCH_COUNT - 1, ws_csv_cell(c, i, ci));
-        r->pair_arch[i] = (int)a;
-        if ((rc = ws_csv_double(c, i, co, &r->pair_oneshot[i], err))) return rc;
-        if ((rc = ws_csv_double(c, i, ct, &r->pair_true[i], err))) return rc;
     }
-    return 0;
-}
-
-static const cJSON *manifest_item(const cJSON *manifest, const cJSON *config, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(manifest, key);
-    if (!v && cJSON_IsObject(config)) v = cJSON_GetObjectItemCaseSensitive(config, key);
-    return v;
+    for (size_t i = 0; i < c->n_rows && !rc; i++) {
+        double a;
+        ws_arch arch;
+        int idx = -1;
+        if ((rc = cell_num(c, i, 0, 0, WS_ARCH_COUNT - 1, 1, &a, err)) ||
+            (rc = cell_arch(sp, c, i, 1, &arch, &idx, err)))
+            break;
+        r->pair_arch[i] = (int)a;
+        if (idx != (int)a)
+            rc = ws_error_set(err, WS_EFORMAT,
+                              "%s:%zu: column 'arch' is architecture %d, column 'arch_index' says "
+                              "%d",
+                              path, i + 2, idx, (int)a);
+        else if (seen[idx]++)
+            rc = ws_error_set(err, WS_EFORMAT, "%s:%zu: architecture %d appears twice", path,
+                              i + 2, idx);
+        if (!rc) rc = cell_num(c, i, 2, 0, 100, 0, &r->pair_oneshot[i], err);
+        if (!rc) rc = ws_csv_double(c, i, 3, &r->pair_true[i], err);
+        if (!rc && c->n_cols == 5 && (!ws_csv_cell(c, i, 4)[0] ||
+                                      strcmp(ws_csv_cell(c, i, 4), ws_csv_cell(c, 0, 4))))
+            rc = ws_error_set(err, WS_EFORMAT,
+                              "%s:%zu: column 'truth': expected '%s' (one truth metric per file)",
+                              path, i + 2, ws_csv_cell(c, 0, 4));
+    }
+    free(seen);
+    return rc;
 }
 
 int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *err)
@@ -169,63 +262,22 @@ int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *
     rc = ws_json_parse_text(text, path, 0, &r->manifest, err);
     free(text);
     if (rc) return rc;
-    if (!cJSON_IsObject(r->manifest))
-        return ws_error_set(err, WS_EFORMAT, "%s: expected a JSON object", path);
-    /* method, seed and dataset at the top level, else in "config" */
-    const cJSON *cf = cJSON_GetObjectItemCaseSensitive(r->manifest, "config");
-    const cJSON *m = manifest_item(r->manifest, cf, "method");
-    const cJSON *s = manifest_item(r->manifest, cf, "seed");
-    const cJSON *d = manifest_item(r->manifest, cf, "dataset");
-    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(r->manifest, "final_arch");
-    if (!fa) fa = cJSON_GetObjectItemCaseSensitive(r->manifest, "final_arch_index");
-    if (!cJSON_IsString(m))
-        return ws_error_set(err, WS_EFORMAT, "%s: \"method\": expected a string", path);
-    if ((rc = check_label(path, "method", m->valuestring, err))) return rc;
-    snprintf(r->method, sizeof r->method, "%s", m->valuestring);
+    /* every key of the manifest wsnas search writes, checked (manifest.c) */
+    ws_search_manifest m;
+    if ((rc = ws_search_manifest_check(r->manifest, path, &m, err))) return rc;
     /* a suite variant (config "label") is reported under its own name */
-    const cJSON *lb = cJSON_IsObject(cf) ? cJSON_GetObjectItemCaseSensitive(cf, "label") : NULL;
-    if (lb && !cJSON_IsString(lb))
-        return ws_error_set(err, WS_EFORMAT, "%s: \"config.label\": expected a string", path);
-    if (lb && lb->valuestring[0]) {
-        if ((rc = check_label(path, "config.label", lb->valuestring, err))) return rc;
-        snprintf(r->method, sizeof r->method, "%s", lb->valuestring);
-    }
-    if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble != floor(s->valuedouble) ||
-        s->valuedouble > 9007199254740992.0)
-        return ws_error_set(err, WS_EFORMAT, "%s: \"seed\": expected an integer >= 0", path);
-    r->seed = (uint64_t)s->valuedouble;
-    if (d) {
-        if (!cJSON_IsString(d))
-            return ws_error_set(err, WS_EFORMAT, "%s: \"dataset\": expected a string", path);
-        if ((rc = check_label(path, "dataset", d->valuestring, err))) return rc;
-        snprintf(r->dataset, sizeof r->dataset, "%s", d->valuestring);
-    }
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r->manifest, "config");
-    if (cfg && !cJSON_IsObject(cfg))
-        return ws_error_set(err, WS_EFORMAT, "%s: \"config\": expected an object", path);
+    const char *name = m.cfg.label[0] ? m.cfg.label : m.cfg.method;
+    if ((rc = check_label(path, m.cfg.label[0] ? "config.label" : "config.method", name, err)) ||
+        (rc = check_label(path, "config.dataset", m.cfg.dataset, err)))
+        return rc;
+    snprintf(r->method, sizeof r->method, "%s", name);
+    snprintf(r->dataset, sizeof r->dataset, "%s", m.cfg.dataset);
+    r->seed = m.cfg.seed;
     r->config = normalised_config(r->manifest);
     if (!r->config) return ws_error_set(err, WS_ENOMEM, "%s: out of memory", path);
-    if ((rc = load_epochs(r, sp, err))) return rc;
-    r->final_arch = r->arch[r->n_epochs - 1];
-    if (fa) {
-        char buf[32];
-        const char *txt = NULL;
-        if (cJSON_IsString(fa)) {
-            txt = fa->valuestring;
-        } else if (cJSON_IsNumber(fa)) {
-            snprintf(buf, sizeof buf, "%.17g", fa->valuedouble);
-            txt = buf;
-        } else {
-            return ws_error_set(err, WS_EFORMAT,
-                                "%s: \"final_arch\": expected an architecture string or index",
-                                path);
-        }
-        if (ws_space_lookup(sp, txt, &r->final_arch, err))
-            return ws_error_prefix(err, "%s: \"final_arch\"", path);
-    }
-    snprintf(path, sizeof path, "%s/arch_weights.csv", dir);
-    if (access(path, F_OK) == 0 && (rc = ws_csv_read(path, &r->weights, err))) return rc;
-    return load_pairs(r, err);
+    if ((rc = load_epochs(r, sp, &m, err)) || (rc = load_weights(r, err))) return rc;
+    r->final_arch = m.has_final ? ws_space_index(sp, &m.final_arch) : r->arch[r->n_epochs - 1];
+    return load_pairs(r, sp, err);
 }
 
 /* The first key whose value differs between two config objects (NULL if equal). */

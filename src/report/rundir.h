@@ -19,7 +19,7 @@ typedef struct ws_rundir {
     uint64_t seed;
     struct cJSON *manifest;
     struct cJSON *config; /* "config" without seed/out/resume/threads */
-    ws_csv *epochs, *weights, *pairs; /* weights, pairs may be NULL */
+    ws_csv *epochs, *weights, *pairs; /* pairs may be NULL (not evaluated) */
     int n_epochs;
     int *epoch;       /* [n_epochs] */
     double *entropy;  /* [n_epochs] */
@@ -30,7 +30,9 @@ typedef struct ws_rundir {
     double *pair_oneshot, *pair_true;
 } ws_rundir;
 
-/* Reads and checks one run directory (errors name the file and line). */
+/* Reads and checks one run directory: the manifest (every key, ws_search_manifest_check),
+ * epochs.csv, arch_weights.csv and eval_pairs.csv field by field (errors name the file and
+ * line). */
 int ws_rundir_load(const char *dir, const ws_space *sp, ws_rundir *r, ws_error *err);
 void ws_rundir_clear(ws_rundir *r);
 /* Refuses a set that cannot be aggregated: the same (method, seed) twice,
