@@ -259,7 +259,7 @@ Test(data, cifar100_fine_labels_and_cifar10_dir)
     write_bytes(p, b, n, 0);
     ws_error err = {0};
     ws_dataset *d = NULL;
-    cr_assert_eq(ws_dataset_load_cifar100(dir, 1, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_dataset_load_counted("cifar100", dir, 1, 7, &d, &err), 0, "%s", err.msg);
     cr_expect(d->n == 7 && d->classes == 100 && d->channels == 3);
     cr_expect_str_eq(d->name, "cifar100");
     for (int i = 0; i < 7; i++) {
@@ -271,7 +271,7 @@ Test(data, cifar100_fine_labels_and_cifar10_dir)
     b[4 * 3074 + 1] = 100;
     write_bytes(p, b, n, 0);
     d = NULL;
-    cr_expect_eq(ws_dataset_load_cifar100(dir, 1, &d, &err), WS_ERANGE);
+    cr_expect_eq(ws_dataset_load_counted("cifar100", dir, 1, 7, &d, &err), WS_ERANGE);
     cr_expect_null(d);
     char want[64];
     snprintf(want, sizeof want, "byte %d: label 100", 4 * 3074 + 1);
@@ -285,14 +285,14 @@ Test(data, cifar100_fine_labels_and_cifar10_dir)
         snprintf(p, sizeof p, "%s/data_batch_%d.bin", dir, k);
         write_bytes(p, b, n, 0);
     }
-    cr_assert_eq(ws_dataset_load_cifar10(dir, 1, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(ws_dataset_load_counted("cifar10", dir, 1, 3, &d, &err), 0, "%s", err.msg);
     cr_expect_eq(d->n, 15);
     cr_expect_eq(d->labels[4], 3);
     ws_dataset_free(d);
     snprintf(p, sizeof p, "%s/data_batch_5.bin", dir);
     remove(p);
     d = NULL;
-    cr_expect_eq(ws_dataset_load_cifar10(dir, 1, &d, &err), WS_EIO);
+    cr_expect_eq(ws_dataset_load_counted("cifar10", dir, 1, 3, &d, &err), WS_EIO);
     cr_expect(strstr(err.msg, "data_batch_5.bin") != NULL, "%s", err.msg);
     cr_expect_null(d);
     free(b);
@@ -380,11 +380,11 @@ Test(data, bad_files_give_file_and_offset)
     write_bytes(p, im, li, 0);
     snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte.gz", dir);
     write_bytes(p, lb, ll, 1);
-    cr_expect_eq(ws_dataset_load_fashion_mnist(dir, 0, &d, &err), WS_ERANGE);
+    cr_expect_eq(ws_dataset_load_counted("fashion-mnist", dir, 0, 6, &d, &err), WS_ERANGE);
     cr_expect(strstr(err.msg, "byte 12: label 10") != NULL, "%s", err.msg);
     lb[8 + 4] = 9;
     write_bytes(p, lb, ll, 1);
-    cr_expect_eq(ws_dataset_load_fashion_mnist(dir, 0, &d, &err), 0, "%s", err.msg);
+    cr_expect_eq(ws_dataset_load_counted("fashion-mnist", dir, 0, 6, &d, &err), 0, "%s", err.msg);
     cr_expect_eq(d->n, 6);
     ws_dataset_free(d);
     d = NULL;
@@ -402,6 +402,64 @@ Test(data, bad_files_give_file_and_offset)
     cr_expect(strstr(err.msg, "test_batch.bin") && strstr(err.msg, "3073"), "%s", err.msg);
     cr_expect_null(d);
     free(c);
+    free(im);
+    free(lb);
+}
+
+/* The official loaders count records: a CIFAR-10 batch of 10,001 records, a
+ * CIFAR-10 test batch of 9,999 and a Fashion-MNIST test set of 10,001 (1x1)
+ * images are refused by file name; the counted form takes another count. */
+Test(data, official_record_counts)
+{
+    char dir[512], p[700];
+    tmp_path(dir, sizeof dir, "counts");
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/test.bin", dir);
+    remove(p); /* from an earlier run */
+    size_t n;
+    uint8_t *b = make_cifar(10001, 1, 10, &n);
+    for (int k = 1; k <= 5; k++) {
+        snprintf(p, sizeof p, "%s/data_batch_%d.bin", dir, k);
+        write_bytes(p, b, k == 3 ? n : n - 3073, 0); /* 10,000 records but batch 3 */
+    }
+    snprintf(p, sizeof p, "%s/test_batch.bin", dir);
+    write_bytes(p, b, n - 2 * 3073, 0);
+    ws_error err = {0};
+    ws_dataset *d = NULL;
+    cr_expect_eq(ws_dataset_load_cifar10(dir, 1, &d, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "data_batch_3.bin: 10001 records, expected 10000 (the cifar10"),
+              "%s", err.msg);
+    cr_expect_null(d);
+    cr_expect_eq(ws_dataset_load_cifar10(dir, 0, &d, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "test_batch.bin: 9999 records, expected 10000"), "%s", err.msg);
+    cr_assert_eq(ws_dataset_load_counted("cifar10", dir, 0, 9999, &d, &err), 0, "%s", err.msg);
+    cr_expect_eq(d->n, 9999);
+    ws_dataset_free(d);
+    d = NULL;
+    cr_expect_eq(ws_dataset_load_cifar100(dir, 0, &d, &err), WS_EIO); /* no test.bin */
+    snprintf(p, sizeof p, "%s/test.bin", dir);
+    free(b);
+    b = make_cifar(10001, 2, 100, &n);
+    write_bytes(p, b, n, 0);
+    cr_expect_eq(ws_dataset_load_cifar100(dir, 0, &d, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "test.bin: 10001 records, expected 10000 (the cifar100"), "%s",
+              err.msg);
+    free(b);
+    size_t li, ll;
+    uint8_t *im = make_idx_images(10001, 1, 1, &li), *lb = make_idx_labels(10001, &ll);
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
+    write_bytes(p, im, li, 0);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir);
+    write_bytes(p, lb, ll, 0);
+    cr_expect_eq(ws_dataset_load_fashion_mnist(dir, 0, &d, &err), WS_EFORMAT);
+    cr_expect(strstr(err.msg, "t10k-images-idx3-ubyte: 10001 records, expected 10000"), "%s",
+              err.msg);
+    cr_expect_eq(ws_dataset_load_mnist(dir, 0, &d, &err), WS_EFORMAT);
+    cr_expect_null(d);
+    cr_expect_eq(ws_dataset_load_counted("fashion-mnist", dir, 0, 10001, &d, &err), 0, "%s",
+                 err.msg);
+    ws_dataset_free(d);
+    cr_expect_neq(ws_dataset_load_counted("svhn", dir, 0, 0, &d, &err), 0);
     free(im);
     free(lb);
 }
@@ -436,8 +494,8 @@ static int fuzz_one(const char *path, const uint8_t *m, size_t mlen, int gz, int
     int rc;
     if (kind == 0) rc = ws_dataset_load_idx(path, other, &d, &err);
     else if (kind == 1) rc = ws_dataset_load_idx(other, path, &d, &err);
-    else if (kind == 2) rc = ws_dataset_load_cifar100(other, 0, &d, &err);
-    else if (kind == 3) rc = ws_dataset_load_cifar10(other, 0, &d, &err);
+    else if (kind == 2) rc = ws_dataset_load_counted("cifar100", other, 0, 3, &d, &err);
+    else if (kind == 3) rc = ws_dataset_load_counted("cifar10", other, 0, 3, &d, &err);
     else if (kind == 4) rc = ws_dataset_load_wsimg(path, &d, &err);
     else {
         ws_index_list l = {0, NULL};

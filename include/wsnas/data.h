@@ -76,6 +76,14 @@ int ws_dataset_load_cifar10(const char *dir, int train, ws_dataset **out, ws_err
 /* CIFAR-100 binary version: dir/train.bin or dir/test.bin; 3074-byte records
  * (coarse label, fine label, R, G, B); the fine label (0..99) is used. */
 int ws_dataset_load_cifar100(const char *dir, int train, ws_dataset **out, ws_error *err);
+/* The four loaders above check the official record count of every file
+ * (MNIST and Fashion-MNIST 60,000 train / 10,000 test images; CIFAR-10
+ * 10,000 per batch file; CIFAR-100 50,000 / 10,000): a file with more or
+ * fewer records is refused by name.  This form loads `name` (mnist,
+ * fashion-mnist, cifar10, cifar100) expecting `records` per file instead
+ * (0 = any count), for small files made by tests. */
+int ws_dataset_load_counted(const char *name, const char *dir, int train, int records,
+                            ws_dataset **out, ws_error *err);
 /* A file in the wsnas image layout above; name = "imagenet16-120" when the
  * file is 3x16x16 with 120 classes, otherwise "wsimg". */
 int ws_dataset_load_wsimg(const char *path, ws_dataset **out, ws_error *err);

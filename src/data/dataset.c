@@ -142,8 +142,23 @@ static void idx_path(char *buf, size_t cap, const char *dir, const char *base)
     if (!ws_data_file_exists(buf)) snprintf(buf, cap, "%s/%s", dir, base);
 }
 
-static int load_mnist_like(const char *dir, int train, const char *name, ws_dataset **out,
-                           ws_error *err)
+/* The official counts: MNIST and Fashion-MNIST per set; CIFAR per file. */
+#define MNIST_TRAIN 60000
+#define MNIST_TEST 10000
+#define CIFAR10_FILE 10000
+#define CIFAR100_TRAIN 50000
+#define CIFAR100_TEST 10000
+
+/* `want` records (0 = any) in `path`, else the message. */
+static int check_count(const char *path, size_t n, size_t want, const char *name, ws_error *err)
+{
+    if (!want || n == want) return 0;
+    return ws_error_set(err, WS_EFORMAT, "%s: %zu records, expected %zu (the %s format)", path,
+                        n, want, name);
+}
+
+static int load_mnist_like(const char *dir, int train, const char *name, size_t want,
+                           ws_dataset **out, ws_error *err)
 {
     *out = NULL;
     if (!dir) return ws_error_set(err, WS_EINVAL, "%s: no directory given", name);
@@ -157,6 +172,10 @@ static int load_mnist_like(const char *dir, int train, const char *name, ws_data
     ws_dataset *d = NULL;
     int rc = ws_dataset_load_idx(ip, lp, &d, err);
     if (rc) return rc;
+    if ((rc = check_count(ip, (size_t)d->n, want, name, err))) {
+        ws_dataset_free(d);
+        return rc;
+    }
     if (d->classes > 10) {
         int i = 0;
         while (d->labels[i] < 10) i++;
@@ -173,12 +192,13 @@ static int load_mnist_like(const char *dir, int train, const char *name, ws_data
 
 int ws_dataset_load_fashion_mnist(const char *dir, int train, ws_dataset **out, ws_error *err)
 {
-    return load_mnist_like(dir ? dir : WS_FASHION_MNIST_DIR, train, "fashion-mnist", out, err);
+    return load_mnist_like(dir ? dir : WS_FASHION_MNIST_DIR, train, "fashion-mnist",
+                           train ? MNIST_TRAIN : MNIST_TEST, out, err);
 }
 
 int ws_dataset_load_mnist(const char *dir, int train, ws_dataset **out, ws_error *err)
 {
-    return load_mnist_like(dir, train, "mnist", out, err);
+    return load_mnist_like(dir, train, "mnist", train ? MNIST_TRAIN : MNIST_TEST, out, err);
 }
 
 /* ---- CIFAR ---------------------------------------------------------------- */
@@ -191,7 +211,7 @@ typedef struct cifar_fmt {
 } cifar_fmt;
 
 static int load_cifar(const char *dir, const char *const *files, int nfiles,
-                      const cifar_fmt *fmt, ws_dataset **out, ws_error *err)
+                      const cifar_fmt *fmt, size_t want, ws_dataset **out, ws_error *err)
 {
     *out = NULL;
     if (!dir) return ws_error_set(err, WS_EINVAL, "%s: no directory given", fmt->name);
@@ -221,6 +241,7 @@ static int load_cifar(const char *dir, const char *const *files, int nfiles,
                               path[f], len[f], rec, len[f] - len[f] % rec);
             break;
         }
+        if ((rc = check_count(path[f], len[f] / rec, want, fmt->name, err))) break;
         for (size_t off = 0; off < len[f]; off += rec)
             for (int j = 0; j < fmt->nlabel; j++)
                 if (buf[f][off + (size_t)j] >= fmt->limits[j]) {
@@ -249,23 +270,44 @@ static int load_cifar(const char *dir, const char *const *files, int nfiles,
     return rc;
 }
 
+static const char *const cifar10_train[] = {"data_batch_1.bin", "data_batch_2.bin",
+                                            "data_batch_3.bin", "data_batch_4.bin",
+                                            "data_batch_5.bin"};
+static const char *const cifar10_test[] = {"test_batch.bin"};
+static const char *const cifar100_train[] = {"train.bin"};
+static const char *const cifar100_test[] = {"test.bin"};
+static const cifar_fmt cifar10_fmt = {1, 0, {10, 0}, 10, "cifar10"};
+static const cifar_fmt cifar100_fmt = {2, 1, {20, 100}, 100, "cifar100"};
+
 int ws_dataset_load_cifar10(const char *dir, int train, ws_dataset **out, ws_error *err)
 {
-    static const char *const trainf[] = {"data_batch_1.bin", "data_batch_2.bin",
-                                         "data_batch_3.bin", "data_batch_4.bin",
-                                         "data_batch_5.bin"};
-    static const char *const testf[] = {"test_batch.bin"};
-    static const cifar_fmt fmt = {1, 0, {10, 0}, 10, "cifar10"};
-    return train ? load_cifar(dir, trainf, 5, &fmt, out, err)
-                 : load_cifar(dir, testf, 1, &fmt, out, err);
+    return load_cifar(dir, train ? cifar10_train : cifar10_test, train ? 5 : 1, &cifar10_fmt,
+                      CIFAR10_FILE, out, err);
 }
 
 int ws_dataset_load_cifar100(const char *dir, int train, ws_dataset **out, ws_error *err)
 {
-    static const char *const trainf[] = {"train.bin"};
-    static const char *const testf[] = {"test.bin"};
-    static const cifar_fmt fmt = {2, 1, {20, 100}, 100, "cifar100"};
-    return load_cifar(dir, train ? trainf : testf, 1, &fmt, out, err);
+    return load_cifar(dir, train ? cifar100_train : cifar100_test, 1, &cifar100_fmt,
+                      train ? CIFAR100_TRAIN : CIFAR100_TEST, out, err);
+}
+
+int ws_dataset_load_counted(const char *name, const char *dir, int train, int records,
+                            ws_dataset **out, ws_error *err)
+{
+    *out = NULL;
+    if (records < 0) return ws_error_set(err, WS_EINVAL, "%s: %d records per file", name, records);
+    size_t want = (size_t)records;
+    if (!strcmp(name, "cifar10"))
+        return load_cifar(dir, train ? cifar10_train : cifar10_test, train ? 5 : 1, &cifar10_fmt,
+                          want, out, err);
+    if (!strcmp(name, "cifar100"))
+        return load_cifar(dir, train ? cifar100_train : cifar100_test, 1, &cifar100_fmt, want,
+                          out, err);
+    if (!strcmp(name, "mnist")) return load_mnist_like(dir, train, name, want, out, err);
+    if (!strcmp(name, "fashion-mnist"))
+        return load_mnist_like(dir ? dir : WS_FASHION_MNIST_DIR, train, name, want, out, err);
+    return ws_error_set(err, WS_EINVAL, "dataset '%s': expected mnist, fashion-mnist, cifar10 or "
+                        "cifar100", name);
 }
 
 /* ---- wsnas image layout ------------------------------------------------------ */
