@@ -1,5 +1,5 @@
 /* robust_util.h: helpers of the damaged-input, kill and fuzz tests
- * (test_robust.c, test_fuzz.c): running the CLI with stderr apart, digests
+ * (test_robust.c, test_fuzz.c, test_report.c, test_proxy.c): running the CLI with stderr apart, digests
  * of whole directories (to assert that a refusal changed nothing),
  * copies, and the comparison of two search directories. */
 #ifndef WSNAS_TESTS_ROBUST_UTIL_H
