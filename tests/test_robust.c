@@ -833,3 +833,63 @@ Test(robust, import_refuses_out_of_range_values)
     ws_space_free(sp);
     remove(csv);
 }
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* The messages issue 14 found misleading: each names what is wrong once. */
+Test(robust, messages_name_the_problem)
+{
+    if (!getenv("WSNAS_BIN") || !getenv("WSNAS_FIXTURES")) cr_skip_test("WSNAS_BIN unset");
+    char err[4096], args[8192], dir[1100], p[1300];
+    /* a negative index is a value, not an option */
+    cr_expect_eq(rb_run("arch -1", err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, "architecture index -1 is out of range 0..15624") && rb_lines(err) == 1,
+              "%s", err);
+    /* a truncated table: HDF5's own reason */
+    snprintf(p, sizeof p, "%s_%d.h5", wsfx_tmp_path("rb_msg_trunc"), (int)getpid());
+    small_table(p, 50);
+    size_t n = 0;
+    char *t = rb_slurp(p, &n);
+    cr_assert(t && n > 100);
+    cr_assert_eq(rb_write(p, t, n / 2), 0);
+    free(t);
+    snprintf(args, sizeof args, "table info '%s'", p);
+    cr_expect_eq(rb_run(args, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, "damaged or truncated") && strstr(err, "truncated file"), "%s", err);
+    remove(p);
+    /* a damaged checkpoint: its path once */
+    snprintf(dir, sizeof dir, "%s_%d", wsfx_tmp_path("rb_msg_ck"), (int)getpid());
+    char fx[1200];
+    snprintf(fx, sizeof fx, "%s/legacy_ckpt/gdas", getenv("WSNAS_FIXTURES"));
+    cr_assert_eq(rb_copy_dir(fx, dir), 0);
+    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    t = rb_slurp(p, &n);
+    cr_assert(t && n > 200);
+    t[n / 2] ^= 0x10;
+    cr_assert_eq(rb_write(p, t, n), 0);
+    free(t);
+    snprintf(args, sizeof args, "search --resume '%s'", dir);
+    cr_expect_eq(rb_run(args, err, sizeof err), 1, "%s", err);
+    const char *first = strstr(err, "checkpoint.bin");
+    cr_expect(first && !strstr(first + 1, "checkpoint.bin") && rb_lines(err) == 1,
+              "the path not exactly once: %s", err);
+    /* CRLF run files report like LF ones */
+    char why[512], res_a[1300], res_b[1300];
+    rb_rm_rf(dir);
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/lf", dir);
+    cr_assert_eq(rb_write_run(p, "darts", 1, "\"epochs\": 2", 2, 10, -1, -1, why, sizeof why), 0,
+                 "%s", why);
+    snprintf(args, sizeof args, "cp -r '%s/lf' '%s/crlf' && sed -i 's/$/\\r/' '%s/crlf/epochs.csv' "
+             "'%s/crlf/arch_weights.csv'", dir, dir, dir, dir);
+    cr_assert_eq(system(args), 0);
+    snprintf(res_a, sizeof res_a, "%s/res_lf", dir);
+    snprintf(res_b, sizeof res_b, "%s/res_crlf", dir);
+    snprintf(args, sizeof args, "report --no-plots --out-results '%s' '%s/lf'", res_a, dir);
+    cr_assert_eq(rb_run(args, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "report --no-plots --out-results '%s' '%s/crlf'", res_b, dir);
+    cr_assert_eq(rb_run(args, err, sizeof err), 0, "CRLF refused: %s", err);
+    snprintf(args, sizeof args, "diff -r -x runs.csv '%s' '%s' >/dev/null", res_a, res_b);
+    cr_expect_eq(system(args), 0, "CRLF files reported differently");
+    rb_rm_rf(dir);
+}
