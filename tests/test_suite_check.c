@@ -18,7 +18,7 @@
 /* The pieces of a suite that pass; each bad case replaces one. */
 typedef struct suite_parts {
     const char *table, *table_bench, *runs_dir, *config, *variants, *method_config, *eval_args,
-        *report_args, *search_args, *tail;
+        *report_args, *search_args, *more, *tail;
 } suite_parts;
 
 
@@ -32,9 +32,9 @@ static void write_suite(const char *d, const suite_parts *p)
         " \"results_dir\": \"%s/results\", \"plots_dir\": \"%s/plots\",\n"
         " \"datasets\": [\"fashion-mnist\"], \"methods\": [\"darts\", \"gdas\", \"darts-x\"],\n"
         " \"seeds\": [1, 2], \"config\": %s, \"variants\": %s, \"method_config\": %s,\n"
-        " \"eval_args\": %s, \"report_args\": %s, \"search_args\": %s}%s\n",
+        " \"eval_args\": %s, \"report_args\": %s, \"search_args\": %s%s}%s\n",
         p->table, p->table_bench, p->runs_dir, d, d, p->config, p->variants, p->method_config,
-        p->eval_args, p->report_args, p->search_args, p->tail);
+        p->eval_args, p->report_args, p->search_args, p->more, p->tail);
     cr_assert(n > 0 && (size_t)n < sizeof text);
     /* %D -> d */
     char out[12000];
@@ -65,6 +65,7 @@ static suite_parts good_parts(void)
                      "\"{run_dir}/pairs-{seed}.csv\"]",
         .report_args = "[\"--plot-metric\", \"fashion-mnist-small/test_acc_4\", \"--no-plots\"]",
         .search_args = "[]",
+        .more = "",
         .tail = "",
     };
 }
@@ -93,6 +94,24 @@ static int bench(const char *d, const char *extra, char *err, size_t cap)
     char args[4096];
     snprintf(args, sizeof args, "bench '%s/suite.json' --wsnas '%s/fake' %s", d, d, extra);
     return rb_run(args, err, cap);
+}
+
+/* Suite p is refused, real and --dry-run: exit 1, one line naming the
+ * file (`names`) and saying `want`, the test directory unchanged. */
+static void expect_refused(const char *d, const suite_parts *p, size_t i, const char *value,
+                           const char *want, const char *names)
+{
+    write_suite(d, p);
+    uint64_t before = rb_dir_digest(d);
+    for (int dry = 0; dry < 2; dry++) {
+        char err[4096];
+        int st = bench(d, dry ? "--dry-run" : "", err, sizeof err);
+        cr_expect_eq(st, 1, "case %zu (%s) dry %d: exit %d: %s", i, value, dry, st, err);
+        cr_expect_eq(rb_lines(err), 1, "case %zu: not one line: %s", i, err);
+        cr_expect(strstr(err, names), "case %zu: no '%s' named: %s", i, names, err);
+        cr_expect(strstr(err, want), "case %zu: '%s' lacks '%s'", i, err, want);
+        cr_expect_eq(rb_dir_digest(d), before, "case %zu dry %d: files changed", i, dry);
+    }
 }
 
 Test(suite_check, good_suite_passes_and_writes_nothing)
@@ -171,19 +190,7 @@ Test(suite_check, damaged_suites_refused_before_any_job)
                             : !strcmp(bad[i].field, "search_args")   ? &p.search_args
                                                                      : &p.tail;
         *slot = bad[i].value;
-        write_suite(d, &p);
-        uint64_t before = rb_dir_digest(d);
-        for (int dry = 0; dry < 2; dry++) {
-            char err[4096];
-            int st = bench(d, dry ? "--dry-run" : "", err, sizeof err);
-            cr_expect_eq(st, 1, "case %zu (%s) dry %d: exit %d: %s", i, bad[i].value, dry, st,
-                         err);
-            cr_expect_eq(rb_lines(err), 1, "case %zu: not one line: %s", i, err);
-            cr_expect(strstr(err, "suite.json"), "case %zu: no file named: %s", i, err);
-            cr_expect(strstr(err, bad[i].want), "case %zu: '%s' lacks '%s'", i, err,
-                      bad[i].want);
-            cr_expect_eq(rb_dir_digest(d), before, "case %zu dry %d: files changed", i, dry);
-        }
+        expect_refused(d, &p, i, bad[i].value, bad[i].want, "suite.json");
     }
 }
 
@@ -197,4 +204,78 @@ Test(suite_check, runs_dir_option_checked)
     snprintf(extra, sizeof extra, "--dry-run --runs-dir '%s/not-a-dir/x'", d);
     cr_expect_eq(bench(d, extra, err, sizeof err), 1, "%s", err);
     cr_expect(strstr(err, "--runs-dir '") && strstr(err, "is not a directory"), "%s", err);
+}
+
+/* Every run's search and eval command line, as the runner would start it,
+ * goes through wsnas search's and wsnas eval's own parsers and the search's
+ * config resolution (for that run's method, after config, method_config and
+ * variants): a bad option, value or key in search_args, eval_args or
+ * method_eval_args, an option the suite sets itself, or --help is refused
+ * naming the key and the run, exit 1, nothing written, no job started. */
+Test(suite_check, run_arguments_parsed_as_the_commands_do)
+{
+    const char *d = setup("sc_args");
+    static const char *truth = "\"--truth\", \"fashion-mnist-small/valid_acc_4\"";
+    char ev[6][256];
+    snprintf(ev[0], sizeof ev[0], "[%s, \"--sampel\", \"20\"]", truth);
+    snprintf(ev[1], sizeof ev[1], "[%s, \"--bn\", \"foo\"]", truth);
+    snprintf(ev[2], sizeof ev[2], "[%s, \"--images\", \"0\"]", truth);
+    snprintf(ev[3], sizeof ev[3], "[%s, \"--table\", \"%%D/t.h5x\"]", truth);
+    snprintf(ev[4], sizeof ev[4], "[%s, \"--help\"]", truth);
+    snprintf(ev[5], sizeof ev[5], "[%s, \"extra\"]", truth);
+    struct {
+        const char *field, *value, *want;
+    } bad[] = {
+        {"search_args", "[\"--set\", \"bogus_key=1\"]",
+         "key 'search_args' of run darts seed 1 on fashion-mnist: --set: unknown key 'bogus_key'"},
+        {"search_args", "[\"--epochz\", \"3\"]",
+         "key 'search_args' of run darts seed 1 on fashion-mnist: unknown option '--epochz'; did "
+         "you mean '--epochs'?"},
+        {"search_args", "[\"--set\", \"lr=-5\"]", "of run darts seed 1 on fashion-mnist: --set: "
+                                                 "key 'lr': -5 is out of range"},
+        {"search_args", "[\"--epochs\", \"0\"]", "--epochs: 0 is out of range [1, 100000]"},
+        {"search_args", "[\"--set\"]", "option '--set' needs a value"},
+        {"search_args", "[\"--set\", \"lr\"]", "--set 'lr': expected key=value"},
+        /* the runs of one method only: gdas has tau_min 0.5 from method_config */
+        {"search_args", "[\"--set\", \"tau_max=0.4\"]", "of run gdas seed 1 on fashion-mnist: "},
+        /* a placeholder that breaks one seed only */
+        {"search_args", "[\"--set\", \"lr=0.{seed}\", \"--set\", \"eg_eta=x{seed}\"]",
+         "of run darts seed 1 on fashion-mnist: --set: key 'eg_eta'"},
+        {"search_args", "[\"--seed\", \"7\"]", "--seed '7' overrides the suite's '1' (key 'seeds')"},
+        {"search_args", "[\"--method\", \"gdas\"]", "--method 'gdas' overrides the suite's 'darts'"},
+        {"search_args", "[\"--out\", \"%D/elsewhere\"]", "--out '"},
+        {"search_args", "[\"--resume\", \"%D/elsewhere\"]", "give --out DIR or --resume DIR"},
+        {"search_args", "[\"--help\"]", "'--help' prints and runs no search"},
+        {"search_args", "[\"--list-keys\"]", "'--list-keys' prints and runs no search"},
+        {"search_args", "[\"stray\"]", "unexpected argument 'stray'"},
+        {"eval_args", ev[0], "key 'eval_args' of run darts seed 1 on fashion-mnist: unknown option "
+                             "'--sampel'; did you mean '--sample'?"},
+        {"eval_args", ev[1], "key 'eval_args' of run darts seed 1 on fashion-mnist: BN mode 'foo'"},
+        {"eval_args", ev[2], "--images: 0 is out of range"},
+        {"eval_args", ev[3], "--table '"},
+        {"eval_args", ev[4], "'--help' prints and runs no eval"},
+        {"eval_args", ev[5], "expected one run directory (or checkpoint) and --table"},
+        {"more", ", \"method_eval_args\": {\"gdas\": [\"--all-isos\"]}",
+         "key 'method_eval_args.gdas' of run gdas seed 1 on fashion-mnist: unknown option "
+         "'--all-isos'; did you mean '--all-iso'?"},
+        {"more", ", \"method_eval_args\": {\"darts-x\": [\"--truth\", \"fashion-mnist-small/no\"]}",
+         "key 'method_eval_args.darts-x' of run darts-x (darts) seed 1 on fashion-mnist: --truth "
+         "'fashion-mnist-small/no': table"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        suite_parts p = good_parts();
+        const char **slot = !strcmp(bad[i].field, "search_args") ? &p.search_args
+                            : !strcmp(bad[i].field, "eval_args") ? &p.eval_args
+                                                                 : &p.more;
+        *slot = bad[i].value;
+        expect_refused(d, &p, i, bad[i].value, bad[i].want, "suite.json: ");
+    }
+    /* what the commands accept passes: options after the runner's, a valid
+     * --set for every method, eval options in both keys */
+    suite_parts p = good_parts();
+    p.search_args = "[\"--set\", \"lr=0.02\", \"--epochs\", \"1\", \"--single-level\"]";
+    p.more = ", \"method_eval_args\": {\"gdas\": [\"--iso-mean\", \"--bn\", \"running\"]}";
+    write_suite(d, &p);
+    char err[4096];
+    cr_expect_eq(bench(d, "--dry-run", err, sizeof err), 0, "%s", err);
 }

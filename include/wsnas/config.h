@@ -91,6 +91,9 @@ int ws_config_set(ws_search_config *cfg, const char *assignment, ws_error *err);
 int ws_config_validate(const ws_search_config *cfg, ws_error *err);
 /* The "method" / "preset" strings of a config file (empty if absent). */
 int ws_config_peek(const char *path, char method[32], char preset[16], ws_error *err);
+/* The same for a config text (`source` names it in errors). */
+int ws_config_peek_text(const char *text, const char *source, char method[32], char preset[16],
+                        ws_error *err);
 /* The whole config as a JSON object text (caller frees with free()); keys in
  * a fixed order, numbers printed exactly (%.17g), so two equal configs give
  * identical text. NULL on allocation failure. */

@@ -201,6 +201,21 @@ typedef struct ws_oneshot_opts {
 } ws_oneshot_opts;
 ws_oneshot_opts ws_oneshot_opts_default(void);
 
+/* `wsnas eval`'s command line (src/eval/oneshot_args.c, one option table),
+ * for the command and the suite check.  o.bench/o.metric point into this
+ * struct when --truth is given: do not copy it. */
+typedef struct ws_oneshot_args {
+    ws_oneshot_opts o;   /* o.run: the one positional argument */
+    const char *table;   /* --table (required) */
+    int truth_given;     /* --truth was given (else o has eval's default) */
+    int help;
+    char bench[WS_TABLE_NAME_MAX], metric[WS_TABLE_NAME_MAX];
+} ws_oneshot_args;
+/* Parses `wsnas eval ARGS` (argv[0] the command; argv may be permuted):
+ * every option and value, one run directory and --table.  WS_EINVAL or
+ * WS_ERANGE with one line; --help stops at once with a->help set. */
+int ws_oneshot_args_parse(int argc, char **argv, ws_oneshot_args *a, ws_error *err);
+
 typedef struct ws_oneshot_result {
     char method[32], dataset[32];
     uint64_t seed;

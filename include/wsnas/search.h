@@ -105,6 +105,31 @@ int ws_search_load_config(const char *out_dir, ws_search_config *cfg, ws_error *
 struct ws_ckpt;
 int ws_search_ckpt_verify(const struct ws_ckpt *ck, const char *path,
                           const ws_search_config *cfg, ws_error *err);
+/* ---- `wsnas search`'s command line (src/methods/search_args.c) ----------- */
+/* The options as given (strings point into argv); numbers -1 when absent. */
+typedef struct ws_search_args {
+    const char *method, *dataset, *preset, *config, *out, *resume, *data_dir;
+    const char *sets[64]; /* --set KEY=VALUE, in order */
+    int n_sets;
+    long seed, epochs, threads, stop_after_epoch;
+    int single_level, list_keys, help;
+} ws_search_args;
+/* "rs-ws darts ..." (the method table's names). */
+const char *ws_search_method_list(void);
+/* Parses `wsnas search ARGS` (argv[0] the command; argv may be permuted):
+ * every option, its value and the combination (--out or --resume, no
+ * positional argument).  WS_EINVAL/WS_ERANGE with one line; --help stops
+ * at once with a->help set. */
+int ws_search_args_parse(int argc, char **argv, ws_search_args *a, ws_error *err);
+/* The configuration those options give, as `wsnas search` runs it: the
+ * preset of the method (--method, else the config file's "method"), the
+ * config file (config_text, when not NULL, stands for the file a->config
+ * names, not read then), --set in order, then --dataset, --data-dir,
+ * --seed, --epochs, --threads, --single-level; validated.  --resume DIR
+ * alone starts from DIR's recorded configuration. */
+int ws_search_args_config(const ws_search_args *a, const char *config_text,
+                          ws_search_config *cfg, ws_error *err);
+
 /* Runs (or resumes) the search. */
 int ws_search_run(const ws_search_config *cfg, const ws_search_opts *opts, ws_error *err);
 

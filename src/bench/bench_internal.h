@@ -27,5 +27,11 @@ cJSON *ws_suite_run_config(const ws_suite *s, const ws_suite_run *r);
  * error (runner.c). */
 int ws_suite_expand(const ws_suite *s, const ws_suite_run *r, const char *tmpl, char *out,
                     size_t n, ws_error *err);
+/* ws_bench_argv with only some of the suite's extra arguments: COMMON
+ * search_args (search) or eval_args (eval), METHOD method_eval_args; the
+ * suite check parses them stage by stage to name the key at fault. */
+enum { WS_BENCH_ARGS_COMMON = 1, WS_BENCH_ARGS_METHOD = 2, WS_BENCH_ARGS_ALL = 3 };
+char **ws_bench_argv_part(const ws_suite *s, const char *wsnas, const char *step, int i,
+                          int extras, ws_error *err);
 
 #endif

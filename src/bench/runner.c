@@ -228,6 +228,12 @@ static int file_exists(const char *p)
 
 char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int i, ws_error *err)
 {
+    return ws_bench_argv_part(s, wsnas, step, i, WS_BENCH_ARGS_ALL, err);
+}
+
+char **ws_bench_argv_part(const ws_suite *s, const char *wsnas, const char *step, int i,
+                          int extras, ws_error *err)
+{
     argv_buf a = {0};
     const ws_suite_run *r = ws_suite_run_at(s, i);
     int rc = 0;
@@ -255,15 +261,15 @@ char **ws_bench_argv(const ws_suite *s, const char *wsnas, const char *step, int
         /* resume needs the first run's options too */
         push(&a, dir_exists(r->dir) && file_exists(ckpt) ? "--resume" : "--out");
         push(&a, r->dir);
-        rc = push_extra(&a, s, r, "search_args", err);
+        if (extras & WS_BENCH_ARGS_COMMON) rc = push_extra(&a, s, r, "search_args", err);
     } else if (!strcmp(step, "eval")) {
         push(&a, "eval");
         push(&a, r->dir);
         push(&a, "--table");
         push(&a, s->table_used);
-        rc = push_extra(&a, s, r, "eval_args", err);
+        if (extras & WS_BENCH_ARGS_COMMON) rc = push_extra(&a, s, r, "eval_args", err);
         const cJSON *me = cJSON_GetObjectItemCaseSensitive(s->root, "method_eval_args");
-        if (!rc && me && cJSON_GetObjectItemCaseSensitive(me, r->label))
+        if (!rc && (extras & WS_BENCH_ARGS_METHOD) && me && cJSON_GetObjectItemCaseSensitive(me, r->label))
             rc = push_extra_from(&a, s, r, me, r->label, err);
     } else if (!strcmp(step, "report")) {
         push(&a, "report");

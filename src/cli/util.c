@@ -2,15 +2,14 @@
  * messages, one-line usage errors ("... (try 'wsnas CMD --help')"), option
  * parsing with "did you mean", negative numbers kept as values, strict
  * number parsing and architecture list files. */
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "wsnas/args.h"
 #include "wsnas/space.h"
 #include "wsnas/tablebuild.h"
 
@@ -47,50 +46,12 @@ int ws_cli_usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* The long option named exactly `name` (n characters), or the only one it
- * abbreviates; NULL if none or several. */
-static const struct option *long_option(const struct option *lo, const char *name, size_t n)
-{
-    const struct option *hit = NULL;
-    int hits = 0;
-    for (; lo && lo->name; lo++) {
-        if (strlen(lo->name) == n && !strncmp(lo->name, name, n)) return lo;
-        if (!strncmp(lo->name, name, n)) hit = lo, hits++;
-    }
-    return hits == 1 ? hit : NULL;
-}
-
 int ws_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *lo)
 {
-    char so[64];
-    snprintf(so, sizeof so, ":%s", shortopts);
-    opterr = 0;
-    int c = getopt_long(argc, argv, so, lo, NULL);
-    if (c != '?' && c != ':') return c;
-    const char *tok = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "";
-    char name[80];
-    if (!strncmp(tok, "--", 2))
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(tok, "="), tok);
-    else
-        snprintf(name, sizeof name, "-%c", optopt ? optopt : '?');
-    if (c == ':') {
-        ws_cli_usage_error("option '%s' needs a value", name);
-        return '?';
-    }
-    const struct option *o = name[1] == '-' ? long_option(lo, name + 2, strlen(name + 2)) : NULL;
-    if (o && o->has_arg == no_argument && strchr(tok, '=')) {
-        ws_cli_usage_error("option '%s' takes no value", name);
-        return '?';
-    }
-    const char *names[128];
-    int n = 0;
-    for (const struct option *p = lo; p && p->name && n < 128; p++) names[n++] = p->name;
-    const char *near = name[1] == '-' ? ws_suggest(name + 2, names, n) : NULL;
-    if (near)
-        ws_cli_usage_error("unknown option '%s'; did you mean '--%s'?", name, near);
-    else
-        ws_cli_usage_error("unknown option '%s'", name);
-    return '?';
+    ws_error err = {0};
+    int c = ws_args_getopt(argc, argv, shortopts, lo, &err);
+    if (c == '?') ws_cli_usage_error("%s", err.msg);
+    return c;
 }
 
 /* "-1", "-2.5", "-.5", "-1e3": a negative number, not an option. */
@@ -107,7 +68,7 @@ static int takes_next(const char *prev, const char *shortopts, const struct opti
 {
     if (!strncmp(prev, "--", 2)) {
         if (strchr(prev, '=')) return 0;
-        const struct option *o = long_option(lo, prev + 2, strlen(prev + 2));
+        const struct option *o = ws_args_long_option(lo, prev + 2, strlen(prev + 2));
         return o && o->has_arg == required_argument;
     }
     if (prev[0] != '-' || !prev[1] || prev[2]) return 0;
@@ -138,36 +99,18 @@ int ws_cli_hold_negatives(int argc, char **argv, const char *shortopts,
 
 int ws_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!s[0] || errno || !end || *end) {
-        ws_cli_error("%s: expected an integer, got '%s'", opt, s);
-        return 1;
-    }
-    if (v < lo || v > hi) {
-        ws_cli_error("%s: %ld is out of range [%ld, %ld]", opt, v, lo, hi);
-        return 1;
-    }
-    *out = v;
-    return 0;
+    ws_error err = {0};
+    int rc = ws_args_long(opt, s, lo, hi, out, &err);
+    if (rc) ws_cli_error("%s", err.msg);
+    return rc != 0;
 }
 
 int ws_cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!s[0] || errno || !end || *end || !isfinite(v)) {
-        ws_cli_error("%s: expected a number, got '%s'", opt, s);
-        return 1;
-    }
-    if (v < lo || v > hi) {
-        ws_cli_error("%s: %g is out of range [%g, %g]", opt, v, lo, hi);
-        return 1;
-    }
-    *out = v;
-    return 0;
+    ws_error err = {0};
+    int rc = ws_args_double(opt, s, lo, hi, out, &err);
+    if (rc) ws_cli_error("%s", err.msg);
+    return rc != 0;
 }
 
 int ws_cli_fail(const char *cmd, const ws_error *err)

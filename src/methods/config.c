@@ -368,14 +368,12 @@ int ws_config_apply_file(ws_search_config *cfg, const char *path, ws_error *err)
     return rc;
 }
 
-int ws_config_peek(const char *path, char method[32], char preset[16], ws_error *err)
+int ws_config_peek_text(const char *text, const char *source, char method[32], char preset[16],
+                        ws_error *err)
 {
     method[0] = preset[0] = '\0';
-    char *text = read_text(path, err);
-    if (!text) return err ? err->code : WS_EIO;
     cJSON *root;
-    int rc = parse_object(text, path, &root, err);
-    free(text);
+    int rc = parse_object(text, source, &root, err);
     if (rc) return rc;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "method");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "preset");
@@ -383,6 +381,16 @@ int ws_config_peek(const char *path, char method[32], char preset[16], ws_error 
     if (cJSON_IsString(p)) snprintf(preset, 16, "%s", p->valuestring);
     cJSON_Delete(root);
     return 0;
+}
+
+int ws_config_peek(const char *path, char method[32], char preset[16], ws_error *err)
+{
+    method[0] = preset[0] = '\0';
+    char *text = read_text(path, err);
+    if (!text) return err ? err->code : WS_EIO;
+    int rc = ws_config_peek_text(text, path, method, preset, err);
+    free(text);
+    return rc;
 }
 
 int ws_config_set(ws_search_config *cfg, const char *assignment, ws_error *err)
