@@ -58,7 +58,7 @@ Test(cli, usage_errors_are_one_line)
         {"arch", "wsnas arch", "expected one architecture string or index, got 0"},
         {"arch 1 2", "wsnas arch", "expected one architecture string or index, got 2"},
         {"arch --Cx 3 1", "wsnas arch", "unknown option '--Cx'"},
-        {"table", "wsnas table", "expected a subcommand: import info query oracle build merge attr"},
+        {"table", "wsnas table", "expected a subcommand: import info query oracle build merge attr upgrade"},
         {"table quer x", "wsnas table", "unknown subcommand 'quer'; did you mean 'query'?"},
         {"table import x.csv", "wsnas table import", "missing -o OUT.h5"},
         {"table query x.h5", "wsnas table query", "expected 2 arguments, got 1"},

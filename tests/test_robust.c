@@ -772,33 +772,72 @@ static void old_style_table(const char *path)
     ws_space_free(sp);
 }
 
-Test(robust, old_tables_open_and_say_they_have_no_checksum)
+/* A table written before checksums: refused by every command but `table
+ * info` (which says so) and `table upgrade`, which rewrites it with
+ * checksums, values bit for bit. */
+Test(robust, old_tables_refused_info_says_so_upgrade_rewrites)
 {
     if (!getenv("WSNAS_BIN")) cr_skip_test("WSNAS_BIN unset");
-    char path[1100], err[4096], args[1300];
+    char path[1100], up[1200], err[4096], args[2600];
     snprintf(path, sizeof path, "%s_%d.h5", wsfx_tmp_path("rb_oldtable"), (int)getpid());
+    snprintf(up, sizeof up, "%s.up.h5", path);
+    remove(up);
     old_style_table(path);
     ws_table *t = NULL;
     ws_error e = {0};
-    cr_assert_eq(ws_table_open(path, &t, &e), 0, "%s", e.msg);
+    cr_expect_eq(ws_table_open(path, &t, &e), WS_EFORMAT);
+    cr_expect(strstr(e.msg, "carries no checksum") && strstr(e.msg, "wsnas table upgrade"), "%s",
+              e.msg);
+    cr_assert_eq(ws_table_open_legacy(path, &t, &e), 0, "%s", e.msg);
     cr_expect_eq(ws_table_metric_check(t, "old", "test_acc_12"), WS_TABLE_CHECK_NONE);
     cr_expect_eq(ws_table_weakest_check(t), WS_TABLE_CHECK_NONE);
-    double v = 0;
-    cr_expect_eq(ws_table_get(t, "old", "test_acc_12", 142, &v, &e), 0, "%s", e.msg);
-    cr_expect_eq(v, 42);
     ws_table_close(t);
-    /* table info says so (stdout) */
-    const char *bin = getenv("WSNAS_BIN");
-    snprintf(args, sizeof args, "'%s' table info '%s' 2>&1", bin, path);
+    size_t n0 = 0, n1 = 0;
+    char *before = rb_slurp(path, &n0);
+    cr_assert(before);
+    /* table info says so (stdout, exit 0) */
+    snprintf(args, sizeof args, "table info '%s'", path);
+    cr_expect_eq(rb_run(args, err, sizeof err), 0, "%s", err);
+    snprintf(args, sizeof args, "'%s' table info '%s' 2>&1", getenv("WSNAS_BIN"), path);
     FILE *p = popen(args, "r");
     cr_assert(p);
     size_t n = fread(err, 1, sizeof err - 1, p);
     err[n] = '\0';
     cr_expect_eq(pclose(p), 0);
     cr_expect(strstr(err, "checksums: some datasets carry no checksum") &&
-                  strstr(err, "checksum none"),
+                  strstr(err, "other commands refuse it") && strstr(err, "checksum none"),
               "%s", err);
-    remove(path);
+    /* a command that reads it: one line, exit 1 */
+    snprintf(args, sizeof args, "table query '%s' 142", path);
+    cr_expect_eq(rb_run(args, err, sizeof err), 1, "%s", err);
+    cr_expect_eq(rb_lines(err), 1, "%s", err);
+    cr_expect(strstr(err, "/benchmarks/old/test_acc_12 carries no checksum") ||
+                  strstr(err, "/archs carries no checksum"),
+              "%s", err);
+    /* the upgrade: checksummed, the same values, the input untouched */
+    snprintf(args, sizeof args, "table upgrade '%s' -o '%s'", path, path);
+    cr_expect_eq(rb_run(args, err, sizeof err), 2, "in place: %s", err);
+    snprintf(args, sizeof args, "table upgrade '%s' -o '%s'", path, up);
+    cr_assert_eq(rb_run(args, err, sizeof err), 0, "%s", err);
+    char *after = rb_slurp(path, &n1);
+    cr_expect(after && n1 == n0 && !memcmp(before, after, n0), "the input changed");
+    free(before);
+    free(after);
+    cr_assert_eq(ws_table_open(up, &t, &e), 0, "%s", e.msg);
+    cr_expect_eq(ws_table_weakest_check(t), WS_TABLE_CHECK_FLETCHER32);
+    double v = 0;
+    for (int i = 0; i < WS_ARCH_COUNT; i += 97) {
+        cr_expect_eq(ws_table_get(t, "old", "test_acc_12", i, &v, &e), 0, "%s", e.msg);
+        cr_expect_eq(v, i % 100, "row %d: %g", i, v);
+    }
+    ws_table_close(t);
+    /* a damaged input: refused, no output written */
+    remove(up);
+    snprintf(args, sizeof args, "head -c 3000 '%s' > '%s.cut'", path, path);
+    cr_assert_eq(system(args), 0);
+    snprintf(args, sizeof args, "table upgrade '%s.cut' -o '%s'", path, up);
+    cr_expect_eq(rb_run(args, err, sizeof err), 1, "%s", err);
+    cr_expect_eq(access(up, F_OK), -1, "output written from a damaged input");
 }
 
 Test(robust, import_refuses_out_of_range_values)

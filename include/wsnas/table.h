@@ -79,8 +79,19 @@
 
 typedef struct ws_table ws_table;
 
-/* Reads the whole table into memory (no HDF5 handle stays open). */
+/* Reads the whole table into memory (no HDF5 handle stays open).  A table
+ * with a dataset that carries no checksum at all (neither Fletcher-32 nor
+ * deflate's adler32: written by wsnas before tables had checksums) is
+ * refused, naming the dataset and `wsnas table upgrade`. */
 int ws_table_open(const char *path, ws_table **out, ws_error *err);
+/* The same, but such a table is accepted (ws_table_weakest_check says so):
+ * only for `table info` and ws_table_upgrade. */
+int ws_table_open_legacy(const char *path, ws_table **out, ws_error *err);
+/* Rewrites a table (also one without checksums) through wsnas's writers:
+ * every benchmark, metric, value, filled mask and attribute, each dataset
+ * with Fletcher-32; out is written via out.tmp, read back by ws_table_open
+ * and compared bit for bit before the rename (on failure out is untouched). */
+int ws_table_upgrade(const char *in, const char *out, ws_error *err);
 void ws_table_close(ws_table *t); /* NULL-safe */
 /* The search space the table was checked against (owned by the table). */
 const ws_space *ws_table_space(const ws_table *t);

@@ -17,7 +17,7 @@
 
 static void table_usage(FILE *f)
 {
-    fprintf(f, "usage: wsnas table <import|info|query|oracle|build|merge|attr> ...  (wsnas table <sub> "
+    fprintf(f, "usage: wsnas table <import|info|query|oracle|build|merge|attr|upgrade> ...  (wsnas table <sub> "
                "--help)\n"
                "  import  build a table file from CSV / JSON inputs\n"
                "  info    list benchmarks, metrics, attributes and fill counts\n"
@@ -25,7 +25,8 @@ static void table_usage(FILE *f)
                "  oracle  the best architecture of a benchmark\n"
                "  build   train architectures from scratch into a benchmark (resumable, MPI)\n"
                "  merge   join shards of a built benchmark\n"
-               "  attr    set attributes of a benchmark or metric (values untouched)\n");
+               "  attr    set attributes of a benchmark or metric (values untouched)\n"
+               "  upgrade rewrite a table written before checksums, with checksums\n");
 }
 
 static void import_usage(FILE *f)
@@ -176,17 +177,17 @@ static int cmd_info(int argc, char **argv)
     if (prc >= 0) return prc;
     ws_table *t = NULL;
     ws_error err = {0};
-    if (ws_table_open(ta.pos[0], &t, &err)) return ws_cli_fail("table info", &err);
+    if (ws_table_open_legacy(ta.pos[0], &t, &err)) return ws_cli_fail("table info", &err);
     printf("%s: wsnas table version %d, %d architectures, %d benchmarks\n", ta.pos[0],
            WS_TABLE_VERSION, WS_ARCH_COUNT, ws_table_benchmark_count(t));
     const int weakest = ws_table_weakest_check(t);
     if (weakest == WS_TABLE_CHECK_FLETCHER32)
         printf("checksums: every dataset carries a Fletcher-32 checksum\n");
     else
-        printf("checksums: some datasets carry %s (written by an earlier wsnas); `h5repack "
-               "--low=2 --high=2 -f GZIP=9 -f FLET %s OUT` rewrites it with checksums\n",
+        printf("checksums: some datasets carry %s (written by an earlier wsnas%s); `wsnas table "
+               "upgrade %s -o OUT.h5` rewrites it with checksums\n",
                weakest == WS_TABLE_CHECK_NONE ? "no checksum" : "only deflate's adler32",
-               ta.pos[0]);
+               weakest == WS_TABLE_CHECK_NONE ? "; other commands refuse it" : "", ta.pos[0]);
     for (int i = 0; i < ws_table_benchmark_count(t); i++) {
         const char *b = ws_table_benchmark_name(t, i), *k, *v;
         printf("\n[%s]\n", b);
@@ -640,6 +641,43 @@ static int cmd_attr(int argc, char **argv)
     return 0;
 }
 
+static void upgrade_usage(FILE *f)
+{
+    fprintf(f, "usage: wsnas table upgrade IN.h5 -o OUT.h5\n"
+               "Rewrites a table written before wsnas checksummed its tables (other commands\n"
+               "refuse it) through wsnas's writers: every benchmark, metric, value, filled mask\n"
+               "and attribute, each dataset deflated with a Fletcher-32 checksum.  OUT.h5.tmp is\n"
+               "read back and compared with IN bit for bit before it is renamed to OUT.h5.\n"
+               "  -o, --output FILE   the rewritten table (required; may not be IN)\n"
+               "  -h, --help          this help\n");
+}
+
+static int cmd_upgrade(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = ws_cli_getopt(argc, argv, "o:h", opts)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'h': upgrade_usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (!out || optind != argc - 1)
+        return ws_cli_usage_error("%s", !out ? "missing -o OUT.h5" : "expected one IN.h5");
+    if (!strcmp(out, argv[optind]))
+        return ws_cli_usage_error("-o OUT.h5 must not be the input");
+    ws_error err = {0};
+    if (ws_table_upgrade(argv[optind], out, &err)) return ws_cli_fail("table upgrade", &err);
+    return 0;
+}
+
 static void merge_usage(FILE *f)
 {
     fprintf(f, "usage: wsnas table merge -o OUT.h5 --bench NAME IN.h5...\n"
@@ -688,7 +726,7 @@ int ws_cmd_table(int argc, char **argv)
 {
     if (argc < 2)
         return ws_cli_usage_error(
-            "expected a subcommand: import info query oracle build merge attr");
+            "expected a subcommand: import info query oracle build merge attr upgrade");
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
         table_usage(stdout);
@@ -700,7 +738,7 @@ int ws_cmd_table(int argc, char **argv)
     } subs[] = {{"import", "table import", cmd_import}, {"info", "table info", cmd_info},
                 {"query", "table query", cmd_query},    {"oracle", "table oracle", cmd_oracle},
                 {"build", "table build", cmd_build},    {"merge", "table merge", cmd_merge},
-                {"attr", "table attr", cmd_attr}};
+                {"attr", "table attr", cmd_attr},       {"upgrade", "table upgrade", cmd_upgrade}};
     const char *names[WS_ARRAY_LEN(subs)];
     for (size_t i = 0; i < WS_ARRAY_LEN(subs); i++) {
         names[i] = subs[i].name;

@@ -1,7 +1,8 @@
 /* h5.c: low-level HDF5 writing of the table schema (table.h) and the atomic
  * path-based writers (copy to <path>.tmp, modify, fsync, rename). Every
  * hid_t and herr_t is checked; every handle is closed on every path.
- * Datasets are written as one chunk with HDF5's Fletcher-32 checksum, and
+ * Datasets are written as one chunk, deflated (level 9), with HDF5's
+ * Fletcher-32 checksum of the stored chunk, and
  * files with the HDF5 1.10 format (checksummed superblock, object headers
  * and attribute heaps), so that a damaged byte fails on reading. */
 #include <errno.h>
@@ -141,7 +142,8 @@ static int h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t
     hid_t s = -1, d = -1, dcpl = -1;
     int rc = 0;
     if ((s = H5Screate_simple(rank, dims, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
-        H5Pset_chunk(dcpl, rank, dims) < 0 || H5Pset_fletcher32(dcpl) < 0 ||
+        H5Pset_chunk(dcpl, rank, dims) < 0 || H5Pset_deflate(dcpl, 9) < 0 ||
+        H5Pset_fletcher32(dcpl) < 0 ||
         (d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
         H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         rc = ws_error_set(err, WS_EIO, "%s: cannot write dataset '%s'", where, name);

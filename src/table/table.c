@@ -73,6 +73,42 @@ static void attrs_free(tb_attrs *a)
     free(a->kv);
 }
 
+static int table_read(const char *path, ws_table **out, ws_error *err);
+
+/* The first dataset of t with no checksum at all into buf (1 if any). */
+static int first_unchecked(const ws_table *t, char *buf, size_t n)
+{
+    if (t->archs_check == WS_TABLE_CHECK_NONE) return snprintf(buf, n, "/archs"), 1;
+    for (int i = 0; i < t->nb; i++) {
+        const tb_bench *b = &t->b[i];
+        for (int j = 0; j < b->nm; j++)
+            if (b->m[j].check == WS_TABLE_CHECK_NONE)
+                return snprintf(buf, n, "/benchmarks/%s/%s", b->name, b->m[j].name), 1;
+        if (b->filled && b->filled_check == WS_TABLE_CHECK_NONE)
+            return snprintf(buf, n, "/benchmarks/%s/filled", b->name), 1;
+    }
+    return 0;
+}
+
+int ws_table_open_legacy(const char *path, ws_table **out, ws_error *err)
+{
+    return table_read(path, out, err);
+}
+
+int ws_table_open(const char *path, ws_table **out, ws_error *err)
+{
+    int rc = table_read(path, out, err);
+    char where[2 * WS_TABLE_NAME_MAX + 32];
+    if (rc || !first_unchecked(*out, where, sizeof where)) return rc;
+    ws_table_close(*out);
+    *out = NULL;
+    return ws_error_set(err, WS_EFORMAT,
+                        "%s: %s carries no checksum (a table written before wsnas checksummed "
+                        "its tables): `wsnas table upgrade %s -o NEW.h5` rewrites it with "
+                        "checksums, values bit for bit",
+                        path, where, path);
+}
+
 void ws_table_close(ws_table *t)
 {
     if (!t) return;
@@ -508,7 +544,8 @@ done:
     return rc;
 }
 
-int ws_table_open(const char *path, ws_table **out, ws_error *err)
+/* The whole table, whatever its datasets' checksums. */
+static int table_read(const char *path, ws_table **out, ws_error *err)
 {
     *out = NULL;
     hid_t f = -1, bg = -1;
