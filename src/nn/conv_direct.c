@@ -138,62 +138,98 @@ static void pw_mix16(float *out, const float *in, const float *w, int so, int si
 
 /* pw_mix16 with a gate: out += (gate > 0 ? sum : 0).  Each output vector's
  * whole sum over input channels is formed in registers from zero (input
- * slices reloaded from L1 per group of 8 outputs), then added to out. */
+ * slices reloaded from L1 per group of 8 outputs), then added to out.
+ * pw_gated_vec does the 16 pixels at p0 (mask m) with packed weights wp_all. */
+static inline __attribute__((always_inline)) void
+pw_gated_vec(float *out, const float *in, const float *wp_all, int nob, int Cout, int Cin,
+             size_t P, size_t p0, __mmask16 m, const float *gate)
+{
+    const __m512 z = _mm512_setzero_ps();
+    for (int o0 = 0; o0 < Cout; o0 += 8) {
+        __m512 a[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+        for (int c0 = 0; c0 < Cin; c0 += 16) {
+            const float *src = in + (size_t)c0 * P + p0;
+            const float *wblk = wp_all + ((size_t)(c0 / 16) * nob + o0 / 8) * 128;
+            if (o0 == 0 && p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 16
+                for (int k = 0; k < 16; k++) _mm_prefetch((const char *)(src + (size_t)k * P + PW_PREFETCH), _MM_HINT_T0);
+            }
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++) {
+                __m512 x = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wblk[k * 8 + j]), x, a[j]);
+            }
+        }
+        if (p0 + PW_PREFETCH < P) {
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                size_t q = (size_t)(o0 + j) * P + p0 + PW_PREFETCH;
+                _mm_prefetch((const char *)(gate + q), _MM_HINT_T0);
+                _mm_prefetch((const char *)(out + q), _MM_HINT_T0);
+            }
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            float *d = out + (size_t)(o0 + j) * P + p0;
+            __mmask16 g = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, gate + (size_t)(o0 + j) * P + p0), z, _CMP_GT_OQ);
+            _mm512_mask_storeu_ps(d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), _mm512_maskz_mov_ps(g, a[j])));
+        }
+    }
+}
+
 static void pw_mix16_gated(float *out, const float *in, const float *w, int so, int si, int Cout,
                            int Cin, size_t P, const float *gate)
 {
     float wp_all[PW_MAXW];
     int nob = pw_pack16(wp_all, w, so, si, Cout, Cin);
-    const __m512 z = _mm512_setzero_ps();
     size_t nvec = (P + 15) / 16;
 #pragma omp parallel for schedule(static)
     for (size_t v = 0; v < nvec; v++) {
         size_t p0 = v * 16;
         __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
-        for (int o0 = 0; o0 < Cout; o0 += 8) {
-            __m512 a[8];
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
-            for (int c0 = 0; c0 < Cin; c0 += 16) {
-                const float *src = in + (size_t)c0 * P + p0;
-                const float *wblk = wp_all + ((size_t)(c0 / 16) * nob + o0 / 8) * 128;
-                if (o0 == 0 && p0 + PW_PREFETCH < P) {
-#pragma GCC unroll 16
-                    for (int k = 0; k < 16; k++) _mm_prefetch((const char *)(src + (size_t)k * P + PW_PREFETCH), _MM_HINT_T0);
-                }
-#pragma GCC unroll 16
-                for (int k = 0; k < 16; k++) {
-                    __m512 x = _mm512_maskz_loadu_ps(m, src + (size_t)k * P);
-#pragma GCC unroll 8
-                    for (int j = 0; j < 8; j++)
-                        a[j] = _mm512_fmadd_ps(_mm512_set1_ps(wblk[k * 8 + j]), x, a[j]);
-                }
-            }
-            if (p0 + PW_PREFETCH < P) {
-#pragma GCC unroll 8
-                for (int j = 0; j < 8; j++) {
-                    size_t q = (size_t)(o0 + j) * P + p0 + PW_PREFETCH;
-                    _mm_prefetch((const char *)(gate + q), _MM_HINT_T0);
-                    _mm_prefetch((const char *)(out + q), _MM_HINT_T0);
-                }
-            }
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) {
-                float *d = out + (size_t)(o0 + j) * P + p0;
-                __mmask16 g = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, gate + (size_t)(o0 + j) * P + p0), z, _CMP_GT_OQ);
-                _mm512_mask_storeu_ps(d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), _mm512_maskz_mov_ps(g, a[j])));
-            }
-        }
+        pw_gated_vec(out, in, wp_all, nob, Cout, Cin, P, p0, m, gate);
     }
 }
 
 /* dw(Cout,Cin) += dout(Cout,P) * relu?(in)(Cin,P)^T.  Threads own 4x4 weight tiles;
- * positions go in blocks of PW_BLOCK, each block's sums added in order. */
+ * positions go in blocks of PW_BLOCK, each block's sums added in order.
+ * pw_dw_tile forms one block's sums r[a*4+c] of the tile at (o0, i0). */
 #define PW_BLOCK 2048
+static inline __attribute__((always_inline)) void
+pw_dw_tile(float r[16], const float *dout, const float *in, int o0, int i0, int Cout, int Cin,
+           size_t P, size_t b0, size_t bl, int relu)
+{
+    const __m512 z = _mm512_setzero_ps();
+    __m512 acc[4][4];
+    for (int a = 0; a < 4; a++)
+        for (int c = 0; c < 4; c++) acc[a][c] = _mm512_setzero_ps();
+    const float *g[4], *x[4];
+    for (int a = 0; a < 4; a++) {
+        g[a] = dout + (size_t)(o0 + a < Cout ? o0 + a : o0) * P + b0;
+        x[a] = in + (size_t)(i0 + a < Cin ? i0 + a : i0) * P + b0;
+    }
+    for (size_t p = 0; p < bl; p += 16) {
+        __mmask16 m = bl - p >= 16 ? 0xFFFF : (__mmask16)((1u << (bl - p)) - 1);
+        __m512 gv[4], xv[4];
+        for (int a = 0; a < 4; a++) {
+            gv[a] = _mm512_maskz_loadu_ps(m, g[a] + p);
+            xv[a] = _mm512_maskz_loadu_ps(m, x[a] + p);
+            if (relu) xv[a] = _mm512_max_ps(xv[a], z);
+        }
+        for (int a = 0; a < 4; a++)
+            for (int c = 0; c < 4; c++) acc[a][c] = _mm512_fmadd_ps(gv[a], xv[c], acc[a][c]);
+    }
+    for (int a = 0; a < 4; a++)
+        for (int c = 0; c < 4; c++) r[a * 4 + c] = _mm512_reduce_add_ps(acc[a][c]);
+}
+
 static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P,
                        int relu)
 {
-    const __m512 z = _mm512_setzero_ps();
     int tco = (Cout + 3) / 4, tci = (Cin + 3) / 4, ntile = tco * tci;
 #pragma omp parallel
     for (size_t b0 = 0; b0 < P; b0 += PW_BLOCK) {
@@ -201,30 +237,50 @@ static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, 
 #pragma omp for schedule(static) nowait
         for (int t = 0; t < ntile; t++) {
             int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
-            __m512 acc[4][4];
-            for (int a = 0; a < 4; a++)
-                for (int c = 0; c < 4; c++) acc[a][c] = _mm512_setzero_ps();
-            const float *g[4], *x[4];
-            for (int a = 0; a < 4; a++) {
-                g[a] = dout + (size_t)(o0 + a < Cout ? o0 + a : o0) * P + b0;
-                x[a] = in + (size_t)(i0 + a < Cin ? i0 + a : i0) * P + b0;
-            }
-            for (size_t p = 0; p < bl; p += 16) {
-                __mmask16 m = bl - p >= 16 ? 0xFFFF : (__mmask16)((1u << (bl - p)) - 1);
-                __m512 gv[4], xv[4];
-                for (int a = 0; a < 4; a++) {
-                    gv[a] = _mm512_maskz_loadu_ps(m, g[a] + p);
-                    xv[a] = _mm512_maskz_loadu_ps(m, x[a] + p);
-                    if (relu) xv[a] = _mm512_max_ps(xv[a], z);
-                }
-                for (int a = 0; a < 4; a++)
-                    for (int c = 0; c < 4; c++) acc[a][c] = _mm512_fmadd_ps(gv[a], xv[c], acc[a][c]);
-            }
+            float r[16];
+            pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, relu);
             for (int a = 0; a < 4 && o0 + a < Cout; a++)
                 for (int c = 0; c < 4 && i0 + c < Cin; c++)
-                    dw[(size_t)(o0 + a) * Cin + i0 + c] += _mm512_reduce_add_ps(acc[a][c]);
+                    dw[(size_t)(o0 + a) * Cin + i0 + c] += r[a * 4 + c];
         }
     }
+}
+
+/* The backward of a ReLU-fused 1x1 (pw_dweight with relu, then pw_mix16_gated
+ * into dinp) in one pass over dout and in: threads take blocks of PW_BLOCK
+ * positions, form each block's weight-gradient sums into part and the block's
+ * input gradient while its operands are in L2; the sums are then added to dw
+ * block by block in order.  Every value is the same expression in the same
+ * order as the two kernels', so the same bits.  0: the shape is not served. */
+#define PW_FUSED_MAX 16384 /* blocks x Cout x Cin of part */
+static int pw_backward_relu(float *dinp, float *dw, const float *dout, const float *in,
+                            const float *w, int Cout, int Cin, size_t P)
+{
+    size_t nblk = (P + PW_BLOCK - 1) / PW_BLOCK, nw = (size_t)Cout * Cin;
+    if (Cout % 16 || Cin % 8 || nw > PW_MAXW || nblk * nw > PW_FUSED_MAX) return 0;
+    float wp_all[PW_MAXW], part[PW_FUSED_MAX];
+    int nob = pw_pack16(wp_all, w, 1, Cin, Cin, Cout);
+    int tci = (Cin + 3) / 4, ntile = ((Cout + 3) / 4) * tci;
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < nblk; k++) {
+        size_t b0 = k * PW_BLOCK, bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+        float *pk = part + k * nw;
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+            float r[16];
+            pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
+            for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                for (int c = 0; c < 4 && i0 + c < Cin; c++)
+                    pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+        }
+        for (size_t p0 = b0; p0 < b0 + bl; p0 += 16) {
+            __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+            pw_gated_vec(dinp, dout, wp_all, nob, Cin, Cout, P, p0, m, in);
+        }
+    }
+    for (size_t k = 0; k < nblk; k++)
+        for (size_t i = 0; i < nw; i++) dw[i] += part[k * nw + i];
+    return 1;
 }
 
 /* ---- 3x3, stride 1 pad 1 and stride 2 pad 1 -------------------------------------
@@ -633,6 +689,8 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
     size_t P = (size_t)N * H * W;
     const float *gate = relu ? inp : NULL; /* dinp only where the ReLU let inp through */
     if (K == 1) {
+        if (dweight && dinp && relu && pw_backward_relu(dinp, dweight, dout, inp, weight, Cout, Cin, P))
+            return;
         if (dweight) pw_dweight(dweight, dout, inp, Cout, Cin, P, relu);
         if (dinp) pw_mix(dinp, dout, weight, 1, Cin, Cin, Cout, P, 1, 0, gate);
         return;
