@@ -23,8 +23,6 @@ common=(-o "$OUT" --data "$DATA" --split "$SPLIT" --threads "$THREADS")
 "$WSNAS" proxy "${common[@]}" --bench cifar10-cost --proxy params,flops --all -q
 "$WSNAS" proxy "${common[@]}" --bench cifar10-proxies --proxy synflow,snip,grad_norm --all
 "$WSNAS" proxy "${common[@]}" --bench cifar10-proxies-sample --sample 200 --sample-seed 15
-# compress (deflate; any HDF5 reader decompresses transparently)
-if command -v h5repack >/dev/null; then
-    h5repack -f GZIP=9 "$OUT" "$OUT.repack" && mv "$OUT.repack" "$OUT"
-fi
+# no repack: wsnas's writer deflates each dataset and adds its Fletcher-32
+# checksum (an h5repack without -f FLET would drop the checksums)
 "$WSNAS" table info "$OUT" | grep -E '^\[|filled mask'
