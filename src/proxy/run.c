@@ -154,50 +154,7 @@ static int state_write(const proxy_state *s, const char *out, const char *base, 
 
 /* ---- progress sidecars --------------------------------------------------------------- */
 
-/* Reads one sidecar into s; a torn last line (killed while writing) is ignored. */
-static int load_progress(proxy_state *s, const ws_space *sp, const ws_proxy_recipe *r,
-                         const char *file, const char *bench, const char *recipe_text,
-                         ws_error *err)
-{
-    FILE *f = fopen(file, "rb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", file, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0, rc = 0;
-    double v[WS_PROXY_COUNT];
-    while (!rc && (len = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[len - 1] != '\n') break;
-        line[len - 1] = '\0';
-        if (lineno <= 3)
-            rc = ws_sidecar_header(file, lineno, line, PROGRESS_MAGIC, bench, recipe_text, err);
-        else if (lineno > 3) {
-            char *p = line, *end;
-            long idx = -1;
-            if (!strncmp(p, "r ", 2)) idx = strtol(p + 2, &end, 10);
-            if (idx < 0 || idx >= WS_ARCH_COUNT || ws_space_iso_class(sp, (int)idx) != idx) {
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: expected 'r CLASS SCORES...'", file,
-                                  lineno);
-                break;
-            }
-            p = end;
-            for (int q = 0; !rc && q < s->n; q++) {
-                v[q] = strtod(p, &end);
-                if (end == p || isinf(v[q]))
-                    rc = ws_error_set(err, WS_EFORMAT, "%s:%d: expected %d scores", file, lineno,
-                                      s->n);
-                p = end;
-            }
-            if (!rc && *p)
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: trailing text '%s'", file, lineno, p);
-            if (!rc) state_put(s, sp, r, (int)idx, v);
-        }
-    }
-    free(line);
-    fclose(f);
-    return rc;
-}
+_Static_assert(WS_PROXY_COUNT <= WS_SIDECAR_MAX_VALUES, "sidecar record too long");
 
 typedef struct load_ctx {
     proxy_state *s;
@@ -207,19 +164,20 @@ typedef struct load_ctx {
     ws_error *err;
 } load_ctx;
 
+static void record_put(void *p, int rep, const double *v)
+{
+    load_ctx *c = p;
+    state_put(c->s, c->sp, c->r, rep, v);
+}
+
+/* One sidecar into s: a record is the recipe's scores (NaN allowed: a
+ * proxy undefined on that class). */
 static int load_cb(const char *file, void *p)
 {
     load_ctx *c = p;
-    return load_progress(c->s, c->sp, c->r, file, c->bench, c->recipe_text, c->err);
-}
-
-static int progress_append(FILE *f, const char *file, int rep, const double *v, int n,
-                           ws_error *err)
-{
-    fprintf(f, "r %d", rep);
-    for (int q = 0; q < n; q++) fprintf(f, " %.17g", v[q]);
-    fputc('\n', f);
-    return ws_sidecar_sync(f, file, err);
+    ws_sidecar_format fmt = {PROGRESS_MAGIC, c->bench, c->recipe_text, c->s->n, 1,
+                             "one score per proxy"};
+    return ws_sidecar_read(file, &fmt, c->sp, record_put, c, c->err);
 }
 
 /* ---- scoring ----------------------------------------------------------------------------- */
@@ -262,7 +220,7 @@ static void worker(work *w, const ws_proxy_data *data)
         if (rc) ws_error_prefix(&e, "index %d", rep);
 #pragma omp critical(proxy_record)
         {
-            if (!rc) rc = progress_append(w->pf, w->pfile, rep, v, r->n_proxies, &e);
+            if (!rc) rc = ws_sidecar_append(w->pf, w->pfile, rep, v, r->n_proxies, &e);
             if (!rc) {
                 state_put(w->s, w->sp, r, rep, v);
                 double *m = w->mine + (size_t)w->n_mine++ * rec;

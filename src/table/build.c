@@ -146,63 +146,8 @@ static int state_load_table(build_state *s, const ws_table *t, const char *path,
 
 /* ---- progress sidecars ------------------------------------------------------------ */
 
-/* Reads one progress file into s.  A last line without a newline (the build
- * was killed while writing it) is ignored. */
-static int state_load_progress(build_state *s, const ws_space *sp, const char *file,
-                               const char *bench, const char *recipe_text, ws_error *err)
-{
-    FILE *f = fopen(file, "rb");
-    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", file, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0, rc = 0;
-    while (!rc && (len = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[len - 1] != '\n') break; /* torn last line */
-        line[len - 1] = '\0';
-        if (lineno <= 3) {
-            rc = ws_sidecar_header(file, lineno, line, PROGRESS_MAGIC, bench, recipe_text, err);
-        } else {
-            double v[WS_BUILD_MAX_SEEDS], t[WS_BUILD_MAX_SEEDS], sec[WS_BUILD_MAX_SEEDS];
-            char *p = line, *end;
-            long idx;
-            if (strncmp(p, "r ", 2)) {
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: expected 'r INDEX VALUES...'", file,
-                                  lineno);
-                break;
-            }
-            p += 2;
-            idx = strtol(p, &end, 10);
-            if (end == p || idx < 0 || idx >= WS_ARCH_COUNT ||
-                ws_space_iso_class(sp, (int)idx) != idx) {
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: expected a class index", file, lineno);
-                break;
-            }
-            p = end;
-            for (int k = 0; !rc && k < s->n_seeds; k++) {
-                double *dst[3] = {&v[k], &t[k], &sec[k]};
-                for (int q = 0; q < 3; q++) {
-                    *dst[q] = strtod(p, &end);
-                    if (end == p || !isfinite(*dst[q])) {
-                        rc = ws_error_set(err, WS_EFORMAT,
-                                          "%s:%d: expected %d numbers (valid test seconds per "
-                                          "seed)",
-                                          file, lineno, 3 * s->n_seeds);
-                        break;
-                    }
-                    p = end;
-                }
-            }
-            if (!rc && *p)
-                rc = ws_error_set(err, WS_EFORMAT, "%s:%d: trailing text '%s'", file, lineno, p);
-            if (!rc) state_put(s, sp, (int)idx, v, t, sec);
-        }
-    }
-    free(line);
-    fclose(f);
-    return rc;
-}
+/* A record is the valid, test and seconds of each seed, in seed order. */
+_Static_assert(3 * WS_BUILD_MAX_SEEDS <= WS_SIDECAR_MAX_VALUES, "sidecar record too long");
 
 typedef struct load_ctx {
     build_state *s;
@@ -211,19 +156,36 @@ typedef struct load_ctx {
     ws_error *err;
 } load_ctx;
 
+static void record_put(void *p, int rep, const double *x)
+{
+    load_ctx *c = p;
+    double v[WS_BUILD_MAX_SEEDS], t[WS_BUILD_MAX_SEEDS], sec[WS_BUILD_MAX_SEEDS];
+    for (int k = 0; k < c->s->n_seeds; k++) {
+        v[k] = x[3 * k];
+        t[k] = x[3 * k + 1];
+        sec[k] = x[3 * k + 2];
+    }
+    state_put(c->s, c->sp, rep, v, t, sec);
+}
+
 static int load_cb(const char *file, void *p)
 {
     load_ctx *c = p;
-    return state_load_progress(c->s, c->sp, file, c->bench, c->recipe_text, c->err);
+    ws_sidecar_format fmt = {PROGRESS_MAGIC, c->bench, c->recipe_text, 3 * c->s->n_seeds, 0,
+                             "valid test seconds per seed"};
+    return ws_sidecar_read(file, &fmt, c->sp, record_put, c, c->err);
 }
 
 static int progress_append(FILE *f, const char *file, int rep, int n_seeds, const double *v,
                            const double *t, const double *sec, ws_error *err)
 {
-    fprintf(f, "r %d", rep);
-    for (int k = 0; k < n_seeds; k++) fprintf(f, " %.17g %.17g %.17g", v[k], t[k], sec[k]);
-    fputc('\n', f);
-    return ws_sidecar_sync(f, file, err);
+    double x[3 * WS_BUILD_MAX_SEEDS];
+    for (int k = 0; k < n_seeds; k++) {
+        x[3 * k] = v[k];
+        x[3 * k + 1] = t[k];
+        x[3 * k + 2] = sec[k];
+    }
+    return ws_sidecar_append(f, file, rep, x, 3 * n_seeds, err);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */

@@ -3,7 +3,9 @@
  * header (magic, bench, recipe) then one fsynced line per finished item. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,7 +79,7 @@ int ws_sidecar_open(FILE **f, const char *file, const char *magic, const char *b
     return rc;
 }
 
-int ws_sidecar_header(const char *file, int lineno, const char *line, const char *magic,
+static int header_check(const char *file, int lineno, const char *line, const char *magic,
                       const char *bench, const char *recipe, ws_error *err)
 {
     if (lineno == 1 && strcmp(line, magic))
@@ -93,4 +95,63 @@ int ws_sidecar_header(const char *file, int lineno, const char *line, const char
                             "(remove the file to start over)",
                             file, line, recipe);
     return 0;
+}
+
+/* One record line "r CLASS X1 .. Xn" (after the header) into *cls and x. */
+static int record_parse(const ws_sidecar_format *fmt, const ws_space *sp, const char *file,
+                        int lineno, const char *line, int *cls, double *x, ws_error *err)
+{
+    if (strncmp(line, "r ", 2))
+        return ws_error_set(err, WS_EFORMAT, "%s:%d: expected 'r CLASS VALUES...'", file, lineno);
+    const char *p = line + 2;
+    char *end;
+    long idx = strtol(p, &end, 10);
+    if (end == p || idx < 0 || idx >= WS_ARCH_COUNT || ws_space_iso_class(sp, (int)idx) != idx)
+        return ws_error_set(err, WS_EFORMAT, "%s:%d: expected a class index", file, lineno);
+    p = end;
+    for (int q = 0; q < fmt->n_values; q++) {
+        x[q] = strtod(p, &end);
+        if (end == p || isinf(x[q]) || (isnan(x[q]) && !fmt->allow_nan))
+            return ws_error_set(err, WS_EFORMAT, "%s:%d: expected %d numbers (%s)", file, lineno,
+                                fmt->n_values, fmt->what);
+        p = end;
+    }
+    if (*p) return ws_error_set(err, WS_EFORMAT, "%s:%d: trailing text '%s'", file, lineno, p);
+    *cls = (int)idx;
+    return 0;
+}
+
+int ws_sidecar_read(const char *file, const ws_sidecar_format *fmt, const ws_space *sp,
+                    ws_sidecar_put_fn put, void *ctx, ws_error *err)
+{
+    if (fmt->n_values < 0 || fmt->n_values > WS_SIDECAR_MAX_VALUES)
+        return ws_error_set(err, WS_EINVAL, "%s: %d values per record (at most %d)", file,
+                            fmt->n_values, WS_SIDECAR_MAX_VALUES);
+    FILE *f = fopen(file, "rb");
+    if (!f) return ws_error_set(err, WS_EIO, "%s: cannot open: %s", file, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0, cls = 0;
+    double x[WS_SIDECAR_MAX_VALUES];
+    while (!rc && (len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[len - 1] != '\n') break; /* torn last line: killed while writing it */
+        line[len - 1] = '\0';
+        if (lineno <= 3)
+            rc = header_check(file, lineno, line, fmt->magic, fmt->bench, fmt->recipe, err);
+        else if (!(rc = record_parse(fmt, sp, file, lineno, line, &cls, x, err)))
+            put(ctx, cls, x);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int ws_sidecar_append(FILE *f, const char *file, int cls, const double *x, int n, ws_error *err)
+{
+    fprintf(f, "r %d", cls);
+    for (int q = 0; q < n; q++) fprintf(f, " %.17g", x[q]);
+    fputc('\n', f);
+    return ws_sidecar_sync(f, file, err);
 }

@@ -53,9 +53,23 @@ int ws_sidecar_open(FILE **f, const char *file, const char *magic, const char *b
                     const char *recipe, ws_error *err);
 /* fflush + fsync after an appended line. */
 int ws_sidecar_sync(FILE *f, const char *file, ws_error *err);
-/* Checks header line `lineno` (1..3; other lines pass) of a sidecar. */
-int ws_sidecar_header(const char *file, int lineno, const char *line, const char *magic,
-                      const char *bench, const char *recipe, ws_error *err);
+/* What a sidecar holds: its header and how many numbers each record line
+ * "r CLASS X1 .. Xn" carries (`what` names them in messages; NaN is a
+ * value only if allow_nan, infinities never are). */
+#define WS_SIDECAR_MAX_VALUES 64
+typedef struct ws_sidecar_format {
+    const char *magic, *bench, *recipe;
+    int n_values;
+    int allow_nan;
+    const char *what;
+} ws_sidecar_format;
+typedef void (*ws_sidecar_put_fn)(void *ctx, int cls, const double *x);
+/* Checks the header and passes every record to put(ctx, class, x), in file
+ * order; a torn last line (killed while writing) is ignored. */
+int ws_sidecar_read(const char *file, const ws_sidecar_format *fmt, const ws_space *sp,
+                    ws_sidecar_put_fn put, void *ctx, ws_error *err);
+/* Appends the record "r cls x[0] .. x[n-1]" and fsyncs. */
+int ws_sidecar_append(FILE *f, const char *file, int cls, const double *x, int n, ws_error *err);
 /* "<path>.tmp" into buf; WS_EINVAL if it does not fit. */
 int ws_table_tmp_path(const char *path, char *buf, size_t n, ws_error *err);
 
