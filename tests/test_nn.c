@@ -413,7 +413,8 @@ Test(nn, conv_relu_fused_same_bits)
         free(rdx), free(rdw), free(dy), free(g), free(dx1), free(dx2), free(dw1), free(dw2);
         free(x), free(r), free(w), free(y1), free(y2), free(work);
     }
-    const int sides[][2] = {{32, 32}, {16, 16}, {8, 8}, {5, 7}, {1, 3}, {64, 64}};
+    const int sides[][2] = {{32, 32}, {16, 16}, {8, 8}, {5, 7}, {1, 3}, {64, 64},
+                            {4, 4}, {2, 8}, {12, 4}};
     for (size_t k = 0; k < WS_ARRAY_LEN(sides); k++) {
         int H = sides[k][0], W = sides[k][1];
         size_t n = (size_t)3 * H * W;
@@ -869,6 +870,10 @@ Test(nn, pools_relu_finite_differences)
     op_check(OP_POOL3, 1, 2, 5, 48);
     op_check(OP_POOL3, 2, 1, 1, 16);
     op_check(OP_POOL3, 1, 1, 2, 32);
+    /* whole planes of 16-lane vectors (W = 4 or 8): one, three, four vectors */
+    op_check(OP_POOL3, 2, 3, 4, 4);
+    op_check(OP_POOL3, 2, 2, 6, 8);
+    op_check(OP_POOL3, 1, 2, 16, 4);
     op_check(OP_RELU, 16, 4, 16, 16);
 }
 

@@ -182,6 +182,79 @@ static void pool3_plane16(float *dst, const float *src, int H, int W, const floa
         }
     }
 }
+
+/* Planes narrower than a vector (W = 4 or 8, H*W a multiple of 16 and at
+ * most POOL3_SMALL_MAX pixels: NB201's 8x8 and 4x4 stages) go as whole
+ * planes of 16-lane vectors, several rows per vector.  The neighbours are
+ * the same plane shifted by 1 (horizontal) and by W (vertical) pixels; a
+ * lane whose neighbour is missing keeps its partial sum (masked add), so
+ * every output is the same sums in the same order as pool3_plane. */
+#define POOL3_SMALL_MAX 256
+typedef struct pool3_small {
+    int nv;                                     /* vectors per plane */
+    __mmask16 ml[POOL3_SMALL_MAX / 16];         /* x > 0 */
+    __mmask16 mr[POOL3_SMALL_MAX / 16];         /* x < W - 1 */
+    __mmask16 mu[POOL3_SMALL_MAX / 16];         /* y > 0 */
+    __mmask16 md[POOL3_SMALL_MAX / 16];         /* y < H - 1 */
+    float scale[POOL3_SMALL_MAX] __attribute__((aligned(64))); /* icy[y] * icx[x] */
+} pool3_small;
+
+static int pool3_small_ok(int H, int W)
+{
+    return (W == 4 || W == 8) && H * W % 16 == 0 && H * W <= POOL3_SMALL_MAX;
+}
+
+static void pool3_small_init(pool3_small *m, int H, int W, const float *icx, const float *icy)
+{
+    m->nv = H * W / 16;
+    for (int v = 0; v < m->nv; v++) {
+        unsigned l = 0, r = 0, u = 0, d = 0;
+        for (int b = 0; b < 16; b++) {
+            int p = v * 16 + b, x = p % W, y = p / W;
+            l |= (unsigned)(x > 0) << b, r |= (unsigned)(x < W - 1) << b;
+            u |= (unsigned)(y > 0) << b, d |= (unsigned)(y < H - 1) << b;
+            m->scale[p] = icy[y] * icx[x];
+        }
+        m->ml[v] = (__mmask16)l, m->mr[v] = (__mmask16)r;
+        m->mu[v] = (__mmask16)u, m->md[v] = (__mmask16)d;
+    }
+}
+
+/* One plane: dst = box3(src) * scale (forward) or dst += box3(src * scale)
+ * (backward).  h (horizontal sums) sits 16 floats into a padded buffer, so
+ * the shifted vertical loads stay inside it. */
+static void pool3_plane_small(float *dst, const float *src, int W, const pool3_small *m,
+                              int backward)
+{
+    float sc[POOL3_SMALL_MAX] __attribute__((aligned(64)));
+    float hb[POOL3_SMALL_MAX + 32] __attribute__((aligned(64)));
+    float *h = hb + 16;
+    int nv = m->nv;
+    if (backward) {
+        for (int v = 0; v < nv; v++)
+            _mm512_store_ps(sc + v * 16, _mm512_mul_ps(_mm512_loadu_ps(src + v * 16),
+                                                       _mm512_load_ps(m->scale + v * 16)));
+        src = sc;
+    }
+    for (int v = 0; v < nv; v++) { /* (x-1 + x) + x+1 */
+        const float *x = src + v * 16;
+        __m512 c = _mm512_loadu_ps(x);
+        __m512 s = _mm512_mask_add_ps(c, m->ml[v], _mm512_maskz_loadu_ps(m->ml[v], x - 1), c);
+        s = _mm512_mask_add_ps(s, m->mr[v], s, _mm512_maskz_loadu_ps(m->mr[v], x + 1));
+        _mm512_store_ps(h + v * 16, s);
+    }
+    for (int v = 0; v < nv; v++) { /* (y-1 + y) + y+1 */
+        const float *b = h + v * 16;
+        __m512 c = _mm512_load_ps(b);
+        __m512 s = _mm512_mask_add_ps(c, m->mu[v], _mm512_maskz_loadu_ps(m->mu[v], b - W), c);
+        s = _mm512_mask_add_ps(s, m->md[v], s, _mm512_maskz_loadu_ps(m->md[v], b + W));
+        float *d = dst + v * 16;
+        if (backward)
+            _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), s));
+        else
+            _mm512_storeu_ps(d, _mm512_mul_ps(s, _mm512_load_ps(m->scale + v * 16)));
+    }
+}
 #endif
 
 static void pool3_counts(float *ic, int n)
@@ -195,6 +268,16 @@ static void avgpool3_planes(float *dst, const float *src, int P, int H, int W, i
 {
     float icx[POOL3_WMAX], icy[POOL3_WMAX];
     pool3_counts(icx, W), pool3_counts(icy, H);
+#ifdef __AVX512F__
+    if (pool3_small_ok(H, W)) {
+        pool3_small m;
+        pool3_small_init(&m, H, W, icx, icy);
+#pragma omp parallel for schedule(static)
+        for (int p = 0; p < P; p++)
+            pool3_plane_small(dst + (size_t)p * H * W, src + (size_t)p * H * W, W, &m, acc);
+        return;
+    }
+#endif
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < P; p++)
 #ifdef __AVX512F__
