@@ -22,10 +22,18 @@ does, with autograd:
   flops      conv and linear multiply-adds of one image
 on a gradient batch of 8 images and a naswot batch of 6 (random normal).
 
+A second fixture, proxy_grasp.wsfx, holds grasp alone on a larger network
+(C=8, N=2, 3x16x16, 16 images, 3 architectures) where central differences of
+dL/dw with free ReLUs cross kinks at every relative step tried (2e-6: off by
+factors 1.7 to 53; measured with tests/grasp_check.py's central()), so it
+checks that src/proxy/grasp.c freezes the ReLU masks: "shape" (C, N, S),
+"x_grad", "y_grad", "p:<name>", "arch<i>", "grasp<i>".
+
 Written: "x_grad", "y_grad", "x_naswot", "y_naswot", "p:<name>" for every
 supernet parameter, and per architecture i: "arch<i>" (6 op codes) and
 "score<i>" (one value per proxy in enum order; NaN where undefined).
-Run: /usr/bin/python3 tests/gen_proxy_fixtures.py (writes tests/fixtures/proxy.wsfx).
+Run: /usr/bin/python3 tests/gen_proxy_fixtures.py (writes tests/fixtures/proxy.wsfx
+and tests/fixtures/proxy_grasp.wsfx).
 """
 import math
 import os
@@ -107,8 +115,8 @@ def grad_proxies(P0, arch, x, y):
     return snip, gnorm, fisher
 
 
-def grasp(P0, arch, x, y):
-    net = gs.Net(P0, True, True, arch)
+def grasp(P0, arch, x, y, c=C):
+    net = gs.Net(P0, True, True, arch, C=c)
     ws = [p for _, p in weights(net)]
     g = torch.autograd.grad(F.cross_entropy(net.forward(x, None, True), y), ws, allow_unused=True)
     gf = torch.autograd.grad(F.cross_entropy(net.forward(x, None, True), y), ws, create_graph=True,
@@ -177,6 +185,34 @@ def cost(arch):
     return params, macs
 
 
+GRASP_C, GRASP_N, GRASP_S, GRASP_B = 8, 2, 16, 16
+GRASP_ARCHS = [[C3] * 6, [C3, C1, POOL, SKIP, C1, C3], [C1, POOL, SKIP, POOL, C3, C1]]
+
+
+def grasp_fixture():
+    """proxy_grasp.wsfx: grasp by double backward on the larger network."""
+    n_saved = gs.N
+    gs.N = GRASP_N  # gs.param_shapes and gs.Net.forward read the module's N
+    try:
+        gen = torch.Generator().manual_seed(15)
+        P0 = {n: p.float().double() for n, p in gs.init_params(gen, GRASP_C).items()}
+        x = torch.randn(GRASP_B, 3, GRASP_S, GRASP_S, generator=gen).float().double()
+        y = torch.randint(0, K, (GRASP_B,), generator=gen)
+        out = {"shape": torch.tensor([GRASP_C, GRASP_N, GRASP_S], dtype=torch.float64),
+               "x_grad": x, "y_grad": y.double()}
+        out.update({"p:" + n: p for n, p in P0.items()})
+        for i, arch in enumerate(GRASP_ARCHS):
+            v = grasp(P0, arch, x, y, GRASP_C)
+            out[f"arch{i}"] = torch.tensor(arch, dtype=torch.float64)
+            out[f"grasp{i}"] = torch.tensor([v])
+            print("grasp", i, arch, f"{v:.9g}")
+    finally:
+        gs.N = n_saved
+    path = os.path.join(gs.OUT, "proxy_grasp.wsfx")
+    wsfx.write(path, out)
+    print(path, os.path.getsize(path), "bytes")
+
+
 def main():
     gen = torch.Generator().manual_seed(15)
     P0 = {n: p.float().double() for n, p in gs.init_params(gen).items()}
@@ -197,6 +233,7 @@ def main():
     path = os.path.join(gs.OUT, "proxy.wsfx")
     wsfx.write(path, out)
     print(path, os.path.getsize(path), "bytes")
+    grasp_fixture()
 
 
 if __name__ == "__main__":

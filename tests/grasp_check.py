@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""grasp_check.py: how far wsnas's grasp (src/proxy/grasp.c: H g by central
-differences of dL/dw in float32, relative step 2e-6) is from the reference
+"""grasp_check.py: how far central differences of dL/dw (H g for grasp; the
+old src/proxy/grasp.c: float32, free ReLUs, relative step 2e-6; the current
+one: the ReLU masks frozen at w, step 1e-5) are from the reference
 definition (zero-cost-nas measures/grasp.py: -sum w (H g), H g by double
 backward, T=1, train-mode BN) on the full-size NB201 network (C=16, N=5,
 32x32, 10 classes; the first BATCH images of CIFAR-10's data_batch_1, no
@@ -8,11 +9,11 @@ augmentation, NB201's normalisation), in PyTorch.  A measurement, not a fixture:
 
 Per architecture it prints the exact score in float64 and float32 (double
 backward, as the reference) and the central-difference estimate in float32
-(wsnas's method; both sides' sum w0 . dL/dw(w0 +- h g) in double, h = step
+(wsnas's old method; both sides' sum w0 . dL/dw(w0 +- h g) in double, h = step
 ||w|| / ||g||) and in float64, for several steps; and the same estimate
-with every ReLU's mask frozen at w0 (fz32: then dL/dw is smooth in w, and
-its difference quotient tends to what double backward computes, which
-takes ReLU'' = 0).  The network is
+with every ReLU's mask frozen at w0 (fz32, grasp.c's method now: then dL/dw
+is smooth in w, and its difference quotient tends to what double backward
+computes, which takes ReLU'' = 0).  The network is
 gen_supernet_fixtures.py's functional NB201 network (the same one the
 committed fixtures check wsnas against), standalone with dead edges pruned,
 PyTorch's default initialisation (conv/linear U(+-1/sqrt(fan_in)), BN 1/0).
@@ -98,38 +99,12 @@ def exact(P0, arch, x, y, dtype):
                 for w, h in zip(ws, hg) if h is not None)
 
 
-def central(P0, arch, x, y, dtype, steps):
-    """wsnas's estimate: -(S(+h) - S(-h)) / 2h, S(t) = sum w0 . dL/dw(w0 + t g)."""
-    net = make(P0, arch, dtype)
-    ws = weights(net)
-    x = x.to(dtype)
-    g = torch.autograd.grad(F.cross_entropy(net.forward(x, None, True), y), ws, allow_unused=True)
-    g = [gi if gi is not None else torch.zeros_like(w) for gi, w in zip(g, ws)]
-    w0 = [w.detach().clone() for w in ws]
-    ww = sum(float((w.double() ** 2).sum()) for w in w0)
-    gg = sum(float((gi.double() ** 2).sum()) for gi in g)
-    out = []
-    for step in steps:
-        h = step * math.sqrt(ww / gg)
-        side = []
-        for t in (h, -h):
-            with torch.no_grad():
-                for w, a, gi in zip(ws, w0, g):
-                    w.copy_((a.double() + t * gi.double()).to(dtype))
-            gr = torch.autograd.grad(F.cross_entropy(net.forward(x, None, True), y), ws,
-                                     allow_unused=True)
-            side.append(sum(float((a.double() * gi.double()).sum())
-                            for a, gi in zip(w0, gr) if gi is not None))
-        out.append(-(side[0] - side[1]) / (2 * h))
-    return out
-
-
 class FrozenRelu:
     """F.relu replaced: the first forward records every ReLU's mask (input > 0),
     later forwards reuse them in call order, so dL/dw is smooth in w."""
 
     def __init__(self):
-        self.masks, self.k, self.real = None, 0, F.relu
+        self.masks, self.k, self.real, self.recording = [], 0, F.relu, True
 
     def __call__(self, x, *a, **k):
         if self.recording:
@@ -139,19 +114,18 @@ class FrozenRelu:
         self.k += 1
         return x * m.to(x.dtype)
 
-    def record(self):
-        self.masks, self.recording = [], True
-
     def replay(self):
         self.recording, self.k = False, 0
 
 
-def central_frozen(P0, arch, x, y, dtype, steps):
-    """The same estimate with every ReLU's mask held at its value at w0."""
-    fr = FrozenRelu()
-    F.relu = fr
+def central(P0, arch, x, y, dtype, steps, frozen=False):
+    """-(S(+h) - S(-h)) / 2h, S(t) = sum w0 . dL/dw(w0 + t g), h = step ||w|| / ||g||:
+    with free ReLUs (wsnas's old estimate) or, frozen=True, every ReLU's mask
+    held at its value at w0 (what src/proxy/grasp.c now does)."""
+    fr = FrozenRelu() if frozen else None
+    if fr:
+        F.relu = fr
     try:
-        fr.record()
         net = make(P0, arch, dtype)
         ws = weights(net)
         xx = x.to(dtype)
@@ -169,7 +143,8 @@ def central_frozen(P0, arch, x, y, dtype, steps):
                 with torch.no_grad():
                     for w, a, gi in zip(ws, w0, g):
                         w.copy_((a.double() + t * gi.double()).to(dtype))
-                fr.replay()
+                if fr:
+                    fr.replay()
                 gr = torch.autograd.grad(F.cross_entropy(net.forward(xx, None, True), y), ws,
                                          allow_unused=True)
                 side.append(sum(float((a.double() * gi.double()).sum())
@@ -177,7 +152,8 @@ def central_frozen(P0, arch, x, y, dtype, steps):
             out.append(-(side[0] - side[1]) / (2 * h))
         return out
     finally:
-        F.relu = fr.real
+        if fr:
+            F.relu = fr.real
 
 
 def spearman(a, b):
@@ -212,7 +188,7 @@ def main():
         e32 = exact(P0, arch, x, y, torch.float32)
         c32 = central(P0, arch, x, y, torch.float32, STEPS)
         c64 = central(P0, arch, x, y, torch.float64, [2e-6])[0]
-        fz = central_frozen(P0, arch, x, y, torch.float32, FROZEN_STEPS)
+        fz = central(P0, arch, x, y, torch.float32, FROZEN_STEPS, frozen=True)
         a = float(acc[i]) if acc is not None else float("nan")
         rows.append([e64, e32] + c32 + [c64] + fz + [a])
         print(f"{i:5d} {e64:+.4e} {e32:+.4e} " + " ".join(f"{v:+.4e}" for v in c32) +

@@ -34,7 +34,8 @@
  *   grasp      zero-cost-nas measures/grasp.py (T = 1), batch 64:
  *              -sum w * (H g) over conv and linear weights, g = dL/dw, H the
  *              Hessian; H g by central differences of the gradient along g
- *              (the reference: double backward).
+ *              with every ReLU's mask frozen at w (the reference: double
+ *              backward, which takes ReLU'' = 0 as well).
  *   jacob_cov  zero-cost-nas measures/jacob_cov.py, batch 64: J = d(sum of
  *              logits)/dx per image, eigenvalues v of corrcoef(J),
  *              -sum (log(v + 1e-5) + 1/(v + 1e-5)).

@@ -168,6 +168,25 @@ typedef void (*ws_net_conv_probe)(void *ctx, int fan_in, const float *x, const f
                                   const float *rstd, const float *dy, int C, int B, int HW);
 /* Sets (fn NULL: clears) the probe. */
 void ws_net_set_conv_probe(ws_net *net, ws_net_conv_probe fn, void *ctx);
+/* ReLU mask replay (grasp's Hessian-vector product by differences): RECORD
+ * makes every ReLU of the following passes store its mask (input > 0),
+ * REPLAY makes them apply the recorded masks to their inputs instead (y =
+ * x * mask, dx = dy * mask; the same batch size and architecture as
+ * recorded), OFF (default) is the ordinary network.  Set the mode before a
+ * forward and keep it through its backward.  ws_net_relu_mask_alloc
+ * preallocates the masks (one byte per ReLU output element at max_batch;
+ * not for partial-channel networks); the mode calls allocate nothing. */
+typedef enum ws_relu_mask_mode {
+    WS_RELU_MASK_OFF,
+    WS_RELU_MASK_RECORD,
+    WS_RELU_MASK_REPLAY,
+    WS_RELU_MASK_MODE_COUNT
+} ws_relu_mask_mode;
+extern const char *const ws_relu_mask_mode_names[];
+int ws_net_relu_mask_alloc(ws_net *net, ws_error *err);
+/* WS_ESTATE: RECORD or REPLAY without the masks allocated, REPLAY before
+ * a forward in RECORD mode. */
+int ws_net_relu_mask_mode(ws_net *net, ws_relu_mask_mode mode, ws_error *err);
 /* ws_net_backward from a given dL/dlogits (B, classes) instead of the
  * cross-entropy's; dx (B, Cin, H, W) receives dL/dx when non-NULL.  Weight
  * gradients accumulate as in ws_net_backward; no dmix. */

@@ -62,6 +62,10 @@ int proxy_snip(ws_proxy_scorer *s, double *score, ws_error *err);
 int proxy_grad_norm(ws_proxy_scorer *s, double *score, ws_error *err);
 int proxy_fisher(ws_proxy_scorer *s, double *score, ws_error *err);
 int proxy_grasp(ws_proxy_scorer *s, double *score, ws_error *err);
+/* grasp's estimate at a relative step, with the ReLU masks frozen at w
+ * (frozen = 1, what proxy_grasp runs) or free (0); grasp.c. */
+int proxy_grasp_estimate(ws_proxy_scorer *s, double step, int frozen, double *score,
+                         ws_error *err);
 int proxy_jacob_cov(ws_proxy_scorer *s, double *score, ws_error *err);
 int proxy_naswot(ws_proxy_scorer *s, double *score, ws_error *err);
 int proxy_params(ws_proxy_scorer *s, double *score, ws_error *err);

@@ -26,7 +26,7 @@ static const proxy_row rows[WS_PROXY_COUNT] = {
      "layer's output"},
     {WS_PROXY_GRASP, "grasp", 64, proxy_grasp, ZC "grasp.py (T=1)",
      "-sum over conv/linear weights of w (H g), g = dL/dw, H g by central differences of dL/dw "
-     "along g"},
+     "along g with every ReLU's mask frozen at w (as double backward)"},
     {WS_PROXY_JACOB_COV, "jacob_cov", 64, proxy_jacob_cov, ZC "jacob_cov.py",
      "-sum_i log(v_i + 1e-5) + 1/(v_i + 1e-5), v = eigenvalues of corrcoef(J), J = d(sum of "
      "logits)/dx per image"},

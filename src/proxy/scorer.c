@@ -152,6 +152,9 @@ int ws_proxy_scorer_alloc(const ws_proxy_recipe *r, int classes, ws_proxy_batch 
     if (need_net) {
         rc = (s->net = ws_net_alloc(&nc, err)) ? 0 : (err && err->code ? err->code : WS_ENOMEM);
         if (!rc) rc = collect_layers(s, err);
+        int grasp = 0;
+        for (int i = 0; i < r->n_proxies; i++) grasp |= r->proxies[i] == WS_PROXY_GRASP;
+        if (!rc && grasp) rc = ws_net_relu_mask_alloc(s->net, err);
     }
     size_t sc = (size_t)(grad.n > 0 ? grad.n : 1) * (3 * (size_t)r->in_size * r->in_size + (size_t)classes);
     if (!rc && need_net) {

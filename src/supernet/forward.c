@@ -40,6 +40,14 @@ static void add_scalar(float *dst, float v, size_t n, int first)
 
 static void zero(float *p, size_t n) { memset(p, 0, n * sizeof *p); }
 
+/* The ReLU fused into the convolution where the kernels can, unless ReLU
+ * masks are recorded or replayed (relu_mask.c: every ReLU then runs alone). */
+static int relu_fused(const ws_net *net, int Cin, int H, int W, int Cout, int K, int stride,
+                      int pad)
+{
+    return !ws_net_relu_mask_on_(net) && ws_conv2d_relu_fused_ok(Cin, H, W, Cout, K, stride, pad);
+}
+
 /* Sums of a run of n floats (and of products with x when x != NULL) and
  * sums of squared deviations: float lanes (vectorisable without
  * reassociation), folded into double every 256 elements in a fixed order;
@@ -382,11 +390,11 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         t->y[t->nbn] = y;
         /* the ReLU is applied as the convolution reads its input where the
          * kernels can (and its backward as they write the input gradient) */
-        if (fwd && ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) {
+        if (fwd && relu_fused(net, Cc, H, W, Cc, K, 1, K / 2)) {
             ws_conv2d_relu_forward(y, in, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
         } else if (fwd) {
             if (!*relu_used) {
-                ws_relu_forward(relu, in, (size_t)Cc * B * H * W);
+                ws_net_relu_forward_(net, relu, in, (size_t)Cc * B * H * W);
                 *relu_used = 1;
             }
             ws_conv2d_forward(y, relu, op->w, B, Cc, H, W, Cc, K, 1, K / 2, net->work);
@@ -590,7 +598,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         ws_convop *op = t.conv[k];
         if (net->probe && wg)
             net->probe(net->probe_ctx, Cc * K * K, t.bn[k]->xhat, NULL, NULL, t.dy[k], Cc, B, H * W);
-        if (ws_conv2d_relu_fused_ok(Cc, H, W, Cc, K, 1, K / 2)) /* straight into d(node) */
+        if (relu_fused(net, Cc, H, W, Cc, K, 1, K / 2)) /* straight into d(node) */
             ws_conv2d_relu_backward(dskip, wg ? op->dw : NULL, t.dy[k], in, op->w, B, Cc, H, W,
                                     Cc, K, 1, K / 2, net->work);
         else
@@ -790,7 +798,8 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
 static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn)
 {
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)cell->C * M;
-    if (cell->relu_used[j]) ws_relu_backward(dn, net->drelu[j], cell->node[j], n);
+    if (cell->relu_used[j])
+        ws_net_relu_backward_(net, cell->relu[j], dn, net->drelu[j], cell->node[j], n);
     if (cell->pool_used[j])
         ws_avgpool3_backward(dn, net->dpool[j], cell->C, net->B, cell->H, cell->W);
 }
@@ -858,11 +867,11 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
 static void conv_relu_forward(ws_net *net, float *out, const float *x, float *relu_buf,
                               const float *w, int B, int Cin, int H, int W, int Cout, int stride)
 {
-    if (ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
+    if (relu_fused(net, Cin, H, W, Cout, 3, stride, 1)) {
         ws_conv2d_relu_forward(out, x, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
         return;
     }
-    ws_relu_forward(relu_buf, x, (size_t)Cin * B * H * W);
+    ws_net_relu_forward_(net, relu_buf, x, (size_t)Cin * B * H * W);
     ws_conv2d_forward(out, relu_buf, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
 }
 
@@ -872,7 +881,7 @@ static void conv_relu_backward(ws_net *net, float *dx, float *dw, const float *d
                                const float *x, const float *relu_buf, const float *w, int B,
                                int Cin, int H, int W, int Cout, int stride)
 {
-    if (ws_conv2d_relu_fused_ok(Cin, H, W, Cout, 3, stride, 1)) {
+    if (relu_fused(net, Cin, H, W, Cout, 3, stride, 1)) {
         ws_conv2d_relu_backward(dx, dw, dout, x, w, B, Cin, H, W, Cout, 3, stride, 1, net->work);
         return;
     }
@@ -880,7 +889,7 @@ static void conv_relu_backward(ws_net *net, float *dx, float *dw, const float *d
     zero(net->scr_c, n);
     ws_conv2d_backward(net->scr_c, dw, dout, relu_buf, w, B, Cin, H, W, Cout, 3, stride, 1,
                        net->work);
-    ws_relu_backward(dx, net->scr_c, x, n);
+    ws_net_relu_backward_(net, relu_buf, dx, net->scr_c, x, n);
 }
 
 void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train)
@@ -961,7 +970,7 @@ float ws_net_head_forward_(ws_net *net, const float *x, int train, int *correct)
     size_t Mf = (size_t)B * net->Hf * net->Hf;
     bn_forward(net, &net->head_bn, net->head_bn_out, x, net->head_bn.g, net->head_bn.b, Cf,
                (int)Mf, train);
-    ws_relu_forward(net->head_relu, net->head_bn_out, Cf * Mf);
+    ws_net_relu_forward_(net, net->head_relu, net->head_bn_out, Cf * Mf);
     ws_gap_forward(net->gap, net->head_relu, Cf, B, net->Hf, net->Hf);
     ws_linear_forward(net->logits, net->gap, net->fc_w, net->fc_b, B, Cf, net->cfg.classes);
     return ws_crossentropy_forward(net->probs, net->logits, net->labels, B, net->cfg.classes,
@@ -1018,7 +1027,7 @@ static void net_backward(ws_net *net, ws_mix_grad *dmix, const float *dlogits, f
     zero(net->scr_a, Cf * Mf);
     ws_gap_backward(net->scr_a, net->dgap, Cf, B, net->Hf, net->Hf);
     zero(net->scr_b, Cf * Mf);
-    ws_relu_backward(net->scr_b, net->scr_a, net->head_bn_out, Cf * Mf);
+    ws_net_relu_backward_(net, net->head_relu, net->scr_b, net->scr_a, net->head_bn_out, Cf * Mf);
     zero(dA, Cf * Mf);
     ws_batchnorm_backward(dA, wg ? net->head_bn.dg : NULL, wg ? net->head_bn.db : NULL,
                           net->scr_b, net->head_bn.xhat, net->head_bn.rstd, net->head_bn.g, Cf,

@@ -76,6 +76,8 @@ typedef struct ws_score_state {
     int sig[3];
 } ws_score_state;
 
+typedef struct ws_relu_masks ws_relu_masks;
+
 struct ws_net {
     ws_net_config cfg;
     ws_tensor_info *tensors;
@@ -125,6 +127,7 @@ struct ws_net {
     int stats_frozen;                /* BN running estimates are not updated (scoring) */
     int score_scratch;               /* cell conv outputs go to scr_b / scr_c (scoring) */
     ws_score_state score;
+    ws_relu_masks *rmask;            /* ReLU mask record/replay (relu_mask.c); NULL: none */
 };
 
 /* ---- pieces of the forward pass (forward.c), composed by ws_net_forward and
@@ -151,6 +154,16 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
 void ws_net_red_forward_(ws_net *net, ws_redblock *r, const float *x, int train);
 /* Head from the last cell's output x: logits, then the mean cross-entropy. */
 float ws_net_head_forward_(ws_net *net, const float *x, int train, int *correct);
+/* ---- ReLUs with mask record/replay (relu_mask.c) ------------------------
+ * out = relu(x) of the ReLU whose output buffer is out (the mask's key), and
+ * its backward dx += relu'(x) dy; with the masks on, recording or replaying
+ * (ws_net_relu_mask_mode) as the mode says.  _on_: the mode is not OFF (the
+ * forward then runs no fused ReLU-convolution). */
+int ws_net_relu_mask_on_(const ws_net *net);
+void ws_net_relu_forward_(ws_net *net, float *out, const float *x, size_t n);
+void ws_net_relu_backward_(ws_net *net, const float *out, float *dx, const float *dy,
+                           const float *x, size_t n);
+void ws_relu_masks_free_(ws_relu_masks *m);
 /* Edges that can influence node 3 from node 0 in architecture a (net.c). */
 void ws_arch_live_edges_(const ws_arch *a, int live[WS_EDGES]);
 

@@ -409,6 +409,7 @@ void ws_net_free(ws_net *net)
     free(net->momentum);
     free(net->buffers);
     arena_free(net);
+    ws_relu_masks_free_(net->rmask);
     free(net);
 }
 
