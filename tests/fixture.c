@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static int rd(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
@@ -113,10 +114,35 @@ const char *wsfx_shared_dir(void)
     return s && s[0] ? s : NULL;
 }
 
+/* mkdir -p of dir (errors surface when a test uses the path). */
+static void mkdir_parents(const char *dir)
+{
+    char p[4096];
+    int n = snprintf(p, sizeof p, "%s", dir);
+    if (n <= 0 || (size_t)n >= sizeof p) return;
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = '\0';
+        mkdir(p, 0777);
+        *q = '/';
+    }
+    mkdir(p, 0777);
+}
+
+/* $WSNAS_TMP, created if absent and made absolute, so that a test run on
+ * its own (--filter) does not depend on the Makefile or another test
+ * having made the directory, nor on the directory it changes into. */
 const char *wsfx_tmp_dir(void)
 {
+    static __thread char abs[900];
     const char *s = getenv("WSNAS_TMP");
-    return s && s[0] ? s : NULL;
+    if (!s || !s[0]) return NULL;
+    mkdir_parents(s);
+    char *r = realpath(s, NULL);
+    int fits = r && strlen(r) < sizeof abs;
+    if (fits) memcpy(abs, r, strlen(r) + 1);
+    free(r);
+    return fits ? abs : s;
 }
 
 const char *wsfx_tmp_path(const char *name)

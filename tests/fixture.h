@@ -30,7 +30,8 @@ double wsfx_compare_f(const char *what, const float *got, const double *ref, siz
                       double atol, double rtol);
 double wsfx_compare_d(const char *what, const double *got, const double *ref, size_t n,
                       double atol, double rtol);
-/* Path helpers: $WSNAS_SHARED (../shared) and $WSNAS_TMP; NULL if unset. */
+/* Path helpers: $WSNAS_SHARED (../shared) and $WSNAS_TMP; NULL if unset.
+ * The tmp directory is created if absent and returned as an absolute path. */
 const char *wsfx_shared_dir(void);
 const char *wsfx_tmp_dir(void);
 /* $WSNAS_TMP/<name> (or /tmp/<name>) in one of 16 rotating per-thread
