@@ -488,13 +488,14 @@ static int rank_idx_cmp(const void *a, const void *b)
  * class in product-rank order (so the first cell's nodes are reused as in
  * wsnas eval): the same loss, hits and logits bit for bit, with batch
  * statistics and with (perturbed) running statistics, and the BN buffers
- * untouched.  C = 4 N = 2 on 8x8 inputs runs the direct 3x3 kernels.  With
- * n_max below 6,466: a random sample of n_max classes in random order. */
-static void score_every_class(int threads, int track, int n_max)
+ * untouched.  C = 4 on 8x8 inputs runs the direct 3x3 kernels; N = 3 cells
+ * per stage exercise the scorer's alternating node-3 buffers.  With n_max
+ * below 6,466: a random sample of n_max classes in random order. */
+static void score_every_class(int threads, int track, int n_max, int N)
 {
     ws_nn_init(threads);
     ws_net_config cfg = small_config(0, track, NULL);
-    cfg.N = 2;
+    cfg.N = N;
     ws_error err = {0};
     ws_net *net = ws_net_alloc(&cfg, &err);
     ws_space *sp = ws_space_alloc();
@@ -565,8 +566,9 @@ static void score_every_class(int threads, int track, int n_max)
     ws_net_free(net);
 }
 
-Test(supernet, score_arch_equals_forward_every_class) { score_every_class(1, 1, WS_ISO_CLASSES); }
-Test(supernet, score_arch_equals_forward_2_threads) { score_every_class(2, 0, 700); }
+Test(supernet, score_arch_equals_forward_every_class) { score_every_class(1, 1, WS_ISO_CLASSES, 2); }
+Test(supernet, score_arch_equals_forward_2_threads) { score_every_class(2, 0, 700, 3); }
+Test(supernet, score_arch_equals_forward_n4) { score_every_class(1, 1, 500, 4); }
 
 static char *tmp_path(const char *name)
 {

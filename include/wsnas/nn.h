@@ -83,7 +83,8 @@ const char *ws_nn_conv_name(void);
 /* ---- Batch norm over (C, M) with M = N*H*W, PyTorch semantics ------------ */
 /* Training: normalise with the biased batch variance; save mean and rstd (C)
  * and the normalised values xhat (C,M) for backward (xhat may alias out when
- * gamma == NULL, i.e. affine=False).  If running_mean/var are non-NULL they
+ * gamma == NULL, i.e. affine=False; NULL: not saved, a forward-only pass,
+ * out the same bits).  If running_mean/var are non-NULL they
  * are updated: r = (1-momentum) r + momentum * batch, var with the unbiased
  * estimate M/(M-1).  gamma/beta NULL means affine=False. */
 void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rstd,

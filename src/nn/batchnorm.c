@@ -63,12 +63,17 @@ void ws_batchnorm_forward_train(float *out, float *xhat, float *mean, float *rst
         double var = v / M;
         float rs = (float)(1.0 / sqrt(var + eps));
         float muf = (float)mu;
-        float *xh = xhat + (size_t)c * M, *o = out + (size_t)c * M;
+        float *o = out + (size_t)c * M;
         float g = gamma ? gamma[c] : 1.0f, b = beta ? beta[c] : 0.0f;
-        for (int i = 0; i < M; i++) {
-            float h = (x[i] - muf) * rs;
-            xh[i] = h;
-            o[i] = g * h + b;
+        if (xhat) {
+            float *xh = xhat + (size_t)c * M;
+            for (int i = 0; i < M; i++) {
+                float h = (x[i] - muf) * rs;
+                xh[i] = h;
+                o[i] = g * h + b;
+            }
+        } else {
+            for (int i = 0; i < M; i++) o[i] = g * ((x[i] - muf) * rs) + b;
         }
         mean[c] = muf;
         rstd[c] = rs;

@@ -241,7 +241,9 @@ static void bn_forward(const ws_net *net, ws_bn *bn, float *out, const float *in
 {
     if (train || !bn->rm) {
         int upd = train && !net->stats_frozen;
-        ws_batchnorm_forward_train(out, bn->xhat, bn->mean, bn->rstd, inp, g, b,
+        /* scoring runs no backward: xhat is not kept */
+        ws_batchnorm_forward_train(out, net->score_scratch ? NULL : bn->xhat, bn->mean, bn->rstd,
+                                   inp, g, b,
                                    upd ? bn->rm : NULL, upd ? bn->rv : NULL, BN_MOMENTUM,
                                    BN_EPS, C, M);
         bn->train_stats = 1;

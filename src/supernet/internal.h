@@ -86,6 +86,7 @@ struct ws_net {
     float *params, *grads, *buffers, *momentum;
     float *arena;
     size_t arena_floats;
+    size_t arena_large;              /* floats before the small region (net.c) */
     void *arena_map;                 /* what net.c allocated for the arena */
     size_t arena_map_bytes;
 

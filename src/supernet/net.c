@@ -18,6 +18,7 @@ typedef struct layout_ctx {
     int pass;           /* 0: register, 1: assign pointers */
     size_t ti;          /* next tensor index (pass 1) */
     size_t arena_used;  /* floats */
+    size_t small_used;  /* floats of the small region (after the large tensors) */
     int failed;
 } layout_ctx;
 
@@ -80,6 +81,17 @@ static float *arena_take(layout_ctx *lc, size_t n)
     return lc->pass == 0 ? NULL : lc->net->arena + off;
 }
 
+/* Per-channel vectors (BN mean and rstd) go to one region after the large
+ * tensors: interleaved with them, each write of a few floats would fault in
+ * a whole 2 MB huge page next to a tensor the pass may never touch (one-shot
+ * scoring writes every cell BN's mean but no cell BN's xhat). */
+static float *arena_take_small(layout_ctx *lc, size_t n)
+{
+    size_t off = lc->small_used;
+    lc->small_used += round16(n);
+    return lc->pass == 0 ? NULL : lc->net->arena + lc->net->arena_large + off;
+}
+
 /* A BN of C channels over M = max_batch*HW values; affine/track as given. */
 static void layout_bn(layout_ctx *lc, ws_bn *bn, int C, size_t M, int affine, int track,
                       const char *prefix)
@@ -94,8 +106,8 @@ static void layout_bn(layout_ctx *lc, ws_bn *bn, int C, size_t M, int affine, in
         bn->rv = reg_tensor(lc, 1, NULL, C, 0, 0, 0, "%s.running_var", prefix);
     }
     bn->xhat = arena_take(lc, (size_t)C * M);
-    bn->mean = arena_take(lc, (size_t)C);
-    bn->rstd = arena_take(lc, (size_t)C);
+    bn->mean = arena_take_small(lc, (size_t)C);
+    bn->rstd = arena_take_small(lc, (size_t)C);
 }
 
 /* Edges that can influence node 3 from node 0 in architecture a. */
@@ -364,7 +376,8 @@ ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
     layout_ctx lc = {.net = net, .pass = 0};
     layout(&lc);
     if (lc.failed) goto nomem;
-    net->arena_floats = lc.arena_used;
+    net->arena_large = lc.arena_used;
+    net->arena_floats = lc.arena_used + lc.small_used;
     net->params = alloc_floats(net->n_params);
     net->grads = alloc_floats(net->n_params);
     net->momentum = alloc_floats(net->n_params);
@@ -373,7 +386,7 @@ ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
     if (!net->params || !net->grads || !net->momentum || !net->buffers || !net->arena) goto nomem;
     lc = (layout_ctx){.net = net, .pass = 1};
     layout(&lc);
-    WS_ASSERT(lc.ti == net->n_tensors && lc.arena_used == net->arena_floats);
+    WS_ASSERT(lc.ti == net->n_tensors && lc.arena_used + lc.small_used == net->arena_floats);
     /* BN defaults: gamma 1, beta 0, running var 1 */
     for (size_t i = 0; i < net->n_tensors; i++) {
         ws_tensor_info *t = &net->tensors[i];

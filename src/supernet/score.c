@@ -9,9 +9,10 @@
  *     are reused from the previous architecture when it computed them from
  *     the same ops (an order that groups leading ops, e.g. by product rank,
  *     makes that frequent);
- *   - cells 2..N of a stage write into two alternating buffer sets instead
- *     of their own, and every cell convolution into one scratch buffer, so
- *     fewer distinct pages and cache lines are touched.
+ *   - the cells share a few node buffers (score_nodes) instead of their
+ *     own, and every cell convolution writes into one scratch buffer, so
+ *     fewer distinct pages are touched (the resident set) and fewer cache
+ *     lines.
  * Every kernel, and every sum, runs as in ws_net_forward, so the results are
  * the same bits (tests/test_supernet.c compares every isomorphism class). */
 #include <string.h>
@@ -57,16 +58,45 @@ static void node_codes(const ws_arch *a, const int lv[WS_EDGES], int code[3])
     code[2] = lv[1] || lv[2] || lv[5] ? 1 + t1 + 6 * t2 + 36 * (t2 ? c1 : 0) : 0;
 }
 
-/* The plan of cell k: cell 0 keeps its own buffers and reuses what the
- * scoring state says they hold; cells i >= 1 of a stage use the buffer sets
- * of the stage's cells 1 and 2 in turn (the input, cell i-1's node 3, is
- * never in the set cell i writes). */
+/* Node buffers of the scorer.  In the first stage, cell 0 keeps its own
+ * buffers (its nodes 1 and 2 are reused across architectures) and cells
+ * i >= 1 write nodes 1 and 2 into cell 1's buffers and node 3 into cell 1's
+ * and cell 2's in turn (the input, cell i-1's node 3, is never a buffer cell
+ * i writes).  The later stages (N >= 2) run after a reduction block has read
+ * the first stage's output, so their nodes are carved out of four of the
+ * first stage's node tensors (cell 1's three and cell 0's node 3; each holds
+ * 2 tensors of the second stage, 4 of the third) in the same pattern: the
+ * scorer touches 7 node tensors of the first stage's size, not 3N of every
+ * stage. */
+static void score_nodes(ws_net *net, int k, float *node[4])
+{
+    int N = net->cfg.N, st = k / N, i = k % N;
+    ws_cell *c0 = &net->cells[0], *c1 = &net->cells[N > 1 ? 1 : 0];
+    if (st == 0 || N == 1) {
+        ws_cell *own = i == 0 ? &net->cells[k] : c1;
+        for (int j = 1; j < 4; j++) node[j] = own->nodebuf[j];
+        if (i >= 2 && i % 2 == 0) node[3] = net->cells[2].nodebuf[3];
+        return;
+    }
+    float *slab[4] = {c1->nodebuf[1], c1->nodebuf[2], c1->nodebuf[3], c0->nodebuf[3]};
+    const ws_cell *cs = &net->cells[k];
+    size_t n = (size_t)cs->C * (size_t)net->cfg.max_batch * (size_t)cs->H * (size_t)cs->W;
+    int per = 1 << st; /* tensors of this stage per first-stage tensor */
+    int t[3] = {0, 1, 2};
+    if (i > 0) t[0] = 3, t[1] = 4, t[2] = i % 2 ? 5 : 6;
+    for (int j = 1; j < 4; j++) node[j] = slab[t[j - 1] / per] + (size_t)(t[j - 1] % per) * n;
+}
+
+/* The plan of cell k: the node buffers above, the relu and pool buffers
+ * (where a kernel cannot fuse them) of the stage's cell 0 or, for cells
+ * i >= 1, of its cell 1, the live edges; cell 0 reuses what the scoring
+ * state says its nodes hold. */
 static void score_plan(ws_net *net, int k, const int lv[WS_EDGES], const int code[3],
                        ws_cell_plan *pl)
 {
-    int N = net->cfg.N, i = k % N;
-    int own = i == 0 ? k : k - i + 1 + (i - 1) % 2;
-    ws_cell_plan_own_(&net->cells[own], pl);
+    int i = k % net->cfg.N;
+    ws_cell_plan_own_(&net->cells[i == 0 ? k : k - i + 1], pl);
+    score_nodes(net, k, pl->node);
     memcpy(pl->live, lv, sizeof pl->live);
     if (k != 0) return;
     ws_score_state *s = &net->score;
