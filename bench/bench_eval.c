@@ -13,6 +13,8 @@
  * 6466: all of them) and prints seconds per class and the projected time for
  * all 6,466; --list writes the K architectures (six op digits, edge order,
  * one a line) for bench/torch_score.py, which scores them in PyTorch.
+ * The line ends with a hash of the K accuracies' bits (old and new engines
+ * give the same hash when they score alike).
  * Random weights and images: the time does not depend on their values. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,10 +171,13 @@ static int iso_classes(const char *cfg, int K, const char *list)
     double dt = now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    unsigned long long h = 1469598103934665603ull; /* FNV-1a of the accuracies' bits */
+    const unsigned char *u = (const unsigned char *)acc;
+    for (size_t i = 0; i < (size_t)n * sizeof *acc; i++) h = (h ^ u[i]) * 1099511628211ull;
     printf("%-6s C=%d N=%d 3x%dx%d  scoring %d classes (256 images, BN batch) %.2f s  "
-           "%.4f s per class  all 6466 classes %.1f min  peak RSS %.0f MB\n",
+           "%.4f s per class  all 6466 classes %.1f min  peak RSS %.0f MB  accuracies %016llx\n",
            cf[c].name, cf[c].C, cf[c].N, cf[c].S, cf[c].S, n, dt, dt / n, dt / n * 6466 / 60,
-           ru.ru_maxrss / 1024.0);
+           ru.ru_maxrss / 1024.0, h);
     bench_net_free(&b);
     ws_space_free(sp);
     return 0;

@@ -360,8 +360,8 @@ Test(nn, conv_direct_matches_gemm_path)
 /* ReLU fused into the forward kernels (ws_conv2d_relu_forward: 1x1 direct,
  * 3x3 Winograd, 3x3 direct stride 1 and 2) against ws_relu_forward then
  * ws_conv2d_forward: the same bits; ws_conv2d_relu_backward against conv
- * backward on relu(x) then ws_relu_backward (1e-5: summation order).  And one pool plane
- * (ws_avgpool3_forward_plane) against ws_avgpool3_forward's plane. */
+ * backward on relu(x) then ws_relu_backward (1e-5: summation order).  And two pool
+ * planes (ws_avgpool3_forward_planes) against ws_avgpool3_forward's. */
 Test(nn, conv_relu_fused_same_bits)
 {
     ws_nn_init(2);
@@ -418,12 +418,12 @@ Test(nn, conv_relu_fused_same_bits)
     for (size_t k = 0; k < WS_ARRAY_LEN(sides); k++) {
         int H = sides[k][0], W = sides[k][1];
         size_t n = (size_t)3 * H * W;
-        float *x = fnew(n), *y = fnew(n), *p = fnew((size_t)H * W);
+        float *x = fnew(n), *y = fnew(n), *p = fnew((size_t)2 * H * W);
         fill(x, n, 1.0);
         ws_avgpool3_forward(y, x, 1, 3, H, W);
-        ws_avgpool3_forward_plane(p, x + (size_t)2 * H * W, H, W);
-        cr_expect_arr_eq(p, y + (size_t)2 * H * W, (size_t)H * W * sizeof *p, "pool plane %dx%d",
-                         H, W);
+        ws_avgpool3_forward_planes(p, x + (size_t)H * W, 2, H, W);
+        cr_expect_arr_eq(p, y + (size_t)H * W, (size_t)2 * H * W * sizeof *p,
+                         "pool planes %dx%d", H, W);
         free(x), free(y), free(p);
     }
 }

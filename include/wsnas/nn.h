@@ -119,11 +119,11 @@ void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2
 /* 3x3, stride 1, pad 1, count_include_pad=False: (C,N,H,W) -> same shape. */
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W);
 void ws_avgpool3_backward(float *dinp, const float *dout, int C, int N, int H, int W);
-/* One H x W plane of ws_avgpool3_forward (the same values), without threads,
- * for callers that fuse the pool into their own loop over planes;
- * H, W <= WS_POOL3_PLANE_MAX. */
+/* P consecutive H x W planes of ws_avgpool3_forward (the same values),
+ * without threads, for callers that fuse the pool into their own loop over
+ * planes; H, W <= WS_POOL3_PLANE_MAX. */
 #define WS_POOL3_PLANE_MAX 64
-void ws_avgpool3_forward_plane(float *out, const float *inp, int H, int W);
+void ws_avgpool3_forward_planes(float *out, const float *inp, int P, int H, int W);
 /* 2x2, stride 2, pad 0 (H, W even): (C,N,H,W) -> (C,N,H/2,W/2). */
 void ws_avgpool2_forward(float *out, const float *inp, int C, int N, int H, int W);
 void ws_avgpool2_backward(float *dinp, const float *dout, int C, int N, int H, int W);

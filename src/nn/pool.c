@@ -288,20 +288,27 @@ static void avgpool3_planes(float *dst, const float *src, int P, int H, int W, i
             pool3_plane(dst + (size_t)p * H * W, src + (size_t)p * H * W, H, W, icx, icy, acc);
 }
 
-void ws_avgpool3_forward_plane(float *out, const float *inp, int H, int W)
+void ws_avgpool3_forward_planes(float *out, const float *inp, int P, int H, int W)
 {
     static const float inv[4] = {0.0f, 1.0f / 1.0f, 1.0f / 2.0f, 1.0f / 3.0f}; /* = 1/(float)k */
     float icx[WS_POOL3_PLANE_MAX], icy[WS_POOL3_PLANE_MAX];
     WS_ASSERT(H >= 1 && W >= 1 && H <= WS_POOL3_PLANE_MAX && W <= WS_POOL3_PLANE_MAX);
     for (int i = 0; i < W; i++) icx[i] = inv[pool3_count1(i, W)];
     for (int i = 0; i < H; i++) icy[i] = inv[pool3_count1(i, H)];
+    size_t HW = (size_t)H * W;
 #ifdef __AVX512F__
+    if (pool3_small_ok(H, W)) { /* the 8x8 and 4x4 stages, as avgpool3_planes */
+        pool3_small m;
+        pool3_small_init(&m, H, W, icx, icy);
+        for (int p = 0; p < P; p++) pool3_plane_small(out + p * HW, inp + p * HW, W, &m, 0);
+        return;
+    }
     if (W % 16 == 0) {
-        pool3_plane16(out, inp, H, W, icx, icy, 0);
+        for (int p = 0; p < P; p++) pool3_plane16(out + p * HW, inp + p * HW, H, W, icx, icy, 0);
         return;
     }
 #endif
-    pool3_plane(out, inp, H, W, icx, icy, 0);
+    for (int p = 0; p < P; p++) pool3_plane(out + p * HW, inp + p * HW, H, W, icx, icy, 0);
 }
 
 void ws_avgpool3_forward(float *out, const float *inp, int C, int N, int H, int W)

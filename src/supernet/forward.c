@@ -462,19 +462,21 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
             edge_combine(dst + off, first, t.nsrc, x, t.scf, t.nbn, y, sc, sh, M);
             continue;
         }
-        /* one image plane at a time, its pool in an L1 buffer */
-        size_t HW = (size_t)cell->H * cell->W;
+        /* a few image planes at a time (up to 64 x 64 pixels), their pool
+         * in an L1 buffer */
+        size_t HW = (size_t)cell->H * cell->W, step = (WS_POOL3_PLANE_MAX * WS_POOL3_PLANE_MAX / HW) * HW;
         float pl[WS_POOL3_PLANE_MAX * WS_POOL3_PLANE_MAX];
-        for (size_t q = 0; q < M; q += HW) {
+        for (size_t q = 0; q < M; q += step) {
+            size_t len = M - q < step ? M - q : step;
             const float *xq[2], *yq[2];
             for (int s = 0; s < t.nsrc; s++) xq[s] = x[s] + q;
             for (int k = 0; k < t.nbn; k++) yq[k] = y[k] + q;
             for (int s = 0; s < t.nsrc; s++)
                 if (t.src_op[s] == WS_OP_AVGPOOL) {
-                    ws_avgpool3_forward_plane(pl, xq[s], cell->H, cell->W);
+                    ws_avgpool3_forward_planes(pl, xq[s], (int)(len / HW), cell->H, cell->W);
                     xq[s] = pl;
                 }
-            edge_combine(dst + off + q, first, t.nsrc, xq, t.scf, t.nbn, yq, sc, sh, HW);
+            edge_combine(dst + off + q, first, t.nsrc, xq, t.scf, t.nbn, yq, sc, sh, len);
         }
     }
 }
