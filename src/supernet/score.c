@@ -61,13 +61,13 @@ static void node_codes(const ws_arch *a, const int lv[WS_EDGES], int code[3])
 /* Node buffers of the scorer.  In the first stage, cell 0 keeps its own
  * buffers (its nodes 1 and 2 are reused across architectures) and cells
  * i >= 1 write nodes 1 and 2 into cell 1's buffers and node 3 into cell 1's
- * and cell 2's in turn (the input, cell i-1's node 3, is never a buffer cell
- * i writes).  The later stages (N >= 2) run after a reduction block has read
- * the first stage's output, so their nodes are carved out of four of the
- * first stage's node tensors (cell 1's three and cell 0's node 3; each holds
- * 2 tensors of the second stage, 4 of the third) in the same pattern: the
- * scorer touches 7 node tensors of the first stage's size, not 3N of every
- * stage. */
+ * and cell 0's in turn (the input, cell i-1's node 3, is never a buffer cell
+ * i writes; cell 0's node 3 is never reused).  The later stages (N >= 2) run
+ * after a reduction block has read the first stage's output, so their nodes
+ * are carved out of four of the first stage's node tensors (cell 1's three
+ * and cell 0's node 3; each holds 2 tensors of the second stage, 4 of the
+ * third) in the same pattern: the scorer touches 6 node tensors of the first
+ * stage's size, not 3N of every stage. */
 static void score_nodes(ws_net *net, int k, float *node[4])
 {
     int N = net->cfg.N, st = k / N, i = k % N;
@@ -75,7 +75,7 @@ static void score_nodes(ws_net *net, int k, float *node[4])
     if (st == 0 || N == 1) {
         ws_cell *own = i == 0 ? &net->cells[k] : c1;
         for (int j = 1; j < 4; j++) node[j] = own->nodebuf[j];
-        if (i >= 2 && i % 2 == 0) node[3] = net->cells[2].nodebuf[3];
+        if (i >= 2 && i % 2 == 0) node[3] = c0->nodebuf[3];
         return;
     }
     float *slab[4] = {c1->nodebuf[1], c1->nodebuf[2], c1->nodebuf[3], c0->nodebuf[3]};
