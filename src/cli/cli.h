@@ -49,10 +49,45 @@ struct ws_space;
 struct ws_build_set;
 int ws_cli_archs_file(const char *path, const struct ws_space *sp, struct ws_build_set *set,
                       ws_error *err);
-/* The set of classes of `--arch A...`, `--archs-file F`, `--sample N` or
- * else all (exactly one given; tablebuild.h). */
-int ws_cli_make_set(const char **archs, int n_archs, const char *file, long sample,
-                    long sample_seed, struct ws_build_set *set, ws_error *err);
+/* The architecture set of `table build` and `proxy`: --arch A (repeatable),
+ * --archs-file F, --sample N [--sample-seed S] or --all, exactly one.
+ * WS_CLI_SET_OPTIONS goes into the command's option table (getopt.h),
+ * ws_cli_set_option takes its codes, ws_cli_set_problem checks the choice
+ * after parsing and ws_cli_make_set makes the set of classes (tablebuild.h). */
+enum {
+    WS_CLI_OPT_ARCH = 0x100,
+    WS_CLI_OPT_ARCHS_FILE,
+    WS_CLI_OPT_SAMPLE,
+    WS_CLI_OPT_SAMPLE_SEED,
+    WS_CLI_OPT_ALL
+};
+#define WS_CLI_SET_OPTIONS                                            \
+    {"arch", required_argument, NULL, WS_CLI_OPT_ARCH},               \
+    {"archs-file", required_argument, NULL, WS_CLI_OPT_ARCHS_FILE},   \
+    {"sample", required_argument, NULL, WS_CLI_OPT_SAMPLE},           \
+    {"sample-seed", required_argument, NULL, WS_CLI_OPT_SAMPLE_SEED}, \
+    {"all", no_argument, NULL, WS_CLI_OPT_ALL}
+#define WS_CLI_SET_USAGE                                                     \
+    "SET (one of):\n"                                                        \
+    "  --arch A               an architecture string or index; repeatable\n" \
+    "  --archs-file F         one architecture string or index per line\n"   \
+    "  --sample N             N random classes (prefix-stable in N)\n"       \
+    "  --all                  all 6,466 isomorphism classes\n"
+typedef struct ws_cli_set_args {
+    const char **archs; /* the --arch values (room for every argument) */
+    int n_archs, all;
+    const char *file;
+    long sample, sample_seed;
+} ws_cli_set_args;
+/* Room for the --arch values of argc arguments; nonzero when out of memory. */
+int ws_cli_set_args_init(ws_cli_set_args *s, int argc);
+void ws_cli_set_args_free(ws_cli_set_args *s);
+/* One getopt code: 0 when it is not a SET option, 1 taken, -1 a bad value
+ * (printed). */
+int ws_cli_set_option(ws_cli_set_args *s, int c, const char *arg);
+/* NULL when exactly one SET was given, else what is wrong. */
+const char *ws_cli_set_problem(const ws_cli_set_args *s);
+int ws_cli_make_set(const ws_cli_set_args *s, struct ws_build_set *set, ws_error *err);
 /* Prints "wsnas <cmd>: <message>" for a failed library call; returns 1. */
 int ws_cli_fail(const char *cmd, const ws_error *err);
 

@@ -27,11 +27,7 @@ static void proxy_usage(FILE *f)
             "smallest index) and shared by its members.  Resumable from OUT.h5.progress;\n"
             "under `mpirun -np K` the classes are split across the ranks and rank 0 writes.\n"
             "Definitions and references: wsnas proxy --list, include/wsnas/proxy.h.\n\n"
-            "SET (one of):\n"
-            "  --arch A               an architecture string or index; repeatable\n"
-            "  --archs-file F         one architecture string or index per line\n"
-            "  --sample N             N random classes (prefix-stable in N)\n"
-            "  --all                  all 6,466 isomorphism classes\n"
+            WS_CLI_SET_USAGE
             "options:\n"
             "  -o, --output FILE      the table (required)\n"
             "  --bench NAME           benchmark group (default cifar10-proxies)\n"
@@ -163,26 +159,21 @@ int ws_cmd_proxy(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"bench", required_argument, NULL, 'b'},
         {"proxy", required_argument, NULL, 'p'},  {"seed", required_argument, NULL, 'S'},
         {"data", required_argument, NULL, 'D'},   {"split", required_argument, NULL, 's'},
-        {"arch", required_argument, NULL, 'a'},   {"archs-file", required_argument, NULL, 'F'},
-        {"sample", required_argument, NULL, 'n'}, {"sample-seed", required_argument, NULL, 'e'},
-        {"all", no_argument, NULL, 'A'},          {"threads", required_argument, NULL, 't'},
+        WS_CLI_SET_OPTIONS,                       {"threads", required_argument, NULL, 't'},
         {"limit", required_argument, NULL, 'l'},  {"description", required_argument, NULL, 'd'},
         {"quiet", no_argument, NULL, 'q'},        {"list", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *bench = "cifar10-proxies", *data = "../shared/cifar10",
-               *split = "../shared/nb201/splits/cifar-split.txt", *file = NULL, *desc = NULL;
-    const char **archs = calloc((size_t)argc + 1, sizeof *archs);
-    long sample = 0, sample_seed = 0, seed = 1, threads = 1, limit = 0;
-    int n_archs = 0, all = 0, quiet = 0, c;
+               *split = "../shared/nb201/splits/cifar-split.txt", *desc = NULL;
+    ws_cli_set_args sa;
+    long seed = 1, threads = 1, limit = 0;
+    int quiet = 0, c;
     ws_proxy_recipe r;
     ws_proxy_recipe_default(&r);
     ws_error err = {0};
-    if (argc > 1 && !strcmp(argv[1], "corr")) {
-        free(archs);
-        return cmd_corr(argc - 1, argv + 1);
-    }
-    if (!archs) return 1;
+    if (argc > 1 && !strcmp(argv[1], "corr")) return cmd_corr(argc - 1, argv + 1);
+    if (ws_cli_set_args_init(&sa, argc)) return 1;
     optind = 1;
     while ((c = ws_cli_getopt(argc, argv, "o:qh", opts)) != -1) {
         int bad = 0;
@@ -195,47 +186,38 @@ int ws_cmd_proxy(int argc, char **argv)
         case 'S': bad = ws_cli_parse_long("--seed", optarg, 0, 0x7fffffffL, &seed); break;
         case 'D': data = optarg; break;
         case 's': split = optarg; break;
-        case 'a': archs[n_archs++] = optarg; break;
-        case 'F': file = optarg; break;
-        case 'n': bad = ws_cli_parse_long("--sample", optarg, 1, WS_ISO_CLASSES, &sample); break;
-        case 'e':
-            bad = ws_cli_parse_long("--sample-seed", optarg, 0, 0x7fffffffL, &sample_seed);
-            break;
-        case 'A': all = 1; break;
         case 't': bad = ws_cli_parse_long("--threads", optarg, 1, 256, &threads); break;
         case 'l': bad = ws_cli_parse_long("--limit", optarg, 1, WS_ISO_CLASSES, &limit); break;
         case 'd': desc = optarg; break;
         case 'q': quiet = 1; break;
         case 'L':
             proxy_list();
-            free(archs);
+            ws_cli_set_args_free(&sa);
             return 0;
         case 'h':
             proxy_usage(stdout);
-            free(archs);
+            ws_cli_set_args_free(&sa);
             return 0;
-        default: bad = 2; break;
+        default: bad = ws_cli_set_option(&sa, c, optarg) > 0 ? 0 : 2; break; /* SET, else '?' */
         }
         if (bad) {
             if (bad == 1 && err.msg[0]) ws_cli_fail("proxy", &err);
-            free(archs);
+            ws_cli_set_args_free(&sa);
             return 2;
         }
     }
-    int nset = (n_archs > 0) + (file != NULL) + (sample > 0) + all;
     const char *problem = !out                  ? "missing -o OUT.h5"
                           : optind < argc       ? "unexpected argument"
-                          : nset != 1           ? "give exactly one of --arch/--archs-file, --sample, --all"
-                                                : NULL;
+                                                : ws_cli_set_problem(&sa);
     if (problem) {
-        free(archs);
+        ws_cli_set_args_free(&sa);
         return ws_cli_usage_error("%s%s%s", problem, optind < argc ? " " : "",
                                   optind < argc ? argv[optind] : "");
     }
     r.seed = (uint64_t)seed;
     ws_build_set set = {0};
-    int rc = ws_cli_make_set(archs, n_archs, file, sample, sample_seed, &set, &err);
-    free(archs);
+    int rc = ws_cli_make_set(&sa, &set, &err);
+    ws_cli_set_args_free(&sa);
     if (!rc) rc = ws_par_init(&err);
     if (rc) {
         ws_build_set_free(&set);

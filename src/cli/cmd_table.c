@@ -452,11 +452,7 @@ static void build_usage(FILE *f)
             "and its result shared by all members.  Resumable: an interrupted build run again\n"
             "continues from OUT.h5.progress.  Under `mpirun -np K` the classes are split\n"
             "across the ranks and rank 0 writes OUT.h5.  Schema: include/wsnas/tablebuild.h.\n\n"
-            "SET (one of):\n"
-            "  --arch A               an architecture string or index; repeatable\n"
-            "  --archs-file F         one architecture string or index per line\n"
-            "  --sample N             N random classes (prefix-stable in N)\n"
-            "  --all                  all 6,466 isomorphism classes\n"
+            WS_CLI_SET_USAGE
             "options:\n"
             "  -o, --output FILE      the table (required)\n"
             "  --bench NAME           benchmark group (required)\n"
@@ -481,11 +477,7 @@ static int cmd_build(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"bench", required_argument, NULL, 'b'},
         {"recipe", required_argument, NULL, 'r'},
-        {"arch", required_argument, NULL, 'a'},
-        {"archs-file", required_argument, NULL, 'F'},
-        {"sample", required_argument, NULL, 'n'},
-        {"sample-seed", required_argument, NULL, 'S'},
-        {"all", no_argument, NULL, 'A'},
+        WS_CLI_SET_OPTIONS,
         {"shard", required_argument, NULL, 's'},
         {"limit", required_argument, NULL, 'l'},
         {"data", required_argument, NULL, 'D'},
@@ -494,12 +486,11 @@ static int cmd_build(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *bench = NULL, *recipe_text = NULL, *data = NULL, *desc = NULL,
-               *archs_file = NULL;
-    const char **archs = calloc((size_t)argc + 1, sizeof *archs);
-    int n_archs = 0, all = 0, quiet = 0, shard_i = 0, shard_k = 1, c;
-    long sample = 0, sample_seed = 0, limit = 0;
-    if (!archs) return 1;
+    const char *out = NULL, *bench = NULL, *recipe_text = NULL, *data = NULL, *desc = NULL;
+    ws_cli_set_args sa;
+    int quiet = 0, shard_i = 0, shard_k = 1, c;
+    long limit = 0;
+    if (ws_cli_set_args_init(&sa, argc)) return 1;
     optind = 1;
     while ((c = ws_cli_getopt(argc, argv, "o:qh", opts)) != -1) {
         int bad = 0;
@@ -507,13 +498,6 @@ static int cmd_build(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'b': bench = optarg; break;
         case 'r': recipe_text = optarg; break;
-        case 'a': archs[n_archs++] = optarg; break;
-        case 'F': archs_file = optarg; break;
-        case 'n': bad = ws_cli_parse_long("--sample", optarg, 1, WS_ISO_CLASSES, &sample); break;
-        case 'S':
-            bad = ws_cli_parse_long("--sample-seed", optarg, 0, 0x7fffffffL, &sample_seed);
-            break;
-        case 'A': all = 1; break;
         case 'l': bad = ws_cli_parse_long("--limit", optarg, 1, WS_ISO_CLASSES, &limit); break;
         case 'D': data = optarg; break;
         case 'd': desc = optarg; break;
@@ -529,25 +513,23 @@ static int cmd_build(int argc, char **argv)
         }
         case 'h':
             build_usage(stdout);
-            free(archs);
+            ws_cli_set_args_free(&sa);
             return 0;
-        default: bad = 2; break;
+        default: bad = ws_cli_set_option(&sa, c, optarg) > 0 ? 0 : 2; break; /* SET, else '?' */
         }
         if (bad) {
-            free(archs);
+            ws_cli_set_args_free(&sa);
             return 2;
         }
     }
-    int nset = (n_archs > 0) + (archs_file != NULL) + (sample > 0) + all;
     const char *problem = !out ? "missing -o OUT.h5"
                           : !bench ? "missing --bench NAME"
                           : optind < argc ? "unexpected argument"
-                          : nset != 1 ? "give exactly one of --arch/--archs-file, --sample, --all"
-                                      : NULL;
+                                          : ws_cli_set_problem(&sa);
     if (problem) {
         ws_cli_usage_error("%s%s%s", problem, optind < argc ? " " : "",
                            optind < argc ? argv[optind] : "");
-        free(archs);
+        ws_cli_set_args_free(&sa);
         return 2;
     }
     ws_error err = {0};
@@ -567,8 +549,8 @@ static int cmd_build(int argc, char **argv)
     }
     if (!rc && recipe_text) rc = ws_build_recipe_parse(recipe_text, &r, &err);
     ws_build_set set = {0};
-    if (!rc) rc = ws_cli_make_set(archs, n_archs, archs_file, sample, sample_seed, &set, &err);
-    free(archs);
+    if (!rc) rc = ws_cli_make_set(&sa, &set, &err);
+    ws_cli_set_args_free(&sa);
     if (rc) {
         ws_build_set_free(&set);
         ws_par_finalize();

@@ -158,18 +158,54 @@ int ws_cli_archs_file(const char *path, const ws_space *sp, ws_build_set *set, w
     return rc;
 }
 
-int ws_cli_make_set(const char **archs, int n_archs, const char *file, long sample,
-                    long sample_seed, ws_build_set *set, ws_error *err)
+int ws_cli_set_args_init(ws_cli_set_args *s, int argc)
+{
+    memset(s, 0, sizeof *s);
+    s->archs = calloc((size_t)argc + 1, sizeof *s->archs);
+    return s->archs ? 0 : WS_ENOMEM;
+}
+
+void ws_cli_set_args_free(ws_cli_set_args *s)
+{
+    free(s->archs);
+    s->archs = NULL;
+}
+
+int ws_cli_set_option(ws_cli_set_args *s, int c, const char *arg)
+{
+    int bad = 0;
+    switch (c) {
+    case WS_CLI_OPT_ARCH: s->archs[s->n_archs++] = arg; break;
+    case WS_CLI_OPT_ARCHS_FILE: s->file = arg; break;
+    case WS_CLI_OPT_SAMPLE:
+        bad = ws_cli_parse_long("--sample", arg, 1, WS_ISO_CLASSES, &s->sample);
+        break;
+    case WS_CLI_OPT_SAMPLE_SEED:
+        bad = ws_cli_parse_long("--sample-seed", arg, 0, 0x7fffffffL, &s->sample_seed);
+        break;
+    case WS_CLI_OPT_ALL: s->all = 1; break;
+    default: return 0;
+    }
+    return bad ? -1 : 1;
+}
+
+const char *ws_cli_set_problem(const ws_cli_set_args *s)
+{
+    int n = (s->n_archs > 0) + (s->file != NULL) + (s->sample > 0) + s->all;
+    return n == 1 ? NULL : "give exactly one of --arch/--archs-file, --sample, --all";
+}
+
+int ws_cli_make_set(const ws_cli_set_args *s, ws_build_set *set, ws_error *err)
 {
     ws_space *sp = ws_space_alloc();
     if (!sp) return ws_error_set(err, WS_ENOMEM, "out of memory");
     int rc;
-    if (file)
-        rc = ws_cli_archs_file(file, sp, set, err);
-    else if (n_archs)
-        rc = ws_build_set_list(sp, archs, n_archs, set, err);
-    else if (sample)
-        rc = ws_build_set_sample(sp, (int)sample, (uint64_t)sample_seed, set, err);
+    if (s->file)
+        rc = ws_cli_archs_file(s->file, sp, set, err);
+    else if (s->n_archs)
+        rc = ws_build_set_list(sp, s->archs, s->n_archs, set, err);
+    else if (s->sample)
+        rc = ws_build_set_sample(sp, (int)s->sample, (uint64_t)s->sample_seed, set, err);
     else
         rc = ws_build_set_all(sp, set, err);
     ws_space_free(sp);
