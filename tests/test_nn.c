@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "fixture.h"
 #include "wsnas/common.h"
@@ -98,6 +101,34 @@ static const wsfx_tensor *get_t(const wsfx *fx, const char *name)
 static float *get_f(const wsfx *fx, const char *name) { const wsfx_tensor *t = get_t(fx, name); return to_f(t->data, t->numel); }
 
 /* ---- GEMM -------------------------------------------------------------------- */
+
+/* The first GEMM of a process that never called ws_nn_init (as `wsnas
+ * search --threads T` after omp_set_num_threads, or a run under
+ * OMP_NUM_THREADS) selects BLIS's kernels and keeps OpenMP's thread count:
+ * it once reset it to 1, so every such search ran on one core.  Criterion
+ * forks each test, so this process starts uninitialised. */
+Test(nn, first_gemm_keeps_openmp_thread_count)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+    float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {0};
+    ws_sgemm(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    cr_expect_eq(C[3], 4.0f);
+    cr_expect_eq(omp_get_max_threads(), 2, "OpenMP threads %d after the first GEMM",
+                 omp_get_max_threads());
+    cr_expect_eq(ws_nn_threads(), 2, "ws_nn_threads() %d", ws_nn_threads());
+    int team = 0;
+#pragma omp parallel
+#pragma omp single
+    team = omp_get_num_threads();
+    cr_expect_eq(team, 2, "a parallel region after the first GEMM ran %d threads", team);
+    ws_nn_init(1);
+    cr_expect_eq(omp_get_max_threads(), 1);
+    cr_expect_eq(ws_nn_threads(), 1);
+#else
+    cr_skip_test("built without OpenMP");
+#endif
+}
 
 Test(nn, gemm_matches_naive_all_transposes)
 {

@@ -4,13 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 #include "wsnas/config.h"
 #include "wsnas/method.h"
+#include "wsnas/nn.h"
 #include "wsnas/search.h"
 
 static void search_usage(FILE *f)
@@ -101,9 +99,7 @@ int ws_cmd_search(int argc, char **argv)
     if (ws_search_args_config(&a, NULL, &cfg, &err)) return ws_cli_fail("search", &err);
     if (a.resume && ws_search_check_resume(&cfg, a.resume, &err))
         return ws_cli_fail("search", &err);
-#ifdef _OPENMP
-    omp_set_num_threads(cfg.threads);
-#endif
+    ws_nn_init(cfg.threads);
     progress_ctx pc = {.tty = isatty(fileno(stderr))};
     ws_search_opts so = {.out_dir = a.resume ? a.resume : a.out, .resume = a.resume != NULL,
                          .stop_after_epoch = (int)a.stop_after_epoch, .progress = on_progress,
