@@ -30,9 +30,7 @@ void ws_sgemm_naive(int transa, int transb, int M, int N, int K, float alpha,
                     float *C, int ldc);
 /* Call once at program start, before any other kernel and before threads:
  * selects the GEMM kernel for this CPU (e.g. the BLAS's AVX-512 kernels when
- * the CPU has them) and sets the thread count (<= 0: all cores).  Without
- * it the first GEMM selects the kernel and the thread count stays OpenMP's
- * (OMP_NUM_THREADS, omp_set_num_threads).  */
+ * the CPU has them) and sets the thread count (<= 0: all cores).  */
 void ws_nn_init(int threads);
 /* A short description of the GEMM route that runs, e.g. "BLIS 0.9.0 skx". */
 const char *ws_nn_gemm_name(void);

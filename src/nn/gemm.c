@@ -30,34 +30,27 @@
 #define WS_GEMM_THREAD_FLOPS 2e7
 
 static int g_inited;
-static int g_threads; /* 0: not set by ws_nn_init, the OpenMP setting holds */
+static int g_threads = 1;
 static char g_name[96] = "BLIS (not initialised)";
-
-/* Selects BLIS's kernels once per process; never touches the thread count
- * (the first GEMM of a run that set OpenMP's thread count itself, as
- * `wsnas search --threads T` and OMP_NUM_THREADS do, must not reset it). */
-static void gemm_init_blis(void)
-{
-    if (g_inited) return;
-#if defined(__x86_64__) || defined(__i386__)
-    if (getenv("BLIS_ARCH_TYPE") == NULL && __builtin_cpu_supports("avx512f"))
-    {
-        char v[16];
-        snprintf(v, sizeof v, "%d", (int)BLIS_ARCH_SKX);
-        setenv("BLIS_ARCH_TYPE", v, 0);
-    }
-#endif
-    /* First BLIS call: fixes the architecture for the process. */
-    bli_init();
-    arch_t id = bli_arch_query_id();
-    snprintf(g_name, sizeof g_name, "BLIS %s %s", bli_info_get_version_str(),
-             bli_arch_string(id));
-    g_inited = 1;
-}
 
 void ws_nn_init(int threads)
 {
-    gemm_init_blis();
+    if (!g_inited) {
+#if defined(__x86_64__) || defined(__i386__)
+        if (getenv("BLIS_ARCH_TYPE") == NULL && __builtin_cpu_supports("avx512f"))
+        {
+            char v[16];
+            snprintf(v, sizeof v, "%d", (int)BLIS_ARCH_SKX);
+            setenv("BLIS_ARCH_TYPE", v, 0);
+        }
+#endif
+        /* First BLIS call: fixes the architecture for the process. */
+        bli_init();
+        arch_t id = bli_arch_query_id();
+        snprintf(g_name, sizeof g_name, "BLIS %s %s", bli_info_get_version_str(),
+                 bli_arch_string(id));
+        g_inited = 1;
+    }
 #ifdef _OPENMP
     if (threads <= 0) threads = omp_get_num_procs();
     omp_set_num_threads(threads);
@@ -69,32 +62,24 @@ void ws_nn_init(int threads)
 
 const char *ws_nn_gemm_name(void)
 {
-    gemm_init_blis();
+    if (!g_inited) ws_nn_init(g_threads);
     return g_name;
 }
 
-int ws_nn_threads(void)
-{
-    if (g_threads > 0) return g_threads;
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+int ws_nn_threads(void) { return g_threads; }
 
 void ws_sgemm(int transa, int transb, int M, int N, int K, float alpha, const float *A,
               int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (M <= 0 || N <= 0) return;
-    gemm_init_blis();
+    if (!g_inited) ws_nn_init(g_threads);
     /* Row-major op(A) is M x K: element (i,k) at A[i*lda+k] (or A[k*lda+i]). */
     inc_t rsa = transa ? 1 : lda, csa = transa ? lda : 1;
     inc_t rsb = transb ? 1 : ldb, csb = transb ? ldb : 1;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     /* BLIS threads only for GEMMs big enough to amortise waking them (a
      * thread count that is fixed per shape, so results stay deterministic). */
-    int nt = 2.0 * M * N * K >= WS_GEMM_THREAD_FLOPS ? ws_nn_threads() : 1;
+    int nt = 2.0 * M * N * K >= WS_GEMM_THREAD_FLOPS ? g_threads : 1;
 #ifdef _OPENMP
     if (omp_in_parallel()) nt = 1;
 #endif
