@@ -2,18 +2,29 @@
 """inflight_state.py: carries a `wsnas bench` suite's unfinished runs across a
 change of machine, through the repository (the only thing that survives one).
 
-  save    SUITE.json RUNS_DIR   every run of the suite that has a checkpoint but
+  save    SUITE.json RUNS_DIR [--wsnas BIN]
+                                every run of the suite that has a checkpoint but
                                 no .done marker is packed, as `wsnas search
                                 --resume` needs it (checkpoint.bin,
                                 manifest.json, epochs.csv, arch_weights.csv and
                                 the run's config file), into
                                 RESULTS/inflight/<dataset>.<label>.seed<k>.tar.gz
-                                (written via a temp file, fsynced, renamed);
-                                packs of runs that have finished since are
-                                removed
-  restore SUITE.json RUNS_DIR   unpacks every pack whose run directory does not
-                                exist yet; `wsnas bench` then resumes the run
-                                from its checkpoint
+                                (written via a temp file, fsynced, renamed),
+                                with ENGINE.txt: `BIN --version` (default
+                                build/wsnas: the binary's commit, GEMM and
+                                convolution kernels) and the CPU's model and
+                                vector extensions; packs of runs that have
+                                finished since are removed
+  restore SUITE.json RUNS_DIR [--wsnas BIN]
+                                unpacks every pack whose run directory does not
+                                exist yet (ENGINE.txt beside it as
+                                seedK.engine.txt); `wsnas bench` then resumes
+                                the run from its checkpoint.  Where this
+                                machine's engine (BIN --version, the CPU's
+                                vector extensions) differs from the one that
+                                wrote the checkpoint, it says so: the resumed
+                                run continues the same protocol, not the same
+                                bits (the kernels' summation orders differ)
 
 Each pack is checked on save (the tar lists exactly those files, the
 checkpoint's bytes equal the run's) and on restore (member names, no paths
@@ -21,7 +32,7 @@ outside the run). Finished runs travel as committed results instead
 (bench/tools/restore_runs.py).
 
 Run from the repository root:
-  /usr/bin/python3 bench/tools/inflight_state.py save|restore SUITE.json RUNS_DIR
+  /usr/bin/python3 bench/tools/inflight_state.py save|restore SUITE.json RUNS_DIR [--wsnas BIN]
 """
 import glob
 import hashlib
@@ -29,10 +40,14 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 import tarfile
 
 FILES = ("checkpoint.bin", "manifest.json", "epochs.csv", "arch_weights.csv")
+ENGINE = "ENGINE.txt"
+# the engine lines of `wsnas --version` that decide a run's bits
+ENGINE_KEYS = ("wsnas ", "GEMM:", "convolutions:", "cpu vector extensions:")
 
 
 def die(msg):
@@ -75,8 +90,36 @@ def sha(path):
     return h.hexdigest()
 
 
-def save(suite, runs_dir):
+def engine_text(wsnas):
+    """`wsnas --version` and the CPU's model and vector extensions."""
+    try:
+        r = subprocess.run([wsnas, "--version"], capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        die(f"{wsnas}: {e}")
+    if r.returncode != 0 or not r.stdout.startswith("wsnas "):
+        die(f"{wsnas} --version: expected 'wsnas VERSION ...', got status {r.returncode}")
+    model, flags = "unknown", []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k.strip() == "model name" and model == "unknown":
+                    model = v.strip()
+                if k.strip() == "flags" and not flags:
+                    flags = sorted(x for x in v.split() if re.fullmatch(r"avx\w*|fma|f16c", x))
+    except OSError:
+        pass
+    return (r.stdout + f"cpu model: {model}\n"
+            f"cpu vector extensions: {' '.join(flags) or 'none'}\n")
+
+
+def engine_lines(text):
+    return [ln for ln in text.splitlines() if ln.startswith(ENGINE_KEYS)]
+
+
+def save(suite, runs_dir, wsnas):
     s = load_suite(suite)
+    engine = engine_text(wsnas).encode()
     out_dir = os.path.join(s["results_dir"], "inflight")
     os.makedirs(out_dir, exist_ok=True)
     kept = set()
@@ -98,12 +141,15 @@ def save(suite, runs_dir):
                     info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
                     with open(src, "rb") as f:
                         t.addfile(info, f)
+                info = tarfile.TarInfo(f"seed{seed}.{ENGINE}")
+                info.size, info.mode = len(engine), 0o644
+                t.addfile(info, io.BytesIO(engine))
             raw.flush()
             os.fsync(raw.fileno())
         with tarfile.open(tmp) as t:
             names = t.getnames()
             ck = t.extractfile(f"seed{seed}/checkpoint.bin").read()
-        if names != [a for _, a in members] or \
+        if names != [a for _, a in members] + [f"seed{seed}.{ENGINE}"] or \
                 hashlib.sha256(ck).hexdigest() != sha(os.path.join(d, "checkpoint.bin")):
             os.remove(tmp)
             die(f"{tmp}: read back differs from {d}")
@@ -120,8 +166,9 @@ def save(suite, runs_dir):
     print(f"inflight_state: {len(kept)} unfinished runs saved into {out_dir}")
 
 
-def restore(suite, runs_dir):
+def restore(suite, runs_dir, wsnas):
     s = load_suite(suite)
+    here = engine_lines(engine_text(wsnas))
     out_dir = os.path.join(s["results_dir"], "inflight")
     n = 0
     for p in sorted(glob.glob(os.path.join(out_dir, "*.tar.gz"))):
@@ -135,7 +182,8 @@ def restore(suite, runs_dir):
         if os.path.exists(d) or os.path.exists(d + ".done"):
             print(f"inflight_state: {os.path.basename(p)}: {d} exists, left alone")
             continue
-        allowed = {f"seed{seed}/{f}" for f in FILES} | {f"seed{seed}.json"}
+        allowed = {f"seed{seed}/{f}" for f in FILES} | {f"seed{seed}.json", f"seed{seed}.{ENGINE}"}
+        saved = None
         try:
             with tarfile.open(p) as t:
                 infos = t.getmembers()
@@ -145,8 +193,12 @@ def restore(suite, runs_dir):
                 os.makedirs(os.path.join(parent, f"seed{seed}.restoring"), exist_ok=True)
                 for i in infos:
                     data = t.extractfile(i).read()
-                    dst = os.path.join(parent, i.name.replace(f"seed{seed}/",
-                                                              f"seed{seed}.restoring/"))
+                    if i.name == f"seed{seed}.{ENGINE}":
+                        saved = data.decode(errors="replace")
+                        dst = os.path.join(parent, f"seed{seed}.engine.txt")
+                    else:
+                        dst = os.path.join(parent, i.name.replace(f"seed{seed}/",
+                                                                  f"seed{seed}.restoring/"))
                     with open(dst + ".tmp", "wb") as f:
                         f.write(data)
                         f.flush()
@@ -157,13 +209,26 @@ def restore(suite, runs_dir):
         os.rename(os.path.join(parent, f"seed{seed}.restoring"), d)
         n += 1
         print(f"inflight_state: {os.path.basename(p)}: restored into {d}")
+        if saved is None:
+            print(f"inflight_state: {os.path.basename(p)}: no {ENGINE} (an older pack): "
+                  "the engine that wrote the checkpoint is unknown")
+        elif engine_lines(saved) != here:
+            diff = [f"'{a}' -> '{b}'" for a, b in zip(engine_lines(saved), here) if a != b]
+            print(f"inflight_state: {os.path.basename(p)}: written by another engine "
+                  f"({'; '.join(diff) or 'other lines'}): the resumed run continues the same "
+                  "protocol, not the bits of an uninterrupted run")
     print(f"inflight_state: {n} unfinished runs restored into {runs_dir}")
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("save", "restore"):
-        die("usage: inflight_state.py save|restore SUITE.json RUNS_DIR")
-    (save if sys.argv[1] == "save" else restore)(sys.argv[2], os.path.abspath(sys.argv[3]))
+    a = sys.argv[1:]
+    wsnas = "build/wsnas"
+    if len(a) == 5 and a[3] == "--wsnas":
+        wsnas = a[4]
+        a = a[:3]
+    if len(a) != 3 or a[0] not in ("save", "restore"):
+        die("usage: inflight_state.py save|restore SUITE.json RUNS_DIR [--wsnas BIN]")
+    (save if a[0] == "save" else restore)(a[1], os.path.abspath(a[2]), wsnas)
 
 
 if __name__ == "__main__":
