@@ -1174,6 +1174,27 @@ Test(nn, gemm_route_names_the_kernel)
     (void)env;
 }
 
+/* ws_relu_backward (AVX2: a blend) against the scalar loop bit for bit:
+ * dinp untouched where inp <= 0 or NaN (a -0.0 in dinp stays -0.0). */
+Test(nn, relu_backward_same_bits_as_scalar)
+{
+    ws_nn_init(2);
+    const size_t ns[] = {1, 7, 8, 9, 100, 1027};
+    for (size_t k = 0; k < WS_ARRAY_LEN(ns); k++) {
+        size_t n = ns[k];
+        float *x = fnew(n), *dy = fnew(n), *d1 = fnew(n), *d2 = fnew(n);
+        fill(x, n, 1.0), fill(dy, n, 1.0), fill(d1, n, 1.0);
+        for (size_t i = 0; i < n; i += 3) d1[i] = -0.0f;
+        for (size_t i = 1; i < n; i += 5) x[i] = i % 2 ? NAN : -0.0f;
+        memcpy(d2, d1, n * sizeof *d1);
+        ws_relu_backward(d1, dy, x, n);
+        for (size_t i = 0; i < n; i++)
+            if (x[i] > 0.0f) d2[i] += dy[i];
+        cr_expect_arr_eq(d1, d2, n * sizeof *d1, "relu backward n=%zu", n);
+        free(x), free(dy), free(d1), free(d2);
+    }
+}
+
 Test(nn, sums_in_double)
 {
     const size_t ns[] = {0, 1, 15, 16, 17, 1000, 65541};

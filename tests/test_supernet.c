@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/supernet/internal.h"
 #include "fixture.h"
 #include "wsnas/data.h"
 #include "wsnas/nn.h"
@@ -852,4 +853,148 @@ Test(supernet, learns_fashion_mnist)
     ws_net_free(net);
     ws_dataset_free(train);
     ws_dataset_free(test);
+}
+
+/* ---- the per-edge passes' vector forms against the scalar formulas -------- */
+
+/* Fills n floats with values in [-2, 2) from a fixed generator, some exact
+ * zeros among them. */
+static void edge_fill(float *x, size_t n, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (s >> 28) == 3 ? 0.0f : (float)((double)(s >> 8) / (double)(1u << 24) * 4.0 - 2.0);
+    }
+}
+
+/* ws_edge_combine_ and ws_edge_grad_write_ (AVX-512, AVX2 or scalar) give the
+ * bits of the scalar formula: every product and sum rounded on its own, left
+ * to right; ragged lengths for the vector tails. */
+Test(supernet, edge_passes_same_bits_as_scalar)
+{
+    const size_t Ms[] = {1, 7, 8, 9, 15, 16, 17, 31, 100, 256, 1031};
+    for (size_t mi = 0; mi < WS_ARRAY_LEN(Ms); mi++) {
+        size_t M = Ms[mi];
+        float *buf = malloc(12 * M * sizeof *buf);
+        float *x0 = buf, *x1 = buf + M, *y0 = buf + 2 * M, *y1 = buf + 3 * M, *o = buf + 4 * M;
+        float *r = buf + 5 * M, *dy = buf + 6 * M, *os0 = buf + 7 * M, *os1 = buf + 8 * M;
+        float *ok0 = buf + 9 * M, *ok1 = buf + 10 * M, *ref = buf + 11 * M;
+        for (int k = 0; k < 5; k++) edge_fill(buf + (size_t)k * M, M, (uint32_t)(mi * 10 + k));
+        edge_fill(dy, M, 77), edge_fill(os0, M, 78), edge_fill(os1, M, 79);
+        const float c[2] = {0.3f, -1.7f}, a[2] = {1.25f, -0.37f}, b[2] = {0.11f, -2.5f};
+        const float *xs[2] = {x0, x1}, *ys[2] = {y0, y1};
+        for (int ns = 0; ns <= 2; ns++)
+            for (int nb = 0; nb <= 2; nb++)
+                for (int first = 0; first <= 1; first++) {
+                    memcpy(r, o, M * sizeof *o);
+                    ws_edge_combine_(r, first, ns, xs, c, nb, ys, a, b, M);
+                    for (size_t i = 0; i < M; i++) {
+                        float v = first ? 0.0f : o[i];
+                        for (int s = 0; s < ns; s++) {
+                            float p = c[s] * xs[s][i];
+                            v += p;
+                        }
+                        for (int k = 0; k < nb; k++) {
+                            float p = a[k] * ys[k][i];
+                            p += b[k];
+                            v += p;
+                        }
+                        ref[i] = v;
+                    }
+                    cr_expect_arr_eq(r, ref, M * sizeof *r, "edge_combine M=%zu ns=%d nb=%d first=%d",
+                                     M, ns, nb, first);
+                }
+        /* grad write: two plain and two conv terms */
+        float *os[2] = {os0, os1}, *ok[2] = {ok0, ok1};
+        const float cs[2] = {0.7f, -0.2f}, c0[2] = {0.05f, -0.9f};
+        float *eo0 = malloc(4 * M * sizeof *eo0), *eo1 = eo0 + M, *ek0 = eo0 + 2 * M, *ek1 = eo0 + 3 * M;
+        for (size_t i = 0; i < M; i++) {
+            eo0[i] = os0[i] + cs[0] * dy[i];
+            eo1[i] = os1[i] + cs[1] * dy[i];
+            ek0[i] = a[0] * dy[i] + b[0] * y0[i] + c0[0];
+            ek1[i] = a[1] * dy[i] + b[1] * y1[i] + c0[1];
+        }
+        ws_edge_grad_write_(dy, M, 2, os, cs, 2, ok, ys, a, b, c0);
+        cr_expect_arr_eq(os0, eo0, M * sizeof *os0, "edge_grad_write os[0] M=%zu", M);
+        cr_expect_arr_eq(os1, eo1, M * sizeof *os1, "edge_grad_write os[1] M=%zu", M);
+        cr_expect_arr_eq(ok0, ek0, M * sizeof *ok0, "edge_grad_write ok[0] M=%zu", M);
+        cr_expect_arr_eq(ok1, ek1, M * sizeof *ok1, "edge_grad_write ok[1] M=%zu", M);
+        free(eo0), free(buf);
+    }
+}
+
+/* The scalar form of forward.c's run sums: 16 float lanes, products rounded
+ * before they are added, the tail into lane 0, folded into double in lane
+ * order every 256 elements. */
+static void run_sums_scalar(const float *a, const float *x, size_t n, double *sa, double *sax)
+{
+    double ta = 0.0, tx = 0.0;
+    for (size_t i = 0; i < n;) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        float la[16] = {0}, lx[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int l = 0; l < 16; l++) {
+                la[l] += a[i + l];
+                if (x) {
+                    float p = a[i + l] * x[i + l];
+                    lx[l] += p;
+                }
+            }
+        for (; i < end; i++) {
+            la[0] += a[i];
+            if (x) {
+                float p = a[i] * x[i];
+                lx[0] += p;
+            }
+        }
+        for (int l = 0; l < 16; l++) ta += la[l], tx += lx[l];
+    }
+    *sa = ta, *sax = tx;
+}
+
+/* The AVX2 (and portable) run sums and squared deviations give the scalar
+ * form's bits; the AVX-512 form (4 x 16 lanes with fused multiply-adds)
+ * sums in its own order and is checked by the fixtures instead. */
+Test(supernet, run_sums_same_bits_as_scalar)
+{
+#ifdef __AVX512F__
+    cr_skip_test("the AVX-512 run sums use their own lane order (not the scalar form's)");
+#endif
+    const size_t ns[] = {0, 1, 15, 16, 17, 255, 256, 257, 1000, 4099};
+    for (size_t k = 0; k < WS_ARRAY_LEN(ns); k++) {
+        size_t n = ns[k];
+        float *b = malloc((5 * n + 1) * sizeof *b), *a = b, *xs[4];
+        for (int j = 0; j < 5; j++) edge_fill(b + (size_t)j * n, n, (uint32_t)(k * 5 + j + 1));
+        for (int j = 0; j < 4; j++) xs[j] = b + (size_t)(j + 1) * n;
+        for (int nx = 0; nx <= 4; nx++) {
+            double sa, sax[4], ra, rx, unused;
+            ws_run_sums_n_(a, (const float *const *)xs, nx, n, &sa, sax);
+            run_sums_scalar(a, NULL, n, &ra, &unused);
+            cr_expect(memcmp(&sa, &ra, sizeof sa) == 0, "n=%zu nx=%d sum %.17g vs %.17g", n, nx, sa, ra);
+            for (int j = 0; j < nx; j++) {
+                run_sums_scalar(a, xs[j], n, &unused, &rx);
+                cr_expect(memcmp(&sax[j], &rx, sizeof rx) == 0, "n=%zu nx=%d dot %d %.17g vs %.17g",
+                          n, nx, j, sax[j], rx);
+            }
+        }
+        const float m = 0.37f;
+        double t = 0.0, got = ws_run_sqdev_(a, m, n);
+        for (size_t i = 0; i < n;) {
+            size_t end = i + 256 < n ? i + 256 : n;
+            float lv[16] = {0};
+            for (; i + 16 <= end; i += 16)
+                for (int l = 0; l < 16; l++) {
+                    float d = a[i + l] - m, p = d * d;
+                    lv[l] += p;
+                }
+            for (; i < end; i++) {
+                float d = a[i] - m, p = d * d;
+                lv[0] += p;
+            }
+            for (int l = 0; l < 16; l++) t += lv[l];
+        }
+        cr_expect(memcmp(&got, &t, sizeof t) == 0, "n=%zu sqdev %.17g vs %.17g", n, got, t);
+        free(b);
+    }
 }

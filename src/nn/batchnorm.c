@@ -10,12 +10,14 @@
 #include "nn_internal.h"
 
 #include <math.h>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
-/* ws_nn_sums (nn.h): the AVX-512 form keeps 16 double lanes and adds them in a
- * fixed order, so the result is deterministic. */
+/* ws_nn_sums (nn.h): the AVX-512 form keeps 16 double lanes and the AVX2 form
+ * 4 x 4 (a product of two floats is exact in double, so a fused multiply-add
+ * rounds as a multiply then add would); both add the lanes in a fixed order,
+ * so the result is deterministic.  The portable form sums one after another. */
 void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2)
 {
     size_t i = 0;
@@ -36,6 +38,21 @@ void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2
     }
     r1 = _mm512_reduce_add_pd(_mm512_add_pd(p0, p1));
     r2 = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));
+#elif defined(__AVX2__)
+    __m256d p[4], q[4];
+    for (int k = 0; k < 4; k++) p[k] = q[k] = _mm256_setzero_pd();
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 4; k++) {
+            __m256d va = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4 * k));
+            __m256d vb = b ? _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4 * k)) : va;
+            p[k] = _mm256_add_pd(p[k], va);
+            q[k] = _mm256_fmadd_pd(va, vb, q[k]);
+        }
+    _Alignas(32) double l1[4], l2[4];
+    _mm256_store_pd(l1, _mm256_add_pd(_mm256_add_pd(p[0], p[1]), _mm256_add_pd(p[2], p[3])));
+    _mm256_store_pd(l2, _mm256_add_pd(_mm256_add_pd(q[0], q[1]), _mm256_add_pd(q[2], q[3])));
+    r1 = (l1[0] + l1[1]) + (l1[2] + l1[3]);
+    r2 = (l2[0] + l2[1]) + (l2[2] + l2[3]);
 #endif
     for (; i < n; i++) {
         r1 += a[i];

@@ -52,7 +52,8 @@ static int relu_fused(const ws_net *net, int Cin, int H, int W, int Cout, int K,
  * sums of squared deviations: float lanes (vectorisable without
  * reassociation), folded into double every 256 elements in a fixed order;
  * deterministic.  AVX-512: 4 x 16 lanes, the tail by masked loads (zeros);
- * elsewhere: 16 scalar lanes. */
+ * AVX2 and elsewhere: 16 lanes (AVX2: two vectors, the same bits as the
+ * scalar lanes). */
 #ifdef __AVX512F__
 #include <immintrin.h>
 
@@ -143,6 +144,106 @@ static double run_sqdev(const float *a, float m, size_t n)
         t = fold16(t, _mm512_add_ps(_mm512_add_ps(lv[0], lv[1]), _mm512_add_ps(lv[2], lv[3])));
     }
     return _mm512_reduce_add_pd(t);
+}
+#elif defined(__AVX2__)
+#include <immintrin.h>
+
+/* AVX2: the portable code's 16 float lanes as two 8-lane vectors, the same
+ * operations in the same order (products rounded before they are added, no
+ * fused multiply-add; the tail into lane 0; the lanes folded into double in
+ * lane order), so the same bits as the portable form below. */
+#define RUN_MAX_X 4
+#define LANES 16
+
+/* t += l[0] + ... + l[15] in double, one lane after another (l: two vectors) */
+static inline double fold_lanes(double t, __m256 l0, __m256 l1)
+{
+    _Alignas(32) float l[LANES];
+    _mm256_store_ps(l, l0);
+    _mm256_store_ps(l + 8, l1);
+    for (int k = 0; k < LANES; k++) t += l[k];
+    return t;
+}
+
+/* lane 0 of l += v (the portable code's tail) */
+static inline __m256 add_lane0(__m256 l, float v)
+{
+    return _mm256_blend_ps(l, _mm256_add_ps(l, _mm256_set1_ps(v)), 1);
+}
+
+static inline __attribute__((always_inline)) void
+run_sums_nx(const float *a, const float *const *x, const int NX, size_t n, double *sa, double *sax)
+{
+    double ta = 0.0, tx[RUN_MAX_X] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        __m256 la0 = _mm256_setzero_ps(), la1 = la0, lx0[RUN_MAX_X], lx1[RUN_MAX_X];
+        for (int j = 0; j < NX; j++) lx0[j] = lx1[j] = la0;
+        for (; i + LANES <= end; i += LANES) {
+            __m256 v0 = _mm256_loadu_ps(a + i), v1 = _mm256_loadu_ps(a + i + 8);
+            la0 = _mm256_add_ps(la0, v0);
+            la1 = _mm256_add_ps(la1, v1);
+            for (int j = 0; j < NX; j++) {
+                lx0[j] = _mm256_add_ps(lx0[j], _mm256_mul_ps(v0, _mm256_loadu_ps(x[j] + i)));
+                lx1[j] = _mm256_add_ps(lx1[j], _mm256_mul_ps(v1, _mm256_loadu_ps(x[j] + i + 8)));
+            }
+        }
+        for (; i < end; i++) {
+            la0 = add_lane0(la0, a[i]);
+            for (int j = 0; j < NX; j++) lx0[j] = add_lane0(lx0[j], a[i] * x[j][i]);
+        }
+        ta = fold_lanes(ta, la0, la1);
+        for (int j = 0; j < NX; j++) tx[j] = fold_lanes(tx[j], lx0[j], lx1[j]);
+    }
+    *sa = ta;
+    for (int j = 0; j < NX; j++) sax[j] = tx[j];
+}
+
+/* run_sums of a with nx (<= RUN_MAX_X) runs in one pass over a: sa = sum a,
+ * sax[j] = sum a x[j], each the same bits as run_sums(a, x[j]). */
+static void run_sums_n(const float *a, const float *const *x, int nx, size_t n, double *sa,
+                       double *sax)
+{
+    switch (nx) {
+    case 0: run_sums_nx(a, x, 0, n, sa, sax); break;
+    case 1: run_sums_nx(a, x, 1, n, sa, sax); break;
+    case 2: run_sums_nx(a, x, 2, n, sa, sax); break;
+    case 3: run_sums_nx(a, x, 3, n, sa, sax); break;
+    default: run_sums_nx(a, x, 4, n, sa, sax); break;
+    }
+}
+
+static void run_sums(const float *a, const float *x, size_t n, double *sa, double *sax)
+{
+    *sax = 0.0;
+    if (x)
+        run_sums_nx(a, &x, 1, n, sa, sax);
+    else
+        run_sums_nx(a, NULL, 0, n, sa, sax);
+}
+
+static double run_sqdev(const float *a, float m, size_t n)
+{
+    double t = 0.0;
+    size_t i = 0;
+    const __m256 vm = _mm256_set1_ps(m);
+    while (i < n) {
+        size_t end = i + 256 < n ? i + 256 : n;
+        __m256 l0 = _mm256_setzero_ps(), l1 = l0;
+        for (; i + LANES <= end; i += LANES) {
+            __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), vm);
+            __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), vm);
+            l0 = _mm256_add_ps(l0, _mm256_mul_ps(d0, d0));
+            l1 = _mm256_add_ps(l1, _mm256_mul_ps(d1, d1));
+        }
+        for (; i < end; i++) {
+            float d = a[i] - m;
+            l0 = add_lane0(l0, d * d);
+        }
+        t = fold_lanes(t, l0, l1);
+    }
+    return t;
 }
 #else
 #define LANES 16
@@ -331,6 +432,18 @@ static void edge_combine(float *o, int first, int ns, const float *const *x, con
             v = _mm512_add_ps(v, _mm512_add_ps(_mm512_mul_ps(va[k], _mm512_loadu_ps(y[k] + i)), vb[k]));
         _mm512_storeu_ps(o + i, v);
     }
+#elif defined(__AVX2__)
+    __m256 vc[2], va[2], vb[2];
+    for (int s = 0; s < ns; s++) vc[s] = _mm256_set1_ps(c[s]);
+    for (int k = 0; k < nb; k++) va[k] = _mm256_set1_ps(a[k]), vb[k] = _mm256_set1_ps(b[k]);
+    for (; i + 8 <= M; i += 8) {
+        __m256 v = first ? _mm256_setzero_ps() : _mm256_loadu_ps(o + i);
+        for (int s = 0; s < ns; s++)
+            v = _mm256_add_ps(v, _mm256_mul_ps(vc[s], _mm256_loadu_ps(x[s] + i)));
+        for (int k = 0; k < nb; k++)
+            v = _mm256_add_ps(v, _mm256_add_ps(_mm256_mul_ps(va[k], _mm256_loadu_ps(y[k] + i)), vb[k]));
+        _mm256_storeu_ps(o + i, v);
+    }
 #endif
     for (; i < M; i++) {
         float v = first ? 0.0f : o[i];
@@ -515,12 +628,53 @@ static void edge_grad_write(const edge_grad_pass *g)
         }
     }
 #else
+#ifdef __AVX2__
+    /* the scalar loops' expressions, 8 elements at a time (the same bits) */
+    for (; i + 8 <= M; i += 8) {
+        __m256 v = _mm256_loadu_ps(g->dy + i);
+        for (int s = 0; s < g->ns; s++) {
+            __m256 o = _mm256_loadu_ps(g->os[s] + i);
+            _mm256_storeu_ps(g->os[s] + i, _mm256_add_ps(o, _mm256_mul_ps(_mm256_set1_ps(g->cs[s]), v)));
+        }
+        for (int k = 0; k < g->nk; k++) {
+            __m256 y = _mm256_loadu_ps(g->y[k] + i);
+            __m256 r = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(g->a[k]), v),
+                                     _mm256_mul_ps(_mm256_set1_ps(g->b[k]), y));
+            _mm256_storeu_ps(g->ok[k] + i, _mm256_add_ps(r, _mm256_set1_ps(g->c0[k])));
+        }
+    }
+#endif
+    size_t i0 = i;
     for (int s = 0; s < g->ns; s++)
-        for (i = 0; i < M; i++) g->os[s][i] += g->cs[s] * g->dy[i];
+        for (i = i0; i < M; i++) g->os[s][i] += g->cs[s] * g->dy[i];
     for (int k = 0; k < g->nk; k++)
-        for (i = 0; i < M; i++) g->ok[k][i] = g->a[k] * g->dy[i] + g->b[k] * g->y[k][i] + g->c0[k];
+        for (i = i0; i < M; i++) g->ok[k][i] = g->a[k] * g->dy[i] + g->b[k] * g->y[k][i] + g->c0[k];
 #endif
 }
+
+void ws_edge_combine_(float *o, int first, int ns, const float *const *x, const float *c, int nb,
+                      const float *const *y, const float *a, const float *b, size_t M)
+{
+    edge_combine(o, first, ns, x, c, nb, y, a, b, M);
+}
+
+void ws_edge_grad_write_(const float *dy, size_t M, int ns, float *const *os, const float *cs,
+                         int nk, float *const *ok, const float *const *y, const float *a,
+                         const float *b, const float *c0)
+{
+    edge_grad_pass g = {dy, M, ns, nk, {NULL}, {0}, {NULL}, {NULL}, {0}, {0}, {0}};
+    for (int s = 0; s < ns; s++) g.os[s] = os[s], g.cs[s] = cs[s];
+    for (int k = 0; k < nk; k++) g.ok[k] = ok[k], g.y[k] = y[k], g.a[k] = a[k], g.b[k] = b[k], g.c0[k] = c0[k];
+    edge_grad_write(&g);
+}
+
+void ws_run_sums_n_(const float *a, const float *const *x, int nx, size_t n, double *sa,
+                    double *sax)
+{
+    run_sums_n(a, x, nx, n, sa, sax);
+}
+
+double ws_run_sqdev_(const float *a, float m, size_t n) { return run_sqdev(a, m, n); }
 
 /* Backward of edge_forward given d = dL/d(dst) (Cc channels): dskip +=
  * coef d (skip), dpool += coef d (pool); each conv's input gradient into

@@ -165,6 +165,20 @@ void ws_net_relu_forward_(ws_net *net, float *out, const float *x, size_t n);
 void ws_net_relu_backward_(ws_net *net, const float *out, float *dx, const float *dy,
                            const float *x, size_t n);
 void ws_relu_masks_free_(ws_relu_masks *m);
+/* ---- test hooks into forward.c's per-edge passes -------------------------
+ * (tests/test_supernet.c compares their vector forms with the scalar
+ * formulas bit for bit.)  edge_combine: o = (first ? 0 : o) + sum_s c[s]
+ * x_s + sum_k (a[k] y_k + b[k]); edge_grad_write: os[s] += cs[s] dy, ok[k] =
+ * a[k] dy + b[k] y_k + c0[k]; run_sums: sa = sum a, sax[j] = sum a x_j (nx
+ * <= 4); run_sqdev: sum (a - m)^2. */
+void ws_edge_combine_(float *o, int first, int ns, const float *const *x, const float *c, int nb,
+                      const float *const *y, const float *a, const float *b, size_t M);
+void ws_edge_grad_write_(const float *dy, size_t M, int ns, float *const *os, const float *cs,
+                         int nk, float *const *ok, const float *const *y, const float *a,
+                         const float *b, const float *c0);
+void ws_run_sums_n_(const float *a, const float *const *x, int nx, size_t n, double *sa,
+                    double *sax);
+double ws_run_sqdev_(const float *a, float m, size_t n);
 /* Edges that can influence node 3 from node 0 in architecture a (net.c). */
 void ws_arch_live_edges_(const ws_arch *a, int live[WS_EDGES]);
 
