@@ -14,6 +14,7 @@
 #include <omp.h>
 #endif
 
+#include "../src/nn/nn_internal.h"
 #include "fixture.h"
 #include "wsnas/common.h"
 #include "wsnas/nn.h"
@@ -272,6 +273,81 @@ Test(nn, conv_forward_backward_finite_differences)
         {1, 8, 8, 16, 8, 3, 2, 1}, {1, 4, 4, 4, 4, 3, 1, 1}, {2, 4, 8, 8, 12, 3, 2, 1},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
+}
+
+/* The per-element im2col and col2im (the form conv.c had before its span
+ * copies): every column checks its input pixel's bounds. */
+static void im2col_ref(float *col, const float *inp, int n0, int nb, const conv_shape *s)
+{
+    int Ho = co_dim(s->H, s), Wo = co_dim(s->W, s), K = s->K;
+    size_t cols = (size_t)nb * Ho * Wo;
+    for (int r = 0; r < s->Cin * K * K; r++) {
+        int ci = r / (K * K), ky = (r / K) % K, kx = r % K;
+        for (int n = 0; n < nb; n++)
+            for (int oy = 0; oy < Ho; oy++)
+                for (int ox = 0; ox < Wo; ox++) {
+                    int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                    float v = 0.0f;
+                    if (iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
+                        v = inp[(((size_t)ci * s->N + n0 + n) * s->H + iy) * s->W + ix];
+                    col[(size_t)r * cols + ((size_t)n * Ho + oy) * Wo + ox] = v;
+                }
+    }
+}
+static void col2im_ref(float *dinp, const float *col, int n0, int nb, const conv_shape *s)
+{
+    int Ho = co_dim(s->H, s), Wo = co_dim(s->W, s), K = s->K;
+    size_t cols = (size_t)nb * Ho * Wo;
+    for (int ci = 0; ci < s->Cin; ci++)
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++)
+                for (int n = 0; n < nb; n++)
+                    for (int oy = 0; oy < Ho; oy++)
+                        for (int ox = 0; ox < Wo; ox++) {
+                            int iy = oy * s->stride - s->pad + ky, ix = ox * s->stride - s->pad + kx;
+                            if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) continue;
+                            dinp[(((size_t)ci * s->N + n0 + n) * s->H + iy) * s->W + ix] +=
+                                col[((size_t)(ci * K + ky) * K + kx) * cols + ((size_t)n * Ho + oy) * Wo + ox];
+                        }
+}
+
+/* im2col's span copies (and its shifted-plane copy for same-padded stride 1)
+ * and col2im's span adds give the per-element form's bits: 5x5 pad 2, 3x3
+ * pad 1 and others, stride 1 and 2, odd and non-square planes, a chunk of
+ * images starting past the first. */
+Test(nn, im2col_col2im_same_bits_as_per_element)
+{
+    ws_nn_init(2);
+    const conv_shape cases[] = {
+        {3, 2, 7, 9, 1, 5, 1, 2}, {2, 3, 5, 5, 1, 5, 2, 2}, {2, 2, 9, 7, 1, 3, 1, 1},
+        {3, 2, 7, 5, 1, 3, 2, 1}, {2, 2, 8, 8, 1, 3, 2, 1}, {2, 3, 4, 13, 1, 5, 1, 2},
+        {2, 2, 6, 5, 1, 3, 1, 0}, {2, 2, 5, 6, 1, 5, 2, 1}, {1, 2, 3, 3, 1, 5, 1, 2},
+        {2, 1, 2, 2, 1, 5, 1, 2}, {2, 2, 1, 7, 1, 3, 1, 1}, {2, 2, 11, 3, 1, 3, 2, 2},
+        {2, 1, 16, 16, 1, 3, 1, 1},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
+        conv_shape s = cases[k];
+        int Ho = co_dim(s.H, &s), Wo = co_dim(s.W, &s);
+        int n0 = s.N > 1 ? 1 : 0, nb = s.N - n0;
+        size_t ni = (size_t)s.Cin * s.N * s.H * s.W;
+        size_t nc = (size_t)s.Cin * s.K * s.K * nb * Ho * Wo;
+        float *x = fnew(ni), *c1 = fnew(nc), *c2 = fnew(nc), *d1 = fnew(ni), *d2 = fnew(ni);
+        fill(x, ni, 1.0);
+        x[0] = -0.0f;
+        for (size_t i = 0; i < nc; i++) c1[i] = c2[i] = NAN; /* every column is written */
+        ws_conv_im2col_(c1, x, n0, nb, s.N, s.Cin, s.H, s.W, s.K, s.stride, s.pad);
+        im2col_ref(c2, x, n0, nb, &s);
+        cr_expect_arr_eq(c1, c2, nc * sizeof *c1, "im2col case %zu (%dx%d K%d s%d p%d)", k, s.H,
+                         s.W, s.K, s.stride, s.pad);
+        fill(c1, nc, 1.0);
+        fill(d1, ni, 1.0);
+        memcpy(d2, d1, ni * sizeof *d1);
+        ws_conv_col2im_add_(d1, c1, n0, nb, s.N, s.Cin, s.H, s.W, s.K, s.stride, s.pad);
+        col2im_ref(d2, c1, n0, nb, &s);
+        cr_expect_arr_eq(d1, d2, ni * sizeof *d1, "col2im case %zu (%dx%d K%d s%d p%d)", k, s.H,
+                         s.W, s.K, s.stride, s.pad);
+        free(x), free(c1), free(c2), free(d1), free(d2);
+    }
 }
 
 /* Shapes where the kernel processes images in several chunks (column budget)

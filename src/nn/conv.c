@@ -42,11 +42,80 @@ size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int st
     return col > wsz ? col : wsz;
 }
 
+/* The output columns [*lo, *hi) of a row whose input pixel ix = ox*stride -
+ * pad + kx lies inside [0, W); the others read padding. */
+static void conv_span(int W, int Wo, int kx, int stride, int pad, int *lo, int *hi)
+{
+    int a = pad - kx, l = a > 0 ? (a + stride - 1) / stride : 0;
+    int b = W - 1 + pad - kx, h = b >= 0 ? b / stride + 1 : 0;
+    *lo = l < Wo ? l : Wo;
+    *hi = h < Wo ? h : Wo;
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* One tap (ky, kx) of one image plane src (H x W) into its rows of col, dst
+ * (Ho x Wo): per output row, the in-image span copied (memcpy at stride 1)
+ * and the padding zeroed. */
+static void im2col_plane(float *dst, const float *src, int H, int W, int Ho, int Wo, int ky,
+                         int kx, int stride, int pad)
+{
+    int lo, hi;
+    conv_span(W, Wo, kx, stride, pad, &lo, &hi);
+    for (int oy = 0; oy < Ho; oy++) {
+        int iy = oy * stride - pad + ky;
+        float *d = dst + (size_t)oy * Wo;
+        if (iy < 0 || iy >= H) {
+            memset(d, 0, sizeof(float) * Wo);
+            continue;
+        }
+        const float *s = src + (size_t)iy * W;
+        int sx = kx - pad; /* ix = ox * stride + sx */
+        if (lo > 0) memset(d, 0, sizeof(float) * lo);
+        if (stride == 1)
+            memcpy(d + lo, s + lo + sx, sizeof(float) * (hi - lo));
+        else
+            for (int ox = lo; ox < hi; ox++) d[ox] = s[ox * stride + sx];
+        if (hi < Wo) memset(d + hi, 0, sizeof(float) * (Wo - hi));
+    }
+}
+
+/* The same for a "same-padded" stride-1 tap (Ho = H, Wo = W): the plane
+ * shifted by (ky - pad) rows and (kx - pad) columns is one contiguous copy
+ * of the rows that exist; the columns that wrapped to the neighbouring row
+ * and the missing rows are then zeroed. */
+static void im2col_plane_same(float *dst, const float *src, int H, int W, int ky, int kx, int pad)
+{
+    int dy = ky - pad, dx = kx - pad;
+    int y0 = dy < 0 ? -dy : 0, y1 = dy > 0 ? H - dy : H; /* output rows with a source row */
+    if (y1 <= y0) {
+        memset(dst, 0, sizeof(float) * H * W);
+        return;
+    }
+    if (y0 > 0) memset(dst, 0, sizeof(float) * y0 * W);
+    if (y1 < H) memset(dst + (size_t)y1 * W, 0, sizeof(float) * (H - y1) * W);
+    /* d[p] = s[p + dy*W + dx] for p in rows [y0, y1), except the first
+     * pixels (dx < 0) or last (dx > 0) of each row, fixed below */
+    long sh = (long)dy * W + dx;
+    size_t p0 = (size_t)y0 * W, p1 = (size_t)y1 * W;
+    if (dx < 0) p0 -= dx; /* p0 + sh >= 0 */
+    if (dx > 0) p1 -= dx; /* p1 + sh <= H*W */
+    if (p1 > p0) memcpy(dst + p0, src + (long)p0 + sh, sizeof(float) * (p1 - p0));
+    int adx = dx < 0 ? -dx : dx;
+    if (adx >= W) {
+        memset(dst + (size_t)y0 * W, 0, sizeof(float) * (y1 - y0) * W);
+        return;
+    }
+    for (int y = y0; y < y1 && adx; y++) {
+        float *d = dst + (size_t)y * W + (dx < 0 ? 0 : W - adx);
+        memset(d, 0, sizeof(float) * adx);
+    }
+}
+
 /* col (Cin*K*K, nb*Ho*Wo) from images n0..n0+nb-1 of inp (Cin,N,H,W). */
 static void conv_im2col(float *col, const float *inp, int n0, int nb, int N, int Cin, int H,
                         int W, int K, int stride, int pad, int Ho, int Wo)
 {
-    int rows = Cin * K * K;
+    int rows = Cin * K * K, same = stride == 1 && Ho == H && Wo == W;
     size_t cols = (size_t)nb * Ho * Wo;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
@@ -54,25 +123,19 @@ static void conv_im2col(float *col, const float *inp, int n0, int nb, int N, int
         float *dst = col + (size_t)r * cols;
         for (int n = 0; n < nb; n++) {
             const float *src = inp + ((size_t)ci * N + n0 + n) * H * W;
-            for (int oy = 0; oy < Ho; oy++) {
-                int iy = oy * stride - pad + ky;
-                float *d = dst + ((size_t)n * Ho + oy) * Wo;
-                if (iy < 0 || iy >= H) {
-                    memset(d, 0, sizeof(float) * Wo);
-                    continue;
-                }
-                const float *s = src + (size_t)iy * W;
-                for (int ox = 0; ox < Wo; ox++) {
-                    int ix = ox * stride - pad + kx;
-                    d[ox] = (ix >= 0 && ix < W) ? s[ix] : 0.0f;
-                }
-            }
+            float *d = dst + (size_t)n * Ho * Wo;
+            if (same)
+                im2col_plane_same(d, src, H, W, ky, kx, pad);
+            else
+                im2col_plane(d, src, H, W, Ho, Wo, ky, kx, stride, pad);
         }
     }
 }
 
 /* dinp (Cin,N,H,W) images n0.. += col2im(dcol); parallel over input channels
- * so no two threads write the same element; fixed summation order. */
+ * so no two threads write the same element; fixed summation order (taps in
+ * order; per tap each input pixel gets at most one term).  Per output row only
+ * the in-image span is visited, as contiguous adds at stride 1. */
 static void conv_col2im_add(float *dinp, const float *dcol, int n0, int nb, int N, int Cin,
                             int H, int W, int K, int stride, int pad, int Ho, int Wo)
 {
@@ -82,6 +145,8 @@ static void conv_col2im_add(float *dinp, const float *dcol, int n0, int nb, int 
         for (int ky = 0; ky < K; ky++)
             for (int kx = 0; kx < K; kx++) {
                 const float *src = dcol + ((size_t)(ci * K + ky) * K + kx) * cols;
+                int lo, hi;
+                conv_span(W, Wo, kx, stride, pad, &lo, &hi);
                 for (int n = 0; n < nb; n++) {
                     float *dst = dinp + ((size_t)ci * N + n0 + n) * H * W;
                     for (int oy = 0; oy < Ho; oy++) {
@@ -89,14 +154,29 @@ static void conv_col2im_add(float *dinp, const float *dcol, int n0, int nb, int 
                         if (iy < 0 || iy >= H) continue;
                         const float *s = src + ((size_t)n * Ho + oy) * Wo;
                         float *d = dst + (size_t)iy * W;
-                        for (int ox = 0; ox < Wo; ox++) {
-                            int ix = ox * stride - pad + kx;
-                            if (ix >= 0 && ix < W) d[ix] += s[ox];
-                        }
+                        int sx = kx - pad;
+                        if (stride == 1)
+                            for (int ox = lo; ox < hi; ox++) d[ox + sx] += s[ox];
+                        else
+                            for (int ox = lo; ox < hi; ox++) d[ox * stride + sx] += s[ox];
                     }
                 }
             }
     }
+}
+
+void ws_conv_im2col_(float *col, const float *inp, int n0, int nb, int N, int Cin, int H, int W,
+                     int K, int stride, int pad)
+{
+    conv_im2col(col, inp, n0, nb, N, Cin, H, W, K, stride, pad, conv_out_dim(H, K, stride, pad),
+                conv_out_dim(W, K, stride, pad));
+}
+
+void ws_conv_col2im_add_(float *dinp, const float *dcol, int n0, int nb, int N, int Cin, int H,
+                         int W, int K, int stride, int pad)
+{
+    conv_col2im_add(dinp, dcol, n0, nb, N, Cin, H, W, K, stride, pad,
+                    conv_out_dim(H, K, stride, pad), conv_out_dim(W, K, stride, pad));
 }
 
 /* out (Cout,N,Ho,Wo) = conv(inp (Cin,N,H,W), weight (Cout,Cin,K,K)) */

@@ -27,6 +27,14 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                              int stride, int relu, float *work);
 
+/* conv.c's im2col and col2im (test hooks: tests/test_nn.c compares them
+ * with the per-element form bit for bit): col (Cin*K*K, nb*Ho*Wo) from
+ * images n0..n0+nb-1 of inp (Cin,N,H,W); dinp (Cin,N,H,W) += col2im(dcol). */
+void ws_conv_im2col_(float *col, const float *inp, int n0, int nb, int N, int Cin, int H, int W,
+                     int K, int stride, int pad);
+void ws_conv_col2im_add_(float *dinp, const float *dcol, int n0, int nb, int N, int Cin, int H,
+                         int W, int K, int stride, int pad);
+
 /* Winograd F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions (conv_winograd.c). */
 #define WS_WINO_MAX_CI 64
 int ws_conv_wino_shape(int Cin, int H, int W, int Cout);
