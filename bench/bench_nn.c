@@ -121,10 +121,12 @@ int main(int argc, char **argv)
      * two steps it replaces (conv backward into a buffer, ReLU backward) */
     ROW("conv1x1 + relu backward, 2 steps", (memset(y, 0, n * sizeof *y),
         ws_conv2d_backward(y, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work), ws_relu_backward(dx, y, x, n)));
-    ROW("conv1x1 relu-fused backward", ws_conv2d_relu_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
+    if (ws_conv2d_relu_fused_ok(C, H, W, C, 1, 1, 0)) /* the fused rows need the direct kernels */
+        ROW("conv1x1 relu-fused backward", ws_conv2d_relu_backward(dx, dw, dy, x, w1, N, C, H, W, C, 1, 1, 0, work));
     ROW("conv3x3 + relu backward, 2 steps", (memset(y, 0, n * sizeof *y),
         ws_conv2d_backward(y, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work), ws_relu_backward(dx, y, x, n)));
-    ROW("conv3x3 relu-fused backward", ws_conv2d_relu_backward(dx, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
+    if (ws_conv2d_relu_fused_ok(C, H, W, C, 3, 1, 1))
+        ROW("conv3x3 relu-fused backward", ws_conv2d_relu_backward(dx, dw, dy, x, w3, N, C, H, W, C, 3, 1, 1, work));
     ROW("conv3x3 s2 16->32 forward", ws_conv2d_forward(y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
     ROW("conv3x3 s2 16->32 backward", ws_conv2d_backward(dx, dw, y2, x, w3r, N, C, H, W, 32, 3, 2, 1, work));
     {

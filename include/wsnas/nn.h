@@ -38,10 +38,10 @@ int ws_nn_threads(void);
 
 /* ---- Convolution: (Cin,N,H,W) -> (Cout,N,Ho,Wo), square kernel K ---------- */
 /* Ho = (H + 2*pad - K)/stride + 1. No bias (NB201 convs have none).
- * 1x1 stride-1 and 3x3 pad-1 (stride 1 or 2) shapes use direct AVX-512
- * kernels when built with AVX-512F (3x3: the output width divides or is a
- * multiple of 16, Cout a multiple of 4, and Cin too when dinp is wanted),
- * else im2col + GEMM.  The work size covers both paths (a 3x3 stride-2
+ * 1x1 stride-1 and 3x3 pad-1 (stride 1 or 2) shapes use direct kernels when
+ * built with AVX-512F or AVX2 (3x3: the output width divides or is a
+ * multiple of the vector width, 16 or 8, Cout a multiple of 4, and Cin too
+ * when dinp is wanted), else im2col + GEMM.  The work size covers both paths (a 3x3 stride-2
  * convolution needs Cin*N*H*W + Cout*Cin*9 floats for its polyphase split). */
 size_t ws_conv2d_work_size(int N, int Cin, int H, int W, int Cout, int K, int stride, int pad);
 void ws_conv2d_forward(float *out, const float *inp, const float *weight,
@@ -111,7 +111,8 @@ void ws_relu_forward(float *out, const float *inp, size_t n);
 void ws_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 
 /* s1 = sum a[i] and s2 = sum a[i]*b[i] (b NULL: sum a[i]^2) over [0,n),
- * accumulated in double (AVX-512: 16 double lanes, fixed order; no threads).
+ * accumulated in double (AVX-512: 16 double lanes, AVX2: 16, fixed order;
+ * no threads).
  * For per-channel statistics and architecture-gradient dot products. */
 void ws_nn_sums(const float *a, const float *b, size_t n, double *s1, double *s2);
 

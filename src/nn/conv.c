@@ -5,7 +5,8 @@
  * written in place into the (Cout, N*Ho*Wo) output through ldc.  A 1x1,
  * stride-1, pad-0 convolution needs no column buffer: it is one GEMM on the
  * input itself.  Stride-1 1x1 and 3x3 pad-1 (stride 1 or 2) shapes go to the
- * direct AVX-512 kernels of conv_direct.c when they fit (ws_conv_direct_ok).
+ * direct AVX-512 or AVX2 kernels of conv_direct.c when they fit
+ * (ws_conv_direct_ok).
  * Reference: torch.nn.functional.conv2d (cross-correlation). */
 #include "nn_internal.h"
 
@@ -265,15 +266,21 @@ void ws_conv2d_backward(float *dinp, float *dweight, const float *dout, const fl
     }
 }
 
+#ifdef __AVX512F__
+#define CONV_ISA "AVX-512"
+#else
+#define CONV_ISA "AVX2"
+#endif
 const char *ws_nn_conv_name(void)
 {
     static const char *const names[] = {
         "im2col + GEMM for every shape",
-        "direct AVX-512 (1x1, 3x3 stride 1/2), 3x3 stride-1 by Winograd F(2x2,3x3) where it fits, "
-        "im2col + GEMM otherwise",
-        "direct AVX-512 (1x1, 3x3 stride 1/2), im2col + GEMM otherwise",
+        "direct " CONV_ISA " (1x1, 3x3 stride 1/2), 3x3 stride-1 by Winograd F(2x2,3x3) where it "
+        "fits, im2col + GEMM otherwise",
+        "direct " CONV_ISA " (1x1, 3x3 stride 1/2), im2col + GEMM otherwise",
     };
-    if (!ws_conv_direct_shape(16, 32, 32, 16, 3, 1, 1, 1)) return names[0]; /* no AVX-512F */
+    /* no AVX-512F or AVX2 */
+    if (!ws_conv_direct_shape(16, 32, 32, 16, 3, 1, 1, 1)) return names[0];
     if (!ws_conv_direct_ok(16, 32, 32, 16, 3, 1, 1, 1)) return names[0];
     return ws_conv_wino_ok(16, 32, 32, 16) ? names[1] : names[2];
 }

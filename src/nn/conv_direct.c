@@ -1,8 +1,11 @@
-/* conv_direct.c: direct AVX-512 convolution kernels for the shapes NB201 runs
- * most, on channel-major data: 1x1 stride 1 (a per-pixel channel mix) and 3x3
- * stride 1 pad 1.  They avoid im2col and the GEMM's packing, which dominate
- * at C=16.  conv.c calls them when ws_conv_direct_ok() says the shape fits and
- * falls back to im2col + GEMM otherwise (and when AVX-512F is absent).
+/* conv_direct.c: direct AVX-512 (and AVX2 + FMA) convolution kernels for the
+ * shapes NB201 runs most, on channel-major data: 1x1 stride 1 (a per-pixel
+ * channel mix) and 3x3 stride 1 pad 1.  They avoid im2col and the GEMM's
+ * packing, which dominate at C=16.  conv.c calls them when
+ * ws_conv_direct_ok() says the shape fits and falls back to im2col + GEMM
+ * otherwise (and when neither AVX-512F nor AVX2 is there).  The AVX2 forms
+ * (after the AVX-512 ones) keep their structure with 8-lane vectors and
+ * smaller register blocks; the AVX-512 code is unchanged by them.
  * The 3x3 kernels also serve stride 2 (pad 1) through a polyphase split.
  *
  * Determinism: every output element (and every weight gradient) is summed in
@@ -11,8 +14,102 @@
  * threads, each summing over images in order. */
 #include "nn_internal.h"
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+
+/* ---- shared by the AVX-512 and AVX2 3x3 kernels (described below): the taps'
+ * shifts and the polyphase split of stride 2 */
+typedef struct c3_taps {
+    int n;          /* number of taps */
+    int id[9];      /* weight tap index ky*3+kx */
+    long off[9];    /* float offset of the source pixel from the output pixel */
+    int dy[9], dx[9];
+} c3_taps;
+
+/* Stride 1: shift (ky-1,kx-1) in the plane itself (sign -1 flips it). */
+static void c3_taps_s1(c3_taps *tp, int W, int sign)
+{
+    tp->n = 9;
+    for (int t = 0; t < 9; t++) {
+        tp->id[t] = t;
+        tp->dy[t] = sign * (t / 3 - 1), tp->dx[t] = sign * (t % 3 - 1);
+        tp->off[t] = (long)tp->dy[t] * W + tp->dx[t];
+    }
+}
+/* Stride 2 over polyphase sub-planes q = py*2+px, each qstride floats apart:
+ * input row 2*oy + ky - 1 = 2*(oy+dy) + py.  Only taps of sub-plane `only`
+ * (or all when only < 0); sign -1 gives the transposed (dinp) shifts. */
+static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
+{
+    tp->n = 0;
+    for (int t = 0; t < 9; t++) {
+        int ky = t / 3, kx = t % 3;
+        int py = (ky + 1) & 1, px = (kx + 1) & 1, q = py * 2 + px;
+        if (only >= 0 && q != only) continue;
+        int k = tp->n++;
+        tp->id[k] = t;
+        tp->dy[k] = sign * (ky == 0 ? -1 : 0), tp->dx[k] = sign * (kx == 0 ? -1 : 0);
+        tp->off[k] = (only >= 0 ? 0 : (long)(q * qstride)) + (long)tp->dy[k] * Wo + tp->dx[k];
+    }
+}
+
+/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px] (relu: max(in, 0)), q =
+ * py*2+px (H, W even). */
+static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W, int relu)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        const float *x = in + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                const float *r = x + (size_t)(2 * oy + py) * W;
+                float *d0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *d1 = d0 + qs;
+                if (relu)
+                    for (int ox = 0; ox < Wo; ox++) {
+                        d0[ox] = r[2 * ox] > 0.0f ? r[2 * ox] : 0.0f;
+                        d1[ox] = r[2 * ox + 1] > 0.0f ? r[2 * ox + 1] : 0.0f;
+                    }
+                else
+                    for (int ox = 0; ox < Wo; ox++) {
+                        d0[ox] = r[2 * ox];
+                        d1[ox] = r[2 * ox + 1];
+                    }
+            }
+    }
+}
+/* dinp[c][n][2oy+py][2ox+px] += sub[q][c][n][oy][ox] */
+/* gate (dinp's layout) non-NULL: only where gate > 0. */
+static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W,
+                             const float *gate)
+{
+    int Ho = H / 2, Wo = W / 2;
+    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+#pragma omp parallel for schedule(static)
+    for (size_t pl = 0; pl < P; pl++) {
+        float *x = dinp + pl * H * W;
+        for (int oy = 0; oy < Ho; oy++)
+            for (int py = 0; py < 2; py++) {
+                float *r = x + (size_t)(2 * oy + py) * W;
+                const float *s0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *s1 = s0 + qs;
+                const float *gr = gate ? gate + pl * H * W + (size_t)(2 * oy + py) * W : NULL;
+                if (gr)
+                    for (int ox = 0; ox < Wo; ox++) {
+                        r[2 * ox] += gr[2 * ox] > 0.0f ? s0[ox] : 0.0f;
+                        r[2 * ox + 1] += gr[2 * ox + 1] > 0.0f ? s1[ox] : 0.0f;
+                    }
+                else
+                    for (int ox = 0; ox < Wo; ox++) {
+                        r[2 * ox] += s0[ox];
+                        r[2 * ox + 1] += s1[ox];
+                    }
+            }
+    }
+}
+#endif
+
+#ifdef __AVX512F__
 
 /* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at w[o*so + i*si] */
 #define PW_MAXW 4096 /* Cout*Cin bound of pw_mix16's packed weights */
@@ -58,6 +155,10 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
             }
             for (int j = 0; j < nb; j++) {
                 float *d = out + (size_t)(o0 + j) * P + p0;
+                if (p0 + PW_PREFETCH8 < P) {
+                    if (accumulate) _mm_prefetch((const char *)(d + PW_PREFETCH8), _MM_HINT_T0);
+                    if (gate) _mm_prefetch((const char *)(gate + (size_t)(o0 + j) * P + p0 + PW_PREFETCH8), _MM_HINT_T0);
+                }
                 if (gate) {
                     const float *gp = gate + (size_t)(o0 + j) * P + p0;
                     a0[j] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, gp), z, _CMP_GT_OQ), a0[j]);
@@ -292,12 +393,6 @@ static int pw_backward_relu(float *dinp, float *dw, const float *dout, const flo
  * tap (ky,kx) has shift (ky-1,kx-1).  Stride 2: the source is the input split
  * into its four polyphase sub-planes (row and column parity), each of the
  * output's size, and every tap becomes a shift by -1 or 0 in one of them. */
-typedef struct c3_taps {
-    int n;          /* number of taps */
-    int id[9];      /* weight tap index ky*3+kx */
-    long off[9];    /* float offset of the source pixel from the output pixel */
-    int dy[9], dx[9];
-} c3_taps;
 typedef struct tap_masks {
     __mmask16 m[9];
 } tap_masks;
@@ -313,33 +408,6 @@ static void c3_masks(tap_masks *tm, const c3_taps *tp, int H, int W)
             }
             tm[v].m[t] = (__mmask16)m;
         }
-}
-
-/* Stride 1: shift (ky-1,kx-1) in the plane itself (sign -1 flips it). */
-static void c3_taps_s1(c3_taps *tp, int W, int sign)
-{
-    tp->n = 9;
-    for (int t = 0; t < 9; t++) {
-        tp->id[t] = t;
-        tp->dy[t] = sign * (t / 3 - 1), tp->dx[t] = sign * (t % 3 - 1);
-        tp->off[t] = (long)tp->dy[t] * W + tp->dx[t];
-    }
-}
-/* Stride 2 over polyphase sub-planes q = py*2+px, each qstride floats apart:
- * input row 2*oy + ky - 1 = 2*(oy+dy) + py.  Only taps of sub-plane `only`
- * (or all when only < 0); sign -1 gives the transposed (dinp) shifts. */
-static void c3_taps_s2(c3_taps *tp, int Wo, size_t qstride, int only, int sign)
-{
-    tp->n = 0;
-    for (int t = 0; t < 9; t++) {
-        int ky = t / 3, kx = t % 3;
-        int py = (ky + 1) & 1, px = (kx + 1) & 1, q = py * 2 + px;
-        if (only >= 0 && q != only) continue;
-        int k = tp->n++;
-        tp->id[k] = t;
-        tp->dy[k] = sign * (ky == 0 ? -1 : 0), tp->dx[k] = sign * (kx == 0 ? -1 : 0);
-        tp->off[k] = (only >= 0 ? 0 : (long)(q * qstride)) + (long)tp->dy[k] * Wo + tp->dx[k];
-    }
 }
 
 /* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+id)*Co + co] * src(ci, tap);
@@ -547,61 +615,373 @@ static void c3_dweight(float *dw, const float *dout, const float *src, int N, in
     }
 }
 
-/* sub[q][c][n][oy][ox] = in[c][n][2oy+py][2ox+px] (relu: max(in, 0)), q =
- * py*2+px (H, W even). */
-static void c3_polyphase(float *sub, const float *in, int C, int N, int H, int W, int relu)
+#elif defined(__AVX2__)
+/* ---- AVX2 + FMA forms of the kernels above (8-lane vectors, 16 registers):
+ * the same structure with smaller register blocks; each output element (and
+ * each weight-gradient entry) is still summed in a fixed order that does not
+ * depend on the thread count. */
+
+/* Lanes l < n (n clamped to [0, 8]), as a maskload / maskstore mask. */
+static inline __m256i lane_mask(size_t n)
 {
-    int Ho = H / 2, Wo = W / 2;
-    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), idx);
+}
+/* The lanes whose bit is set in m (bit l: lane l). */
+static inline __m256i bits_mask(unsigned m)
+{
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)m), bit), bit);
+}
+/* 8 floats at p, the lanes outside mask m read as zero (full: all lanes). */
+static inline __m256 load8(const float *p, __m256i m, int full)
+{
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+/* Sum of the 8 lanes, in a fixed order. */
+static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* ---- 1x1: out(Cout, P) (+)= w(Cout, Cin) * in(Cin, P), element (o,i) at
+ * w[o*so + i*si]; relu: the input is read as max(in, 0); gate (Cout, P)
+ * non-NULL: out += (gate > 0 ? result : 0) (accumulate must be 1).  Threads
+ * take 16 pixels (two vectors) at a time: their Cin input slices are first
+ * copied into a small contiguous buffer (channel rows P floats apart all map
+ * to one L1 set, so re-reading them in place per output block thrashes L1),
+ * then 4 output channels per block are summed over input channels in order
+ * from zero, with the weights packed per block. */
+#define PW_OB 4
+#define PW_PREFETCH8 64         /* floats ahead (4 lines) */
+#define PW_MAXCI8 256           /* input channels of the staging buffer */
+#define PW_MAXW8 (64 * 64 + 64) /* packed weights: ceil(Cout/4)*4 * Cin */
+/* wp[((o0/4)*Cin + i)*4 + j] = w(o0+j, i), 0 past Cout; 0: too large. */
+static int pw_pack4(float *wp, const float *w, int so, int si, int Cout, int Cin)
+{
+    int nob = (Cout + PW_OB - 1) / PW_OB;
+    if ((size_t)nob * PW_OB * Cin > PW_MAXW8 || Cin > PW_MAXCI8) return 0;
+    for (int b = 0; b < nob; b++)
+        for (int i = 0; i < Cin; i++)
+            for (int j = 0; j < PW_OB; j++) {
+                int o = b * PW_OB + j;
+                wp[((size_t)b * Cin + i) * PW_OB + j] = o < Cout ? w[(size_t)o * so + (size_t)i * si] : 0.0f;
+            }
+    return 1;
+}
+
+/* The 16 pixels at p0 (lanes m0, m1; full: all 16) of every output channel. */
+static inline void pw_pair(float *out, const float *in, const float *wp, int Cout, int Cin,
+                           size_t P, size_t p0, int full, __m256i m0, __m256i m1, int accumulate,
+                           int relu, const float *gate)
+{
+    const __m256 z = _mm256_setzero_ps();
+    _Alignas(32) float xs[PW_MAXCI8 * 16];
+    for (int i = 0; i < Cin; i++) {
+        const float *s = in + (size_t)i * P + p0;
+        if (p0 + PW_PREFETCH8 < P) _mm_prefetch((const char *)(s + PW_PREFETCH8), _MM_HINT_T0);
+        __m256 x0 = load8(s, m0, full), x1 = load8(s + 8, m1, full);
+        if (relu) x0 = _mm256_max_ps(x0, z), x1 = _mm256_max_ps(x1, z);
+        _mm256_store_ps(xs + i * 16, x0);
+        _mm256_store_ps(xs + i * 16 + 8, x1);
+    }
+    for (int o0 = 0; o0 < Cout; o0 += PW_OB) {
+        int nb = Cout - o0 < PW_OB ? Cout - o0 : PW_OB;
+        const float *wb = wp + (size_t)(o0 / PW_OB) * Cin * PW_OB;
+        __m256 a0[PW_OB], a1[PW_OB];
+        for (int j = 0; j < PW_OB; j++) a0[j] = a1[j] = z;
+        for (int i = 0; i < Cin; i++) {
+            __m256 x0 = _mm256_load_ps(xs + i * 16), x1 = _mm256_load_ps(xs + i * 16 + 8);
+            for (int j = 0; j < PW_OB; j++) {
+                __m256 b = _mm256_broadcast_ss(wb + i * PW_OB + j);
+                a0[j] = _mm256_fmadd_ps(b, x0, a0[j]);
+                a1[j] = _mm256_fmadd_ps(b, x1, a1[j]);
+            }
+        }
+        for (int j = 0; j < nb; j++) {
+            float *d = out + (size_t)(o0 + j) * P + p0;
+            const float *gp = gate ? gate + (size_t)(o0 + j) * P + p0 : NULL;
+            if (p0 + PW_PREFETCH8 < P) {
+                if (accumulate) _mm_prefetch((const char *)(d + PW_PREFETCH8), _MM_HINT_T0);
+                if (gp) _mm_prefetch((const char *)(gp + PW_PREFETCH8), _MM_HINT_T0);
+            }
+            if (gp) {
+                a0[j] = _mm256_and_ps(_mm256_cmp_ps(load8(gp, m0, full), z, _CMP_GT_OQ), a0[j]);
+                a1[j] = _mm256_and_ps(_mm256_cmp_ps(load8(gp + 8, m1, full), z, _CMP_GT_OQ), a1[j]);
+            }
+            if (accumulate) {
+                a0[j] = _mm256_add_ps(a0[j], load8(d, m0, full));
+                a1[j] = _mm256_add_ps(a1[j], load8(d + 8, m1, full));
+            }
+            if (full) {
+                _mm256_storeu_ps(d, a0[j]);
+                _mm256_storeu_ps(d + 8, a1[j]);
+            } else {
+                _mm256_maskstore_ps(d, m0, a0[j]);
+                _mm256_maskstore_ps(d + 8, m1, a1[j]);
+            }
+        }
+    }
+}
+
+static void pw_mix(float *out, const float *in, const float *w, int so, int si, int Cout,
+                   int Cin, size_t P, int accumulate, int relu, const float *gate)
+{
+    float wp[PW_MAXW8];
+    WS_ASSERT(pw_pack4(wp, w, so, si, Cout, Cin) && "pw_mix: channel counts too large");
+    size_t npair = (P + 15) / 16;
 #pragma omp parallel for schedule(static)
-    for (size_t pl = 0; pl < P; pl++) {
-        const float *x = in + pl * H * W;
-        for (int oy = 0; oy < Ho; oy++)
-            for (int py = 0; py < 2; py++) {
-                const float *r = x + (size_t)(2 * oy + py) * W;
-                float *d0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *d1 = d0 + qs;
-                if (relu)
-                    for (int ox = 0; ox < Wo; ox++) {
-                        d0[ox] = r[2 * ox] > 0.0f ? r[2 * ox] : 0.0f;
-                        d1[ox] = r[2 * ox + 1] > 0.0f ? r[2 * ox + 1] : 0.0f;
-                    }
-                else
-                    for (int ox = 0; ox < Wo; ox++) {
-                        d0[ox] = r[2 * ox];
-                        d1[ox] = r[2 * ox + 1];
-                    }
+    for (size_t q = 0; q < npair; q++) {
+        size_t p0 = q * 16;
+        __m256i m0 = lane_mask(P - p0), m1 = lane_mask(P > p0 + 8 ? P - p0 - 8 : 0);
+        pw_pair(out, in, wp, Cout, Cin, P, p0, P - p0 >= 16, m0, m1, accumulate, relu, gate);
+    }
+}
+
+/* dw(Cout,Cin) += dout(Cout,P) * relu?(in)(Cin,P)^T.  Threads own tiles of
+ * 4 output x 2 input channels; positions go in blocks of PW_BLOCK, each
+ * block's sums added in order (the thread of a tile is the same in every
+ * block).  pw_dw_tile forms one block's sums r[a*2+c] of the tile at (o0, i0). */
+#define PW_BLOCK 2048
+static inline __attribute__((always_inline)) void
+pw_dw_tile(float r[8], const float *dout, const float *in, int o0, int i0, int Cout, int Cin,
+           size_t P, size_t b0, size_t bl, int relu)
+{
+    const __m256 z = _mm256_setzero_ps();
+    __m256 acc[4][2];
+    for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = z;
+    const float *g[4], *x[2];
+    for (int a = 0; a < 4; a++) g[a] = dout + (size_t)(o0 + a < Cout ? o0 + a : o0) * P + b0;
+    for (int c = 0; c < 2; c++) x[c] = in + (size_t)(i0 + c < Cin ? i0 + c : i0) * P + b0;
+    for (size_t p = 0; p < bl; p += 8) {
+        int full = bl - p >= 8;
+        __m256i m = lane_mask(bl - p);
+        __m256 gv[4], xv[2];
+        for (int a = 0; a < 4; a++) gv[a] = load8(g[a] + p, m, full);
+        for (int c = 0; c < 2; c++) {
+            xv[c] = load8(x[c] + p, m, full);
+            if (relu) xv[c] = _mm256_max_ps(xv[c], z);
+        }
+        for (int a = 0; a < 4; a++)
+            for (int c = 0; c < 2; c++) acc[a][c] = _mm256_fmadd_ps(gv[a], xv[c], acc[a][c]);
+    }
+    for (int a = 0; a < 4; a++)
+        for (int c = 0; c < 2; c++) r[a * 2 + c] = hsum8(acc[a][c]);
+}
+
+static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, int Cin, size_t P,
+                       int relu)
+{
+    int tci = (Cin + 1) / 2, ntile = ((Cout + 3) / 4) * tci;
+#pragma omp parallel
+    for (size_t b0 = 0; b0 < P; b0 += PW_BLOCK) {
+        size_t bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / tci) * 4, i0 = (t % tci) * 2;
+            float r[8];
+            pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, relu);
+            for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                for (int c = 0; c < 2 && i0 + c < Cin; c++)
+                    dw[(size_t)(o0 + a) * Cin + i0 + c] += r[a * 2 + c];
+        }
+    }
+}
+
+/* The one-pass ReLU-fused 1x1 backward is AVX-512 only: 0 = not served (the
+ * caller runs pw_dweight and the gated pw_mix). */
+static int pw_backward_relu(float *dinp, float *dw, const float *dout, const float *in,
+                            const float *w, int Cout, int Cin, size_t P)
+{
+    (void)dinp, (void)dw, (void)dout, (void)in, (void)w, (void)Cout, (void)Cin, (void)P;
+    return 0;
+}
+
+/* ---- 3x3 (taps and polyphase split above): 8-lane vectors of consecutive
+ * pixels (W % 8 == 0, or 8 % W == 0), one lane-mask byte per vector and tap. */
+typedef struct tap_masks8 {
+    unsigned char m[9];
+} tap_masks8;
+
+static void c3_masks8(tap_masks8 *tm, const c3_taps *tp, int H, int W)
+{
+    for (int v = 0; v < H * W / 8; v++)
+        for (int t = 0; t < tp->n; t++) {
+            unsigned m = 0;
+            for (int l = 0; l < 8; l++) {
+                int p = v * 8 + l, y = p / W + tp->dy[t], x = p % W + tp->dx[t];
+                if (y >= 0 && y < H && x >= 0 && x < W) m |= 1u << l;
+            }
+            tm[v].m[t] = (unsigned char)m;
+        }
+}
+
+/* out (Co,N,H,W) (+)= sum_ci sum_tap wt[(ci*9+id)*Co + co] * src(ci, tap),
+ * as the AVX-512 c3_block: vector g of a channel (g = n*nvp + v) at g*8; a
+ * block is NV consecutive vectors x 4 output channels (12 accumulators at
+ * NV = 3); each output summed over (ci, tap) in that order. */
+static inline __attribute__((always_inline)) void
+c3_block8(float *out, const float *src, const float *wt, size_t chs, int Ci, int Co, size_t g,
+          int nvp, int accumulate, int relu, const float *gate, const tap_masks8 *tm,
+          const long *off, const int *id, const int NT, const int NV)
+{
+    const __m256 z = _mm256_setzero_ps();
+    __m256i mk[3][9];
+    _Pragma("GCC unroll 3")
+    for (int k = 0; k < NV; k++)
+        _Pragma("GCC unroll 9")
+        for (int t = 0; t < NT; t++) mk[k][t] = bits_mask(tm[(g + (size_t)k) % (size_t)nvp].m[t]);
+    for (int o0 = 0; o0 < Co; o0 += 4) {
+        __m256 a[3][4];
+        _Pragma("GCC unroll 3")
+        for (int k = 0; k < 3; k++)
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < 4; j++) a[k][j] = z;
+        for (int ci = 0; ci < Ci; ci++) {
+            const float *s = src + (size_t)ci * chs + g * 8;
+            const float *wc = wt + (size_t)ci * 9 * Co + o0;
+            _Pragma("GCC unroll 9")
+            for (int t = 0; t < NT; t++) {
+                __m256 x[3];
+                _Pragma("GCC unroll 3")
+                for (int k = 0; k < NV; k++) {
+                    x[k] = _mm256_maskload_ps(s + k * 8 + off[t], mk[k][t]);
+                    if (relu) x[k] = _mm256_max_ps(x[k], z);
+                }
+                const float *w4 = wc + (size_t)id[t] * Co;
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < 4; j++) {
+                    __m256 b = _mm256_set1_ps(w4[j]);
+                    _Pragma("GCC unroll 3")
+                    for (int k = 0; k < NV; k++) a[k][j] = _mm256_fmadd_ps(b, x[k], a[k][j]);
+                }
+            }
+        }
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < 4; j++)
+            _Pragma("GCC unroll 3")
+            for (int k = 0; k < NV; k++) {
+                size_t od = (size_t)(o0 + j) * chs + (g + (size_t)k) * 8;
+                float *d = out + od;
+                if (gate)
+                    a[k][j] = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(gate + od), z, _CMP_GT_OQ), a[k][j]);
+                if (accumulate) a[k][j] = _mm256_add_ps(a[k][j], _mm256_loadu_ps(d));
+                _mm256_storeu_ps(d, a[k][j]);
             }
     }
 }
-/* dinp[c][n][2oy+py][2ox+px] += sub[q][c][n][oy][ox] */
-/* gate (dinp's layout) non-NULL: only where gate > 0. */
-static void c3_polyphase_add(float *dinp, const float *sub, int C, int N, int H, int W,
-                             const float *gate)
+
+typedef struct c3_args8 {
+    float *out;
+    const float *src, *wt;
+    size_t chs;
+    int Ci, Co, nvp, accumulate, relu;
+    const float *gate;
+    const tap_masks8 *tm;
+    long off[9];
+    int id[9];
+} c3_args8;
+typedef void (*c3_block8_fn)(const c3_args8 *A, size_t g);
+#define C3_DEF8(nt, nv)                                                                           \
+    static void c3_block8_##nt##_##nv(const c3_args8 *A, size_t g)                               \
+    {                                                                                             \
+        c3_block8(A->out, A->src, A->wt, A->chs, A->Ci, A->Co, g, A->nvp, A->accumulate, A->relu, \
+                  A->gate, A->tm, A->off, A->id, nt, nv);                                         \
+    }
+#define C3_NV 3 /* vectors per block */
+#define C3_DEF8_NT(nt) C3_DEF8(nt, 3) C3_DEF8(nt, 1)
+C3_DEF8_NT(9)
+C3_DEF8_NT(4)
+C3_DEF8_NT(2)
+C3_DEF8_NT(1)
+#undef C3_DEF8_NT
+#undef C3_DEF8
+
+/* The tap masks of the largest plane the 3x3 kernels take (8-pixel vectors). */
+#define C3_MAX_VEC8 (2 * WS_C3_MAX_VEC)
+
+/* gate (out's layout) non-NULL: only where gate > 0 is the sum added. */
+static void c3_forward(float *out, const float *src, const float *wt, int N, int Ci, int H,
+                       int W, int Co, int accumulate, int relu, const float *gate,
+                       const c3_taps *tp)
 {
-    int Ho = H / 2, Wo = W / 2;
-    size_t P = (size_t)C * N, qs = P * Ho * Wo;
+    tap_masks8 tm[C3_MAX_VEC8];
+    c3_masks8(tm, tp, H, W);
+    c3_args8 A = {out, src, wt, (size_t)N * H * W, Ci, Co, H * W / 8, accumulate, relu, gate, tm,
+                  {0}, {0}};
+    for (int t = 0; t < tp->n; t++) A.off[t] = tp->off[t], A.id[t] = tp->id[t];
+    c3_block8_fn fn, fn1;
+    switch (tp->n) {
+    case 9: fn = c3_block8_9_3, fn1 = c3_block8_9_1; break;
+    case 4: fn = c3_block8_4_3, fn1 = c3_block8_4_1; break;
+    case 2: fn = c3_block8_2_3, fn1 = c3_block8_2_1; break;
+    case 1: fn = c3_block8_1_3, fn1 = c3_block8_1_1; break;
+    default: WS_ASSERT(0 && "c3_forward: unsupported tap count"); return;
+    }
+    size_t G = (size_t)N * A.nvp, nfull = G / C3_NV, items = nfull + (G - nfull * C3_NV);
 #pragma omp parallel for schedule(static)
-    for (size_t pl = 0; pl < P; pl++) {
-        float *x = dinp + pl * H * W;
-        for (int oy = 0; oy < Ho; oy++)
-            for (int py = 0; py < 2; py++) {
-                float *r = x + (size_t)(2 * oy + py) * W;
-                const float *s0 = sub + (size_t)(py * 2) * qs + (pl * Ho + oy) * Wo, *s1 = s0 + qs;
-                const float *gr = gate ? gate + pl * H * W + (size_t)(2 * oy + py) * W : NULL;
-                if (gr)
-                    for (int ox = 0; ox < Wo; ox++) {
-                        r[2 * ox] += gr[2 * ox] > 0.0f ? s0[ox] : 0.0f;
-                        r[2 * ox + 1] += gr[2 * ox + 1] > 0.0f ? s1[ox] : 0.0f;
-                    }
-                else
-                    for (int ox = 0; ox < Wo; ox++) {
-                        r[2 * ox] += s0[ox];
-                        r[2 * ox + 1] += s1[ox];
-                    }
-            }
+    for (size_t it = 0; it < items; it++) {
+        if (it < nfull)
+            fn(&A, it * C3_NV);
+        else
+            fn1(&A, nfull * C3_NV + (it - nfull));
     }
 }
-#endif /* __AVX512F__ */
+
+/* dw (Co,Ci,3,3) += sum_n sum_p dout(co,n,p) * src(ci,n,tap,p), all 9 taps
+ * (tp->id[t] == t).  Threads own tiles of (4 output channels, 1 input
+ * channel, 1 tap row ky) = 12 vector accumulators; images in groups of about
+ * C3_GROUP_PIXELS pixels, each group's sums added to dw in image order (the
+ * grouping depends on the shape only). */
+#define C3_GROUP_PIXELS 2048
+static void c3_dweight(float *dw, const float *dout, const float *src, int N, int Ci, int H,
+                       int W, int Co, int relu, const c3_taps *tp)
+{
+    const __m256 z = _mm256_setzero_ps();
+    int HW = H * W, nv = HW / 8;
+    tap_masks8 tm[C3_MAX_VEC8];
+    c3_masks8(tm, tp, H, W);
+    int ng = HW >= C3_GROUP_PIXELS ? 1 : C3_GROUP_PIXELS / HW;
+    int ntile = (Co / 4) * Ci * 3;
+#pragma omp parallel
+    for (int n0 = 0; n0 < N; n0 += ng) {
+        int n1 = n0 + ng < N ? n0 + ng : N;
+#pragma omp for schedule(static) nowait
+        for (int t = 0; t < ntile; t++) {
+            int o0 = (t / (Ci * 3)) * 4, c0 = (t / 3) % Ci, ky = t % 3;
+            long off[3] = {tp->off[ky * 3], tp->off[ky * 3 + 1], tp->off[ky * 3 + 2]};
+            __m256 acc[4][3];
+            for (int a = 0; a < 4; a++)
+                for (int k = 0; k < 3; k++) acc[a][k] = z;
+            size_t gs = (size_t)N * HW;
+            for (int n = n0; n < n1; n++) {
+                const float *s0 = src + ((size_t)c0 * N + n) * HW;
+                const float *g = dout + ((size_t)o0 * N + n) * HW;
+                for (int v = 0; v < nv; v++) {
+                    size_t p = (size_t)v * 8;
+                    __m256 x[3];
+                    _Pragma("GCC unroll 3")
+                    for (int k = 0; k < 3; k++) {
+                        x[k] = _mm256_maskload_ps(s0 + p + off[k], bits_mask(tm[v].m[ky * 3 + k]));
+                        if (relu) x[k] = _mm256_max_ps(x[k], z);
+                    }
+                    _Pragma("GCC unroll 4")
+                    for (int a = 0; a < 4; a++) {
+                        __m256 gv = _mm256_loadu_ps(g + a * gs + p);
+                        _Pragma("GCC unroll 3")
+                        for (int k = 0; k < 3; k++) acc[a][k] = _mm256_fmadd_ps(gv, x[k], acc[a][k]);
+                    }
+                }
+            }
+            for (int a = 0; a < 4; a++)
+                for (int k = 0; k < 3; k++)
+                    dw[(((size_t)(o0 + a) * Ci + c0) * 3 + ky) * 3 + k] += hsum8(acc[a][k]);
+        }
+    }
+}
+#endif /* __AVX512F__, __AVX2__ */
 
 static int g_direct = 1;
 void ws_nn_set_direct(int on) { g_direct = on; }
@@ -609,18 +989,30 @@ void ws_nn_set_direct(int on) { g_direct = on; }
 /* Shapes the 3x3 kernels handle, given the output plane Ho x Wo: forward and
  * dweight need Cout % 4 == 0; dinp (a forward with the roles swapped) also
  * Cin % 4 == 0. */
+#ifdef __AVX512F__
+#define C3_LANES 16
+#else
+#define C3_LANES 8 /* AVX2 */
+#endif
 static inline int c3_shape_ok(int Cin, int Ho, int Wo, int Cout, int need_dinp)
 {
     int HW = Ho * Wo;
-    int lanes_ok = (Wo % 16 == 0) || (Wo < 16 && 16 % Wo == 0);
-    return lanes_ok && HW % 16 == 0 && HW / 16 <= WS_C3_MAX_VEC && Cout % 4 == 0 && Cin > 0 &&
+    int lanes_ok = (Wo % C3_LANES == 0) || (Wo < C3_LANES && C3_LANES % Wo == 0);
+    return lanes_ok && HW % C3_LANES == 0 && HW <= 16 * WS_C3_MAX_VEC && Cout % 4 == 0 && Cin > 0 &&
            (!need_dinp || Cin % 4 == 0);
 }
 
 int ws_conv_direct_shape(int Cin, int H, int W, int Cout, int K, int stride, int pad, int need_dinp)
 {
+#if defined(__AVX512F__) || defined(__AVX2__)
 #ifdef __AVX512F__
     if (K == 1 && pad == 0 && stride == 1) return Cin > 0 && Cout > 0;
+#else /* AVX2: pw_mix's packed weights and staging buffer bound the channels */
+    if (K == 1 && pad == 0 && stride == 1)
+        return Cin > 0 && Cout > 0 && Cin <= PW_MAXCI8 && Cout <= PW_MAXCI8 &&
+               (size_t)((Cout + PW_OB - 1) / PW_OB) * PW_OB * Cin <= PW_MAXW8 &&
+               (size_t)((Cin + PW_OB - 1) / PW_OB) * PW_OB * Cout <= PW_MAXW8;
+#endif
     if (K == 3 && pad == 1 && stride == 1) return c3_shape_ok(Cin, H, W, Cout, need_dinp);
     if (K == 3 && pad == 1 && stride == 2)
         return H % 2 == 0 && W % 2 == 0 && c3_shape_ok(Cin, H / 2, W / 2, Cout, need_dinp);
@@ -648,7 +1040,7 @@ size_t ws_conv_direct_work(int N, int Cin, int H, int W, int Cout, int K, int st
 void ws_conv_direct_forward(float *out, const float *inp, const float *weight, int N, int Cin,
                             int H, int W, int Cout, int K, int stride, int relu, float *work)
 {
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
     size_t P = (size_t)N * H * W;
     if (K == 1) {
         pw_mix(out, inp, weight, Cin, 1, Cout, Cin, P, 0, relu, NULL);
@@ -677,7 +1069,7 @@ void ws_conv_direct_forward(float *out, const float *inp, const float *weight, i
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Cin, (void)H, (void)W, (void)Cout, (void)K;
     (void)stride, (void)relu, (void)work;
-    WS_ASSERT(0 && "direct convolution without AVX-512");
+    WS_ASSERT(0 && "direct convolution without AVX-512 or AVX2");
 #endif
 }
 
@@ -685,7 +1077,7 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
                              const float *weight, int N, int Cin, int H, int W, int Cout, int K,
                              int stride, int relu, float *work)
 {
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
     size_t P = (size_t)N * H * W;
     const float *gate = relu ? inp : NULL; /* dinp only where the ReLU let inp through */
     if (K == 1) {
@@ -740,6 +1132,6 @@ void ws_conv_direct_backward(float *dinp, float *dweight, const float *dout, con
 #else
     (void)dinp, (void)dweight, (void)dout, (void)inp, (void)weight, (void)N, (void)Cin, (void)H;
     (void)W, (void)Cout, (void)K, (void)stride, (void)relu, (void)work;
-    WS_ASSERT(0 && "direct convolution without AVX-512");
+    WS_ASSERT(0 && "direct convolution without AVX-512 or AVX2");
 #endif
 }

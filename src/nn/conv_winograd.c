@@ -21,10 +21,14 @@
  * dM = A dY A^T per tile (the gradient of M), dU = sum over tiles dM . V and
  * dw += G^T dU G.  dU is summed vectorised over input channels (V transposed
  * in 16x16 blocks so a vector holds 16 channels of one tile), which keeps the
- * accumulators free of horizontal sums; see the comment above it. */
+ * accumulators free of horizontal sums; see the comment above it.
+ *
+ * AVX2 + FMA (after the AVX-512 code, which it leaves as it was): vectors of
+ * 8 tiles, the same algebra and summation order per output element, smaller
+ * register blocks; the shapes taken are the same. */
 #include "nn_internal.h"
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -36,7 +40,7 @@ void ws_nn_set_winograd(int on) { g_wino = on; }
  * the transforms would cost more than the multiply-adds saved. */
 int ws_conv_wino_shape(int Cin, int H, int W, int Cout)
 {
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
     if (W != 8 && W != 16 && W != 32) return 0;
     int R = 32 / W;
     return H > 0 && H % (2 * R) == 0 && Cin >= 8 && Cin <= WS_WINO_MAX_CI && Cout >= 8 &&
@@ -63,7 +67,7 @@ int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout)
 
 size_t ws_conv_wino_dweight_work(int Cin, int Cout) { return (size_t)WINO_DW_SLICES * 16 * Cin * Cout; }
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 /* u[xi*4+nu] = (G g G^T)[xi][nu] for one 3x3 kernel g (row-major),
  * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
 static void wino_kernel_transform(float u[16], const float g[9])
@@ -82,6 +86,9 @@ static void wino_kernel_transform(float u[16], const float g[9])
         u[r * 4 + 3] = t[r][2];
     }
 }
+#endif
+
+#ifdef __AVX512F__
 
 /* Chunk geometry, fixed per call. */
 typedef struct wino_geo {
@@ -309,13 +316,201 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
 static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
 static void wino_item_2(const wino_args *A, size_t c0) { wino_item(A, c0, 2); }
 static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
-#endif /* __AVX512F__ */
+#elif defined(__AVX2__)
+/* ---- AVX2 + FMA: vectors of 8 tiles.  A chunk is 8 tiles of one tile row
+ * (W = 16: the row; W = 32: its left or right half) or of two (W = 8: 4 tiles
+ * each); it is read as two halves of 8 pixels, half h at plane row
+ * (2 ty_h - 1 + i) for patch row i, pixels x_h - 1 .. x_h + 8.  Threads take
+ * groups of WINO_NV consecutive chunks (over images and chunks of a plane);
+ * each transforms its inputs for all input channels into V, forms M for 4
+ * output channels at a time and writes their tiles, as the AVX-512 form. */
+typedef struct wino_geo {
+    int N, H, W, cpp; /* cpp chunks per plane */
+    size_t HW, chs;   /* plane size, channel stride N*H*W */
+} wino_geo;
+
+static void wino_geo_init(wino_geo *g, int N, int H, int W)
+{
+    g->N = N, g->H = H, g->W = W;
+    g->cpp = W == 8 ? H / 4 : (H / 2) * (W / 16);
+    g->HW = (size_t)H * W, g->chs = (size_t)N * H * W;
+}
+
+/* Chunk c of a plane: tile rows ty[h] and first pixels x[h] of its halves. */
+static inline void wino_chunk(const wino_geo *g, int c, int ty[2], int x[2])
+{
+    if (g->W == 8) {
+        ty[0] = 2 * c, ty[1] = 2 * c + 1, x[0] = x[1] = 0;
+    } else {
+        int per = g->W / 16;
+        ty[0] = ty[1] = c / per, x[0] = (c % per) * 16, x[1] = x[0] + 8;
+    }
+}
+
+/* (even lanes of a|b, odd lanes of a|b): e = a0 a2 a4 a6 b0 b2 b4 b6 */
+static inline void wino_deinterleave(__m256 a, __m256 b, __m256 *e, __m256 *o)
+{
+    __m256 se = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); /* a0 a2 b0 b2 | a4 a6 b4 b6 */
+    __m256 so = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    *e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(se), _MM_SHUFFLE(3, 1, 2, 0)));
+    *o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(so), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/* 8 pixels of row y of plane p from pixel x (masks: lanes outside the
+ * plane's columns read 0); a row outside the plane reads as zeros; relu:
+ * max(., 0) as it is read. */
+static inline __m256 wino_row8(const float *p, const wino_geo *g, int y, int x, __m256i m,
+                               int full, int relu)
+{
+    if (y < 0 || y >= g->H) return _mm256_setzero_ps();
+    const float *r = p + (size_t)y * g->W + x;
+    __m256 v = full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m);
+    return relu ? _mm256_max_ps(v, _mm256_setzero_ps()) : v;
+}
+
+/* v[xi*4+nu] (16 vectors of 8 tiles) = B^T d B for chunk (ty, x) of plane p,
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; patch row i of tile row t
+ * is plane row 2t-1+i, patch column j of tile tx is pixel 2tx-1+j. */
+static inline void wino_input_tile(__m256 *v, const float *p, const wino_geo *g, const int ty[2],
+                                   const int x[2], int relu)
+{
+    const __m256i lm = _mm256_setr_epi32(0, -1, -1, -1, -1, -1, -1, -1); /* pixel x - 1 < 0 */
+    const __m256i rm = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0); /* pixel x + 8 >= W */
+    __m256 d[4][4];
+    for (int i = 0; i < 4; i++) {
+        __m256 L[2], R[2];
+        for (int h = 0; h < 2; h++) {
+            int y = 2 * ty[h] - 1 + i;
+            L[h] = wino_row8(p, g, y, x[h] - 1, lm, x[h] > 0, relu);       /* 2tx-1, 2tx */
+            R[h] = wino_row8(p, g, y, x[h] + 1, rm, x[h] + 8 < g->W, relu); /* 2tx+1, 2tx+2 */
+        }
+        wino_deinterleave(L[0], L[1], &d[i][0], &d[i][1]);
+        wino_deinterleave(R[0], R[1], &d[i][2], &d[i][3]);
+    }
+    __m256 e[4][4];
+    for (int j = 0; j < 4; j++) {
+        e[0][j] = _mm256_sub_ps(d[0][j], d[2][j]);
+        e[1][j] = _mm256_add_ps(d[1][j], d[2][j]);
+        e[2][j] = _mm256_sub_ps(d[2][j], d[1][j]);
+        e[3][j] = _mm256_sub_ps(d[1][j], d[3][j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[i * 4 + 0] = _mm256_sub_ps(e[i][0], e[i][2]);
+        v[i * 4 + 1] = _mm256_add_ps(e[i][1], e[i][2]);
+        v[i * 4 + 2] = _mm256_sub_ps(e[i][2], e[i][1]);
+        v[i * 4 + 3] = _mm256_sub_ps(e[i][1], e[i][3]);
+    }
+}
+
+/* Writes (or adds to) 8 pixels of row y of plane p from x; with a gate plane
+ * gp (p's layout), only where gp > 0. */
+static inline void wino_store8(float *p, const wino_geo *g, int y, int x, __m256 v, int accumulate,
+                               const float *gp)
+{
+    size_t o = (size_t)y * g->W + x;
+    if (gp) v = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(gp + o), _mm256_setzero_ps(), _CMP_GT_OQ), v);
+    if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(p + o));
+    _mm256_storeu_ps(p + o, v);
+}
+
+/* Y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for 8 tiles, written as the 2x2
+ * output pixels of chunk (ty, x) in plane p. */
+static inline void wino_output_tile(float *p, const wino_geo *g, const int ty[2], const int x[2],
+                                    const __m256 *m, int accumulate, const float *gp)
+{
+    __m256 f[2][4];
+    for (int j = 0; j < 4; j++) {
+        f[0][j] = _mm256_add_ps(_mm256_add_ps(m[j], m[4 + j]), m[8 + j]);
+        f[1][j] = _mm256_sub_ps(_mm256_sub_ps(m[4 + j], m[8 + j]), m[12 + j]);
+    }
+    for (int a = 0; a < 2; a++) {
+        __m256 y0 = _mm256_add_ps(_mm256_add_ps(f[a][0], f[a][1]), f[a][2]); /* pixel 2tx   */
+        __m256 y1 = _mm256_sub_ps(_mm256_sub_ps(f[a][1], f[a][2]), f[a][3]); /* pixel 2tx+1 */
+        __m256 lo = _mm256_unpacklo_ps(y0, y1), hi = _mm256_unpackhi_ps(y0, y1);
+        wino_store8(p, g, 2 * ty[0] + a, x[0], _mm256_permute2f128_ps(lo, hi, 0x20), accumulate, gp);
+        wino_store8(p, g, 2 * ty[1] + a, x[1], _mm256_permute2f128_ps(lo, hi, 0x31), accumulate, gp);
+    }
+}
+
+/* Chunks per work item and output channels per product block (12
+ * accumulators); V holds WINO_NV x 16 x Cin vectors. */
+#define WINO_NV 3
+#define WINO_OB 4
+#define WINO_V_VECS (WINO_NV * 16 * WS_WINO_MAX_CI)
+
+/* mo[(k*OB + j)*16 + xn] = sum_ci U[xn][ci][o0+j] * V[k][xn][ci] for NV chunks. */
+static inline __attribute__((always_inline)) void
+wino_product(__m256 *mo, const __m256 *V, const float *U, int Ci, int Co, int o0, int xn,
+             const int NV)
+{
+    __m256 acc[WINO_NV][WINO_OB];
+    for (int k = 0; k < WINO_NV; k++)
+        for (int j = 0; j < WINO_OB; j++) acc[k][j] = _mm256_setzero_ps();
+    const __m256 *vx[WINO_NV];
+    for (int k = 0; k < WINO_NV; k++) vx[k] = V + ((size_t)(k < NV ? k : 0) * 16 + xn) * Ci;
+    const float *u = U + (size_t)xn * Ci * Co + o0;
+    for (int ci = 0; ci < Ci; ci++) {
+        __m256 x[WINO_NV];
+        for (int k = 0; k < NV; k++) x[k] = vx[k][ci];
+        const float *w = u + (size_t)ci * Co;
+        for (int j = 0; j < WINO_OB; j++) {
+            __m256 b = _mm256_set1_ps(w[j]);
+            for (int k = 0; k < NV; k++) acc[k][j] = _mm256_fmadd_ps(b, x[k], acc[k][j]);
+        }
+    }
+    for (int k = 0; k < NV; k++)
+        for (int j = 0; j < WINO_OB; j++) mo[((size_t)k * WINO_OB + j) * 16 + xn] = acc[k][j];
+}
+
+typedef struct wino_args {
+    float *out;
+    const float *inp, *U;
+    int Ci, Co, accumulate, nv, relu;
+    const float *gate;
+    const wino_geo *g;
+} wino_args;
+
+/* One work item: chunks c0 .. c0+NV-1 (numbered n*cpp + chunk of the plane). */
+static inline __attribute__((always_inline)) void wino_item(const wino_args *A, size_t c0, const int NV)
+{
+    const wino_geo *g = A->g;
+    const int Ci = A->Ci, Co = A->Co;
+    _Alignas(32) __m256 V[WINO_V_VECS];
+    _Alignas(32) __m256 mo[WINO_NV * WINO_OB * 16];
+    int n[WINO_NV], ty[WINO_NV][2], x[WINO_NV][2];
+    for (int k = 0; k < NV; k++) {
+        size_t c = c0 + (size_t)k;
+        n[k] = (int)(c / (size_t)g->cpp);
+        wino_chunk(g, (int)(c % (size_t)g->cpp), ty[k], x[k]);
+    }
+    for (int k = 0; k < NV; k++)
+        for (int ci = 0; ci < Ci; ci++) {
+            __m256 v[16];
+            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty[k], x[k], A->relu);
+            for (int xn = 0; xn < 16; xn++) V[((size_t)k * 16 + xn) * Ci + ci] = v[xn];
+        }
+    for (int o0 = 0; o0 < Co; o0 += WINO_OB) {
+        _Pragma("GCC unroll 16")
+        for (int xn = 0; xn < 16; xn++) wino_product(mo, V, A->U, Ci, Co, o0, xn, NV);
+        for (int k = 0; k < NV; k++)
+            for (int j = 0; j < WINO_OB; j++) {
+                size_t po = (size_t)(o0 + j) * g->chs + (size_t)n[k] * g->HW;
+                wino_output_tile(A->out + po, g, ty[k], x[k], &mo[((size_t)k * WINO_OB + j) * 16],
+                                 A->accumulate, A->gate ? A->gate + po : NULL);
+            }
+    }
+}
+static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
+static void wino_item_2(const wino_args *A, size_t c0) { wino_item(A, c0, 2); }
+static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
+#endif /* __AVX512F__, __AVX2__ */
+
 
 void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int N, int Ci, int H,
                           int W, int Co, int transposed, int accumulate, int relu,
                           const float *gate, float *work)
 {
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co));
     /* U[(xn*Ci + ci)*Co + co]; the kernel k(co,ci) is weight[co][ci] or, for
      * dinp, weight[ci][co] rotated by 180 degrees */
@@ -351,7 +546,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
     (void)transposed, (void)accumulate, (void)relu, (void)gate, (void)work;
-    WS_ASSERT(0 && "Winograd convolution without AVX-512");
+    WS_ASSERT(0 && "Winograd convolution without AVX-512 or AVX2");
 #endif
 }
 
@@ -521,12 +716,130 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
         }
     }
 }
-#endif /* __AVX512F__ */
+#elif defined(__AVX2__)
+/* AVX2: the same sums with chunks of 8 tiles; V transposed in 8x8 blocks
+ * (Vt[xn][tile][ci]), dM[xn][co][tile], and dU_s[xn] += the 8 rank-1 updates
+ * with 4 co x 16 ci accumulators (8 vectors). */
+
+/* r[j] <- column j of the 8x8 matrix whose row i was r[i]. */
+static inline void wino_transpose8(__m256 *r)
+{
+    __m256 t[8], s[8];
+    for (int k = 0; k < 4; k++) {
+        t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; k++) { /* rows 4k..4k+3 */
+        s[4 * k] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        s[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        s[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        s[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
+    }
+}
+
+/* m[xi*4+nu] = (A dY A^T)[xi][nu] (A = [1 0; 1 1; 1 -1; 0 -1]) for the 8
+ * tiles of chunk (ty, x) of the output-gradient plane p. */
+static inline void wino_grad_tile(__m256 *m, const float *p, const wino_geo *g, const int ty[2],
+                                  const int x[2])
+{
+    const __m256 z = _mm256_setzero_ps();
+    __m256 c[2][4];
+    for (int a = 0; a < 2; a++) {
+        __m256 y0, y1;
+        wino_deinterleave(_mm256_loadu_ps(p + (size_t)(2 * ty[0] + a) * g->W + x[0]),
+                          _mm256_loadu_ps(p + (size_t)(2 * ty[1] + a) * g->W + x[1]), &y0, &y1);
+        c[a][0] = y0, c[a][1] = _mm256_add_ps(y0, y1), c[a][2] = _mm256_sub_ps(y0, y1);
+        c[a][3] = _mm256_sub_ps(z, y1);
+    }
+    for (int nu = 0; nu < 4; nu++) {
+        m[nu] = c[0][nu];
+        m[4 + nu] = _mm256_add_ps(c[0][nu], c[1][nu]);
+        m[8 + nu] = _mm256_sub_ps(c[0][nu], c[1][nu]);
+        m[12 + nu] = _mm256_sub_ps(z, c[1][nu]);
+    }
+}
+
+/* ux[co*Ci + ci] (= when first) += sum_t mx[co*8 + t] * vx[t*Ci + ci] (one xn),
+ * blocks of 4 output channels x 16 input channels; tiles in order. */
+static void wino_dw_product(float *ux, const float *vx, const float *mx, int Ci, int Co, int first)
+{
+    for (int o0 = 0; o0 < Co; o0 += 4)
+        for (int c0 = 0; c0 < Ci; c0 += 16) {
+            __m256 acc[4][2];
+            for (int j = 0; j < 4; j++)
+                for (int v = 0; v < 2; v++)
+                    acc[j][v] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(ux + (size_t)(o0 + j) * Ci + c0 + 8 * v);
+            _Pragma("GCC unroll 8")
+            for (int t = 0; t < 8; t++) {
+                __m256 x0 = _mm256_load_ps(vx + (size_t)t * Ci + c0), x1 = _mm256_load_ps(vx + (size_t)t * Ci + c0 + 8);
+                for (int j = 0; j < 4; j++) {
+                    __m256 b = _mm256_set1_ps(mx[(o0 + j) * 8 + t]);
+                    acc[j][0] = _mm256_fmadd_ps(b, x0, acc[j][0]);
+                    acc[j][1] = _mm256_fmadd_ps(b, x1, acc[j][1]);
+                }
+            }
+            for (int j = 0; j < 4; j++)
+                for (int v = 0; v < 2; v++) _mm256_storeu_ps(ux + (size_t)(o0 + j) * Ci + c0 + 8 * v, acc[j][v]);
+        }
+}
+
+typedef struct wino_dw_args {
+    float *dU; /* WINO_DW_SLICES partials of 16*Co*Ci floats, [xn][co][ci] */
+    const float *dout, *inp;
+    int Ci, Co, variant; /* (the AVX-512 product's blocking; unused here) */
+    int relu;            /* the input is read as max(inp, 0) */
+    size_t per_slice, nchunks;
+    const wino_geo *g;
+} wino_dw_args;
+
+static void wino_dw_slice(const wino_dw_args *A, int s)
+{
+    const wino_geo *g = A->g;
+    const int Ci = A->Ci, Co = A->Co;
+    float *dU = A->dU + (size_t)s * 16 * Ci * Co;
+    if (A->per_slice * (size_t)s >= A->nchunks) /* empty slice */
+        for (size_t i = 0; i < (size_t)16 * Ci * Co; i++) dU[i] = 0.0f;
+    /* xn blocks one vector longer than needed (fewer L1 set conflicts) */
+    const size_t ldv = (size_t)8 * Ci + 8, ldm = (size_t)8 * Co + 8;
+    _Alignas(32) float Vt[16 * (8 * WS_WINO_MAX_CI + 8)];
+    _Alignas(32) float dM[16 * (8 * WS_WINO_MAX_CI + 8)];
+    _Alignas(32) __m256 tmp[16 * 8]; /* [xn][ci % 8]: one block of 8 channels */
+    size_t c0 = (size_t)s * A->per_slice, c1 = c0 + A->per_slice;
+    if (c1 > A->nchunks) c1 = A->nchunks;
+    for (size_t c = c0; c < c1; c++) {
+        int n = (int)(c / (size_t)g->cpp), ty[2], x[2];
+        wino_chunk(g, (int)(c % (size_t)g->cpp), ty, x);
+        for (int cb = 0; cb < Ci; cb += 8) {
+            for (int i = 0; i < 8; i++) {
+                __m256 v[16];
+                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty, x, A->relu);
+                for (int xn = 0; xn < 16; xn++) tmp[xn * 8 + i] = v[xn];
+            }
+            for (int xn = 0; xn < 16; xn++) {
+                wino_transpose8(&tmp[xn * 8]);
+                for (int t = 0; t < 8; t++) _mm256_store_ps(Vt + xn * ldv + (size_t)t * Ci + cb, tmp[xn * 8 + t]);
+            }
+        }
+        for (int co = 0; co < Co; co++) {
+            __m256 m[16];
+            wino_grad_tile(m, A->dout + (size_t)co * g->chs + (size_t)n * g->HW, g, ty, x);
+            for (int xn = 0; xn < 16; xn++) _mm256_store_ps(dM + xn * ldm + (size_t)co * 8, m[xn]);
+        }
+        for (int xn = 0; xn < 16; xn++)
+            wino_dw_product(dU + (size_t)xn * Co * Ci, Vt + xn * ldv, dM + xn * ldm, Ci, Co, c == c0);
+    }
+}
+#endif /* __AVX512F__, __AVX2__ */
+
 
 void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N, int Ci, int H,
                           int W, int Co, int relu, float *work)
 {
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co) && Ci % 16 == 0);
     wino_geo g;
     wino_geo_init(&g, N, H, W);
@@ -568,6 +881,6 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
     }
 #else
     (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)relu, (void)work;
-    WS_ASSERT(0 && "Winograd convolution without AVX-512");
+    WS_ASSERT(0 && "Winograd convolution without AVX-512 or AVX2");
 #endif
 }
