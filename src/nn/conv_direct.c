@@ -155,10 +155,6 @@ static void pw_mix(float *out, const float *in, const float *w, int so, int si, 
             }
             for (int j = 0; j < nb; j++) {
                 float *d = out + (size_t)(o0 + j) * P + p0;
-                if (p0 + PW_PREFETCH8 < P) {
-                    if (accumulate) _mm_prefetch((const char *)(d + PW_PREFETCH8), _MM_HINT_T0);
-                    if (gate) _mm_prefetch((const char *)(gate + (size_t)(o0 + j) * P + p0 + PW_PREFETCH8), _MM_HINT_T0);
-                }
                 if (gate) {
                     const float *gp = gate + (size_t)(o0 + j) * P + p0;
                     a0[j] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, gp), z, _CMP_GT_OQ), a0[j]);
