@@ -1,7 +1,8 @@
 # wsnas: C11 benchmarking harness for weight-sharing NAS on NAS-Bench-201.
 #   make        install missing Debian packages, build build/wsnas
 #   make run    the main job (see README)
-#   make test   the test suite, then again under ASan+UBSan (build-asan/); the last
+#   make test   every ISA branch compiles (check-isa), the test suite, then again
+#               under ASan+UBSan (build-asan/); the last
 #               line is "N passed, N failed, N skipped", skipped tests are listed with why
 #   make bench  speed benchmarks (bench/)
 #   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch) on every
@@ -60,7 +61,7 @@ LIB      := $(BUILD)/libwsnas.a
 BIN      := $(BUILD)/wsnas
 TESTBIN  := $(BUILD)/wsnas-tests
 
-.PHONY: all deps run test test-fast test-asan bench clean
+.PHONY: check-isa all deps run test test-fast test-asan bench clean
 all: $(BIN)
 
 # Installs what is missing (apt-get, only missing packages), once per build dir.
@@ -129,8 +130,21 @@ test-fast: $(TESTBIN) $(TEST_DEPS_OK)
 test-asan: $(DEPS_OK)
 	$(Q)CFLAGS="-O1 -march=native" $(MAKE) --no-print-directory BUILD=build-asan SAN=1 PASS=asan test-fast
 
+# Every ISA branch of the kernels compiles, whatever this host has: the host
+# builds only its own (#ifdef __AVX512F__ / __AVX2__), so a mistake in the
+# other branch would pass here and break the build on the next machine (as
+# f8fc8a3 did).  Each library source is compiled (-O0, to /dev/null) for the
+# scalar (x86-64-v2), AVX2+FMA (x86-64-v3) and AVX-512 (x86-64-v4) levels.
+ISA_LEVELS := x86-64-v2 x86-64-v3 x86-64-v4
+ISA_CFLAGS  = $(filter-out -O% -march=% -MMD -MP,$(CFLAGS)) -O0 $(PC_CFLAGS)
+check-isa: $(DEPS_OK)
+	$(say) ISA "$(ISA_LEVELS)"
+	$(Q)for m in $(ISA_LEVELS); do printf '%s\n' $(LIB_SRC) | sed "s/^/$$m /"; done | \
+	  xargs -P2 -n2 sh -c '$(CC) $(ISA_CFLAGS) -march="$$0" -c "$$1" -o /dev/null || \
+	    { echo "check-isa: $$1 does not compile for -march=$$0" >&2; exit 255; }'
+
 # The suite twice (normal build, then ASan+UBSan); the last line counts both.
-test: test-fast test-asan
+test: check-isa test-fast test-asan
 	@bash tests/tap-summary.sh --total $(BUILD)/tests.tap build-asan/tests.tap
 
 run: $(BIN)
