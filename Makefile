@@ -1,8 +1,9 @@
 # wsnas: C11 benchmarking harness for weight-sharing NAS on NAS-Bench-201.
 #   make        install missing Debian packages, build build/wsnas
 #   make run    the main job (see README)
-#   make test   every ISA branch compiles (check-isa), the test suite, then again
-#               under ASan+UBSan (build-asan/); the last
+#   make test   every ISA branch compiles (check-isa), the test suite, again built
+#               for AVX2 on AVX-512 hosts (build-avx2/), then under ASan+UBSan
+#               (build-asan/); the last
 #               line is "N passed, N failed, N skipped", skipped tests are listed with why
 #   make bench  speed benchmarks (bench/)
 #   make bench-compare   bench_engine beside bench/torch_engine.py (PyTorch) on every
@@ -61,7 +62,7 @@ LIB      := $(BUILD)/libwsnas.a
 BIN      := $(BUILD)/wsnas
 TESTBIN  := $(BUILD)/wsnas-tests
 
-.PHONY: check-isa all deps run test test-fast test-asan bench clean
+.PHONY: check-isa test-avx2 all deps run test test-fast test-asan bench clean
 all: $(BIN)
 
 # Installs what is missing (apt-get, only missing packages), once per build dir.
@@ -143,15 +144,29 @@ check-isa: $(DEPS_OK)
 	  xargs -P2 -n2 sh -c '$(CC) $(ISA_CFLAGS) -march="$$0" -c "$$1" -o /dev/null || \
 	    { echo "check-isa: $$1 does not compile for -march=$$0" >&2; exit 255; }'
 
-# The suite twice (normal build, then ASan+UBSan); the last line counts both.
-test: check-isa test-fast test-asan
-	@bash tests/tap-summary.sh --total $(BUILD)/tests.tap build-asan/tests.tap
+# On a host with AVX-512 the suite also runs built for x86-64-v3 (AVX2 + FMA,
+# build-avx2/), so both kernel branches are checked against the fixtures here;
+# an AVX2-only host runs its own branch and can only compile the other
+# (check-isa).
+HOST_AVX512 := $(shell $(CC) -march=native -dM -E - </dev/null 2>/dev/null | grep -c '__AVX512F__ ')
+test-avx2: $(DEPS_OK)
+ifeq ($(HOST_AVX512),1)
+	$(Q)CFLAGS="-O3 -march=x86-64-v3" $(MAKE) --no-print-directory BUILD=build-avx2 PASS=avx2 test-fast
+else
+	@rm -f build-avx2/tests.tap
+	@echo "avx2: not run: this host has no AVX-512, so its own build above is the AVX2 branch"
+endif
+
+# The suite in the normal build, the AVX2 build (AVX-512 hosts), then under
+# ASan+UBSan; the last line counts every pass.
+test: check-isa test-fast test-avx2 test-asan
+	@bash tests/tap-summary.sh --total $(BUILD)/tests.tap $(wildcard build-avx2/tests.tap) build-asan/tests.tap
 
 run: $(BIN)
 	$(BIN) bench bench/default.json
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-avx2
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
