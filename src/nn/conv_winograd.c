@@ -28,6 +28,8 @@
  * register blocks; the shapes taken are the same. */
 #include "nn_internal.h"
 
+#include <string.h>
+
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -515,15 +517,24 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* U[(xn*Ci + ci)*Co + co]; the kernel k(co,ci) is weight[co][ci] or, for
      * dinp, weight[ci][co] rotated by 180 degrees */
     float *U = work;
+    /* blocks of up to 16 output channels per input channel, so each xn's
+     * row of the block is written as one run instead of 16 strided floats */
+    int nob = (Co + 15) / 16;
 #pragma omp parallel for schedule(static)
-    for (int co = 0; co < Co; co++)
-        for (int ci = 0; ci < Ci; ci++) {
+    for (int b = 0; b < nob * Ci; b++) {
+        int ci = b / nob, o0 = (b % nob) * 16, no = Co - o0 < 16 ? Co - o0 : 16;
+        float ub[16][16]; /* [xn][co - o0] */
+        for (int j = 0; j < no; j++) {
+            int co = o0 + j;
             float g[9], u[16];
             const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
             for (int t = 0; t < 9; t++) g[t] = transposed ? src[8 - t] : src[t];
             wino_kernel_transform(u, g);
-            for (int xn = 0; xn < 16; xn++) U[((size_t)xn * Ci + ci) * Co + co] = u[xn];
+            for (int xn = 0; xn < 16; xn++) ub[xn][j] = u[xn];
         }
+        for (int xn = 0; xn < 16; xn++)
+            memcpy(U + ((size_t)xn * Ci + ci) * Co + o0, ub[xn], (size_t)no * sizeof(float));
+    }
     wino_geo g;
     wino_geo_init(&g, N, H, W);
     /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
