@@ -548,10 +548,12 @@ Test(nn, pool_planes_same_bits)
     }
 }
 
-/* Winograd F(2x2,3x3) (3x3 stride 1, planes 8, 16 or 32 wide, Cin >= 8,
- * Cout % 8 == 0) against the direct kernel (ws_nn_set_winograd(0)) on
- * NB201's shapes, forward and accumulated dinp; dinp of the last case
- * (Cin 12) falls back to the direct kernel while its forward is Winograd. */
+/* Winograd F(2x2,3x3) (3x3 stride 1, planes 8, 16 or 32 wide, or 4x4 with
+ * AVX-512, Cin >= 8, Cout % 8 == 0) against the direct kernel
+ * (ws_nn_set_winograd(0)) on NB201's shapes, forward and accumulated dinp;
+ * dinp of the Cin 12 case falls back to the direct kernel while its forward
+ * is Winograd.  4x4 planes: chunks of 4 images, N 6 and 1 leave a chunk
+ * part empty. */
 Test(nn, conv_winograd_matches_direct)
 {
     SKIP_WITHOUT_DIRECT_KERNELS("Winograd forward");
@@ -560,6 +562,10 @@ Test(nn, conv_winograd_matches_direct)
         {2, 16, 32, 32, 16, 3, 1, 1}, {3, 32, 16, 16, 32, 3, 1, 1}, {2, 64, 8, 8, 64, 3, 1, 1},
         {2, 8, 16, 16, 16, 3, 1, 1},  {1, 16, 8, 8, 8, 3, 1, 1},    {2, 16, 12, 16, 16, 3, 1, 1},
         {3, 16, 2, 32, 8, 3, 1, 1},   {2, 12, 16, 16, 16, 3, 1, 1},
+#ifdef __AVX512F__
+        {4, 64, 4, 4, 64, 3, 1, 1},   {6, 32, 4, 4, 32, 3, 1, 1},   {1, 16, 4, 4, 8, 3, 1, 1},
+        {7, 8, 4, 4, 16, 3, 1, 1},
+#endif
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
@@ -579,8 +585,9 @@ Test(nn, conv_winograd_matches_direct)
 /* The Winograd weight gradient (Cin % 16 == 0) against the direct kernel
  * (ws_nn_set_winograd(0)), accumulated onto a random dw: NB201's shapes, each
  * product blocking (16 co x 16 ci, 8 x 32, 8 x 16), fewer chunks than slices
- * (N 1, 8x8: one chunk), tile-row blocks across images (12 rows of 16), and
- * Cin 8, which falls back to the direct kernel (same bits). */
+ * (N 1, 8x8: one chunk), tile-row blocks across images (12 rows of 16),
+ * Cin 8, which falls back to the direct kernel (same bits), and (AVX-512)
+ * 4x4 planes in chunks of 4 images, N 5 and 3 leaving one part empty. */
 Test(nn, conv_winograd_dweight_matches_direct)
 {
     SKIP_WITHOUT_DIRECT_KERNELS("Winograd weight gradient");
@@ -590,6 +597,10 @@ Test(nn, conv_winograd_dweight_matches_direct)
         {3, 16, 2, 32, 8, 3, 1, 1},   {1, 16, 8, 8, 8, 3, 1, 1},    {2, 16, 12, 16, 16, 3, 1, 1},
         {5, 32, 8, 8, 24, 3, 1, 1},   {3, 48, 16, 16, 16, 3, 1, 1}, {2, 8, 16, 16, 16, 3, 1, 1},
         {9, 16, 16, 16, 32, 3, 1, 1},
+#ifdef __AVX512F__
+        {4, 64, 4, 4, 64, 3, 1, 1},   {5, 32, 4, 4, 32, 3, 1, 1},   {3, 16, 4, 4, 16, 3, 1, 1},
+        {6, 32, 4, 4, 16, 3, 1, 1},
+#endif
     };
     for (size_t k = 0; k < WS_ARRAY_LEN(cases); k++) {
         conv_shape s = cases[k];
@@ -608,14 +619,16 @@ Test(nn, conv_winograd_dweight_matches_direct)
     }
 }
 
-/* Winograd shapes (8-, 16- and 32-wide planes) against finite differences of
- * the double reference; the Cin 16 cases take the Winograd weight gradient. */
+/* Winograd shapes (8-, 16- and 32-wide planes, and 4x4 with AVX-512) against
+ * finite differences of the double reference; the Cin 16 cases take the
+ * Winograd weight gradient. */
 Test(nn, conv_winograd_finite_differences)
 {
     ws_nn_init(0);
     const conv_shape cases[] = {{1, 8, 8, 8, 8, 3, 1, 1},   {1, 8, 4, 16, 16, 3, 1, 1},
                                 {1, 16, 2, 32, 8, 3, 1, 1}, {2, 16, 8, 8, 8, 3, 1, 1},
-                                {1, 16, 4, 16, 8, 3, 1, 1}};
+                                {1, 16, 4, 16, 8, 3, 1, 1}, {5, 16, 4, 4, 8, 3, 1, 1},
+                                {2, 8, 4, 4, 16, 3, 1, 1}};
     for (size_t i = 0; i < WS_ARRAY_LEN(cases); i++) conv_check(cases[i], 1);
 }
 

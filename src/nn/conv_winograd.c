@@ -7,8 +7,10 @@
  * (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks").
  *
  * Vectors hold 16 tiles: a "chunk" is R = 32/W tile rows of W/2 tiles each
- * (W = 32: one tile row; 16: two; 8: four), so a 16-lane vector of a chunk
- * is built from R patch-row segments of W pixels by even/odd lane permutes.
+ * (W = 32: one tile row; 16: two; 8: four; AVX-512 also 4: eight, the two
+ * tile rows of each of 4 consecutive images' 4x4 planes), so a 16-lane
+ * vector of a chunk is built from R patch-row segments of W pixels by
+ * even/odd lane permutes.
  * Threads take groups of consecutive chunks (over images and tile rows); each
  * transforms the inputs of its group for all input channels into a private
  * buffer V, forms M for 8 output channels at a time and writes their tiles.
@@ -38,11 +40,16 @@ static int g_wino = 1;
 void ws_nn_set_winograd(int on) { g_wino = on; }
 
 /* Shapes handled: W in {8,16,32}, H a multiple of 2R, Cin 8..WS_WINO_MAX_CI,
- * Cout a multiple of 8.  Small channel counts (PC-DARTS's C/4) stay direct:
- * the transforms would cost more than the multiply-adds saved. */
+ * Cout a multiple of 8; with AVX-512 also 4x4 planes (the last stage at
+ * 16x16 inputs; any N: a chunk's missing images read as zeros and are not
+ * written).  Small channel counts (PC-DARTS's C/4) stay direct: the
+ * transforms would cost more than the multiply-adds saved. */
 int ws_conv_wino_shape(int Cin, int H, int W, int Cout)
 {
 #if defined(__AVX512F__) || defined(__AVX2__)
+#ifdef __AVX512F__
+    if (W == 4) return H == 4 && Cin >= 8 && Cin <= WS_WINO_MAX_CI && Cout >= 8 && Cout % 8 == 0;
+#endif
     if (W != 8 && W != 16 && W != 32) return 0;
     int R = 32 / W;
     return H > 0 && H % (2 * R) == 0 && Cin >= 8 && Cin <= WS_WINO_MAX_CI && Cout >= 8 &&
@@ -94,16 +101,45 @@ static void wino_kernel_transform(float u[16], const float g[9])
 
 /* Chunk geometry, fixed per call. */
 typedef struct wino_geo {
-    int N, H, W, R, cpp; /* R tile rows per chunk, cpp chunks per plane */
-    size_t HW, chs;      /* plane size, channel stride N*H*W */
+    int N, H, W, R, cpp; /* R tile rows per chunk, cpp chunks per plane (W = 4: 0) */
+    size_t HW, chs, nch; /* plane size, channel stride N*H*W, chunks per channel */
     __m512i even, odd, up, down, ilo, ihi;
     __mmask16 left, right; /* lanes whose tile has a left / right neighbour */
+    /* W = 4: rows y0, y0+2 of two images' planes (y0 = -1..2) by a two-source
+     * permute, and the lanes of one image's plane the chunk's rows a, a+2
+     * (a = 0, 1) fill, from the even (h 0) or odd (h 1) image of a pair */
+    __m512i r4idx[4], s4idx[2][2];
+    __mmask16 r4m[4], s4m[2];
 } wino_geo;
 
 static void wino_geo_init(wino_geo *g, int N, int H, int W)
 {
     g->N = N, g->H = H, g->W = W, g->R = 32 / W, g->cpp = H / (2 * g->R);
     g->HW = (size_t)H * W, g->chs = (size_t)N * H * W;
+    g->nch = W == 4 ? (size_t)(N + 3) / 4 : (size_t)N * g->cpp;
+    for (int y = 0; y < 4; y++) { /* y0 = y - 1; lane l: slot l/4 = image (l/8) row y0 + 2 ((l/4) % 2) */
+        int ix[16];
+        unsigned m = 0;
+        for (int l = 0; l < 16; l++) {
+            int row = y - 1 + 2 * ((l / 4) % 2);
+            ix[l] = (l / 8) * 16 + (row >= 0 && row < 4 ? row : 0) * 4 + l % 4;
+            if (row >= 0 && row < 4) m |= 1u << l;
+        }
+        g->r4idx[y] = _mm512_loadu_si512(ix), g->r4m[y] = (__mmask16)m;
+    }
+    for (int a = 0; a < 2; a++) { /* plane lane j (row j/4): row a from slot 2h, row a+2 from 2h+1 */
+        unsigned m = 0;
+        for (int h = 0; h < 2; h++) {
+            int ix[16];
+            for (int j = 0; j < 16; j++) {
+                int row = j / 4;
+                ix[j] = h * 8 + (row == a + 2 ? 4 : 0) + j % 4;
+                if (h == 0 && (row == a || row == a + 2)) m |= 1u << j;
+            }
+            g->s4idx[h][a] = _mm512_loadu_si512(ix);
+        }
+        g->s4m[a] = (__mmask16)m;
+    }
     int e[16], o[16], u[16], d[16], lo[16], hi[16], TW = W / 2;
     unsigned lm = 0, rm = 0;
     for (int l = 0; l < 16; l++) {
@@ -129,11 +165,21 @@ static inline __m512 wino_join(__m256 a, __m256 b)
 static inline __m256 wino_upper(__m512 v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); }
 
 /* The 32 floats lo|hi = rows y_r = y0 + 2r (r < R) of plane p, W pixels each;
- * rows outside the plane read as zero. */
-static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0)
+ * rows outside the plane read as zero.  W = 4: row r of the chunk is row
+ * y0 + 2 (r % 2) of image r / 2 from p's (nimg images left from p; the
+ * others read as zero). */
+static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
+                                   int nimg)
 {
     const int W = g->W, H = g->H;
-    if (W == 32) {
+    if (W == 4) {
+        __m512 P[4];
+        for (int k = 0; k < 4; k++) P[k] = k < nimg ? _mm512_loadu_ps(p + 16 * k) : _mm512_setzero_ps();
+        __m512i ix = g->r4idx[y0 + 1];
+        __mmask16 m = g->r4m[y0 + 1];
+        *lo = _mm512_maskz_permutex2var_ps(m, P[0], ix, P[1]);
+        *hi = _mm512_maskz_permutex2var_ps(m, P[2], ix, P[3]);
+    } else if (W == 32) {
         int ok = y0 >= 0 && y0 < H;
         *lo = ok ? _mm512_loadu_ps(p + (size_t)y0 * 32) : _mm512_setzero_ps();
         *hi = ok ? _mm512_loadu_ps(p + (size_t)y0 * 32 + 16) : _mm512_setzero_ps();
@@ -155,9 +201,9 @@ static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const
 /* As wino_load_rows_, then max(x, 0) when relu (the ReLU before a forward
  * convolution, applied as it is read: the same values as ws_relu_forward). */
 static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
-                                  int relu)
+                                  int nimg, int relu)
 {
-    wino_load_rows_(lo, hi, p, g, y0);
+    wino_load_rows_(lo, hi, p, g, y0, nimg);
     if (relu) {
         const __m512 z = _mm512_setzero_ps();
         *lo = _mm512_max_ps(*lo, z), *hi = _mm512_max_ps(*hi, z);
@@ -165,15 +211,29 @@ static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const 
 }
 
 /* Writes (or adds to) rows y_r = y0 + 2r of plane p from lo|hi; with a
- * gate plane gp (p's layout), only where gp > 0. */
+ * gate plane gp (p's layout), only where gp > 0.  W = 4 (y0 = 0 or 1): rows
+ * y0 and y0 + 2 of the nimg (at most 4) images from p's, as wino_load_rows_
+ * reads them. */
 static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 lo, __m512 hi,
-                                   int accumulate, const float *gp)
+                                   int accumulate, const float *gp, int nimg)
 {
     const int W = g->W;
+    if (W == 4) {
+        const __m512 z = _mm512_setzero_ps();
+        const __mmask16 m = g->s4m[y0];
+        for (int k = 0; k < 4 && k < nimg; k++) {
+            __m512 v = _mm512_permutexvar_ps(g->s4idx[k & 1][y0], k < 2 ? lo : hi);
+            float *d = p + 16 * k;
+            if (gp) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, gp + 16 * k), z, _CMP_GT_OQ), v);
+            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, d));
+            _mm512_mask_storeu_ps(d, m, v);
+        }
+        return;
+    }
     if (gp) {
         __m512 glo, ghi;
         const __m512 z = _mm512_setzero_ps();
-        wino_load_rows_(&glo, &ghi, gp, g, y0);
+        wino_load_rows_(&glo, &ghi, gp, g, y0, nimg);
         lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(glo, z, _CMP_GT_OQ), lo);
         hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(ghi, z, _CMP_GT_OQ), hi);
     }
@@ -199,12 +259,13 @@ static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 l
 /* v[xi*4+nu] (16 vectors of 16 tiles) = B^T d B for chunk (n, ty0) of plane p,
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; patch row i of tile row ty
  * is plane row 2ty-1+i, patch column j of tile tx is pixel 2tx-1+j. */
-static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0, int relu)
+static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0, int nimg,
+                                   int relu)
 {
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
         __m512 lo, hi;
-        wino_load_rows(&lo, &hi, p, g, 2 * ty0 - 1 + i, relu);
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 - 1 + i, nimg, relu);
         __m512 ev = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
         __m512 od = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
         d[i][0] = _mm512_maskz_permutexvar_ps(g->left, g->up, od);    /* 2tx-1 */
@@ -230,7 +291,7 @@ static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g,
 /* Y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for 16 tiles, written as the
  * 2x2 output pixels of chunk (ty0) in plane p. */
 static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const __m512 *m,
-                                    int accumulate, const float *gp)
+                                    int accumulate, const float *gp, int nimg)
 {
     __m512 f[2][4];
     for (int j = 0; j < 4; j++) {
@@ -242,8 +303,17 @@ static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const 
         __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(f[a][1], f[a][2]), f[a][3]); /* pixel 2tx+1 */
         __m512 lo = _mm512_permutex2var_ps(y0, g->ilo, y1);
         __m512 hi = _mm512_permutex2var_ps(y0, g->ihi, y1);
-        wino_store_rows(p, g, 2 * ty0 + a, lo, hi, accumulate, gp);
+        wino_store_rows(p, g, 2 * ty0 + a, lo, hi, accumulate, gp, nimg);
     }
+}
+
+/* Image and first tile row of chunk c (W = 4: images 4c .. 4c+3). */
+static inline void wino_chunk_at(const wino_geo *g, size_t c, int *n, int *ty0)
+{
+    if (g->W == 4)
+        *n = (int)(4 * c), *ty0 = 0;
+    else
+        *n = (int)(c / (size_t)g->cpp), *ty0 = (int)(c % (size_t)g->cpp) * g->R;
 }
 
 /* Chunks per thread work item: the input-transform buffer holds
@@ -295,12 +365,13 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
     int n[WINO_NV], ty0[WINO_NV];
     for (int k = 0; k < NV; k++) {
         size_t c = c0 + (size_t)k;
-        n[k] = (int)(c / (size_t)g->cpp), ty0[k] = (int)(c % (size_t)g->cpp) * g->R;
+        wino_chunk_at(g, c, &n[k], &ty0[k]);
     }
     for (int k = 0; k < NV; k++)
         for (int ci = 0; ci < Ci; ci++) {
             __m512 v[16];
-            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty0[k], A->relu);
+            wino_input_tile(v, A->inp + (size_t)ci * g->chs + (size_t)n[k] * g->HW, g, ty0[k],
+                            g->N - n[k], A->relu);
             for (int xn = 0; xn < 16; xn++) V[((size_t)k * 16 + xn) * Ci + ci] = v[xn];
         }
     for (int o0 = 0; o0 < Co; o0 += WINO_OB) {
@@ -311,7 +382,7 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
             {
                 size_t po = (size_t)(o0 + j) * g->chs + (size_t)n[k] * g->HW;
                 wino_output_tile(A->out + po, g, ty0[k], &mo[((size_t)k * WINO_OB + j) * 16],
-                                 A->accumulate, A->gate ? A->gate + po : NULL);
+                                 A->accumulate, A->gate ? A->gate + po : NULL, g->N - n[k]);
             }
     }
 }
@@ -327,8 +398,8 @@ static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
  * each transforms its inputs for all input channels into V, forms M for 4
  * output channels at a time and writes their tiles, as the AVX-512 form. */
 typedef struct wino_geo {
-    int N, H, W, cpp; /* cpp chunks per plane */
-    size_t HW, chs;   /* plane size, channel stride N*H*W */
+    int N, H, W, cpp;    /* cpp chunks per plane */
+    size_t HW, chs, nch; /* plane size, channel stride N*H*W, chunks per channel */
 } wino_geo;
 
 static void wino_geo_init(wino_geo *g, int N, int H, int W)
@@ -336,6 +407,7 @@ static void wino_geo_init(wino_geo *g, int N, int H, int W)
     g->N = N, g->H = H, g->W = W;
     g->cpp = W == 8 ? H / 4 : (H / 2) * (W / 16);
     g->HW = (size_t)H * W, g->chs = (size_t)N * H * W;
+    g->nch = (size_t)N * g->cpp;
 }
 
 /* Chunk c of a plane: tile rows ty[h] and first pixels x[h] of its halves. */
@@ -541,7 +613,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     int nv = WINO_V_VECS / (16 * Ci);
     if (nv > WINO_NV) nv = WINO_NV;
     wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, gate, &g};
-    size_t C = (size_t)N * g.cpp, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
+    size_t C = g.nch, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
     size_t items = nfull + (rem ? 1 : 0);
 #pragma omp parallel for schedule(static)
     for (size_t it = 0; it < items; it++) {
@@ -603,13 +675,13 @@ static inline void wino_transpose16(__m512 *r)
 
 /* m[xi*4+nu] = (A dY A^T)[xi][nu] (A = [1 0; 1 1; 1 -1; 0 -1]) for the 16
  * tiles of chunk ty0 of the output-gradient plane p. */
-static inline void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, int ty0)
+static inline void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, int ty0, int nimg)
 {
     const __m512 z = _mm512_setzero_ps();
     __m512 c[2][4];
     for (int a = 0; a < 2; a++) {
         __m512 lo, hi;
-        wino_load_rows(&lo, &hi, p, g, 2 * ty0 + a, 0);
+        wino_load_rows(&lo, &hi, p, g, 2 * ty0 + a, nimg, 0);
         __m512 y0 = _mm512_permutex2var_ps(lo, g->even, hi); /* pixel 2tx   */
         __m512 y1 = _mm512_permutex2var_ps(lo, g->odd, hi);  /* pixel 2tx+1 */
         c[a][0] = y0, c[a][1] = _mm512_add_ps(y0, y1), c[a][2] = _mm512_sub_ps(y0, y1);
@@ -696,11 +768,13 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
     size_t c0 = (size_t)s * A->per_slice, c1 = c0 + A->per_slice;
     if (c1 > A->nchunks) c1 = A->nchunks;
     for (size_t c = c0; c < c1; c++) {
-        int n = (int)(c / (size_t)g->cpp), ty0 = (int)(c % (size_t)g->cpp) * g->R;
+        int n, ty0;
+        wino_chunk_at(g, c, &n, &ty0);
         for (int cb = 0; cb < Ci; cb += 16) {
             for (int i = 0; i < 16; i++) {
                 __m512 v[16];
-                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0, A->relu);
+                wino_input_tile(v, A->inp + (size_t)(cb + i) * g->chs + (size_t)n * g->HW, g, ty0,
+                                g->N - n, A->relu);
                 for (int xn = 0; xn < 16; xn++) tmp[xn * 16 + i] = v[xn];
             }
             for (int xn = 0; xn < 16; xn++) {
@@ -710,7 +784,7 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
         }
         for (int co = 0; co < Co; co++) {
             __m512 m[16];
-            wino_grad_tile(m, A->dout + (size_t)co * g->chs + (size_t)n * g->HW, g, ty0);
+            wino_grad_tile(m, A->dout + (size_t)co * g->chs + (size_t)n * g->HW, g, ty0, g->N - n);
             for (int xn = 0; xn < 16; xn++) _mm512_store_ps(dM + xn * ldm + (size_t)co * 16, m[xn]);
         }
         for (int xn = 0; xn < 16; xn++) {
@@ -854,7 +928,7 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
     WS_ASSERT(ws_conv_wino_shape(Ci, H, W, Co) && Ci % 16 == 0);
     wino_geo g;
     wino_geo_init(&g, N, H, W);
-    size_t nch = (size_t)N * g.cpp;
+    size_t nch = g.nch;
     wino_dw_args A = {work, dout, inp, Ci, Co, 2, relu, (nch + WINO_DW_SLICES - 1) / WINO_DW_SLICES, nch, &g};
     if (Ci == Co && (Ci == 16 || Ci == 32 || Ci == 64))
         A.variant = Ci;
