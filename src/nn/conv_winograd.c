@@ -168,7 +168,7 @@ static inline __m256 wino_upper(__m512 v) { return _mm256_castpd_ps(_mm512_extra
  * rows outside the plane read as zero.  W = 4: row r of the chunk is row
  * y0 + 2 (r % 2) of image r / 2 from p's (nimg images left from p; the
  * others read as zero). */
-static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
+static inline __attribute__((always_inline)) void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
                                    int nimg)
 {
     const int W = g->W, H = g->H;
@@ -200,7 +200,7 @@ static inline void wino_load_rows_(__m512 *lo, __m512 *hi, const float *p, const
 
 /* As wino_load_rows_, then max(x, 0) when relu (the ReLU before a forward
  * convolution, applied as it is read: the same values as ws_relu_forward). */
-static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
+static inline __attribute__((always_inline)) void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const wino_geo *g, int y0,
                                   int nimg, int relu)
 {
     wino_load_rows_(lo, hi, p, g, y0, nimg);
@@ -214,7 +214,7 @@ static inline void wino_load_rows(__m512 *lo, __m512 *hi, const float *p, const 
  * gate plane gp (p's layout), only where gp > 0.  W = 4 (y0 = 0 or 1): rows
  * y0 and y0 + 2 of the nimg (at most 4) images from p's, as wino_load_rows_
  * reads them. */
-static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 lo, __m512 hi,
+static inline __attribute__((always_inline)) void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 lo, __m512 hi,
                                    int accumulate, const float *gp, int nimg)
 {
     const int W = g->W;
@@ -259,7 +259,7 @@ static inline void wino_store_rows(float *p, const wino_geo *g, int y0, __m512 l
 /* v[xi*4+nu] (16 vectors of 16 tiles) = B^T d B for chunk (n, ty0) of plane p,
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; patch row i of tile row ty
  * is plane row 2ty-1+i, patch column j of tile tx is pixel 2tx-1+j. */
-static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0, int nimg,
+static inline __attribute__((always_inline)) void wino_input_tile(__m512 *v, const float *p, const wino_geo *g, int ty0, int nimg,
                                    int relu)
 {
     __m512 d[4][4];
@@ -290,7 +290,7 @@ static inline void wino_input_tile(__m512 *v, const float *p, const wino_geo *g,
 
 /* Y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for 16 tiles, written as the
  * 2x2 output pixels of chunk (ty0) in plane p. */
-static inline void wino_output_tile(float *p, const wino_geo *g, int ty0, const __m512 *m,
+static inline __attribute__((always_inline)) void wino_output_tile(float *p, const wino_geo *g, int ty0, const __m512 *m,
                                     int accumulate, const float *gp, int nimg)
 {
     __m512 f[2][4];
@@ -355,10 +355,15 @@ typedef struct wino_args {
     const wino_geo *g;
 } wino_args;
 
-/* One work item: chunks c0 .. c0+NV-1 (numbered n*cpp + row block). */
-static inline __attribute__((always_inline)) void wino_item(const wino_args *A, size_t c0, const int NV)
+/* One work item: chunks c0 .. c0+NV-1 (numbered n*cpp + row block); WC the
+ * plane width, a constant after inlining (the row loads and stores then
+ * carry no width dispatch). */
+static inline __attribute__((always_inline)) void wino_item(const wino_args *A, size_t c0, const int NV,
+                                                            const int WC)
 {
-    const wino_geo *g = A->g;
+    wino_geo lg = *A->g;
+    lg.W = WC, lg.R = 32 / WC;
+    const wino_geo *g = &lg;
     const int Ci = A->Ci, Co = A->Co;
     _Alignas(64) __m512 V[WINO_V_VECS];
     _Alignas(64) __m512 mo[WINO_NV * WINO_OB * 16];
@@ -386,9 +391,30 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
             }
     }
 }
-static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
-static void wino_item_2(const wino_args *A, size_t c0) { wino_item(A, c0, 2); }
-static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
+#define WINO_ITEMS(w)                                                                              \
+    static void wino_item_full_##w(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV, w); } \
+    static void wino_item_2_##w(const wino_args *A, size_t c0) { wino_item(A, c0, 2, w); }         \
+    static void wino_item_1_##w(const wino_args *A, size_t c0) { wino_item(A, c0, 1, w); }
+WINO_ITEMS(4)
+WINO_ITEMS(8)
+WINO_ITEMS(16)
+WINO_ITEMS(32)
+#undef WINO_ITEMS
+typedef void (*wino_item_fn)(const wino_args *A, size_t c0);
+/* The work item of count cnt (3, 2 or 1 chunks) at width W. */
+static wino_item_fn wino_item_for(int W, size_t cnt)
+{
+#define WINO_PICK(w) \
+    case w: return cnt == WINO_NV ? wino_item_full_##w : cnt == 2 ? wino_item_2_##w : wino_item_1_##w;
+    switch (W) {
+    WINO_PICK(4)
+    WINO_PICK(8)
+    WINO_PICK(16)
+    default: break;
+    }
+    return cnt == WINO_NV ? wino_item_full_32 : cnt == 2 ? wino_item_2_32 : wino_item_1_32;
+#undef WINO_PICK
+}
 #elif defined(__AVX2__)
 /* ---- AVX2 + FMA: vectors of 8 tiles.  A chunk is 8 tiles of one tile row
  * (W = 16: the row; W = 32: its left or right half) or of two (W = 8: 4 tiles
@@ -577,6 +603,12 @@ static inline __attribute__((always_inline)) void wino_item(const wino_args *A, 
 static void wino_item_full(const wino_args *A, size_t c0) { wino_item(A, c0, WINO_NV); }
 static void wino_item_2(const wino_args *A, size_t c0) { wino_item(A, c0, 2); }
 static void wino_item_1(const wino_args *A, size_t c0) { wino_item(A, c0, 1); }
+typedef void (*wino_item_fn)(const wino_args *A, size_t c0);
+static wino_item_fn wino_item_for(int W, size_t cnt)
+{
+    (void)W;
+    return cnt == WINO_NV ? wino_item_full : cnt == 2 ? wino_item_2 : wino_item_1;
+}
 #endif /* __AVX512F__, __AVX2__ */
 
 
@@ -619,12 +651,7 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     for (size_t it = 0; it < items; it++) {
         size_t c0 = it * (size_t)A.nv;
         size_t cnt = it < nfull ? (size_t)A.nv : rem;
-        if (cnt == WINO_NV)
-            wino_item_full(&A, c0);
-        else if (cnt == 2)
-            wino_item_2(&A, c0);
-        else
-            wino_item_1(&A, c0);
+        wino_item_for(W, cnt)(&A, c0);
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
@@ -675,7 +702,7 @@ static inline void wino_transpose16(__m512 *r)
 
 /* m[xi*4+nu] = (A dY A^T)[xi][nu] (A = [1 0; 1 1; 1 -1; 0 -1]) for the 16
  * tiles of chunk ty0 of the output-gradient plane p. */
-static inline void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, int ty0, int nimg)
+static inline __attribute__((always_inline)) void wino_grad_tile(__m512 *m, const float *p, const wino_geo *g, int ty0, int nimg)
 {
     const __m512 z = _mm512_setzero_ps();
     __m512 c[2][4];
@@ -752,9 +779,13 @@ typedef struct wino_dw_args {
     const wino_geo *g;
 } wino_dw_args;
 
-static void wino_dw_slice(const wino_dw_args *A, int s)
+/* Slice s of the chunks; WC the plane width, a constant after inlining (as
+ * wino_item). */
+static inline __attribute__((always_inline)) void wino_dw_slice_(const wino_dw_args *A, int s, const int WC)
 {
-    const wino_geo *g = A->g;
+    wino_geo lg = *A->g;
+    lg.W = WC, lg.R = 32 / WC;
+    const wino_geo *g = &lg;
     const int Ci = A->Ci, Co = A->Co;
     float *dU = A->dU + (size_t)s * 16 * Ci * Co;
     if (A->per_slice * (size_t)s >= A->nchunks) /* empty slice */
@@ -799,6 +830,19 @@ static void wino_dw_slice(const wino_dw_args *A, int s)
             default: wino_dw_product_8_1(ux, vx, mx, Ci, Co, first); break;
             }
         }
+    }
+}
+static void wino_dw_slice_4(const wino_dw_args *A, int s) { wino_dw_slice_(A, s, 4); }
+static void wino_dw_slice_8(const wino_dw_args *A, int s) { wino_dw_slice_(A, s, 8); }
+static void wino_dw_slice_16(const wino_dw_args *A, int s) { wino_dw_slice_(A, s, 16); }
+static void wino_dw_slice_32(const wino_dw_args *A, int s) { wino_dw_slice_(A, s, 32); }
+static void wino_dw_slice(const wino_dw_args *A, int s)
+{
+    switch (A->g->W) {
+    case 4: wino_dw_slice_4(A, s); break;
+    case 8: wino_dw_slice_8(A, s); break;
+    case 16: wino_dw_slice_16(A, s); break;
+    default: wino_dw_slice_32(A, s); break;
     }
 }
 #elif defined(__AVX2__)
