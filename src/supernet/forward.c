@@ -971,10 +971,20 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     int arch = dmix && !net->cfg.standalone && mix->mode != WS_MIX_SINGLE;
     float *dn[3] = {dx, net->dnode[0], net->dnode[1]};
+    /* the (up to 9) gradient buffers zeroed in one parallel region, each
+     * in ZPARTS contiguous parts */
+    float *zb[9];
+    int nz = 0;
     for (int j = 0; j < 3; j++) {
-        zero(dn[j], n);
-        if (cell->relu_used[j]) zero(net->drelu[j], n);
-        if (cell->pool_used[j]) zero(net->dpool[j], n);
+        zb[nz++] = dn[j];
+        if (cell->relu_used[j]) zb[nz++] = net->drelu[j];
+        if (cell->pool_used[j]) zb[nz++] = net->dpool[j];
+    }
+    enum { ZPARTS = 8 };
+#pragma omp parallel for schedule(static)
+    for (int q = 0; q < nz * ZPARTS; q++) {
+        size_t a = n * (size_t)(q % ZPARTS) / ZPARTS, b = n * (size_t)(q % ZPARTS + 1) / ZPARTS;
+        zero(zb[q / ZPARTS] + a, b - a);
     }
     for (int i = 3; i >= 1; i--) {
         if (i < 3) node_finish_grad(net, cell, i, dn[i]);
