@@ -177,6 +177,11 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) $(PC_CFLAGS) $< $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
+# bench_report writes its synthetic runs with the tests' run writer.
+$(BUILD)/bench/bench_report: bench/bench_report.c tests/robust_util.c tests/fixture.c $(LIB) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes $(PC_CFLAGS) $(filter %.c,$^) $(LIB) $(LDFLAGS) $(PC_LIBS) $(LDLIBS) -o $@
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; GOMP_SPINCOUNT=1000 $$b || exit 1; done
 # The engine side by side with PyTorch (Debian's python3-torch), with ratios.

@@ -1,6 +1,8 @@
 /* bench_report.c: speed of `wsnas report` (ws_report_run) over 100
  * synthetic search runs (5 methods x 20 seeds, 50 epochs, a 6x5 weight
- * matrix per epoch): tidy CSVs alone, then with the four gnuplot plots.
+ * matrix per epoch), written by the tests' rb_write_run (the manifest,
+ * epochs.csv and arch_weights.csv that wsnas search writes): tidy CSVs
+ * alone, then with the four gnuplot plots.
  * With a table (argument 1, or build/nb201.h5 if present) the true
  * accuracies, trajectories and summary are included.  Target: < 1 s. */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "wsnas/report.h"
+#include "../tests/robust_util.h"
 
 #define RUNS 100
 #define EPOCHS 50
@@ -20,36 +23,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int write_run(const char *dir, const char *method, int seed)
-{
-    char p[400];
-    mkdir(dir, 0777);
-    snprintf(p, sizeof p, "%.200s/manifest.json", dir);
-    FILE *f = fopen(p, "w");
-    if (!f) return -1;
-    fprintf(f, "{\"method\": \"%s\", \"seed\": %d, \"dataset\": \"cifar10\", \"config\": "
-               "{\"epochs\": %d, \"lr\": 0.025, \"seed\": %d}}\n",
-            method, seed, EPOCHS, seed);
-    fclose(f);
-    snprintf(p, sizeof p, "%.200s/epochs.csv", dir);
-    f = fopen(p, "w");
-    if (!f) return -1;
-    fprintf(f, "epoch,lr,train_loss,train_acc,valid_acc,entropy,arch_index,seconds\n");
-    for (int e = 1; e <= EPOCHS; e++)
-        fprintf(f, "%d,%.6f,%.4f,%.2f,%.2f,%.5f,%d,%.1f\n", e, 0.025 * (1 - e / 60.0),
-                2.3 - e * 0.03, 20.0 + e, 18.0 + e, 1.609 - 0.02 * e * (seed % 3 + 1) / 3.0,
-                (seed * 997 + e * 131) % 15625, e * 60.0);
-    fclose(f);
-    snprintf(p, sizeof p, "%.200s/arch_weights.csv", dir);
-    f = fopen(p, "w");
-    if (!f) return -1;
-    fprintf(f, "epoch,edge,op,weight\n");
-    for (int e = 1; e <= EPOCHS; e++)
-        for (int k = 0; k < 30; k++) fprintf(f, "%d,%d,%d,%.6f\n", e, k / 5, k % 5, 0.2);
-    fclose(f);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -65,8 +38,10 @@ int main(int argc, char **argv)
     const char *methods[5] = {"rs-ws", "darts", "gdas", "gaea-darts", "gaea-gdas"};
     for (int r = 0; r < RUNS; r++) {
         snprintf(names[r], sizeof names[r], "%s/run%03d", base, r);
-        if (write_run(names[r], methods[r % 5], r / 5)) {
-            fprintf(stderr, "cannot write %s\n", names[r]);
+        char why[300];
+        if (rb_write_run(names[r], methods[r % 5], r / 5, "\"epochs\": 50", EPOCHS,
+                         (r * 997) % (15625 - EPOCHS), -1, -1, why, sizeof why)) {
+            fprintf(stderr, "cannot write %s: %s\n", names[r], why);
             return 1;
         }
         dirs[r] = names[r];

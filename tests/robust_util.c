@@ -272,7 +272,7 @@ int rb_write_run(const char *dir, const char *method, int seed, const char *cfg,
     char *p = text;
     p += sprintf(p, "%s\n", WS_SEARCH_EPOCHS_COLUMNS);
     for (int e = 0; e < epochs; e++)
-        p += epoch_row(p, sp, e, e == epochs - 1 ? last : arch0 + e, 1.5 - 0.1 * e);
+        p += epoch_row(p, sp, e, e == epochs - 1 ? last : arch0 + e, e < 14 ? 1.5 - 0.1 * e : 0.1);
     ws_space_free(sp);
     snprintf(path, sizeof path, "%s/epochs.csv", dir);
     int rc = rb_write(path, text, (size_t)(p - text));

@@ -36,7 +36,8 @@ int rb_same_search(const char *a, const char *b);
  * JSON members `cfg` over it, `seed`), complete if `epochs` is the
  * config's, else running with `epochs` done; epochs.csv with epochs
  * 0..epochs-1, the architecture of epoch e arch0 + e (arch_final if >= 0
- * for the last), entropy 1.5 - 0.1 e; arch_weights.csv uniform.  The
+ * for the last), entropy 1.5 - 0.1 e (0.1 from epoch 14 on: a long
+ * run such as bench_report's stays in range); arch_weights.csv uniform.  The
  * manifest's final_arch is the last epoch's, or `manifest_final` if >= 0.
  * 0, or -1 with the reason in why. */
 int rb_write_run(const char *dir, const char *method, int seed, const char *cfg, int epochs,
