@@ -7,7 +7,7 @@ change of machine, through the repository (the only thing that survives one).
                                 no .done marker is packed, as `wsnas search
                                 --resume` needs it (checkpoint.bin,
                                 manifest.json, epochs.csv, arch_weights.csv and
-                                the run's config file), into
+                                the run's config file; PC-DARTS: edge_weights.csv), into
                                 RESULTS/inflight/<dataset>.<label>.seed<k>.tar.gz
                                 (written via a temp file, fsynced, renamed),
                                 with ENGINE.txt: `BIN --version` (default
@@ -44,7 +44,9 @@ import subprocess
 import sys
 import tarfile
 
-FILES = ("checkpoint.bin", "manifest.json", "epochs.csv", "arch_weights.csv")
+# edge_weights.csv: PC-DARTS's edge-normalisation weights (a resume needs
+# every per-epoch file the run has)
+FILES = ("checkpoint.bin", "manifest.json", "epochs.csv", "arch_weights.csv", "edge_weights.csv")
 ENGINE = "ENGINE.txt"
 # the engine lines of `wsnas --version` that decide a run's bits
 ENGINE_KEYS = ("wsnas ", "GEMM:", "convolutions:", "cpu vector extensions:")
@@ -157,7 +159,10 @@ def save(suite, runs_dir, wsnas):
         kept.add(name)
         with open(os.path.join(d, "manifest.json")) as f:
             m = json.load(f)
-        print(f"inflight_state: {name}: {m.get('epochs_done')} of "
+        with open(os.path.join(d, "epochs.csv")) as f:
+            done = max(sum(1 for _ in f) - 1, 0)  # rows after the header (the
+            # manifest's epochs_done is only written when the run stops)
+        print(f"inflight_state: {name}: {done} of "
               f"{m.get('config', {}).get('epochs')} epochs, {os.path.getsize(path)} bytes")
     for p in glob.glob(os.path.join(out_dir, "*.tar.gz")):
         if os.path.basename(p) not in kept:
