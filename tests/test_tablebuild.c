@@ -24,6 +24,8 @@ static void clean(const char *path)
     remove(path);
     snprintf(b, sizeof b, "%s.tmp", path);
     remove(b);
+    snprintf(b, sizeof b, "%s.raw.tmp", path);
+    remove(b);
     snprintf(b, sizeof b, "%s.progress", path);
     remove(b);
     for (int r = 0; r < 4; r++) {

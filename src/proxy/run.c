@@ -103,7 +103,8 @@ static int state_load_table(proxy_state *s, const ws_table *t, const char *path,
     return 0;
 }
 
-/* Writes the benchmark of s into out via out.tmp + rename; `base` (NULL:
+/* Writes the benchmark of s into out: a copy of `base` modified in
+ * out.raw.tmp, compacted into out (ws_table_compact); `base` (NULL:
  * out if it exists) is the table whose other content is kept. */
 static int state_write(const proxy_state *s, const char *out, const char *base, const char *bench,
                        const ws_proxy_recipe *r, const char *recipe_text, const char *description,
@@ -111,7 +112,7 @@ static int state_write(const proxy_state *s, const char *out, const char *base, 
 {
     char tmp[4096], batch[16], seed[32];
     hid_t f = -1;
-    int rc = ws_table_tmp_path(out, tmp, sizeof tmp, err);
+    int rc = ws_table_raw_path(out, tmp, sizeof tmp, err);
     if (rc) return rc;
     if (!base && access(out, F_OK) == 0) base = out;
     if (base) {
@@ -146,9 +147,8 @@ static int state_write(const proxy_state *s, const char *out, const char *base, 
                                   err);
     int crc = ws_h5_close(f, tmp, rc ? NULL : err);
     if (!rc) rc = crc;
-    if (!rc && rename(tmp, out))
-        rc = ws_error_set(err, WS_EIO, "%s: cannot rename from %s: %s", out, tmp, strerror(errno));
-    if (rc) remove(tmp);
+    if (!rc) return ws_table_compact(tmp, out, err);
+    remove(tmp);
     return rc;
 }
 

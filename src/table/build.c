@@ -190,7 +190,8 @@ static int progress_append(FILE *f, const char *file, int rep, int n_seeds, cons
 
 /* ---- writing ------------------------------------------------------------------------- */
 
-/* Writes the benchmark of s into `out` through out.tmp + rename; `base`
+/* Writes the benchmark of s into `out`: a copy of `base` modified in
+ * out.raw.tmp, compacted into out (ws_table_compact); `base`
  * (may equal out, or be NULL = out if it exists) is the table whose other
  * content is kept. */
 static int state_write(const build_state *s, const char *out, const char *base, const char *bench,
@@ -199,7 +200,7 @@ static int state_write(const build_state *s, const char *out, const char *base, 
 {
     char tmp[4096], name[WS_TABLE_NAME_MAX], text[64], ep[16];
     hid_t f = -1;
-    int rc = ws_table_tmp_path(out, tmp, sizeof tmp, err);
+    int rc = ws_table_raw_path(out, tmp, sizeof tmp, err);
     if (rc) return rc;
     if (!base && access(out, F_OK) == 0) base = out;
     if (base) {
@@ -277,7 +278,7 @@ static int state_write(const build_state *s, const char *out, const char *base, 
     free(col);
     int crc = ws_h5_close(f, tmp, rc ? NULL : err);
     if (!rc) rc = crc;
-    if (!rc) return ws_file_commit(tmp, out, err);
+    if (!rc) return ws_table_compact(tmp, out, err);
     remove(tmp);
     return rc;
 }

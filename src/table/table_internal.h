@@ -72,5 +72,12 @@ int ws_sidecar_read(const char *file, const ws_sidecar_format *fmt, const ws_spa
 int ws_sidecar_append(FILE *f, const char *file, int cls, const double *x, int n, ws_error *err);
 /* "<path>.tmp" into buf; WS_EINVAL if it does not fit. */
 int ws_table_tmp_path(const char *path, char *buf, size_t n, ws_error *err);
+/* "<path>.raw.tmp" into buf: where a writer modifies a copy of a table
+ * before ws_table_compact rewrites it to path. */
+int ws_table_raw_path(const char *path, char *buf, size_t n, ws_error *err);
+/* Reads raw (checksums required), writes it afresh (no space left by
+ * replaced datasets) via out.tmp, reads that back and compares it bit for
+ * bit, fsyncs and renames it to out; raw is removed either way. */
+int ws_table_compact(const char *raw, const char *out, ws_error *err);
 
 #endif

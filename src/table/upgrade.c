@@ -5,7 +5,11 @@
  * attribute is written again by wsnas's own writers (one chunk per dataset,
  * deflate and Fletcher-32, HDF5 1.10 format) into OUT.tmp, which is then
  * read back by the ordinary (checksum-requiring) reader and compared value
- * by value, bit for bit, before it is renamed to OUT. */
+ * by value, bit for bit, before it is renamed to OUT.  The same rewrite
+ * compacts the tables that `wsnas proxy` and `wsnas table build` write
+ * chunk by chunk (ws_table_compact): HDF5 never reclaims the space of a
+ * replaced dataset, so a table modified in place grows with every chunk. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,13 +81,13 @@ static int compare(const ws_table *t, const ws_table *u, const char *path, ws_er
     return 0;
 }
 
-int ws_table_upgrade(const char *in, const char *out, ws_error *err)
+/* Writes t afresh into out.tmp, reads it back, compares, renames to out. */
+static int rewrite(const ws_table *t, const char *out, ws_error *err)
 {
     char tmp[4096];
     int rc = ws_table_tmp_path(out, tmp, sizeof tmp, err);
     if (rc) return rc;
-    ws_table *t = NULL, *u = NULL;
-    if ((rc = ws_table_open_legacy(in, &t, err))) return rc;
+    ws_table *u = NULL;
     hid_t f = -1;
     rc = ws_h5_create(tmp, &f, err);
     if (!rc) rc = write_all(t, f, out, err);
@@ -94,8 +98,33 @@ int ws_table_upgrade(const char *in, const char *out, ws_error *err)
     if (!rc) rc = ws_table_open(tmp, &u, err); /* every dataset checksummed now */
     if (!rc) rc = compare(t, u, out, err);
     ws_table_close(u);
-    ws_table_close(t);
     if (!rc) return ws_file_commit(tmp, out, err);
     remove(tmp);
+    return rc;
+}
+
+int ws_table_upgrade(const char *in, const char *out, ws_error *err)
+{
+    ws_table *t = NULL;
+    int rc = ws_table_open_legacy(in, &t, err);
+    if (!rc) rc = rewrite(t, out, err);
+    ws_table_close(t);
+    return rc;
+}
+
+int ws_table_raw_path(const char *path, char *buf, size_t n, ws_error *err)
+{
+    int w = snprintf(buf, n, "%s.raw.tmp", path);
+    if (w < 0 || (size_t)w >= n) return ws_error_set(err, WS_EINVAL, "%s: path too long", path);
+    return 0;
+}
+
+int ws_table_compact(const char *raw, const char *out, ws_error *err)
+{
+    ws_table *t = NULL;
+    int rc = ws_table_open(raw, &t, err);
+    if (!rc) rc = rewrite(t, out, err);
+    ws_table_close(t);
+    remove(raw);
     return rc;
 }
