@@ -687,6 +687,29 @@ Test(proxy, report_puts_proxies_beside_oneshot)
         if (!strcmp(rows[i].scorer, "oneshot"))
             cr_expect(fabs(rows[i].tau + 1) < 1e-12, "one-shot tau %g", rows[i].tau);
     }
+    /* two benchmarks of one file (--proxy-bench A,B): every proxy of both
+     * beside one-shot, over the rows all of them scored */
+    cr_assert_eq(cli("proxy -q -o '%s' --bench costf --proxy flops --archs-file '%s'", part, list),
+                 0, "%s", out);
+    snprintf(res, sizeof res, "%s/res_two", run);
+    cr_assert_eq(cli("report '%s' --proxies '%s' --proxy-bench cifar10-proxies,costf "
+                     "--out-results '%s' --no-plots", run, part, res), 0, "%s", out);
+    cr_expect(strstr(out, "cifar10-proxies,costf") && strstr(out, "params") &&
+                  strstr(out, "flops"), "%s", out);
+    nr = read_proxy_corr(res, rows, 8);
+    cr_expect_eq(nr, 3, "rows for oneshot, params and flops");
+    for (int i = 0; i < nr; i++)
+        cr_expect_eq(rows[i].n, scored, "%s over %zu rows", rows[i].scorer, rows[i].n);
+    /* a proxy named twice, or an empty name: one line, nothing written */
+    snprintf(res, sizeof res, "%s/res_dup", run);
+    cr_assert_neq(cli("report '%s' --proxies '%s' --proxy-bench cifar10-proxies,cifar10-proxies "
+                      "--out-results '%s' --no-plots", run, part, res), 0);
+    cr_expect(strstr(out, "proxy 'params' is in both") && lines() == 1, "%s", out);
+    cr_assert_neq(cli("report '%s' --proxies '%s' --proxy-bench costf, --out-results '%s' "
+                      "--no-plots", run, part, res), 0);
+    cr_expect(strstr(out, "expected benchmark names separated by commas") && lines() == 1, "%s",
+              out);
+    cr_expect(access(res, F_OK) != 0, "results written despite the error");
     remove(list);
     clean(part);
     /* a table without the proxy benchmark: one line, nothing written */

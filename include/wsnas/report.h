@@ -78,7 +78,7 @@ typedef struct ws_report_options {
                                 beside ours in the paper's layout (nb201_table.csv/.md);
                                 needs table_path; NULL = none */
     const char *proxy_path;  /* a table with a proxy benchmark (wsnas proxy); NULL = none */
-    const char *proxy_bench; /* its benchmark; NULL = "cifar10-proxies" */
+    const char *proxy_bench; /* its benchmarks, comma-separated; NULL = "cifar10-proxies" */
 } ws_report_options;
 
 ws_report_options ws_report_options_default(void);

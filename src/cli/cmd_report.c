@@ -26,7 +26,9 @@ static void report_usage(FILE *f)
             "  --proxies FILE      a proxy benchmark (wsnas proxy): each proxy's tau/rho beside\n"
             "                      the one-shot ones over the same architectures, and a scatter\n"
             "                      plot per proxy (default: none)\n"
-            "  --proxy-bench NAME  its benchmark (default cifar10-proxies)\n"
+            "  --proxy-bench B,..  its benchmarks, comma-separated (default cifar10-proxies);\n"
+            "                      every proxy is correlated over the architectures that all\n"
+            "                      of them scored\n"
             "  -h, --help          this help\n");
 }
 

@@ -16,9 +16,9 @@
 
 struct ws_report_proxy {
     ws_table *t;
-    char path[1024], bench[WS_TABLE_NAME_MAX];
+    char path[1024], bench[4 * WS_TABLE_NAME_MAX]; /* the benchmarks, comma-separated */
     int n_metrics;
-    const char *metric[WS_PROXY_COUNT];
+    const char *metric[WS_PROXY_COUNT], *metric_bench[WS_PROXY_COUNT];
     const double *col[WS_PROXY_COUNT];
     /* per run with pairs: tau, rho, n of one-shot then each proxy */
     int n_rows;
@@ -27,23 +27,62 @@ struct ws_report_proxy {
     ws_proxy_corr *corr; /* [n_rows][1 + n_metrics] */
 };
 
+/* The metrics of benchmark b of px->t appended to px's columns (kept: the
+ * table's own copy of the name, which outlives b). */
+static int load_bench(ws_report_proxy *px, const char *b, ws_error *err)
+{
+    const char *kept = NULL;
+    for (int i = 0; i < ws_table_benchmark_count(px->t); i++)
+        if (!strcmp(ws_table_benchmark_name(px->t, i), b)) kept = ws_table_benchmark_name(px->t, i);
+    if (!kept || !ws_table_bench_attr(px->t, b, "proxy_recipe"))
+        return ws_error_set(err, WS_ENOTFOUND,
+                            "--proxies %s: no proxy benchmark '%s' (see wsnas table info; "
+                            "written by wsnas proxy)",
+                            px->path, b);
+    for (int m = 0; m < ws_table_metric_count(px->t, kept); m++) {
+        const char *name = ws_table_metric_name(px->t, kept, m);
+        for (int j = 0; j < px->n_metrics; j++)
+            if (!strcmp(px->metric[j], name))
+                return ws_error_set(err, WS_EINVAL,
+                                    "--proxy-bench %s: proxy '%s' is in both '%s' and '%s'; "
+                                    "name each proxy once",
+                                    px->bench, name, px->metric_bench[j], kept);
+        if (px->n_metrics == WS_PROXY_COUNT)
+            return ws_error_set(err, WS_EINVAL, "--proxy-bench %s: more than %d proxies",
+                                px->bench, WS_PROXY_COUNT);
+        px->metric[px->n_metrics] = name;
+        px->metric_bench[px->n_metrics] = kept;
+        px->col[px->n_metrics++] = ws_table_column(px->t, kept, name);
+    }
+    return 0;
+}
+
 int ws_report_proxy_load(const ws_report_options *opt, ws_report_proxy **out, ws_error *err)
 {
     *out = NULL;
     ws_report_proxy *px = calloc(1, sizeof *px);
     if (!px) return ws_error_set(err, WS_ENOMEM, "report: out of memory");
+    const char *list = opt->proxy_bench ? opt->proxy_bench : "cifar10-proxies";
     snprintf(px->path, sizeof px->path, "%s", opt->proxy_path);
-    snprintf(px->bench, sizeof px->bench, "%s", opt->proxy_bench ? opt->proxy_bench : "cifar10-proxies");
-    int rc = ws_table_open(px->path, &px->t, err);
-    if (!rc && !ws_table_bench_attr(px->t, px->bench, "proxy_recipe"))
-        rc = ws_error_set(err, WS_ENOTFOUND,
-                          "--proxies %s: no proxy benchmark '%s' (see wsnas table info; "
-                          "written by wsnas proxy)",
-                          px->path, px->bench);
-    for (int m = 0; !rc && m < ws_table_metric_count(px->t, px->bench) && px->n_metrics < WS_PROXY_COUNT; m++) {
-        const char *name = ws_table_metric_name(px->t, px->bench, m);
-        px->metric[px->n_metrics] = name;
-        px->col[px->n_metrics++] = ws_table_column(px->t, px->bench, name);
+    int rc = 0;
+    if ((size_t)snprintf(px->bench, sizeof px->bench, "%s", list) >= sizeof px->bench)
+        rc = ws_error_set(err, WS_EINVAL, "--proxy-bench: list too long");
+    if (!rc) rc = ws_table_open(px->path, &px->t, err);
+    /* each comma-separated benchmark in turn */
+    for (const char *p = list; !rc && p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char b[WS_TABLE_NAME_MAX];
+        if (!len || len >= sizeof b)
+            rc = ws_error_set(err, WS_EINVAL,
+                              "--proxy-bench %s: expected benchmark names separated by commas",
+                              list);
+        else {
+            memcpy(b, p, len);
+            b[len] = '\0';
+            rc = load_bench(px, b, err);
+        }
+        p = comma ? comma + 1 : NULL;
     }
     if (rc) {
         ws_report_proxy_free(px);
@@ -157,7 +196,7 @@ static int plot_scatter(const ws_report_proxy *px, int m, const double *truth, c
     snprintf(title, sizeof title, "%s at initialisation vs %s/%s: Spearman rho = %.3f, Kendall tau-b = %.3f (n = %zu)",
              px->metric[m], bench, metric, c.spearman, c.kendall, c.n);
     int logx = lo > 0 && hi / lo > 1e3;
-    snprintf(xl, sizeof xl, "%s (%s)%s", px->metric[m], px->bench, logx ? ", log scale" : "");
+    snprintf(xl, sizeof xl, "%s (%s)%s", px->metric[m], px->metric_bench[m], logx ? ", log scale" : "");
     snprintf(yl, sizeof yl, "%s/%s", bench, metric);
     gp_header(g, out_add(os, dir, png), title, xl, yl);
     if (logx) fprintf(g, "set logscale x\n");
