@@ -355,6 +355,59 @@ Test(supernet, backward_arch_full) { arch_backward_same(1, WS_MIX_FULL); }
 Test(supernet, backward_arch_hard_st) { arch_backward_same(1, WS_MIX_HARD_ST); }
 Test(supernet, backward_arch_pc) { arch_backward_same(4, WS_MIX_FULL); }
 
+/* ws_net_zero_grad and ws_net_clip_grad_norm skip the cell convolutions'
+ * weight gradients no backward reached since the last zero_grad (most of
+ * them in a single-path step): against a network whose gradients were
+ * handed out (ws_net_grads: every pass runs over the whole block), the same
+ * norms, parameters and gradients bit for bit over FULL, SINGLE (none and
+ * skip edges included) and HARD_ST steps, clipped (max norm 0.05) and not. */
+static void zero_runs_same(int pc_k, int threads)
+{
+    ws_nn_init(threads);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    ws_pcg32 rng, rng2;
+    ws_net *a = seeded_net(pc_k, 0, 21, 22, &rng, x, labels);
+    ws_net *b = seeded_net(pc_k, 0, 21, 22, &rng2, x, labels);
+    size_t n;
+    (void)ws_net_grads(b, &n); /* b: full passes from here on */
+    ws_sgd sgd = {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 1};
+    static const int modes[] = {WS_MIX_FULL, WS_MIX_SINGLE, WS_MIX_SINGLE, WS_MIX_HARD_ST,
+                                WS_MIX_SINGLE, WS_MIX_FULL, WS_MIX_SINGLE};
+    for (int it = 0; it < (int)(sizeof modes / sizeof modes[0]); it++) {
+        ws_mix mix;
+        ws_mix_init(&mix, modes[it]);
+        for (int e = 0; e < WS_EDGES; e++) {
+            mix.sel[e] = (uint8_t)((e + 2 * it) % WS_OP_COUNT);
+            for (int o = 0; o < WS_OP_COUNT; o++)
+                mix.w[e][o] = modes[it] == WS_MIX_HARD_ST ? (o == mix.sel[e]) : 0.1f + 0.05f * (float)o;
+        }
+        double max_norm = it % 2 ? 0.05 : 1e9, na, nb;
+        ws_net *nets[2] = {a, b};
+        double *norms[2] = {&na, &nb};
+        for (int k = 0; k < 2; k++) {
+            ws_net_zero_grad(nets[k]);
+            ws_net_forward(nets[k], x, labels, 4, &mix, 1, NULL);
+            ws_net_backward(nets[k], NULL);
+            *norms[k] = ws_net_clip_grad_norm(nets[k], max_norm, NULL, 0);
+            ws_net_sgd_step(nets[k], &sgd);
+        }
+        cr_expect(!memcmp(&na, &nb, sizeof na), "step %d: norm %.17g against %.17g", it, na, nb);
+        cr_expect(it % 2 == 0 || na > max_norm, "step %d: the clip did not scale (%g)", it, na);
+        size_t np;
+        float *pa = ws_net_params(a, &np), *pb = ws_net_params(b, &np);
+        cr_expect(!memcmp(pa, pb, np * sizeof *pa), "step %d: parameters differ", it);
+    }
+    float *ga = ws_net_grads(a, &n), *gb = ws_net_grads(b, &n);
+    cr_expect(!memcmp(ga, gb, n * sizeof *ga), "gradients differ");
+    ws_net_free(a);
+    ws_net_free(b);
+}
+
+Test(supernet, zero_grad_runs_same_bits) { zero_runs_same(1, 1); }
+Test(supernet, zero_grad_runs_same_bits_2_threads) { zero_runs_same(1, 2); }
+Test(supernet, zero_grad_runs_same_bits_pc) { zero_runs_same(4, 2); }
+
 /* Random partial channels: each draw is Cp distinct ascending channels, and
  * every channel is drawn equally often (chi-square at a fixed seed), also
  * for the pairs the conv ops would mix. */

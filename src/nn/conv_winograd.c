@@ -624,21 +624,6 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* blocks of up to 16 output channels per input channel, so each xn's
      * row of the block is written as one run instead of 16 strided floats */
     int nob = (Co + 15) / 16;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < nob * Ci; b++) {
-        int ci = b / nob, o0 = (b % nob) * 16, no = Co - o0 < 16 ? Co - o0 : 16;
-        float ub[16][16]; /* [xn][co - o0] */
-        for (int j = 0; j < no; j++) {
-            int co = o0 + j;
-            float g[9], u[16];
-            const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
-            for (int t = 0; t < 9; t++) g[t] = transposed ? src[8 - t] : src[t];
-            wino_kernel_transform(u, g);
-            for (int xn = 0; xn < 16; xn++) ub[xn][j] = u[xn];
-        }
-        for (int xn = 0; xn < 16; xn++)
-            memcpy(U + ((size_t)xn * Ci + ci) * Co + o0, ub[xn], (size_t)no * sizeof(float));
-    }
     wino_geo g;
     wino_geo_init(&g, N, H, W);
     /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
@@ -647,11 +632,31 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, gate, &g};
     size_t C = g.nch, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
     size_t items = nfull + (rem ? 1 : 0);
-#pragma omp parallel for schedule(static)
+    /* one parallel region: the kernel transform, then (after the loop's
+     * barrier) the work items */
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+    for (int b = 0; b < nob * Ci; b++) {
+        int ci = b / nob, o0 = (b % nob) * 16, no = Co - o0 < 16 ? Co - o0 : 16;
+        float ub[16][16]; /* [xn][co - o0] */
+        for (int j = 0; j < no; j++) {
+            int co = o0 + j;
+            float k9[9], u[16];
+            const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
+            for (int t = 0; t < 9; t++) k9[t] = transposed ? src[8 - t] : src[t];
+            wino_kernel_transform(u, k9);
+            for (int xn = 0; xn < 16; xn++) ub[xn][j] = u[xn];
+        }
+        for (int xn = 0; xn < 16; xn++)
+            memcpy(U + ((size_t)xn * Ci + ci) * Co + o0, ub[xn], (size_t)no * sizeof(float));
+    }
+#pragma omp for schedule(static)
     for (size_t it = 0; it < items; it++) {
         size_t c0 = it * (size_t)A.nv;
         size_t cnt = it < nfull ? (size_t)A.nv : rem;
         wino_item_for(W, cnt)(&A, c0);
+    }
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
@@ -978,12 +983,16 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
         A.variant = Ci;
     else if (Ci % 32 == 0)
         A.variant = 1;
-#pragma omp parallel for schedule(static)
+    size_t su = (size_t)16 * Ci * Co;
+    /* one parallel region: the slices, then (after the loop's barrier) the
+     * reduction */
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
     for (int s = 0; s < WINO_DW_SLICES; s++) wino_dw_slice(&A, s);
     /* dw[co][ci] += G^T dU G, dU the slices' sum in slice order,
      * G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
-    size_t su = (size_t)16 * Ci * Co;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int co = 0; co < Co; co++) {
         float us[16][WS_WINO_MAX_CI];
         for (int xn = 0; xn < 16; xn++) {
@@ -1007,6 +1016,7 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
                 d[i * 3 + 2] += 0.5f * (t[i][1] + t[i][2]) + t[i][3];
             }
         }
+    }
     }
 #else
     (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)relu, (void)work;

@@ -707,8 +707,9 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         for (int k = 0; k < t.nbn; k++) xs[nx++] = t.bn[k]->xhat + off;
         if (arch)
             for (int s = 0; s < t.nsrc; s++) xs[nx++] = t.src[s] + off;
-        double sd, dots[RUN_MAX_X], sdx[2] = {0.0, 0.0};
-        run_sums_n(dy, xs, nx, M, &sd, dots);
+        double sd = 0.0, dots[RUN_MAX_X], sdx[2] = {0.0, 0.0};
+        if (t.nbn || arch) /* (skip and pool alone need none of them) */
+            run_sums_n(dy, xs, nx, M, &sd, dots);
         for (int k = 0; k < t.nbn; k++)
             sdx[k] = (double)t.bn[k]->rstd[ch] * (dots[k] - (double)t.bn[k]->mean[ch] * sd);
         p[ch] = sd;
@@ -756,6 +757,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         ws_convop *op = t.conv[k];
         if (net->probe && wg)
             net->probe(net->probe_ctx, Cc * K * K, t.bn[k]->xhat, NULL, NULL, t.dy[k], Cc, B, H * W);
+        if (wg) op->dw_zero = 0;
         if (relu_fused(net, Cc, H, W, Cc, K, 1, K / 2)) /* straight into d(node) */
             ws_conv2d_relu_backward(dskip, wg ? op->dw : NULL, t.dy[k], in, op->w, B, Cc, H, W,
                                     Cc, K, 1, K / 2, net->work);
