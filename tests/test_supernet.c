@@ -408,6 +408,62 @@ Test(supernet, zero_grad_runs_same_bits) { zero_runs_same(1, 1); }
 Test(supernet, zero_grad_runs_same_bits_2_threads) { zero_runs_same(1, 2); }
 Test(supernet, zero_grad_runs_same_bits_pc) { zero_runs_same(4, 2); }
 
+/* Single-path mixes skip the nodes that cannot reach node 3 (cell->dead):
+ * against the FULL mix with the same ops one-hot (which computes every
+ * node), the same loss, logits and weight gradients bit for bit, for
+ * architectures with node 2 dead (edge 2->3 none), node 1 dead (1->2 and
+ * 1->3 none), both, and a node dead only through node 2. */
+Test(supernet, dead_nodes_skipped_same_bits)
+{
+    ws_nn_init(2);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    static const uint8_t sels[][WS_EDGES] = {
+        /* e: 0->1 0->2 1->2 0->3 1->3 2->3 */
+        {WS_OP_CONV3X3, WS_OP_CONV1X1, WS_OP_AVGPOOL, WS_OP_SKIP, WS_OP_CONV3X3, WS_OP_NONE},
+        {WS_OP_CONV1X1, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_CONV1X1, WS_OP_NONE, WS_OP_SKIP},
+        {WS_OP_CONV3X3, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_NONE},
+        {WS_OP_SKIP, WS_OP_AVGPOOL, WS_OP_CONV3X3, WS_OP_CONV1X1, WS_OP_NONE, WS_OP_NONE},
+    };
+    static const int dead1[] = {0, 1, 1, 1}, dead2[] = {1, 0, 1, 1};
+    ws_net_config cfg = small_config(0, 0, NULL); /* search cells: no running stats */
+    cfg.C = 16; /* Winograd and the 1x1 kernels at 8x8 and 4x4 */
+    random_input(x, labels, 4, 3, 8, 10, 32);
+    for (int a = 0; a < (int)(sizeof sels / sizeof sels[0]); a++) {
+        ws_error err = {0};
+        ws_net *ns = ws_net_alloc(&cfg, &err), *nf = ws_net_alloc(&cfg, &err);
+        cr_assert(ns && nf, "%s", err.msg);
+        ws_pcg32 r1, r2;
+        ws_pcg32_stream(&r1, 31, WS_STREAM_INIT);
+        ws_pcg32_stream(&r2, 31, WS_STREAM_INIT);
+        ws_net_init(ns, &r1);
+        ws_net_init(nf, &r2);
+        ws_mix ms, mf;
+        ws_mix_init(&ms, WS_MIX_SINGLE);
+        ws_mix_init(&mf, WS_MIX_FULL);
+        for (int e = 0; e < WS_EDGES; e++) {
+            ms.sel[e] = sels[a][e];
+            for (int o = 0; o < WS_OP_COUNT; o++) mf.w[e][o] = o == sels[a][e] ? 1.0f : 0.0f;
+        }
+        ws_net_zero_grad(ns);
+        ws_net_zero_grad(nf);
+        float ls = ws_net_forward(ns, x, labels, 4, &ms, 1, NULL);
+        float lf = ws_net_forward(nf, x, labels, 4, &mf, 1, NULL);
+        cr_expect(!memcmp(&ls, &lf, sizeof ls), "arch %d: loss %.9g against %.9g", a, ls, lf);
+        cr_expect(ns->cells[0].dead[1] == dead1[a] && ns->cells[0].dead[2] == dead2[a],
+                  "arch %d: dead nodes %d %d", a, ns->cells[0].dead[1], ns->cells[0].dead[2]);
+        cr_expect(!memcmp(ws_net_logits(ns), ws_net_logits(nf), 4 * 10 * sizeof(float)),
+                  "arch %d: logits differ", a);
+        ws_net_backward(ns, NULL);
+        ws_net_backward(nf, NULL);
+        size_t n;
+        float *gs = ws_net_grads(ns, &n), *gf = ws_net_grads(nf, &n);
+        cr_expect(!memcmp(gs, gf, n * sizeof *gs), "arch %d: gradients differ", a);
+        ws_net_free(ns);
+        ws_net_free(nf);
+    }
+}
+
 /* Random partial channels: each draw is Cp distinct ascending channels, and
  * every channel is drawn equally often (chi-square at a fixed seed), also
  * for the pairs the conv ops would mix. */

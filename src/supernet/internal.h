@@ -57,6 +57,8 @@ typedef struct ws_cell {
     float *relu[3];       /* relu(node j), j = 0..2 (arena) */
     float *pool[3];       /* avgpool3(node j) (arena) */
     int relu_used[3], pool_used[3]; /* computed in the last forward */
+    int dead[4];          /* node j (1, 2) could not reach node 3 in the last
+                             forward and was not computed (cell_dead_nodes) */
     /* partial channels (pc_k > 1), per edge: the processed channels of the
      * source node (Cp), their positions (C ints: index into sel or -1), the
      * gathered input (random form only; else a prefix of the node), and the
