@@ -412,7 +412,10 @@ Test(supernet, zero_grad_runs_same_bits_pc) { zero_runs_same(4, 2); }
  * against the FULL mix with the same ops one-hot (which computes every
  * node), the same loss, logits and weight gradients bit for bit, for
  * architectures with node 2 dead (edge 2->3 none), node 1 dead (1->2 and
- * 1->3 none), both, and a node dead only through node 2. */
+ * 1->3 none), both, and a node dead only through node 2.  And a node's one
+ * pool edge, whose backward reads dL/d(destination) without the pool
+ * gradient buffer when no architecture gradient is formed: the same weight
+ * gradients as the FULL mix's backward with dL/dmix (which runs the buffer). */
 Test(supernet, dead_nodes_skipped_same_bits)
 {
     ws_nn_init(2);
@@ -432,12 +435,15 @@ Test(supernet, dead_nodes_skipped_same_bits)
     for (int a = 0; a < (int)(sizeof sels / sizeof sels[0]); a++) {
         ws_error err = {0};
         ws_net *ns = ws_net_alloc(&cfg, &err), *nf = ws_net_alloc(&cfg, &err);
-        cr_assert(ns && nf, "%s", err.msg);
-        ws_pcg32 r1, r2;
+        ws_net *na = ws_net_alloc(&cfg, &err);
+        cr_assert(ns && nf && na, "%s", err.msg);
+        ws_pcg32 r1, r2, r3;
         ws_pcg32_stream(&r1, 31, WS_STREAM_INIT);
         ws_pcg32_stream(&r2, 31, WS_STREAM_INIT);
+        ws_pcg32_stream(&r3, 31, WS_STREAM_INIT);
         ws_net_init(ns, &r1);
         ws_net_init(nf, &r2);
+        ws_net_init(na, &r3);
         ws_mix ms, mf;
         ws_mix_init(&ms, WS_MIX_SINGLE);
         ws_mix_init(&mf, WS_MIX_FULL);
@@ -456,11 +462,17 @@ Test(supernet, dead_nodes_skipped_same_bits)
                   "arch %d: logits differ", a);
         ws_net_backward(ns, NULL);
         ws_net_backward(nf, NULL);
+        ws_mix_grad dm;
+        ws_net_zero_grad(na);
+        ws_net_forward(na, x, labels, 4, &mf, 1, NULL);
+        ws_net_backward(na, &dm);
         size_t n;
-        float *gs = ws_net_grads(ns, &n), *gf = ws_net_grads(nf, &n);
+        float *gs = ws_net_grads(ns, &n), *gf = ws_net_grads(nf, &n), *ga = ws_net_grads(na, &n);
         cr_expect(!memcmp(gs, gf, n * sizeof *gs), "arch %d: gradients differ", a);
+        cr_expect(!memcmp(gs, ga, n * sizeof *gs), "arch %d: gradients differ from the arch backward's", a);
         ws_net_free(ns);
         ws_net_free(nf);
+        ws_net_free(na);
     }
 }
 

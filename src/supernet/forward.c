@@ -486,12 +486,19 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     for (int k = 0; k < nops; k++) {
         int o = ops[k];
         if (o == WS_OP_SKIP || o == WS_OP_AVGPOOL) {
-            int fuse = o == WS_OP_AVGPOOL && fwd && net->score_scratch &&
+            /* the pool formed plane by plane inside the weighted sum (no
+             * pool tensor) when nothing reads the tensor later: scoring, and
+             * training forwards whose backward takes no architecture
+             * gradient (SINGLE, standalone); the backward still runs the
+             * pool's backward (pool_used) */
+            int no_arch = net->cfg.standalone || net->mix.mode == WS_MIX_SINGLE;
+            int fuse = o == WS_OP_AVGPOOL && fwd && (net->score_scratch || no_arch) &&
                        H <= WS_POOL3_PLANE_MAX && W <= WS_POOL3_PLANE_MAX;
             if (o == WS_OP_AVGPOOL && fwd && !fuse && !*pool_used) {
                 ws_avgpool3_forward(pool, in, Cc, B, H, W);
                 *pool_used = 1;
             }
+            if (fuse && !net->score_scratch) *pool_used = 1;
             t->pool_fused |= fuse;
             t->src[t->nsrc] = o == WS_OP_SKIP || fuse ? in : pool;
             t->src_op[t->nsrc] = o;
@@ -994,13 +1001,41 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
 }
 
 /* dst += contributions of node j's relu and pool branches */
-static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn)
+static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn, const float *dpool)
 {
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)cell->C * M;
     if (cell->relu_used[j])
         ws_net_relu_backward_(net, cell->relu[j], dn, net->drelu[j], cell->node[j], n);
     if (cell->pool_used[j])
-        ws_avgpool3_backward(dn, net->dpool[j], cell->C, net->B, cell->H, cell->W);
+        ws_avgpool3_backward(dn, dpool ? dpool : net->dpool[j], cell->C, net->B, cell->H, cell->W);
+}
+
+/* Nodes j whose pool gradient needs no buffer: one edge out of j pools it
+ * (the edge's one op, coefficient 1) and no architecture gradient is formed
+ * (the pooled tensor is not read).  That edge's backward would add 1 * d into
+ * the zeroed dpool[j], whose values are then d's (but -0.0 read as +0.0, which
+ * gives the same sums into d(node j), a buffer that only ever receives
+ * additions), so the pool's backward reads d itself: pool_edge[j] = that
+ * edge, else -1. */
+static void cell_pool_direct(const ws_net *net, const ws_cell *cell, int arch, int pool_edge[3])
+{
+    for (int j = 0; j < 3; j++) pool_edge[j] = -1;
+    if (arch || cell->Cp) return;
+    int count[3] = {0, 0, 0};
+    for (int e = 0; e < WS_EDGES; e++) {
+        int j = ws_edge_src[e];
+        if (cell->dead[ws_edge_dst[e]]) continue;
+        int ops[WS_OP_COUNT];
+        float coef[WS_OP_COUNT], s;
+        int nops = edge_ops(net, cell, &net->mix, e, ops, coef, &s);
+        for (int k = 0; k < nops; k++) {
+            if (ops[k] != WS_OP_AVGPOOL) continue;
+            count[j]++;
+            pool_edge[j] = nops == 1 && coef[k] == 1.0f ? e : -2;
+        }
+    }
+    for (int j = 0; j < 3; j++)
+        if (count[j] != 1 || pool_edge[j] < 0) pool_edge[j] = -1;
 }
 
 /* dx (zeroed here) = dL/d(cell input) from dout = dL/d(node 3). */
@@ -1012,6 +1047,9 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     int arch = dmix && !net->cfg.standalone && mix->mode != WS_MIX_SINGLE;
     float *dn[3] = {dx, net->dnode[0], net->dnode[1]};
+    int pool_edge[3];
+    const float *pool_d[3] = {NULL, NULL, NULL}; /* d of pool_edge[j]'s destination */
+    cell_pool_direct(net, cell, arch, pool_edge);
     /* the (up to 9) gradient buffers zeroed in one parallel region, each
      * in ZPARTS contiguous parts */
     float *zb[9];
@@ -1020,7 +1058,7 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
         if (cell->dead[j]) continue; /* nothing writes or reads it */
         zb[nz++] = dn[j];
         if (cell->relu_used[j]) zb[nz++] = net->drelu[j];
-        if (cell->pool_used[j]) zb[nz++] = net->dpool[j];
+        if (cell->pool_used[j] && pool_edge[j] < 0) zb[nz++] = net->dpool[j];
     }
     enum { ZPARTS = 8 };
 #pragma omp parallel for schedule(static)
@@ -1030,7 +1068,7 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
     }
     for (int i = 3; i >= 1; i--) {
         if (cell->dead[i]) continue; /* its gradient is zero: its edges add +0.0 */
-        if (i < 3) node_finish_grad(net, cell, i, dn[i]);
+        if (i < 3) node_finish_grad(net, cell, i, dn[i], pool_d[i]);
         const float *d = i == 3 ? dout : dn[i];
         double S = 0.0;
         int have_S = 0;
@@ -1040,6 +1078,10 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             int ops[WS_OP_COUNT];
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
+            if (pool_edge[j] == e) { /* its pool's backward reads d (node_finish_grad) */
+                pool_d[j] = d;
+                continue;
+            }
             double g[WS_OP_COUNT] = {0}, ds = 0.0, sd = 0.0;
             /* HARD_ST needs S = sum d: the first edge that runs forms it
              * in its pass over d */
@@ -1077,7 +1119,7 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             dmix->dedge_scale[e] += (float)ds;
         }
     }
-    node_finish_grad(net, cell, 0, dn[0]);
+    node_finish_grad(net, cell, 0, dn[0], pool_d[0]);
 }
 
 /* ---- reduction block, stem, head ---------------------------------------- */
