@@ -355,6 +355,127 @@ Test(supernet, backward_arch_full) { arch_backward_same(1, WS_MIX_FULL); }
 Test(supernet, backward_arch_hard_st) { arch_backward_same(1, WS_MIX_HARD_ST); }
 Test(supernet, backward_arch_pc) { arch_backward_same(4, WS_MIX_FULL); }
 
+/* ws_net_zero_grad and ws_net_clip_grad_norm skip the cell convolutions'
+ * weight gradients no backward reached since the last zero_grad (most of
+ * them in a single-path step): against a network whose gradients were
+ * handed out (ws_net_grads: every pass runs over the whole block), the same
+ * norms, parameters and gradients bit for bit over FULL, SINGLE (none and
+ * skip edges included) and HARD_ST steps, clipped (max norm 0.05) and not. */
+static void zero_runs_same(int pc_k, int threads)
+{
+    ws_nn_init(threads);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    ws_pcg32 rng, rng2;
+    ws_net *a = seeded_net(pc_k, 0, 21, 22, &rng, x, labels);
+    ws_net *b = seeded_net(pc_k, 0, 21, 22, &rng2, x, labels);
+    size_t n;
+    (void)ws_net_grads(b, &n); /* b: full passes from here on */
+    ws_sgd sgd = {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 1};
+    static const int modes[] = {WS_MIX_FULL, WS_MIX_SINGLE, WS_MIX_SINGLE, WS_MIX_HARD_ST,
+                                WS_MIX_SINGLE, WS_MIX_FULL, WS_MIX_SINGLE};
+    for (int it = 0; it < (int)(sizeof modes / sizeof modes[0]); it++) {
+        ws_mix mix;
+        ws_mix_init(&mix, modes[it]);
+        for (int e = 0; e < WS_EDGES; e++) {
+            mix.sel[e] = (uint8_t)((e + 2 * it) % WS_OP_COUNT);
+            for (int o = 0; o < WS_OP_COUNT; o++)
+                mix.w[e][o] = modes[it] == WS_MIX_HARD_ST ? (o == mix.sel[e]) : 0.1f + 0.05f * (float)o;
+        }
+        double max_norm = it % 2 ? 0.05 : 1e9, na, nb;
+        ws_net *nets[2] = {a, b};
+        double *norms[2] = {&na, &nb};
+        for (int k = 0; k < 2; k++) {
+            ws_net_zero_grad(nets[k]);
+            ws_net_forward(nets[k], x, labels, 4, &mix, 1, NULL);
+            ws_net_backward(nets[k], NULL);
+            *norms[k] = ws_net_clip_grad_norm(nets[k], max_norm, NULL, 0);
+            ws_net_sgd_step(nets[k], &sgd);
+        }
+        cr_expect(!memcmp(&na, &nb, sizeof na), "step %d: norm %.17g against %.17g", it, na, nb);
+        cr_expect(it % 2 == 0 || na > max_norm, "step %d: the clip did not scale (%g)", it, na);
+        size_t np;
+        float *pa = ws_net_params(a, &np), *pb = ws_net_params(b, &np);
+        cr_expect(!memcmp(pa, pb, np * sizeof *pa), "step %d: parameters differ", it);
+    }
+    float *ga = ws_net_grads(a, &n), *gb = ws_net_grads(b, &n);
+    cr_expect(!memcmp(ga, gb, n * sizeof *ga), "gradients differ");
+    ws_net_free(a);
+    ws_net_free(b);
+}
+
+Test(supernet, zero_grad_runs_same_bits) { zero_runs_same(1, 1); }
+Test(supernet, zero_grad_runs_same_bits_2_threads) { zero_runs_same(1, 2); }
+Test(supernet, zero_grad_runs_same_bits_pc) { zero_runs_same(4, 2); }
+
+/* Single-path mixes skip the nodes that cannot reach node 3 (cell->dead):
+ * against the FULL mix with the same ops one-hot (which computes every
+ * node), the same loss, logits and weight gradients bit for bit, for
+ * architectures with node 2 dead (edge 2->3 none), node 1 dead (1->2 and
+ * 1->3 none), both, and a node dead only through node 2.  And a node's one
+ * pool edge, whose backward reads dL/d(destination) without the pool
+ * gradient buffer when no architecture gradient is formed: the same weight
+ * gradients as the FULL mix's backward with dL/dmix (which runs the buffer). */
+Test(supernet, dead_nodes_skipped_same_bits)
+{
+    ws_nn_init(2);
+    float x[4 * 3 * 8 * 8];
+    int labels[4];
+    static const uint8_t sels[][WS_EDGES] = {
+        /* e: 0->1 0->2 1->2 0->3 1->3 2->3 */
+        {WS_OP_CONV3X3, WS_OP_CONV1X1, WS_OP_AVGPOOL, WS_OP_SKIP, WS_OP_CONV3X3, WS_OP_NONE},
+        {WS_OP_CONV1X1, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_CONV1X1, WS_OP_NONE, WS_OP_SKIP},
+        {WS_OP_CONV3X3, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_CONV3X3, WS_OP_NONE, WS_OP_NONE},
+        {WS_OP_SKIP, WS_OP_AVGPOOL, WS_OP_CONV3X3, WS_OP_CONV1X1, WS_OP_NONE, WS_OP_NONE},
+    };
+    static const int dead1[] = {0, 1, 1, 1}, dead2[] = {1, 0, 1, 1};
+    ws_net_config cfg = small_config(0, 0, NULL); /* search cells: no running stats */
+    cfg.C = 16; /* Winograd and the 1x1 kernels at 8x8 and 4x4 */
+    random_input(x, labels, 4, 3, 8, 10, 32);
+    for (int a = 0; a < (int)(sizeof sels / sizeof sels[0]); a++) {
+        ws_error err = {0};
+        ws_net *ns = ws_net_alloc(&cfg, &err), *nf = ws_net_alloc(&cfg, &err);
+        ws_net *na = ws_net_alloc(&cfg, &err);
+        cr_assert(ns && nf && na, "%s", err.msg);
+        ws_pcg32 r1, r2, r3;
+        ws_pcg32_stream(&r1, 31, WS_STREAM_INIT);
+        ws_pcg32_stream(&r2, 31, WS_STREAM_INIT);
+        ws_pcg32_stream(&r3, 31, WS_STREAM_INIT);
+        ws_net_init(ns, &r1);
+        ws_net_init(nf, &r2);
+        ws_net_init(na, &r3);
+        ws_mix ms, mf;
+        ws_mix_init(&ms, WS_MIX_SINGLE);
+        ws_mix_init(&mf, WS_MIX_FULL);
+        for (int e = 0; e < WS_EDGES; e++) {
+            ms.sel[e] = sels[a][e];
+            for (int o = 0; o < WS_OP_COUNT; o++) mf.w[e][o] = o == sels[a][e] ? 1.0f : 0.0f;
+        }
+        ws_net_zero_grad(ns);
+        ws_net_zero_grad(nf);
+        float ls = ws_net_forward(ns, x, labels, 4, &ms, 1, NULL);
+        float lf = ws_net_forward(nf, x, labels, 4, &mf, 1, NULL);
+        cr_expect(!memcmp(&ls, &lf, sizeof ls), "arch %d: loss %.9g against %.9g", a, ls, lf);
+        cr_expect(ns->cells[0].dead[1] == dead1[a] && ns->cells[0].dead[2] == dead2[a],
+                  "arch %d: dead nodes %d %d", a, ns->cells[0].dead[1], ns->cells[0].dead[2]);
+        cr_expect(!memcmp(ws_net_logits(ns), ws_net_logits(nf), 4 * 10 * sizeof(float)),
+                  "arch %d: logits differ", a);
+        ws_net_backward(ns, NULL);
+        ws_net_backward(nf, NULL);
+        ws_mix_grad dm;
+        ws_net_zero_grad(na);
+        ws_net_forward(na, x, labels, 4, &mf, 1, NULL);
+        ws_net_backward(na, &dm);
+        size_t n;
+        float *gs = ws_net_grads(ns, &n), *gf = ws_net_grads(nf, &n), *ga = ws_net_grads(na, &n);
+        cr_expect(!memcmp(gs, gf, n * sizeof *gs), "arch %d: gradients differ", a);
+        cr_expect(!memcmp(gs, ga, n * sizeof *gs), "arch %d: gradients differ from the arch backward's", a);
+        ws_net_free(ns);
+        ws_net_free(nf);
+        ws_net_free(na);
+    }
+}
+
 /* Random partial channels: each draw is Cp distinct ascending channels, and
  * every channel is drawn equally often (chi-square at a fixed seed), also
  * for the pairs the conv ops would mix. */

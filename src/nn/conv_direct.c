@@ -358,21 +358,48 @@ static int pw_backward_relu(float *dinp, float *dw, const float *dout, const flo
     float wp_all[PW_MAXW], part[PW_FUSED_MAX];
     int nob = pw_pack16(wp_all, w, 1, Cin, Cin, Cout);
     int tci = (Cin + 3) / 4, ntile = ((Cout + 3) / 4) * tci;
-#pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < nblk; k++) {
-        size_t b0 = k * PW_BLOCK, bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
-        float *pk = part + k * nw;
-        for (int t = 0; t < ntile; t++) {
-            int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
-            float r[16];
-            pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
-            for (int a = 0; a < 4 && o0 + a < Cout; a++)
-                for (int c = 0; c < 4 && i0 + c < Cin; c++)
-                    pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+    if (nblk < (size_t)ws_nn_threads()) {
+        /* fewer blocks than threads (small planes: 1024 positions at 4x4,
+         * batch 64): the threads share each block, its weight tiles and its
+         * pixel vectors split among them; every value is computed as below */
+#pragma omp parallel
+        for (size_t k = 0; k < nblk; k++) {
+            size_t b0 = k * PW_BLOCK, bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+            float *pk = part + k * nw;
+#pragma omp for schedule(static) nowait
+            for (int t = 0; t < ntile; t++) {
+                int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+                float r[16];
+                pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
+                for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                    for (int c = 0; c < 4 && i0 + c < Cin; c++)
+                        pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+            }
+            size_t nv = (bl + 15) / 16;
+#pragma omp for schedule(static) nowait
+            for (size_t v = 0; v < nv; v++) {
+                size_t p0 = b0 + v * 16;
+                __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+                pw_gated_vec(dinp, dout, wp_all, nob, Cin, Cout, P, p0, m, in);
+            }
         }
-        for (size_t p0 = b0; p0 < b0 + bl; p0 += 16) {
-            __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
-            pw_gated_vec(dinp, dout, wp_all, nob, Cin, Cout, P, p0, m, in);
+    } else {
+#pragma omp parallel for schedule(static)
+        for (size_t k = 0; k < nblk; k++) {
+            size_t b0 = k * PW_BLOCK, bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
+            float *pk = part + k * nw;
+            for (int t = 0; t < ntile; t++) {
+                int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+                float r[16];
+                pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
+                for (int a = 0; a < 4 && o0 + a < Cout; a++)
+                    for (int c = 0; c < 4 && i0 + c < Cin; c++)
+                        pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+            }
+            for (size_t p0 = b0; p0 < b0 + bl; p0 += 16) {
+                __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
+                pw_gated_vec(dinp, dout, wp_all, nob, Cin, Cout, P, p0, m, in);
+            }
         }
     }
     for (size_t k = 0; k < nblk; k++)

@@ -76,7 +76,7 @@ int ws_conv_wino_dweight_ok(int Cin, int H, int W, int Cout)
 
 size_t ws_conv_wino_dweight_work(int Cin, int Cout) { return (size_t)WINO_DW_SLICES * 16 * Cin * Cout; }
 
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX2__) && !defined(__AVX512F__)
 /* u[xi*4+nu] = (G g G^T)[xi][nu] for one 3x3 kernel g (row-major),
  * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
 static void wino_kernel_transform(float u[16], const float g[9])
@@ -98,6 +98,41 @@ static void wino_kernel_transform(float u[16], const float g[9])
 #endif
 
 #ifdef __AVX512F__
+
+/* wino_kernel_transform of the kernels k(co, ci), co = o0 .. o0+no-1 (no <=
+ * 16), lane j for co = o0 + j, the same operations in the same order per
+ * lane (so the same bits); U[(xn*Ci + ci)*Co + co] as ws_conv_wino_forward
+ * lays it out.  The kernel is weight[co][ci] or, transposed, weight[ci][co]
+ * rotated by 180 degrees. */
+static void wino_kernel_transform16(float *U, const float *weight, int ci, int o0, int no, int Ci,
+                                    int Co, int transposed)
+{
+    const __mmask16 m = (__mmask16)((1u << no) - 1u);
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    /* element (co, tap) at base + (co - o0) * step + tap */
+    const float *base = transposed ? weight + ((size_t)ci * Co + o0) * 9 : weight + ((size_t)o0 * Ci + ci) * 9;
+    const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32(transposed ? 9 : 9 * Ci));
+    __m512 g[9];
+    for (int t = 0; t < 9; t++)
+        g[t] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (transposed ? 8 - t : t), 4);
+    const __m512 h = _mm512_set1_ps(0.5f);
+    __m512 tt[4][3]; /* G g */
+    for (int c = 0; c < 3; c++) {
+        tt[0][c] = g[c];
+        tt[1][c] = _mm512_mul_ps(h, _mm512_add_ps(_mm512_add_ps(g[c], g[3 + c]), g[6 + c]));
+        tt[2][c] = _mm512_mul_ps(h, _mm512_add_ps(_mm512_sub_ps(g[c], g[3 + c]), g[6 + c]));
+        tt[3][c] = g[6 + c];
+    }
+    for (int r = 0; r < 4; r++) {
+        __m512 u[4];
+        u[0] = tt[r][0];
+        u[1] = _mm512_mul_ps(h, _mm512_add_ps(_mm512_add_ps(tt[r][0], tt[r][1]), tt[r][2]));
+        u[2] = _mm512_mul_ps(h, _mm512_add_ps(_mm512_sub_ps(tt[r][0], tt[r][1]), tt[r][2]));
+        u[3] = tt[r][2];
+        for (int q = 0; q < 4; q++)
+            _mm512_mask_storeu_ps(U + ((size_t)(r * 4 + q) * Ci + ci) * Co + o0, m, u[q]);
+    }
+}
 
 /* Chunk geometry, fixed per call. */
 typedef struct wino_geo {
@@ -624,21 +659,6 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     /* blocks of up to 16 output channels per input channel, so each xn's
      * row of the block is written as one run instead of 16 strided floats */
     int nob = (Co + 15) / 16;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < nob * Ci; b++) {
-        int ci = b / nob, o0 = (b % nob) * 16, no = Co - o0 < 16 ? Co - o0 : 16;
-        float ub[16][16]; /* [xn][co - o0] */
-        for (int j = 0; j < no; j++) {
-            int co = o0 + j;
-            float g[9], u[16];
-            const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
-            for (int t = 0; t < 9; t++) g[t] = transposed ? src[8 - t] : src[t];
-            wino_kernel_transform(u, g);
-            for (int xn = 0; xn < 16; xn++) ub[xn][j] = u[xn];
-        }
-        for (int xn = 0; xn < 16; xn++)
-            memcpy(U + ((size_t)xn * Ci + ci) * Co + o0, ub[xn], (size_t)no * sizeof(float));
-    }
     wino_geo g;
     wino_geo_init(&g, N, H, W);
     /* groups of NV chunks; NV shrinks with Ci so V stays within WINO_V_VECS */
@@ -647,11 +667,36 @@ void ws_conv_wino_forward(float *out, const float *inp, const float *weight, int
     wino_args A = {out, inp, U, Ci, Co, accumulate, nv, relu, gate, &g};
     size_t C = g.nch, nfull = C / (size_t)nv, rem = C - nfull * (size_t)nv;
     size_t items = nfull + (rem ? 1 : 0);
-#pragma omp parallel for schedule(static)
+    /* one parallel region: the kernel transform, then (after the loop's
+     * barrier) the work items */
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+    for (int b = 0; b < nob * Ci; b++) {
+        int ci = b / nob, o0 = (b % nob) * 16, no = Co - o0 < 16 ? Co - o0 : 16;
+#ifdef __AVX512F__
+        /* the 16 kernels of the block in the lanes of one vector per tap */
+        wino_kernel_transform16(U, weight, ci, o0, no, Ci, Co, transposed);
+#else
+        float ub[16][16]; /* [xn][co - o0] */
+        for (int j = 0; j < no; j++) {
+            int co = o0 + j;
+            float k9[9], u[16];
+            const float *src = transposed ? weight + ((size_t)ci * Co + co) * 9 : weight + ((size_t)co * Ci + ci) * 9;
+            for (int t = 0; t < 9; t++) k9[t] = transposed ? src[8 - t] : src[t];
+            wino_kernel_transform(u, k9);
+            for (int xn = 0; xn < 16; xn++) ub[xn][j] = u[xn];
+        }
+        for (int xn = 0; xn < 16; xn++)
+            memcpy(U + ((size_t)xn * Ci + ci) * Co + o0, ub[xn], (size_t)no * sizeof(float));
+#endif
+    }
+#pragma omp for schedule(static)
     for (size_t it = 0; it < items; it++) {
         size_t c0 = it * (size_t)A.nv;
         size_t cnt = it < nfull ? (size_t)A.nv : rem;
         wino_item_for(W, cnt)(&A, c0);
+    }
     }
 #else
     (void)out, (void)inp, (void)weight, (void)N, (void)Ci, (void)H, (void)W, (void)Co;
@@ -978,12 +1023,16 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
         A.variant = Ci;
     else if (Ci % 32 == 0)
         A.variant = 1;
-#pragma omp parallel for schedule(static)
+    size_t su = (size_t)16 * Ci * Co;
+    /* one parallel region: the slices, then (after the loop's barrier) the
+     * reduction */
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
     for (int s = 0; s < WINO_DW_SLICES; s++) wino_dw_slice(&A, s);
     /* dw[co][ci] += G^T dU G, dU the slices' sum in slice order,
      * G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
-    size_t su = (size_t)16 * Ci * Co;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int co = 0; co < Co; co++) {
         float us[16][WS_WINO_MAX_CI];
         for (int xn = 0; xn < 16; xn++) {
@@ -1007,6 +1056,7 @@ void ws_conv_wino_dweight(float *dw, const float *dout, const float *inp, int N,
                 d[i * 3 + 2] += 0.5f * (t[i][1] + t[i][2]) + t[i][3];
             }
         }
+    }
     }
 #else
     (void)dw, (void)dout, (void)inp, (void)N, (void)Ci, (void)H, (void)W, (void)Co, (void)relu, (void)work;

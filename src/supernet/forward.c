@@ -486,12 +486,19 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     for (int k = 0; k < nops; k++) {
         int o = ops[k];
         if (o == WS_OP_SKIP || o == WS_OP_AVGPOOL) {
-            int fuse = o == WS_OP_AVGPOOL && fwd && net->score_scratch &&
+            /* the pool formed plane by plane inside the weighted sum (no
+             * pool tensor) when nothing reads the tensor later: scoring, and
+             * training forwards whose backward takes no architecture
+             * gradient (SINGLE, standalone); the backward still runs the
+             * pool's backward (pool_used) */
+            int no_arch = net->cfg.standalone || net->mix.mode == WS_MIX_SINGLE;
+            int fuse = o == WS_OP_AVGPOOL && fwd && (net->score_scratch || no_arch) &&
                        H <= WS_POOL3_PLANE_MAX && W <= WS_POOL3_PLANE_MAX;
             if (o == WS_OP_AVGPOOL && fwd && !fuse && !*pool_used) {
                 ws_avgpool3_forward(pool, in, Cc, B, H, W);
                 *pool_used = 1;
             }
+            if (fuse && !net->score_scratch) *pool_used = 1;
             t->pool_fused |= fuse;
             t->src[t->nsrc] = o == WS_OP_SKIP || fuse ? in : pool;
             t->src_op[t->nsrc] = o;
@@ -679,13 +686,15 @@ double ws_run_sqdev_(const float *a, float m, size_t n) { return run_sqdev(a, m,
 /* Backward of edge_forward given d = dL/d(dst) (Cc channels): dskip +=
  * coef d (skip), dpool += coef d (pool); each conv's input gradient into
  * drelu and, when net->wgrad, its weight and BN gradients.  g[o] receives
- * <d, op_o(in)> (when arch).  With xhat = (y - mu) rs: <d, xhat> =
- * rs (<d, y> - mu sum d), and the BN input gradient
- * c rs g (d - mean d - xhat mean(d xhat)) is A d + B y + C0 per channel. */
-static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
-                          int nops, const float *d, const float *in, const float *relu,
-                          const float *pool, float *dskip, float *drelu, float *dpool, int Cc,
-                          int arch, double *g)
+ * <d, op_o(in)> and *sum_d (when not NULL) sum d, as sum_all forms it (when
+ * arch).  Returns 0 when the edge has nothing to do (and nothing is set).
+ * With xhat = (y - mu) rs: <d, xhat> = rs (<d, y> - mu sum d), and the BN
+ * input gradient c rs g (d - mean d - xhat mean(d xhat)) is A d + B y + C0
+ * per channel. */
+static int edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
+                         int nops, const float *d, const float *in, const float *relu,
+                         const float *pool, float *dskip, float *drelu, float *dpool, int Cc,
+                         int arch, double *g, double *sum_d)
 {
     int B = net->B, H = cell->H, W = cell->W;
     size_t M = (size_t)B * H * W;
@@ -693,7 +702,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
     edge_collect(net, cell, e, ops, coef, nops, in, Cc, NULL, NULL, NULL, NULL, 0, &t);
     for (int s = 0; s < t.nsrc; s++)
         if (t.src_op[s] == WS_OP_AVGPOOL) t.src[s] = pool;
-    if (t.nsrc + t.nbn == 0) return;
+    if (t.nsrc + t.nbn == 0) return 0;
     for (int k = 0; k < t.nbn; k++) WS_ASSERT(t.bn[k]->train_stats);
     double *p = net->dot_part; /* [0,Cc): sum d; then <d,xhat_k>; then <d,src_s> */
     int wg = net->wgrad;
@@ -707,8 +716,9 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         for (int k = 0; k < t.nbn; k++) xs[nx++] = t.bn[k]->xhat + off;
         if (arch)
             for (int s = 0; s < t.nsrc; s++) xs[nx++] = t.src[s] + off;
-        double sd, dots[RUN_MAX_X], sdx[2] = {0.0, 0.0};
-        run_sums_n(dy, xs, nx, M, &sd, dots);
+        double sd = 0.0, dots[RUN_MAX_X], sdx[2] = {0.0, 0.0};
+        if (t.nbn || arch) /* (skip and pool alone need none of them) */
+            run_sums_n(dy, xs, nx, M, &sd, dots);
         for (int k = 0; k < t.nbn; k++)
             sdx[k] = (double)t.bn[k]->rstd[ch] * (dots[k] - (double)t.bn[k]->mean[ch] * sd);
         p[ch] = sd;
@@ -737,6 +747,11 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         edge_grad_write(&egp);
     }
     if (arch) {
+        if (sum_d) { /* sum d over the channels, as sum_all forms it */
+            double a = 0.0;
+            for (int ch = 0; ch < Cc; ch++) a += p[ch];
+            *sum_d = a;
+        }
         for (int s = 0; s < t.nsrc; s++) {
             double a = 0.0;
             for (int ch = 0; ch < Cc; ch++) a += p[(size_t)(3 + s) * Cc + ch];
@@ -756,6 +771,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
         ws_convop *op = t.conv[k];
         if (net->probe && wg)
             net->probe(net->probe_ctx, Cc * K * K, t.bn[k]->xhat, NULL, NULL, t.dy[k], Cc, B, H * W);
+        if (wg) op->dw_zero = 0;
         if (relu_fused(net, Cc, H, W, Cc, K, 1, K / 2)) /* straight into d(node) */
             ws_conv2d_relu_backward(dskip, wg ? op->dw : NULL, t.dy[k], in, op->w, B, Cc, H, W,
                                     Cc, K, 1, K / 2, net->work);
@@ -763,6 +779,7 @@ static void edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, con
             ws_conv2d_backward(drelu, wg ? op->dw : NULL, t.dy[k], relu, op->w, B, Cc, H, W, Cc,
                                K, 1, K / 2, net->work);
     }
+    return 1;
 }
 
 /* ---- partial channels (PC-DARTS) ------------------------------------------ */
@@ -873,7 +890,8 @@ static double pc_edge_backward(ws_net *net, ws_cell *cell, int e, const float *d
         if (cell->pc_relu_used[e]) zero(net->pc_drelu, np);
         if (cell->pc_pool_used[e]) zero(net->pc_dpool, np);
         edge_backward(net, cell, e, ops, coef, nops, net->pc_d, xs, cell->pc_relu[e],
-                      cell->pc_pool[e], net->pc_dx, net->pc_drelu, net->pc_dpool, Cp, arch, g);
+                      cell->pc_pool[e], net->pc_dx, net->pc_drelu, net->pc_dpool, Cp, arch, g,
+                      NULL);
         if (cell->pc_relu_used[e]) ws_relu_backward(net->pc_dx, net->pc_drelu, xs, np);
         if (cell->pc_pool_used[e]) ws_avgpool3_backward(net->pc_dx, net->pc_dpool, Cp, B, H, W);
     }
@@ -911,6 +929,35 @@ void ws_cell_plan_own_(ws_cell *cell, ws_cell_plan *plan)
     for (int e = 0; e < WS_EDGES; e++) plan->live[e] = 1;
 }
 
+/* dead[j] = 1 for the nodes j (1, 2) whose value cannot reach node 3: every
+ * edge out of j runs no op (none in a single-path mix) or ends in a dead
+ * node.  Their edges in would run for nothing (node 3 and the loss do not
+ * depend on them; in the backward their gradient is exactly zero, so every
+ * weight, input and mixing-weight gradient they would add is +0.0), so
+ * neither pass computes them.  Only for single-path mixes of a supernet
+ * without partial channels and without cell BN running statistics (which
+ * PyTorch would still move), and not while scoring (score.c plans its own
+ * edges). */
+static void cell_dead_nodes(const ws_net *net, const ws_cell *cell, int dead[4])
+{
+    for (int j = 0; j < 4; j++) dead[j] = 0;
+    const ws_net_config *c = &net->cfg;
+    int mode = net->mix.mode;
+    if (c->standalone || cell->Cp || c->cell_bn_track || net->score_scratch ||
+        (mode != WS_MIX_SINGLE && mode != WS_MIX_HARD_ST))
+        return;
+    for (int j = 2; j >= 1; j--) {
+        int reach = 0;
+        for (int e = 0; e < WS_EDGES; e++) {
+            if (ws_edge_src[e] != j || dead[ws_edge_dst[e]]) continue;
+            int ops[WS_OP_COUNT];
+            float coef[WS_OP_COUNT], s;
+            reach |= edge_ops(net, cell, &net->mix, e, ops, coef, &s) > 0;
+        }
+        dead[j] = !reach;
+    }
+}
+
 void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
                           const ws_cell_plan *pl)
 {
@@ -922,8 +969,9 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
     for (int j = 0; j < 3; j++)
         if (!pl->keep[j]) cell->relu_used[j] = cell->pool_used[j] = 0;
     for (int e = 0; e < WS_EDGES; e++) cell->pc_ran[e] = 0;
+    cell_dead_nodes(net, cell, cell->dead);
     for (int i = 1; i < 4; i++) {
-        if (pl->keep[i]) continue;
+        if (pl->keep[i] || cell->dead[i]) continue;
         float *node = pl->node[i];
         int first = 1, any = 0;
         float scal = 0.0f;
@@ -953,13 +1001,41 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
 }
 
 /* dst += contributions of node j's relu and pool branches */
-static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn)
+static void node_finish_grad(ws_net *net, ws_cell *cell, int j, float *dn, const float *dpool)
 {
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)cell->C * M;
     if (cell->relu_used[j])
         ws_net_relu_backward_(net, cell->relu[j], dn, net->drelu[j], cell->node[j], n);
     if (cell->pool_used[j])
-        ws_avgpool3_backward(dn, net->dpool[j], cell->C, net->B, cell->H, cell->W);
+        ws_avgpool3_backward(dn, dpool ? dpool : net->dpool[j], cell->C, net->B, cell->H, cell->W);
+}
+
+/* Nodes j whose pool gradient needs no buffer: one edge out of j pools it
+ * (the edge's one op, coefficient 1) and no architecture gradient is formed
+ * (the pooled tensor is not read).  That edge's backward would add 1 * d into
+ * the zeroed dpool[j], whose values are then d's (but -0.0 read as +0.0, which
+ * gives the same sums into d(node j), a buffer that only ever receives
+ * additions), so the pool's backward reads d itself: pool_edge[j] = that
+ * edge, else -1. */
+static void cell_pool_direct(const ws_net *net, const ws_cell *cell, int arch, int pool_edge[3])
+{
+    for (int j = 0; j < 3; j++) pool_edge[j] = -1;
+    if (arch || cell->Cp) return;
+    int count[3] = {0, 0, 0};
+    for (int e = 0; e < WS_EDGES; e++) {
+        int j = ws_edge_src[e];
+        if (cell->dead[ws_edge_dst[e]]) continue;
+        int ops[WS_OP_COUNT];
+        float coef[WS_OP_COUNT], s;
+        int nops = edge_ops(net, cell, &net->mix, e, ops, coef, &s);
+        for (int k = 0; k < nops; k++) {
+            if (ops[k] != WS_OP_AVGPOOL) continue;
+            count[j]++;
+            pool_edge[j] = nops == 1 && coef[k] == 1.0f ? e : -2;
+        }
+    }
+    for (int j = 0; j < 3; j++)
+        if (count[j] != 1 || pool_edge[j] < 0) pool_edge[j] = -1;
 }
 
 /* dx (zeroed here) = dL/d(cell input) from dout = dL/d(node 3). */
@@ -971,14 +1047,18 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
     size_t M = (size_t)net->B * cell->H * cell->W, n = (size_t)C * M;
     int arch = dmix && !net->cfg.standalone && mix->mode != WS_MIX_SINGLE;
     float *dn[3] = {dx, net->dnode[0], net->dnode[1]};
+    int pool_edge[3];
+    const float *pool_d[3] = {NULL, NULL, NULL}; /* d of pool_edge[j]'s destination */
+    cell_pool_direct(net, cell, arch, pool_edge);
     /* the (up to 9) gradient buffers zeroed in one parallel region, each
      * in ZPARTS contiguous parts */
     float *zb[9];
     int nz = 0;
     for (int j = 0; j < 3; j++) {
+        if (cell->dead[j]) continue; /* nothing writes or reads it */
         zb[nz++] = dn[j];
         if (cell->relu_used[j]) zb[nz++] = net->drelu[j];
-        if (cell->pool_used[j]) zb[nz++] = net->dpool[j];
+        if (cell->pool_used[j] && pool_edge[j] < 0) zb[nz++] = net->dpool[j];
     }
     enum { ZPARTS = 8 };
 #pragma omp parallel for schedule(static)
@@ -987,7 +1067,8 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
         zero(zb[q / ZPARTS] + a, b - a);
     }
     for (int i = 3; i >= 1; i--) {
-        if (i < 3) node_finish_grad(net, cell, i, dn[i]);
+        if (cell->dead[i]) continue; /* its gradient is zero: its edges add +0.0 */
+        if (i < 3) node_finish_grad(net, cell, i, dn[i], pool_d[i]);
         const float *d = i == 3 ? dout : dn[i];
         double S = 0.0;
         int have_S = 0;
@@ -997,16 +1078,29 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             int ops[WS_OP_COUNT];
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, mix, e, ops, coef, &s);
-            double g[WS_OP_COUNT] = {0}, ds = 0.0;
+            if (pool_edge[j] == e) { /* its pool's backward reads d (node_finish_grad) */
+                pool_d[j] = d;
+                continue;
+            }
+            double g[WS_OP_COUNT] = {0}, ds = 0.0, sd = 0.0;
+            /* HARD_ST needs S = sum d: the first edge that runs forms it
+             * in its pass over d */
+            double *want_sd = arch && mix->mode == WS_MIX_HARD_ST && !have_S ? &sd : NULL;
+            int sd_ran = 0;
             if (cell->Cp)
                 ds = pc_edge_backward(net, cell, e, d, dn[j], ops, coef, nops, g, arch);
             else
-                edge_backward(net, cell, e, ops, coef, nops, d, cell->node[j], cell->relu[j],
-                              cell->pool[j], dn[j], net->drelu[j], net->dpool[j], C, arch, g);
+                sd_ran = edge_backward(net, cell, e, ops, coef, nops, d, cell->node[j],
+                                       cell->relu[j], cell->pool[j], dn[j], net->drelu[j],
+                                       net->dpool[j], C, arch, g, want_sd);
             if (!arch) continue;
             float se = mix->edge_scale[e];
             if (mix->mode == WS_MIX_HARD_ST) {
                 int k = mix->sel[e];
+                if (!have_S && want_sd && sd_ran) {
+                    S = sd;
+                    have_S = 1;
+                }
                 if (!have_S) {
                     S = sum_all(net, d, C, M);
                     have_S = 1;
@@ -1025,7 +1119,7 @@ static void cell_backward(ws_net *net, ws_cell *cell, const float *dout, float *
             dmix->dedge_scale[e] += (float)ds;
         }
     }
-    node_finish_grad(net, cell, 0, dn[0]);
+    node_finish_grad(net, cell, 0, dn[0], pool_d[0]);
 }
 
 /* ---- reduction block, stem, head ---------------------------------------- */
@@ -1284,6 +1378,7 @@ int ws_net_relus(const ws_net *net, ws_net_relu *out, int cap)
         }
         const ws_cell *cell = &net->cells[k];
         for (int e = 0; e < WS_EDGES; e++) {
+            if (cell->dead[ws_edge_dst[e]]) continue; /* its convolutions did not run */
             int ops[WS_OP_COUNT];
             float coef[WS_OP_COUNT], s;
             int nops = edge_ops(net, cell, &net->mix, e, ops, coef, &s);

@@ -30,12 +30,23 @@ typedef struct ws_bn {
     int train_stats; /* 1 when the last forward normalised with batch stats */
 } ws_bn;
 
-/* ReLU -> conv KxK (stride 1) -> BN of one cell edge. */
+/* ReLU -> conv KxK (stride 1) -> BN of one cell edge.  dw_zero: dw is all
+ * +0.0 (set by ws_net_zero_grad, cleared when a backward adds into dw), so
+ * the gradient passes over the flat block may skip it (net.c, optim.c). */
 typedef struct ws_convop {
     int present;
     float *w, *dw;
     ws_bn bn;
+    int dw_zero;
 } ws_convop;
+
+/* A run of the gradient block: the weight gradient of one cell convolution
+ * (zero: its convop's dw_zero) or of other tensors (zero NULL: never known
+ * zero).  The runs cover the block in order. */
+typedef struct ws_grad_run {
+    size_t off, n;
+    int *zero;
+} ws_grad_run;
 
 typedef struct ws_cell {
     int C, H, W;          /* channels and spatial side */
@@ -46,6 +57,8 @@ typedef struct ws_cell {
     float *relu[3];       /* relu(node j), j = 0..2 (arena) */
     float *pool[3];       /* avgpool3(node j) (arena) */
     int relu_used[3], pool_used[3]; /* computed in the last forward */
+    int dead[4];          /* node j (1, 2) could not reach node 3 in the last
+                             forward and was not computed (cell_dead_nodes) */
     /* partial channels (pc_k > 1), per edge: the processed channels of the
      * source node (Cp), their positions (C ints: index into sel or -1), the
      * gathered input (random form only; else a prefix of the node), and the
@@ -84,6 +97,11 @@ struct ws_net {
     size_t n_tensors, cap_tensors;
     size_t n_params, n_buffers;
     float *params, *grads, *buffers, *momentum;
+    ws_grad_run *grad_runs;          /* the gradient block's runs (net.c) */
+    size_t n_grad_runs;
+    int grads_exposed;               /* a writable gradient pointer was handed out
+                                        (ws_net_grads, ws_net_find): no run is
+                                        known zero from then on */
     float *arena;
     size_t arena_floats;
     size_t arena_large;              /* floats before the small region (net.c) */
@@ -179,6 +197,11 @@ void ws_edge_grad_write_(const float *dy, size_t M, int ns, float *const *os, co
 void ws_run_sums_n_(const float *a, const float *const *x, int nx, size_t n, double *sa,
                     double *sax);
 double ws_run_sqdev_(const float *a, float m, size_t n);
+/* Whether gradient run r is known to be all +0.0 (net.c). */
+static inline int ws_grad_run_zero_(const ws_net *net, const ws_grad_run *r)
+{
+    return !net->grads_exposed && r->zero && *r->zero;
+}
 /* Edges that can influence node 3 from node 0 in architecture a (net.c). */
 void ws_arch_live_edges_(const ws_arch *a, int live[WS_EDGES]);
 

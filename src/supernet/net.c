@@ -359,6 +359,39 @@ static void arena_free(ws_net *net)
 }
 #endif
 
+/* The gradient block as runs (internal.h): each cell convolution's weight
+ * gradient its own run, the tensors between them merged; 0 or -1 (memory). */
+static int grad_runs_build(ws_net *net)
+{
+    size_t cap = 2 * (size_t)net->n_cells * WS_EDGES * 2 + 2, n = 0, pos = 0;
+    ws_grad_run *r = malloc(cap * sizeof *r);
+    if (!r) return -1;
+    for (;;) { /* the next cell convolution's gradient at or after pos */
+        ws_convop *next = NULL;
+        size_t noff = net->n_params;
+        for (int k = 0; k < net->n_cells; k++)
+            for (int e = 0; e < WS_EDGES; e++) {
+                ws_convop *ops[2] = {&net->cells[k].conv1[e], &net->cells[k].conv3[e]};
+                for (int t = 0; t < 2; t++) {
+                    if (!ops[t]->present) continue;
+                    size_t off = (size_t)(ops[t]->dw - net->grads);
+                    if (off >= pos && off < noff) noff = off, next = ops[t];
+                }
+            }
+        if (noff > pos) r[n++] = (ws_grad_run){pos, noff - pos, NULL};
+        if (!next) break;
+        size_t numel = 0;
+        for (size_t i = 0; i < net->n_tensors; i++)
+            if (!net->tensors[i].is_buffer && net->tensors[i].off == noff) numel = net->tensors[i].numel;
+        WS_ASSERT(numel > 0 && n < cap);
+        r[n++] = (ws_grad_run){noff, numel, &next->dw_zero};
+        pos = noff + numel;
+    }
+    net->grad_runs = r;
+    net->n_grad_runs = n;
+    return 0;
+}
+
 ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
 {
     if (!cfg) {
@@ -387,6 +420,7 @@ ws_net *ws_net_alloc(const ws_net_config *cfg, ws_error *err)
     lc = (layout_ctx){.net = net, .pass = 1};
     layout(&lc);
     WS_ASSERT(lc.ti == net->n_tensors && lc.arena_used + lc.small_used == net->arena_floats);
+    if (grad_runs_build(net)) goto nomem;
     /* BN defaults: gamma 1, beta 0, running var 1 */
     for (size_t i = 0; i < net->n_tensors; i++) {
         ws_tensor_info *t = &net->tensors[i];
@@ -416,6 +450,7 @@ void ws_net_free(ws_net *net)
 {
     if (!net) return;
     free(net->tensors);
+    free(net->grad_runs);
     free(net->cells);
     free(net->params);
     free(net->grads);
@@ -467,6 +502,7 @@ float *ws_net_params(ws_net *net, size_t *count)
 float *ws_net_grads(ws_net *net, size_t *count)
 {
     if (count) *count = net->n_params;
+    net->grads_exposed = 1; /* the caller may write them */
     return net->grads;
 }
 float *ws_net_buffers(ws_net *net, size_t *count)
@@ -490,7 +526,10 @@ float *ws_net_find(ws_net *net, const char *name, float **grad, int shape[4])
             if (grad) *grad = NULL;
             return net->buffers + t->off;
         }
-        if (grad) *grad = net->grads + t->off;
+        if (grad) {
+            *grad = net->grads + t->off;
+            net->grads_exposed = 1;
+        }
         return net->params + t->off;
     }
     if (grad) *grad = NULL;
@@ -504,7 +543,20 @@ const char *ws_net_tensor_name(const ws_net *net, size_t i, int *is_buffer)
     return net->tensors[i].name;
 }
 
-void ws_net_zero_grad(ws_net *net) { memset(net->grads, 0, net->n_params * sizeof(float)); }
+/* Runs known to be zero already (a cell convolution no backward reached
+ * since the last call: most of them in a single-path step) are skipped. */
+void ws_net_zero_grad(ws_net *net)
+{
+    if (net->grads_exposed) {
+        memset(net->grads, 0, net->n_params * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < net->n_grad_runs; i++) {
+        const ws_grad_run *r = &net->grad_runs[i];
+        if (!ws_grad_run_zero_(net, r)) memset(net->grads + r->off, 0, r->n * sizeof(float));
+        if (r->zero) *r->zero = 1;
+    }
+}
 
 const float *ws_net_logits(const ws_net *net) { return net->logits; }
 

@@ -48,18 +48,66 @@ static double sumsq(const float *x, size_t n)
     return total;
 }
 
+/* sumsq of the gradient block, skipping the runs known to be +0.0: each
+ * skipped term would add +0.0 to a sum of squares (>= +0.0), so the result
+ * is the same bits as sumsq(net->grads, net->n_params). */
+static double grad_sumsq(const ws_net *net)
+{
+    const float *x = net->grads;
+    size_t n = net->n_params;
+    const ws_grad_run *runs = net->grad_runs;
+    size_t nr = net->n_grad_runs;
+    double total = 0.0;
+    for (size_t g0 = 0; g0 < n; g0 += 64 * (size_t)CHUNK) {
+        double part[64];
+        int nch = 0;
+        for (size_t a = g0; a < n && nch < 64; a += CHUNK) nch++;
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < nch; c++) {
+            size_t a = g0 + (size_t)c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
+            double s = 0.0;
+            size_t lo = 0, hi = nr; /* the first run ending after a */
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (runs[mid].off + runs[mid].n <= a)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t r = lo; r < nr && runs[r].off < b; r++) {
+                if (ws_grad_run_zero_(net, &runs[r])) continue;
+                size_t i0 = runs[r].off > a ? runs[r].off : a;
+                size_t i1 = runs[r].off + runs[r].n < b ? runs[r].off + runs[r].n : b;
+                for (size_t i = i0; i < i1; i++) s += (double)x[i] * x[i];
+            }
+            part[c] = s;
+        }
+        for (int c = 0; c < nch; c++) total += part[c];
+    }
+    return total;
+}
+
 double ws_net_clip_grad_norm(ws_net *net, double max_norm, float *extra, size_t n_extra)
 {
-    double ss = sumsq(net->grads, net->n_params);
+    double ss = grad_sumsq(net);
     if (extra) ss += sumsq(extra, n_extra);
     double norm = sqrt(ss);
     double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
         float cf = (float)coef;
-        size_t n = net->n_params;
         float *g = net->grads;
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) g[i] *= cf;
+        /* +0.0 * cf is +0.0 for cf >= 0: runs known zero stay as they are */
+        int skip = cf >= 0.0f;
+        size_t nr = net->n_grad_runs;
+        const ws_grad_run *runs = net->grad_runs;
+#pragma omp parallel
+        for (size_t r = 0; r < nr; r++) {
+            if (skip && ws_grad_run_zero_(net, &runs[r])) continue;
+            float *gr = g + runs[r].off;
+            size_t n = runs[r].n;
+#pragma omp for schedule(static) nowait
+            for (size_t i = 0; i < n; i++) gr[i] *= cf;
+        }
         if (extra)
             for (size_t i = 0; i < n_extra; i++) extra[i] *= cf;
     }
