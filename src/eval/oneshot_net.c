@@ -58,8 +58,15 @@ static int rank_pos_cmp(const void *a, const void *b)
 }
 
 /* Architectures per work item of the parallel scorer: consecutive ones in
- * product-rank order, so each thread still reuses first-cell nodes. */
+ * product-rank order, so each thread still reuses first-cell nodes; fewer
+ * (down to 1) when there are fewer than 8 items per thread, so the threads
+ * still finish together on small samples. */
 #define SCORE_CHUNK 16
+static int score_chunk(int n_archs, int T)
+{
+    int q = n_archs / (8 * T);
+    return q < 1 ? 1 : q > SCORE_CHUNK ? SCORE_CHUNK : q;
+}
 
 /* Batch or running statistics without recalibration: the forward-only
  * scorer of the supernet (ws_net_score_arch: the same hits as
@@ -74,7 +81,7 @@ static int score_fast(ws_net *net, const ws_space *sp, const int *archs, int n_a
     int T = 1;
 #ifdef _OPENMP
     T = ws_nn_threads();
-    if (T > n_archs / SCORE_CHUNK) T = n_archs / SCORE_CHUNK;
+    if (T > n_archs) T = n_archs;
     if (T > SCORE_MAX_THREADS) T = SCORE_MAX_THREADS;
     if (T < 1) T = 1;
 #endif
@@ -90,7 +97,7 @@ static int score_fast(ws_net *net, const ws_space *sp, const int *archs, int n_a
         ord[a] = (rank_pos){ws_arch_product_rank(&ar), a};
     }
     qsort(ord, (size_t)n_archs, sizeof *ord, rank_pos_cmp);
-    int nchunks = (n_archs + SCORE_CHUNK - 1) / SCORE_CHUNK;
+    int chunk = score_chunk(n_archs, T), nchunks = (n_archs + chunk - 1) / chunk;
 #pragma omp parallel num_threads(T) if (T > 1)
     {
         ws_net *my = nets[0];
@@ -103,7 +110,7 @@ static int score_fast(ws_net *net, const ws_space *sp, const int *archs, int n_a
             ws_net_score_begin(my, x + (size_t)i * img, y + i, B, batch_stats);
 #pragma omp for schedule(dynamic, 1)
             for (int q = 0; q < nchunks; q++)
-                for (int k = q * SCORE_CHUNK; k < n_archs && k < (q + 1) * SCORE_CHUNK; k++) {
+                for (int k = q * chunk; k < n_archs && k < (q + 1) * chunk; k++) {
                     ws_arch ar = ws_space_arch(sp, archs[ord[k].pos]);
                     int c = 0;
                     ws_net_score_arch(my, &ar, &c);

@@ -476,11 +476,13 @@ typedef struct edge_terms {
 } edge_terms;
 
 /* Sorts the ops of edge e into plain terms and conv terms; in the forward
- * (fwd = 1) also runs relu, pool and the convolutions. */
+ * (fwd = 1) also runs relu, pool and the convolutions.  When scoring, conv
+ * term k writes scratch buffer slot + k (scr_b, scr_c, scr_a). */
 static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, const float *coef,
                          int nops, const float *in, int Cc, float *relu, int *relu_used,
-                         float *pool, int *pool_used, int fwd, edge_terms *t)
+                         float *pool, int *pool_used, int fwd, int slot, edge_terms *t)
 {
+    float *const scr[3] = {net->scr_b, net->scr_c, net->scr_a};
     int B = net->B, H = cell->H, W = cell->W;
     memset(t, 0, sizeof *t);
     for (int k = 0; k < nops; k++) {
@@ -508,7 +510,7 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
         ws_convop *op = o == WS_OP_CONV1X1 ? &cell->conv1[e] : &cell->conv3[e];
         int K = o == WS_OP_CONV1X1 ? 1 : 3;
         WS_ASSERT(op->present);
-        float *y = net->score_scratch ? (t->nbn ? net->scr_c : net->scr_b) : op->bn.xhat;
+        float *y = net->score_scratch ? scr[slot + t->nbn] : op->bn.xhat;
         t->y[t->nbn] = y;
         /* the ReLU is applied as the convolution reads its input where the
          * kernels can (and its backward as they write the input gradient) */
@@ -529,6 +531,50 @@ static void edge_collect(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     }
 }
 
+/* batch[k]: conv term k of t normalises with batch statistics. */
+static void edge_batch_mode(const edge_terms *t, int train, int batch[2])
+{
+    for (int k = 0; k < t->nbn; k++) {
+        batch[k] = train || !t->bn[k]->rm;
+        t->bn[k]->train_stats = batch[k];
+    }
+}
+
+/* Channel ch of t's conv terms: BN statistics (moving the running estimate
+ * when training and not frozen), then term k = sc[k] * y[k] + sh[k] with BN
+ * and the edge coefficient folded; y[k] is the term's channel run. */
+static void edge_channel_affine(const ws_net *net, const edge_terms *t, const int *batch,
+                                int train, int ch, size_t M, float *sc, float *sh,
+                                const float **y)
+{
+    for (int k = 0; k < t->nbn; k++) {
+        ws_bn *bn = t->bn[k];
+        y[k] = t->y[k] + (size_t)ch * M;
+        float muf, rs;
+        if (batch[k]) {
+            double su, unused;
+            run_sums(y[k], NULL, M, &su, &unused);
+            double mu = su / (double)M, v = run_sqdev(y[k], (float)mu, M);
+            double var = v / (double)M;
+            rs = (float)(1.0 / sqrt(var + BN_EPS));
+            muf = (float)mu;
+            if (train && bn->rm && !net->stats_frozen) {
+                bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
+                double unb = M > 1 ? v / (double)(M - 1) : var;
+                bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
+            }
+        } else {
+            muf = bn->rm[ch];
+            rs = (float)(1.0 / sqrt((double)bn->rv[ch] + BN_EPS));
+        }
+        bn->mean[ch] = muf;
+        bn->rstd[ch] = rs;
+        float gs = t->bcf[k] * (bn->g ? bn->g[ch] : 1.0f);
+        sc[k] = gs * rs;
+        sh[k] = t->bcf[k] * (bn->b ? bn->b[ch] : 0.0f) - sc[k] * muf;
+    }
+}
+
 /* dst (Cc channels) = (first ? 0 : dst) + sum_k coef[k] op_k(in).  Cell BN
  * in training form: biased variance to normalise, unbiased into the running
  * estimate (PyTorch); with running stats and train = 0, those instead. */
@@ -538,43 +584,16 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
 {
     size_t M = (size_t)net->B * cell->H * cell->W;
     edge_terms t;
-    edge_collect(net, cell, e, ops, coef, nops, in, Cc, relu, relu_used, pool, pool_used, 1, &t);
+    edge_collect(net, cell, e, ops, coef, nops, in, Cc, relu, relu_used, pool, pool_used, 1, 0,
+                 &t);
     if (t.nsrc + t.nbn == 0) return;
     int batch[2];
-    for (int k = 0; k < t.nbn; k++) {
-        batch[k] = train || !t.bn[k]->rm;
-        t.bn[k]->train_stats = batch[k];
-    }
+    edge_batch_mode(&t, train, batch);
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < Cc; ch++) {
         float sc[2], sh[2]; /* conv term k = sc * y + sh (BN and coefficient folded) */
         const float *y[2];
-        for (int k = 0; k < t.nbn; k++) {
-            ws_bn *bn = t.bn[k];
-            y[k] = t.y[k] + (size_t)ch * M;
-            float muf, rs;
-            if (batch[k]) {
-                double su, unused;
-                run_sums(y[k], NULL, M, &su, &unused);
-                double mu = su / (double)M, v = run_sqdev(y[k], (float)mu, M);
-                double var = v / (double)M;
-                rs = (float)(1.0 / sqrt(var + BN_EPS));
-                muf = (float)mu;
-                if (train && bn->rm && !net->stats_frozen) {
-                    bn->rm[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rm[ch] + BN_MOMENTUM * mu);
-                    double unb = M > 1 ? v / (double)(M - 1) : var;
-                    bn->rv[ch] = (float)((1.0 - BN_MOMENTUM) * bn->rv[ch] + BN_MOMENTUM * unb);
-                }
-            } else {
-                muf = bn->rm[ch];
-                rs = (float)(1.0 / sqrt((double)bn->rv[ch] + BN_EPS));
-            }
-            bn->mean[ch] = muf;
-            bn->rstd[ch] = rs;
-            float gs = t.bcf[k] * (bn->g ? bn->g[ch] : 1.0f);
-            sc[k] = gs * rs;
-            sh[k] = t.bcf[k] * (bn->b ? bn->b[ch] : 0.0f) - sc[k] * muf;
-        }
+        edge_channel_affine(net, &t, batch, train, ch, M, sc, sh, y);
         const float *x[2];
         size_t off = (size_t)ch * M;
         for (int s = 0; s < t.nsrc; s++) x[s] = t.src[s] + off;
@@ -599,6 +618,65 @@ static void edge_forward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
             edge_combine(dst + off + q, first, t.nsrc, xq, t.scf, t.nbn, yq, sc, sh, len);
         }
     }
+}
+
+/* Scoring: node i of the cell in one pass per channel.  The convolutions of
+ * its live edges (one op each: a single-path mix) run first, each into its
+ * own scratch buffer (at most three edges: scr_b, scr_c, scr_a), then for
+ * every channel the BN statistics of each conv term are formed and the
+ * edges' terms are added in edge order, a few planes at a time, so the
+ * node's run stays in L1 between the terms instead of going back to memory
+ * once per edge.  Every element is the same expression as edge_forward's
+ * edge after edge (o = 0 + t_0, then o + t_1, ...), so the same bits. */
+static int node_forward_score(ws_net *net, ws_cell *cell, int i, const ws_cell_plan *pl,
+                              float *node, int train)
+{
+    edge_terms t[3];
+    int batch[3][2], ne = 0, slot = 0, Cc = cell->C;
+    for (int e = 0; e < WS_EDGES; e++) {
+        if (ws_edge_dst[e] != i || !pl->live[e]) continue;
+        int j = ws_edge_src[e];
+        int ops[WS_OP_COUNT];
+        float coef[WS_OP_COUNT], s;
+        int nops = edge_ops(net, cell, &net->mix, e, ops, coef, &s);
+        WS_ASSERT(s == 0.0f && ne < 3);
+        edge_collect(net, cell, e, ops, coef, nops, cell->node[j], Cc, pl->relu[j],
+                     &cell->relu_used[j], pl->pool[j], &cell->pool_used[j], 1, slot, &t[ne]);
+        if (t[ne].nsrc + t[ne].nbn == 0) continue;
+        slot += t[ne].nbn;
+        WS_ASSERT(slot <= 3);
+        edge_batch_mode(&t[ne], train, batch[ne]);
+        ne++;
+    }
+    if (!ne) return 0;
+    size_t HW = (size_t)cell->H * cell->W, M = (size_t)net->B * HW;
+    size_t P = WS_POOL3_PLANE_MAX * WS_POOL3_PLANE_MAX, step = HW <= P ? (P / HW) * HW : M;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < Cc; ch++) {
+        float sc[3][2], sh[3][2], pb[WS_POOL3_PLANE_MAX * WS_POOL3_PLANE_MAX];
+        const float *y[3][2], *x[3][2];
+        size_t off = (size_t)ch * M;
+        for (int k = 0; k < ne; k++) {
+            edge_channel_affine(net, &t[k], batch[k], train, ch, M, sc[k], sh[k], y[k]);
+            for (int s = 0; s < t[k].nsrc; s++) x[k][s] = t[k].src[s] + off;
+        }
+        for (size_t q = 0; q < M; q += step) {
+            size_t len = M - q < step ? M - q : step;
+            for (int k = 0; k < ne; k++) {
+                const float *xq[2], *yq[2];
+                for (int s = 0; s < t[k].nsrc; s++) xq[s] = x[k][s] + q;
+                for (int b = 0; b < t[k].nbn; b++) yq[b] = y[k][b] + q;
+                for (int s = 0; s < t[k].nsrc; s++)
+                    if (t[k].pool_fused && t[k].src_op[s] == WS_OP_AVGPOOL) {
+                        ws_avgpool3_forward_planes(pb, xq[s], (int)(len / HW), cell->H, cell->W);
+                        xq[s] = pb;
+                    }
+                edge_combine(node + off + q, k == 0, t[k].nsrc, xq, t[k].scf, t[k].nbn, yq,
+                             sc[k], sh[k], len);
+            }
+        }
+    }
+    return 1;
 }
 
 /* One channel's input-gradient writes in edge_backward, in one pass over dy:
@@ -699,7 +777,7 @@ static int edge_backward(ws_net *net, ws_cell *cell, int e, const int *ops, cons
     int B = net->B, H = cell->H, W = cell->W;
     size_t M = (size_t)B * H * W;
     edge_terms t;
-    edge_collect(net, cell, e, ops, coef, nops, in, Cc, NULL, NULL, NULL, NULL, 0, &t);
+    edge_collect(net, cell, e, ops, coef, nops, in, Cc, NULL, NULL, NULL, NULL, 0, 0, &t);
     for (int s = 0; s < t.nsrc; s++)
         if (t.src_op[s] == WS_OP_AVGPOOL) t.src[s] = pool;
     if (t.nsrc + t.nbn == 0) return 0;
@@ -975,7 +1053,11 @@ void ws_net_cell_forward_(ws_net *net, ws_cell *cell, const float *x, int train,
         float *node = pl->node[i];
         int first = 1, any = 0;
         float scal = 0.0f;
-        for (int e = 0; e < WS_EDGES; e++) {
+        if (net->score_scratch && !cell->Cp) {
+            first = !node_forward_score(net, cell, i, pl, node, train);
+            for (int e = 0; e < WS_EDGES; e++) any |= ws_edge_dst[e] == i && pl->live[e];
+        }
+        for (int e = 0; e < WS_EDGES && !(net->score_scratch && !cell->Cp); e++) {
             if (ws_edge_dst[e] != i || !pl->live[e]) continue;
             int j = ws_edge_src[e];
             int ops[WS_OP_COUNT];

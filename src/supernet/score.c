@@ -10,9 +10,11 @@
  *     the same ops (an order that groups leading ops, e.g. by product rank,
  *     makes that frequent);
  *   - the cells share a few node buffers (score_nodes) instead of their
- *     own, and every cell convolution writes into one scratch buffer, so
+ *     own, and the cell convolutions write into three scratch buffers, so
  *     fewer distinct pages are touched (the resident set) and fewer cache
- *     lines.
+ *     lines;
+ *   - each node is formed in one pass per channel over all its live edges
+ *     (forward.c's node_forward_score), not one pass per edge.
  * Every kernel, and every sum, runs as in ws_net_forward, so the results are
  * the same bits (tests/test_supernet.c compares every isomorphism class). */
 #include <string.h>
