@@ -343,6 +343,18 @@ static void pw_dweight(float *dw, const float *dout, const float *in, int Cout, 
     }
 }
 
+/* Tile t of one block's ReLU-gated weight-gradient sums, stored (not added)
+ * into that block's part pk (Cout x Cin). */
+static void pw_dw_part_tile(float *pk, const float *dout, const float *in, int t, int tci,
+                            int Cout, int Cin, size_t P, size_t b0, size_t bl)
+{
+    int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
+    float r[16];
+    pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
+    for (int a = 0; a < 4 && o0 + a < Cout; a++)
+        for (int c = 0; c < 4 && i0 + c < Cin; c++) pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+}
+
 /* The backward of a ReLU-fused 1x1 (pw_dweight with relu, then pw_mix16_gated
  * into dinp) in one pass over dout and in: threads take blocks of PW_BLOCK
  * positions, form each block's weight-gradient sums into part and the block's
@@ -368,12 +380,7 @@ static int pw_backward_relu(float *dinp, float *dw, const float *dout, const flo
             float *pk = part + k * nw;
 #pragma omp for schedule(static) nowait
             for (int t = 0; t < ntile; t++) {
-                int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
-                float r[16];
-                pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
-                for (int a = 0; a < 4 && o0 + a < Cout; a++)
-                    for (int c = 0; c < 4 && i0 + c < Cin; c++)
-                        pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+                pw_dw_part_tile(pk, dout, in, t, tci, Cout, Cin, P, b0, bl);
             }
             size_t nv = (bl + 15) / 16;
 #pragma omp for schedule(static) nowait
@@ -389,12 +396,7 @@ static int pw_backward_relu(float *dinp, float *dw, const float *dout, const flo
             size_t b0 = k * PW_BLOCK, bl = P - b0 < PW_BLOCK ? P - b0 : PW_BLOCK;
             float *pk = part + k * nw;
             for (int t = 0; t < ntile; t++) {
-                int o0 = (t / tci) * 4, i0 = (t % tci) * 4;
-                float r[16];
-                pw_dw_tile(r, dout, in, o0, i0, Cout, Cin, P, b0, bl, 1);
-                for (int a = 0; a < 4 && o0 + a < Cout; a++)
-                    for (int c = 0; c < 4 && i0 + c < Cin; c++)
-                        pk[(size_t)(o0 + a) * Cin + i0 + c] = r[a * 4 + c];
+                pw_dw_part_tile(pk, dout, in, t, tci, Cout, Cin, P, b0, bl);
             }
             for (size_t p0 = b0; p0 < b0 + bl; p0 += 16) {
                 __mmask16 m = P - p0 >= 16 ? 0xFFFF : (__mmask16)((1u << (P - p0)) - 1);
