@@ -28,35 +28,38 @@ void ws_net_sgd_step(ws_net *net, const ws_sgd *opt)
     }
 }
 
-static double sumsq(const float *x, size_t n)
+/* Sum of squares of x[a, b); with net, the runs of net's gradient block
+ * known to be +0.0 are skipped: each skipped term would add +0.0 to a sum of
+ * squares (>= +0.0), so the bits are those of the plain loop. */
+static double chunk_sumsq(const float *x, size_t a, size_t b, const ws_net *net)
 {
-    /* groups of 64 chunks: partial sums per chunk, combined in chunk order */
-    double total = 0.0;
-    for (size_t g0 = 0; g0 < n; g0 += 64 * (size_t)CHUNK) {
-        double part[64];
-        int nch = 0;
-        for (size_t a = g0; a < n && nch < 64; a += CHUNK) nch++;
-#pragma omp parallel for schedule(static)
-        for (int c = 0; c < nch; c++) {
-            size_t a = g0 + (size_t)c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
-            double s = 0.0;
-            for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
-            part[c] = s;
-        }
-        for (int c = 0; c < nch; c++) total += part[c];
+    double s = 0.0;
+    if (!net) {
+        for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
+        return s;
     }
-    return total;
+    const ws_grad_run *runs = net->grad_runs;
+    size_t nr = net->n_grad_runs, lo = 0, hi = nr; /* the first run ending after a */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (runs[mid].off + runs[mid].n <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t r = lo; r < nr && runs[r].off < b; r++) {
+        if (ws_grad_run_zero_(net, &runs[r])) continue;
+        size_t i0 = runs[r].off > a ? runs[r].off : a;
+        size_t i1 = runs[r].off + runs[r].n < b ? runs[r].off + runs[r].n : b;
+        for (size_t i = i0; i < i1; i++) s += (double)x[i] * x[i];
+    }
+    return s;
 }
 
-/* sumsq of the gradient block, skipping the runs known to be +0.0: each
- * skipped term would add +0.0 to a sum of squares (>= +0.0), so the result
- * is the same bits as sumsq(net->grads, net->n_params). */
-static double grad_sumsq(const ws_net *net)
+/* Groups of 64 chunks: partial sums per chunk, combined in chunk order (the
+ * same bits at any thread count); net as in chunk_sumsq. */
+static double sumsq_chunked(const float *x, size_t n, const ws_net *net)
 {
-    const float *x = net->grads;
-    size_t n = net->n_params;
-    const ws_grad_run *runs = net->grad_runs;
-    size_t nr = net->n_grad_runs;
     double total = 0.0;
     for (size_t g0 = 0; g0 < n; g0 += 64 * (size_t)CHUNK) {
         double part[64];
@@ -65,22 +68,7 @@ static double grad_sumsq(const ws_net *net)
 #pragma omp parallel for schedule(static)
         for (int c = 0; c < nch; c++) {
             size_t a = g0 + (size_t)c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
-            double s = 0.0;
-            size_t lo = 0, hi = nr; /* the first run ending after a */
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (runs[mid].off + runs[mid].n <= a)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (size_t r = lo; r < nr && runs[r].off < b; r++) {
-                if (ws_grad_run_zero_(net, &runs[r])) continue;
-                size_t i0 = runs[r].off > a ? runs[r].off : a;
-                size_t i1 = runs[r].off + runs[r].n < b ? runs[r].off + runs[r].n : b;
-                for (size_t i = i0; i < i1; i++) s += (double)x[i] * x[i];
-            }
-            part[c] = s;
+            part[c] = chunk_sumsq(x, a, b, net);
         }
         for (int c = 0; c < nch; c++) total += part[c];
     }
@@ -89,8 +77,8 @@ static double grad_sumsq(const ws_net *net)
 
 double ws_net_clip_grad_norm(ws_net *net, double max_norm, float *extra, size_t n_extra)
 {
-    double ss = grad_sumsq(net);
-    if (extra) ss += sumsq(extra, n_extra);
+    double ss = sumsq_chunked(net->grads, net->n_params, net);
+    if (extra) ss += sumsq_chunked(extra, n_extra, NULL);
     double norm = sqrt(ss);
     double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
